@@ -1,0 +1,5 @@
+import sys
+
+from secretsops.cli.main import main
+
+sys.exit(main())

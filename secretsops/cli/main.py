@@ -1,0 +1,60 @@
+"""The ``secretsops`` command: parse flags, call the library, map errors to exit codes.
+
+Each command group lives in its own module with ``register(subparsers, keygen_subparsers)``;
+a handler takes the parsed ``argparse.Namespace`` and returns an exit code. Nothing here is
+imported by the library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from secretsops.errors import SecretsOpsError
+
+COMMAND_MODULES = ("sops_cmds", "sealed_cmds", "external_cmds", "engine_cmds", "check_cmds")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="secretsops",
+        description="Secrets safe in GitOps: sops-compatible encryption, sealing, external references.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    keygen = sub.add_parser("keygen", help="create keys (age identity, sealing key pair)")
+    keygen_sub = keygen.add_subparsers(dest="keygen_kind", required=True, metavar="KIND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"secretsops.cli.{name}")
+        module.register(sub, keygen_sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = args.func(args)
+    except SecretsOpsError as exc:
+        print(f"secretsops: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 141
+    except Exception as exc:
+        # Never a traceback for users (exception text may quote input, so it is not shown either).
+        if os.environ.get("SECRETSOPS_DEBUG"):
+            raise
+        print(
+            f"secretsops: internal error ({type(exc).__name__}); rerun with SECRETSOPS_DEBUG=1 for a traceback",
+            file=sys.stderr,
+        )
+        return 1
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

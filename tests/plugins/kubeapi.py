@@ -1,0 +1,1 @@
+"""Fixtures for the Kubernetes API test server (secretsops.devstack.kubeapi)."""

@@ -1,0 +1,21 @@
+"""The embedded stack starts the real servers on loopback."""
+
+from __future__ import annotations
+
+import boto3
+import hvac
+
+from secretsops.devstack.services import Service
+
+
+def test_openbao_dev_server_answers_with_transit_enabled(openbao: Service) -> None:
+    client = hvac.Client(url=openbao.url, token=openbao.token)
+    assert openbao.url.startswith("http://127.0.0.1:")
+    assert "transit/" in client.sys.list_mounted_secrets_engines()["data"]
+
+
+def test_moto_server_serves_kms_on_loopback(moto: Service, aws_env: dict[str, str]) -> None:
+    kms = boto3.client("kms", endpoint_url=moto.url, region_name="us-east-1")
+    key = kms.create_key()["KeyMetadata"]["Arn"]
+    assert moto.url.startswith("http://127.0.0.1:")
+    assert key.startswith("arn:aws:kms:us-east-1:")

@@ -15,7 +15,15 @@ from collections.abc import Sequence
 
 from secretsops.errors import SecretsOpsError
 
-COMMAND_MODULES = ("sops_cmds", "sealed_cmds", "external_cmds", "engine_cmds", "check_cmds")
+COMMAND_MODULES = (
+    "sops_cmds",
+    "sops_git_cmds",
+    "sealed_cmds",
+    "external_cmds",
+    "engine_cmds",
+    "demo_cmds",
+    "check_cmds",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,126 @@
+"""Turn a directory of the declared state into objects, each knowing where it came from.
+
+Two shapes, as Flux accepts them:
+
+* a directory with a ``kustomization.yaml``: built with kustomize (``engine.kustomize``);
+* a plain tree: every ``*.yaml``/``*.yml``/``*.json`` file, recursively, in path order;
+  a sub-directory that has its own kustomization is built as one unit and not walked.
+
+Skipped: dotfiles and dot-directories (``.git``, ``.sops.yaml``, ``.github``), files of other
+types, and YAML documents that are not Kubernetes objects (values files, SOPS-encrypted
+generator inputs). What comes out is still ciphertext; decryption happens in memory
+afterwards (``engine.generators`` + the decryptor registry).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from secretsops.engine import kustomize
+from secretsops.engine.proc import ProcessRunner, default_runner
+from secretsops.errors import InputError, RenderError
+from secretsops.manifests import (
+    MANIFEST_SUFFIXES,
+    SourcedObject,
+    is_kubernetes_object,
+    iter_objects,
+    load_file,
+    parse_documents,
+)
+
+SKIPPED_FILES = frozenset({".sops.yaml", ".sops.yml"})
+
+
+def render_path(
+    path: Path, *, runner: ProcessRunner | None = None, root: Path | None = None
+) -> list[SourcedObject]:
+    """Objects declared under ``path`` (ciphertext; generated SOPS Secrets carry ``extra``).
+
+    ``root`` makes recorded paths relative (defaults to ``path``). Raises ``RenderError``
+    naming the file when anything does not parse or build: a unit renders whole or not at all.
+    """
+    path = Path(path)
+    shown_root = root or (path if path.is_dir() else path.parent)
+    if not path.exists():
+        raise RenderError(f"{path}: no such file or directory")
+    runner = runner or default_runner()
+    if path.is_file():
+        items = _load(path, shown_root)
+    elif kustomize.find_kustomization(path) is not None:
+        items = _build(path, runner, shown_root)
+    else:
+        items = _walk(path, runner, shown_root)
+    _validate(items)
+    return items
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return str(path)
+    return str(rel) if str(rel) != "." else path.name
+
+
+def _load(path: Path, root: Path) -> list[SourcedObject]:
+    try:
+        items = load_file(path, root if _is_under(path, root) else None)
+    except InputError as exc:
+        raise RenderError(str(exc)) from None
+    return [i for i in items if is_kubernetes_object(i.obj)]
+
+
+def _is_under(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def _walk(directory: Path, runner: ProcessRunner, root: Path) -> list[SourcedObject]:
+    items: list[SourcedObject] = []
+    for entry in sorted(directory.iterdir(), key=lambda p: p.name):
+        if entry.name.startswith(".") or entry.name in SKIPPED_FILES:
+            continue
+        if entry.is_dir():
+            if kustomize.find_kustomization(entry) is not None:
+                items.extend(_build(entry, runner, root))
+            else:
+                items.extend(_walk(entry, runner, root))
+        elif entry.is_file() and entry.name.lower().endswith(MANIFEST_SUFFIXES):
+            items.extend(_load(entry, root))
+    return items
+
+
+def _build(directory: Path, runner: ProcessRunner, root: Path) -> list[SourcedObject]:
+    shown = _shown(directory, root)
+    text = kustomize.build(directory, runner, shown)
+    try:
+        docs = parse_documents(text, f"{shown} (kustomize output)")
+    except InputError as exc:
+        raise RenderError(str(exc)) from None
+    items: list[SourcedObject] = []
+    for item in iter_objects(docs, shown):
+        if not is_kubernetes_object(item.obj):
+            continue
+        annotations = (item.obj.get("metadata") or {}).get("annotations") or {}
+        listed = annotations.pop(kustomize.GENERATED_ANNOTATION, None)
+        if listed is not None:
+            item.extra["sops_generated"] = json.loads(listed)
+            if not annotations:
+                item.obj["metadata"].pop("annotations", None)
+        items.append(item)
+    return items
+
+
+def _validate(items: list[SourcedObject]) -> None:
+    seen: dict[object, str] = {}
+    for item in items:
+        meta = item.obj.get("metadata")
+        if not isinstance(meta, dict) or not meta.get("name"):
+            raise RenderError(f"{item.where}: {item.obj.get('kind')} has no metadata.name")
+        if item.id in seen:
+            raise RenderError(f"{item.where}: {item.id} is also declared in {seen[item.id]}")
+        seen[item.id] = item.where

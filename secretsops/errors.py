@@ -189,3 +189,18 @@ class PruneGuardTripped(EngineError):
 
 class CheckError(SecretsOpsError):
     exit_code = 2
+
+
+# --- engine (added by the engine core) --------------------------------------------------------
+
+
+class ApplyRejected(EngineError):
+    """The API server refused an object for good (400/403/404/422): stall, do not retry."""
+
+    temporary = False
+
+
+class SignatureError(SourceError):
+    """A commit is not signed by a trusted key: never retried, never applied."""
+
+    temporary = False

@@ -32,7 +32,9 @@ def hybrid_encrypt(public_key: rsa.RSAPublicKey, plaintext: bytes, label: bytes)
     """Seal ``plaintext`` for ``public_key`` bound to ``label`` (HybridEncrypt)."""
     session_key = os.urandom(SESSION_KEY_BYTES)
     wrapped = public_key.encrypt(session_key, oaep(label))
-    return struct.pack(">H", len(wrapped)) + wrapped + AESGCM(session_key).encrypt(ZERO_NONCE, plaintext, None)
+    return (
+        struct.pack(">H", len(wrapped)) + wrapped + AESGCM(session_key).encrypt(ZERO_NONCE, plaintext, None)
+    )
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def order_owner_ref(ref: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def sorted_map(value: Mapping[str, Any] | None) -> dict[str, Any]:
-    return {k: value[k] for k in sorted(value or {})}
+    return {k: v for k, v in sorted((value or {}).items())}
 
 
 def go_json(obj: Any) -> str:
@@ -102,7 +102,9 @@ _GoYamlDumper.add_representer(str, _represent_str)
 
 
 def go_yaml(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=_GoYamlDumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1 << 30)
+    return yaml.dump(
+        obj, Dumper=_GoYamlDumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1 << 30
+    )
 
 
 def render(objs: Iterable[Obj], fmt: str) -> str:

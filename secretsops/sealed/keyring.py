@@ -77,9 +77,13 @@ def cluster_key_secrets(api_client: Any, namespace: str, prefix: str = KEY_PREFI
     try:
         listed = core.list_namespaced_secret(namespace, label_selector=ACTIVE_SELECTOR)
     except ApiException as exc:
-        raise SealedError(f"cannot list sealing key Secrets in namespace {namespace}: HTTP {exc.status}") from None
+        raise SealedError(
+            f"cannot list sealing key Secrets in namespace {namespace}: HTTP {exc.status}"
+        ) from None
     except Exception as exc:  # noqa: BLE001 - connection errors of any kind
-        raise SealedError(f"cannot reach the Kubernetes API to read sealing keys: {type(exc).__name__}") from None
+        raise SealedError(
+            f"cannot reach the Kubernetes API to read sealing keys: {type(exc).__name__}"
+        ) from None
     objs = [_secret_to_obj(api_client, s) for s in listed.items or []]
     names = {o["metadata"].get("name") for o in objs}
     if prefix not in names:
@@ -87,7 +91,9 @@ def cluster_key_secrets(api_client: Any, namespace: str, prefix: str = KEY_PREFI
             objs.append(_secret_to_obj(api_client, core.read_namespaced_secret(prefix, namespace)))
         except ApiException as exc:
             if exc.status != 404:
-                raise SealedError(f"cannot read legacy key Secret {namespace}/{prefix}: HTTP {exc.status}") from None
+                raise SealedError(
+                    f"cannot read legacy key Secret {namespace}/{prefix}: HTTP {exc.status}"
+                ) from None
     return objs
 
 
@@ -95,14 +101,17 @@ def cluster_keys(api_client: Any, namespace: str, prefix: str = KEY_PREFIX) -> l
     from secretsops.sealed.keys import key_from_secret
 
     return newest_first(
-        [key_from_secret(o, f"secret {namespace}/{o['metadata'].get('name')}") for o in
-         cluster_key_secrets(api_client, namespace, prefix)]
+        [
+            key_from_secret(o, f"secret {namespace}/{o['metadata'].get('name')}")
+            for o in cluster_key_secrets(api_client, namespace, prefix)
+        ]
     )
 
 
 def create_cluster_key(
     api_client: Any,
     namespace: str,
+    *,
     key_size: int = DEFAULT_KEY_SIZE,
     validity: dt.timedelta = DEFAULT_VALIDITY,
     cn: str = DEFAULT_CN,
@@ -116,7 +125,7 @@ def create_cluster_key(
     body = key_secret(key, cert, namespace, prefix=prefix)
     del body["metadata"]["name"]
     try:
-        created = CoreV1Api(api_client).create_namespaced_secret(namespace, body)
+        created: Any = CoreV1Api(api_client).create_namespaced_secret(namespace, body)  # type: ignore[arg-type]
     except ApiException as exc:
         raise SealedError(f"cannot create key Secret in namespace {namespace}: HTTP {exc.status}") from None
     return str(created.metadata.name)

@@ -105,7 +105,9 @@ def generate_key(
 def private_key_pem(key: rsa.RSAPrivateKey) -> bytes:
     """PKCS#1 PEM, the encoding the controller stores in ``tls.key``."""
     return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
     )
 
 
@@ -126,7 +128,11 @@ def key_secret(
     prefix: str = KEY_PREFIX,
 ) -> Obj:
     """The ``kubernetes.io/tls`` Secret the controller writes for a key (writeKey)."""
-    metadata: dict[str, Any] = {"name": name or random_key_name(prefix), "generateName": prefix, "namespace": namespace}
+    metadata: dict[str, Any] = {
+        "name": name or random_key_name(prefix),
+        "generateName": prefix,
+        "namespace": namespace,
+    }
     metadata["labels"] = {KEY_LABEL: "active"}
     return {
         "apiVersion": "v1",

@@ -24,10 +24,20 @@ from secretsops.sealed.scope import Scope, scope_of, with_scope_annotations
 
 API_VERSION = "bitnami.com/v1alpha1"
 KIND = "SealedSecret"
-LAST_APPLIED = ("kubectl.kubernetes.io/last-applied-configuration", "kubecfg.ksonnet.io/last-applied-configuration")
+LAST_APPLIED = (
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "kubecfg.ksonnet.io/last-applied-configuration",
+)
 #: read-only fields kubeseal strips from the input before sealing
-_SERVER_FIELDS = ("selfLink", "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
-                  "deletionGracePeriodSeconds")
+_SERVER_FIELDS = (
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+)
 
 
 @dataclass(frozen=True)
@@ -73,10 +83,10 @@ def template_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
     return order_meta(out)
 
 
-def seal_values(
-    public_key: rsa.RSAPublicKey, values: Mapping[str, bytes], label: bytes
-) -> dict[str, str]:
-    return {k: base64.b64encode(hybrid_encrypt(public_key, v, label)).decode() for k, v in sorted(values.items())}
+def seal_values(public_key: rsa.RSAPublicKey, values: Mapping[str, bytes], label: bytes) -> dict[str, str]:
+    return {
+        k: base64.b64encode(hybrid_encrypt(public_key, v, label)).decode() for k, v in sorted(values.items())
+    }
 
 
 def prepare_secret(secret: Obj, opts: SealOptions, where: str) -> Obj:
@@ -166,7 +176,9 @@ def merge_into(original: Obj, update: Obj) -> Obj:
     """SealMergingInto: new encryptedData and template labels/annotations/data into ``original``."""
     merged = {**original, "spec": dict(original.get("spec") or {})}
     spec = merged["spec"]
-    spec["encryptedData"] = sorted_map({**(spec.get("encryptedData") or {}), **update["spec"]["encryptedData"]})
+    spec["encryptedData"] = sorted_map(
+        {**(spec.get("encryptedData") or {}), **update["spec"]["encryptedData"]}
+    )
     template = dict(spec.get("template") or {})
     meta = dict(template.get("metadata") or {})
     new_template = update["spec"].get("template") or {}

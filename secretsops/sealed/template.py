@@ -59,6 +59,6 @@ def _evaluate(body: str, data: Mapping[str, str]) -> str:
         key = index.group(1).encode("latin-1", "backslashreplace").decode("unicode_escape")
         return data.get(key, "")
     raise UnsupportedTemplate(
-        "uses Go template features beyond {{ .key }} and {{ index . \"key\" }}; "
+        'uses Go template features beyond {{ .key }} and {{ index . "key" }}; '
         "render it with a full Go template engine (template_renderer)"
     )

@@ -89,7 +89,9 @@ class Unsealer:
         seen: list[str] = [fp for fp in preferred if fp in self.by_fp]
         return list(dict.fromkeys(seen + list(self.by_fp)))
 
-    def open_value(self, value: SealedValue, label: bytes, preferred: Sequence[str] = ()) -> tuple[bytes, str] | None:
+    def open_value(
+        self, value: SealedValue, label: bytes, preferred: Sequence[str] = ()
+    ) -> tuple[bytes, str] | None:
         """(plaintext, fingerprint of the key that opened it) or None (HybridDecrypt)."""
         for fp in self._order(preferred):
             session = self._session_key(self.by_fp[fp], fp, value, label)
@@ -125,7 +127,9 @@ class Unsealer:
         for fp, key in self.by_fp.items():
             session = self._session_key(key, fp, value, label)
             if session is not None and open_payload(session, value) is None:
-                return "ciphertext was tampered with or corrupted (the session key opens but the data does not)"
+                return (
+                    "ciphertext was tampered with or corrupted (the session key opens but the data does not)"
+                )
         sizes = {k.private_key.key_size // 8 for k in self.keys}
         if len(value.wrapped_key) not in sizes:
             return f"{NO_KEY}: value is not sealed for a key of this size (tampered or garbage?)"
@@ -148,9 +152,9 @@ class Unsealer:
         ident = identity(sealed)
         used: set[str] = set()
         if spec.get("data") is not None:
-            secret = self._unseal_v1(spec, label, ident, used, where, f"{ns}/{name}")
+            secret = self._unseal_v1(spec, label, ident=ident, used=used, where=where, what=f"{ns}/{name}")
         else:
-            secret = self._unseal_v2(sealed, spec, label, ident, used, where)
+            secret = self._unseal_v2(sealed, spec, label, ident=ident, used=used, where=where)
         meta_out = dict(secret.get("metadata") or {})
         meta_out["namespace"] = ns
         meta_out["name"] = name
@@ -169,7 +173,7 @@ class Unsealer:
         return UnsealResult(_secret_in_go_order(secret), used)
 
     def _unseal_v2(
-        self, sealed: Obj, spec: Mapping[str, Any], label: bytes, ident: str, used: set[str], where: str
+        self, sealed: Obj, spec: Mapping[str, Any], label: bytes, *, ident: str, used: set[str], where: str
     ) -> Obj:
         template = spec.get("template") or {}
         encrypted = spec.get("encryptedData") or {}
@@ -192,7 +196,8 @@ class Unsealer:
             opened = self.open_value(value, label, preferred)
             if opened is None:
                 diagnosed += 1
-                errors.append(f"{key}: {self.diagnose(value, label, sealed) if diagnosed <= _MAX_DIAGNOSED else NO_KEY}")
+                why = self.diagnose(value, label, sealed) if diagnosed <= _MAX_DIAGNOSED else NO_KEY
+                errors.append(f"{key}: {why}")
                 continue
             data[key], fp = opened
             used.add(fp)
@@ -222,11 +227,12 @@ class Unsealer:
         return secret
 
     def _unseal_v1(
-        self, spec: Mapping[str, Any], label: bytes, ident: str, used: set[str], where: str, what: str
+        self, spec: Mapping[str, Any], label: bytes, *, ident: str, used: set[str], where: str, what: str
     ) -> Obj:
         if spec.get("encryptedData"):
             raise UnsealError(
-                f"{where}: {what}: cannot use the field 'encryptedData' and the deprecated field 'data' at the same time"
+                f"{where}: {what}: cannot use the field 'encryptedData' and the deprecated field 'data' "
+                "at the same time"
             )
         try:
             value = SealedValue.parse(base64.b64decode(str(spec["data"]), validate=True))
@@ -245,7 +251,8 @@ class Unsealer:
             raise UnsealError(f"{where}: {what}: deprecated spec.data does not hold a Secret") from None
         if not isinstance(secret, dict):
             raise UnsealError(f"{where}: {what}: deprecated spec.data does not hold a Secret")
-        return {"kind": "Secret", "apiVersion": "v1", **{k: v for k, v in secret.items() if k not in ("kind", "apiVersion")}}
+        body = {k: v for k, v in secret.items() if k not in ("kind", "apiVersion")}
+        return {"kind": "Secret", "apiVersion": "v1", **body}
 
 
 def _secret_in_go_order(secret: Obj) -> Obj:

@@ -1,0 +1,126 @@
+"""Server-side apply of a source's desired objects, and pruning of what left git.
+
+Objects are prepared the way the API server would store them so that what we compare and
+apply is canonical: a Secret's ``stringData`` is folded into ``data`` (so a key removed from
+git is removed from the cluster: SSA drops fields our manager no longer sends) and ``data``
+values are re-encoded as canonical base64. Namespaces and CRDs go first, then everything
+else; pruning runs in reverse order, namespaces last.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+from dataclasses import dataclass, field
+
+from secretsops.engine.inventory import Entry
+from secretsops.engine.kube import KubeClient
+from secretsops.errors import RenderError
+from secretsops.manifests import Obj, ObjectId, SourcedObject
+
+#: label/annotation values that protect a live object from pruning
+PRUNE_DISABLED = {
+    "secretsops.io/prune": "disabled",
+    "kustomize.toolkit.fluxcd.io/prune": "disabled",
+}
+FIRST_KINDS = ("Namespace", "CustomResourceDefinition")
+CLUSTER_SCOPED_KINDS = frozenset(
+    {
+        "Namespace",
+        "CustomResourceDefinition",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "PersistentVolume",
+        "StorageClass",
+        "PriorityClass",
+        "IngressClass",
+        "RuntimeClass",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "APIService",
+    }
+)
+
+
+def prepare(item: SourcedObject, target_namespace: str = "") -> Obj:
+    """A copy of the object as it will be applied (stringData folded, namespace defaulted)."""
+    obj = copy.deepcopy(item.obj)
+    meta = obj.setdefault("metadata", {})
+    if target_namespace and obj.get("kind") not in CLUSTER_SCOPED_KINDS:
+        meta["namespace"] = target_namespace
+    for noisy in ("creationTimestamp", "resourceVersion", "uid", "managedFields", "generation"):
+        meta.pop(noisy, None)
+    if obj.get("kind") == "Secret" and obj.get("apiVersion") == "v1":
+        _fold_secret(obj, item.where)
+    return obj
+
+
+def _fold_secret(obj: Obj, where: str) -> None:
+    data: dict[str, str] = {}
+    for key, value in (obj.get("data") or {}).items():
+        try:
+            raw = base64.b64decode(str(value or "").replace("\n", ""), validate=True)
+        except (binascii.Error, ValueError):
+            raise RenderError(f"{where}: Secret data key {key!r} is not valid base64") from None
+        data[str(key)] = base64.b64encode(raw).decode("ascii")
+    for key, value in (obj.pop("stringData", None) or {}).items():
+        data[str(key)] = base64.b64encode(str(value).encode("utf-8")).decode("ascii")
+    obj["data"] = data
+
+
+def apply_order(objs: list[Obj]) -> list[Obj]:
+    """Namespaces, then CRDs, then the rest in declared order (stable)."""
+
+    def rank(o: Obj) -> int:
+        kind = o.get("kind")
+        return FIRST_KINDS.index(kind) if kind in FIRST_KINDS else len(FIRST_KINDS)
+
+    return sorted(objs, key=rank)
+
+
+def prune_protected(live: Obj) -> bool:
+    meta = live.get("metadata") or {}
+    marks = {**(meta.get("labels") or {}), **(meta.get("annotations") or {})}
+    return any(marks.get(k) == v for k, v in PRUNE_DISABLED.items())
+
+
+@dataclass
+class ApplyResult:
+    applied: list[ObjectId] = field(default_factory=list)
+    pruned: list[ObjectId] = field(default_factory=list)
+    kept: list[ObjectId] = field(default_factory=list)  # prune opted out
+    live: dict[ObjectId, Obj] = field(default_factory=dict)
+
+
+def apply_all(kube: KubeClient, objs: list[Obj], result: ApplyResult, *, dry_run: bool = False) -> None:
+    """Apply in order; CRDs invalidate discovery so their kinds resolve in the same pass."""
+    crds_applied = False
+    for obj in apply_order(objs):
+        if crds_applied and obj.get("kind") not in FIRST_KINDS:
+            kube.forget_discovery()
+            crds_applied = False
+        live = kube.apply(obj, dry_run=dry_run)
+        oid = ObjectId.of(obj)
+        result.applied.append(oid)
+        result.live[oid] = live
+        if obj.get("kind") == "CustomResourceDefinition":
+            crds_applied = True
+
+
+def prune(kube: KubeClient, stale: list[Entry], result: ApplyResult, *, dry_run: bool = False) -> None:
+    """Delete inventory entries no longer declared, unless the live object opted out."""
+    ordered = sorted(
+        stale,
+        key=lambda e: (e.kind in FIRST_KINDS, FIRST_KINDS.index(e.kind) if e.kind in FIRST_KINDS else 0),
+    )
+    for entry in ordered:
+        live = kube.get(entry.api_version, entry.kind, entry.namespace, entry.name)
+        if live is None:
+            continue
+        if prune_protected(live):
+            result.kept.append(entry.id)
+            continue
+        if not dry_run:
+            kube.delete(entry.api_version, entry.kind, entry.namespace, entry.name)
+        result.pruned.append(entry.id)

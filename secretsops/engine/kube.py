@@ -1,0 +1,211 @@
+"""A thin, typed layer over the official ``kubernetes`` ApiClient for what the engine needs.
+
+Raw REST calls (``ApiClient.call_api``) plus our own discovery, because the DynamicClient
+caches discovery documents in a file under /tmp and we keep the engine's footprint in memory.
+API errors become ``SecretsOpsError``s whose text names the object, the HTTP status and the
+offending *fields*, never the server's message (which may quote a value).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from secretsops.errors import ApplyError, ApplyRejected
+from secretsops.manifests import Obj, ObjectId
+
+FIELD_MANAGER = "secretsops"
+RETRIED_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Resource:
+    group_version: str
+    kind: str
+    plural: str
+    namespaced: bool
+
+    def path(self, namespace: str = "", name: str = "") -> str:
+        prefix = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
+        ns = f"/namespaces/{namespace}" if self.namespaced and namespace else ""
+        tail = f"/{name}" if name else ""
+        return f"{prefix}{ns}/{self.plural}{tail}"
+
+
+@dataclass
+class Backoff:
+    """Per-request retry policy for temporary API errors (409 conflict, 429, 5xx, no connection)."""
+
+    attempts: int = 4
+    base: float = 0.2
+    cap: float = 5.0
+    sleep: Callable[[float], None] = time.sleep
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        wait = min(self.cap, self.base * (2**attempt))
+        return min(self.cap, max(wait, retry_after or 0.0))
+
+
+@dataclass
+class KubeClient:
+    """What the engine does with the API: discover, get, apply, delete, list, events."""
+
+    api: Any  # kubernetes.client.ApiClient
+    backoff: Backoff = field(default_factory=Backoff)
+    _discovery: dict[str, dict[str, Resource]] = field(default_factory=dict)
+
+    # --- discovery -------------------------------------------------------------------------
+    def resource(self, api_version: str, kind: str, what: str = "") -> Resource:
+        """Resolve apiVersion/kind to its REST path; rediscover once (CRDs applied this pass)."""
+        for refresh in (False, True):
+            if refresh:
+                self._discovery.pop(api_version, None)
+            kinds = self._discover(api_version, what)
+            if kind in kinds:
+                return kinds[kind]
+        raise ApplyRejected(f"{what or kind}: the API server does not serve {kind} in {api_version}")
+
+    def forget_discovery(self) -> None:
+        self._discovery.clear()
+
+    def _discover(self, api_version: str, what: str) -> dict[str, Resource]:
+        if api_version in self._discovery:
+            return self._discovery[api_version]
+        path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
+        doc = self.request("GET", path, what=what or api_version, missing_ok=True)
+        kinds: dict[str, Resource] = {}
+        for res in (doc or {}).get("resources", []):
+            name = str(res.get("name", ""))
+            if "/" in name:
+                continue  # subresources
+            kinds[str(res.get("kind"))] = Resource(
+                api_version, str(res.get("kind")), name, bool(res.get("namespaced"))
+            )
+        if kinds:
+            self._discovery[api_version] = kinds
+        return kinds
+
+    # --- objects ---------------------------------------------------------------------------
+    def get(self, api_version: str, kind: str, namespace: str, name: str) -> Obj | None:
+        res = self.resource(api_version, kind, f"{kind}/{namespace}/{name}")
+        result: Obj | None = self.request(
+            "GET", res.path(namespace, name), what=f"{kind}/{namespace}/{name}", missing_ok=True
+        )
+        return result
+
+    def list_objects(
+        self, api_version: str, kind: str, namespace: str = "", label_selector: str = ""
+    ) -> list[Obj]:
+        res = self.resource(api_version, kind)
+        query = [("labelSelector", label_selector)] if label_selector else []
+        doc = self.request("GET", res.path(namespace), query=query, what=f"{kind} list") or {}
+        return list(doc.get("items") or [])
+
+    def apply(self, obj: Obj, *, force: bool = True, dry_run: bool = False) -> Obj:
+        """Server-side apply (``application/apply-patch+yaml``), field manager ``secretsops``."""
+        oid = ObjectId.of(obj)
+        meta = obj.get("metadata") or {}
+        res = self.resource(str(obj.get("apiVersion")), str(obj.get("kind")), str(oid))
+        query: list[tuple[str, str]] = [("fieldManager", FIELD_MANAGER)]
+        if force:
+            query.append(("force", "true"))
+        if dry_run:
+            query.append(("dryRun", "All"))
+        path = res.path(str(meta.get("namespace") or ""), str(meta.get("name")))
+        result: Obj = self.request(
+            "PATCH", path, query=query, body=obj, content_type="application/apply-patch+yaml", what=str(oid)
+        )
+        return result
+
+    def delete(self, api_version: str, kind: str, namespace: str, name: str) -> bool:
+        """Delete with background propagation; False when it was already gone."""
+        res = self.resource(api_version, kind, f"{kind}/{namespace}/{name}")
+        body = {"apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": "Background"}
+        done = self.request(
+            "DELETE", res.path(namespace, name), body=body, what=f"{kind}/{namespace}/{name}", missing_ok=True
+        )
+        return done is not None
+
+    def create(self, obj: Obj) -> Obj:
+        meta = obj.get("metadata") or {}
+        res = self.resource(str(obj.get("apiVersion")), str(obj.get("kind")))
+        result: Obj = self.request(
+            "POST", res.path(str(meta.get("namespace") or "")), body=obj, what=str(ObjectId.of(obj))
+        )
+        return result
+
+    # --- transport -------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: list[tuple[str, str]] | None = None,
+        body: Any = None,
+        content_type: str = "application/json",
+        what: str = "",
+        missing_ok: bool = False,
+    ) -> Any:
+        """One API call with retries for temporary failures; errors never quote the server."""
+        from kubernetes.client.exceptions import ApiException
+
+        last: Exception | None = None
+        for attempt in range(self.backoff.attempts):
+            try:
+                data = self.api.call_api(
+                    path,
+                    method,
+                    query_params=query or [],
+                    header_params={"Content-Type": content_type, "Accept": "application/json"},
+                    body=body,
+                    auth_settings=["BearerToken"],
+                    response_type="object",
+                    _return_http_data_only=True,
+                    _preload_content=False,
+                )
+                raw = data.data if hasattr(data, "data") else data
+                return json.loads(raw) if raw else {}
+            except ApiException as exc:
+                if exc.status == 404 and missing_ok:
+                    return None
+                if exc.status in RETRIED_STATUSES:
+                    last = _api_error(exc, what, ApplyError)
+                    self.backoff.sleep(self.backoff.delay(attempt, _retry_after(exc)))
+                    continue
+                raise _api_error(exc, what, ApplyRejected) from None
+            except Exception as exc:  # noqa: BLE001 - urllib3 connection errors and friends
+                last = ApplyError(f"{what}: Kubernetes API unreachable ({type(exc).__name__})")
+                self.backoff.sleep(self.backoff.delay(attempt))
+        assert last is not None
+        raise last
+
+
+def _retry_after(exc: Any) -> float | None:
+    headers = getattr(exc, "headers", None) or {}
+    try:
+        value = headers.get("Retry-After")
+        return float(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _api_error(
+    exc: Any, what: str, cls: type[ApplyError] | type[ApplyRejected]
+) -> ApplyError | ApplyRejected:
+    """HTTP status, reason and field names from the Status body; never its message."""
+    reason = ""
+    fields: list[str] = []
+    try:
+        status = json.loads(exc.body or "{}")
+        reason = str(status.get("reason") or "")
+        for cause in (status.get("details") or {}).get("causes") or []:
+            if cause.get("field"):
+                fields.append(str(cause["field"]))
+    except (TypeError, ValueError, AttributeError):
+        pass
+    detail = f" {reason}" if reason else ""
+    where = f" (fields: {', '.join(sorted(set(fields)))})" if fields else ""
+    return cls(f"{what}: Kubernetes API answered {exc.status}{detail}{where}")

@@ -59,29 +59,20 @@ def fetch_cluster_cert(api_client: Any, namespace: str, name: str) -> bytes:
     from kubernetes.client import CoreV1Api
     from kubernetes.client.exceptions import ApiException
 
+    from secretsops.sealed.cluster import port_name
+
     core = CoreV1Api(api_client)
-    port = ""
     try:
-        service = core.read_namespaced_service(name, namespace)
-        ports = (service.spec.ports or []) if service.spec else []
-        port = (ports[0].name or "") if ports else ""
-    except ApiException as exc:
-        if exc.status in (403, 404):
-            raise SealedError(
-                f"cannot get sealed secret service {namespace}/{name} (HTTP {exc.status}). "
-                "Please, use the flag --controller-name and --controller-namespace "
-                "to set up the name and namespace of the sealed secrets controller"
-            ) from None
-    except Exception as exc:  # noqa: BLE001 - connection problems
-        raise SealedError(f"cannot reach the Kubernetes API: {type(exc).__name__}") from None
-    try:
+        port = port_name(core, namespace, name)
         resp = core.connect_get_namespaced_service_proxy_with_path(
             f"http:{name}:{port}", namespace, "v1/cert.pem", _preload_content=False
         )
         return bytes(resp.data)  # type: ignore[attr-defined]
     except ApiException as exc:
         raise SealedError(f"cannot fetch certificate from {namespace}/{name}: HTTP {exc.status}") from None
-    except Exception as exc:  # noqa: BLE001
+    except SealedError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - connection problems of any kind
         raise SealedError(f"cannot fetch certificate from {namespace}/{name}: {type(exc).__name__}") from None
 
 

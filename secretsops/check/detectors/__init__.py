@@ -1,0 +1,35 @@
+"""Detectors: each knows one family of leaks and reports findings on a ScanFile.
+
+A detector is a small class with ``scan(file)``; the scanner runs them in the order of
+``DEFAULT_DETECTORS``. Adding one is a new module and one line here.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from secretsops.check.scanfile import ScanFile
+
+
+class Detector(Protocol):
+    def scan(self, file: ScanFile) -> None: ...
+
+
+def default_detectors() -> list[Detector]:
+    from secretsops.check.detectors.dotenv import DotenvCredentials
+    from secretsops.check.detectors.entropy import HighEntropyValues
+    from secretsops.check.detectors.kubeconfig import KubeconfigCredentials
+    from secretsops.check.detectors.kustomize import SecretGenerators
+    from secretsops.check.detectors.secrets import KubernetesSecrets
+    from secretsops.check.detectors.sops_files import SopsFiles
+    from secretsops.check.detectors.tokens import KeyMaterial
+
+    return [
+        SopsFiles(),
+        KubernetesSecrets(),
+        SecretGenerators(),
+        KubeconfigCredentials(),
+        KeyMaterial(),
+        DotenvCredentials(),
+        HighEntropyValues(),
+    ]

@@ -1,0 +1,85 @@
+"""High-entropy values under secret-like keys: the catch-all for credentials with no known format.
+
+In YAML/JSON the parsed tree is walked (skipping Secrets, SealedSecret ciphertext, SOPS
+files and ExternalSecrets, which other detectors judge exactly); in other text files an
+assignment to a secret-like name with a quoted value is matched per line. A value counts when
+it is at least 16 characters without spaces and has at least 3.5 bits of Shannon entropy per
+character (3.0 for hex strings).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+from secretsops.check.detectors.secrets import iter_k8s_objects
+from secretsops.check.detectors.sops_files import is_dotenv_name
+from secretsops.check.keynames import is_secret_key_name
+from secretsops.check.placeholders import is_placeholder
+from secretsops.check.scanfile import ScanFile
+from secretsops.check.sopsfmt import is_enc
+from secretsops.check.yamllines import line_of
+
+MIN_LENGTH = 16
+_HINT = re.compile(r"(?i)pass|secret|token|key|credential|pwd|dsn")
+_ASSIGNMENT = re.compile(r"""(?i)([A-Za-z_][\w.\-]*)["']?\s*(?::=|=>|[:=])\s*["']([^"'\s]{16,})["']""")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_SKIP_KINDS = frozenset({"Secret", "SealedSecret", "ExternalSecret", "ClusterExternalSecret", "PushSecret"})
+
+
+def shannon_entropy(value: str) -> float:
+    counts = Counter(value)
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def is_high_entropy(value: str) -> bool:
+    if len(value) < MIN_LENGTH or any(ch.isspace() for ch in value) or is_enc(value):
+        return False
+    if is_placeholder(value) or value.startswith(("http://", "https://", "/", "./")):
+        return False
+    threshold = 3.0 if _HEX.match(value) else 3.5
+    return shannon_entropy(value) >= threshold
+
+
+class HighEntropyValues:
+    def scan(self, file: ScanFile) -> None:
+        if is_dotenv_name(file.name) or not _HINT.search(file.text):
+            return
+        if file.is_structured:
+            docs = file.docs
+            if docs or not file.notes:
+                for doc in docs:
+                    self._document(file, doc)
+                return
+        self._lines(file)
+
+    def _document(self, file: ScanFile, doc: Any) -> None:
+        if isinstance(doc, dict) and "sops" in doc:
+            return
+        for obj in iter_k8s_objects(doc):
+            if obj.get("kind") in _SKIP_KINDS:
+                continue
+            self._walk(file, obj)
+
+    def _walk(self, file: ScanFile, node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, (dict, list)):
+                    self._walk(file, value)
+                elif isinstance(value, str) and is_secret_key_name(str(key)) and is_high_entropy(value):
+                    file.report("high-entropy-secret", line_of(node, key), str(key), value)
+        elif isinstance(node, list):
+            for item in node:
+                self._walk(file, item)
+
+    def _lines(self, file: ScanFile) -> None:
+        for n, line in enumerate(file.text.splitlines(), 1):
+            if len(line) > 4096 or not _HINT.search(line):
+                continue
+            for m in _ASSIGNMENT.finditer(line):
+                key, value = m.group(1), m.group(2)
+                if is_secret_key_name(key.rsplit(".", 1)[-1]) and is_high_entropy(value):
+                    file.report("high-entropy-secret", n, key, value)

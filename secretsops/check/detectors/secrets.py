@@ -1,0 +1,102 @@
+"""Kubernetes Secrets whose values are readable, and SealedSecrets that are not really sealed.
+
+Looks at every document of a YAML/JSON file (so Helm/kustomize output streams and JSON work)
+and at the items of ``kind: List``. A value passes when it is ENC[...] (its file's SOPS
+metadata is judged by the sops detector), empty or a placeholder, or a public certificate.
+``data`` values are base64-decoded first: placeholders and key material are judged on what
+the cluster would see.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from secretsops.check.detectors.tokens import find_key_material
+from secretsops.check.placeholders import is_placeholder
+from secretsops.check.scanfile import ScanFile
+from secretsops.check.sopsfmt import is_enc
+from secretsops.check.yamllines import line_of
+
+_PUBLIC_PEM = re.compile(r"-----BEGIN (CERTIFICATE|PUBLIC KEY|X509 CRL|CERTIFICATE REQUEST)-----")
+
+
+def iter_k8s_objects(doc: Any) -> Iterator[dict[str, Any]]:
+    """The document itself, or the items of a ``*List``."""
+    if not isinstance(doc, dict):
+        return
+    kind = str(doc.get("kind") or "")
+    if kind.endswith("List") and isinstance(doc.get("items"), list):
+        yield from (i for i in doc["items"] if isinstance(i, dict))
+    else:
+        yield doc
+
+
+def is_public_material(text: str) -> bool:
+    """PEM blocks that are certificates/public keys only (a TLS Secret's tls.crt, ca.crt)."""
+    return bool(_PUBLIC_PEM.search(text)) and "PRIVATE KEY" not in text
+
+
+def decode_data_value(value: str) -> bytes | None:
+    try:
+        return base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def is_kubeseal_ciphertext(value: Any) -> bool:
+    """kubeseal's hybrid format: uint16 RSA-ciphertext length, RSA-OAEP block, AES-GCM body."""
+    if not isinstance(value, str):
+        return False
+    raw = decode_data_value(value)
+    if raw is None or len(raw) < 2:
+        return False
+    rsa_len = int.from_bytes(raw[:2], "big")
+    return rsa_len in (128, 256, 384, 512, 1024) and len(raw) >= 2 + rsa_len + 16
+
+
+class KubernetesSecrets:
+    def scan(self, file: ScanFile) -> None:
+        if "Secret" not in file.text or not file.is_structured:
+            return
+        for doc in file.docs:
+            for obj in iter_k8s_objects(doc):
+                kind = obj.get("kind")
+                if kind == "Secret" and obj.get("apiVersion") == "v1":
+                    self._secret(file, obj)
+                elif kind == "SealedSecret":
+                    self._sealed(file, obj)
+
+    def _secret(self, file: ScanFile, obj: dict[str, Any]) -> None:
+        for field_name, encoded in (("data", True), ("stringData", False)):
+            values = obj.get(field_name)
+            if not isinstance(values, dict):
+                continue
+            for key, value in values.items():
+                if value is None or is_enc(value):
+                    continue
+                line = line_of(values, key)
+                text = value if isinstance(value, str) else str(value)
+                if encoded and isinstance(value, str):
+                    raw = decode_data_value(value)
+                    if raw is not None:
+                        text = raw.decode("utf-8", "replace")
+                if is_placeholder(text) or is_public_material(text):
+                    continue
+                file.report("k8s-secret-plaintext", line, f"{field_name}.{key}", text)
+                if encoded:
+                    for match in find_key_material(text):
+                        file.report(match.rule, line, f"{field_name}.{key}", match.value)
+
+    def _sealed(self, file: ScanFile, obj: dict[str, Any]) -> None:
+        spec = obj.get("spec")
+        values = spec.get("encryptedData") if isinstance(spec, dict) else None
+        if not isinstance(values, dict):
+            return
+        for key, value in values.items():
+            if value in (None, "") or is_kubeseal_ciphertext(value):
+                continue
+            file.report("sealed-secret-not-sealed", line_of(values, key), f"encryptedData.{key}", str(value))

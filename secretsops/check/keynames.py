@@ -1,0 +1,42 @@
+"""Is this key name one that holds a credential? Shared by the .env and entropy detectors.
+
+A name is split into words (``DB_PASSWORD``, ``apiKey``, ``client-secret``); it is secret-like
+when one word is a credential word, unless the last word says it is *about* a credential
+(``PASSWORD_FILE``, ``TOKEN_URL``, ``secretName``, ``SECRET_REF``).
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_SECRET_WORDS = frozenset(
+    {"password", "passwd", "pass", "pwd", "secret", "token", "apikey", "credential", "credentials", "dsn"}
+)
+_KEY_QUALIFIERS = frozenset(
+    {"api", "secret", "private", "access", "encryption", "signing", "master", "client"}
+)
+_ABOUT = frozenset(
+    {
+        "file", "path", "name", "url", "uri", "ref", "key_ref", "id", "length", "len", "ttl", "expiry",
+        "expires", "type", "header", "endpoint", "policy", "field", "env", "var", "dir", "template",
+        "format", "mode", "hash_algorithm", "name_prefix", "version", "min", "max", "rotation", "enabled",
+        "arn", "selector", "source",
+    }
+)  # fmt: skip
+
+
+def words(name: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(name)]
+
+
+def is_secret_key_name(name: str) -> bool:
+    parts = words(name)
+    if not parts or parts[-1] in _ABOUT:
+        return False
+    for i, word in enumerate(parts):
+        if word in _SECRET_WORDS:
+            return True
+        if word == "key" and i > 0 and parts[i - 1] in _KEY_QUALIFIERS:
+            return True
+    return False

@@ -1,0 +1,84 @@
+"""Findings, notes and the report a scan returns; fingerprints that never reveal a value.
+
+A finding names a file, a line, a rule and a key, and carries an HMAC fingerprint of the
+value, so reports and baselines can tell findings apart without ever holding the value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+from secretsops.check.rules import RULES, Rule
+
+#: Fixed and public on purpose: fingerprints must be stable across runs and machines so that
+#: baselines keep matching. Only 8 hex digits are kept, which is enough to tell findings apart
+#: and too little to confirm a guessed value.
+FINGERPRINT_SALT = b"secretsops-check-fingerprint-v1"
+
+
+def fingerprint(value: str | bytes) -> str:
+    """First 8 hex digits of HMAC-SHA256(value) keyed with the project salt."""
+    data = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else value
+    return hmac.new(FINGERPRINT_SALT, data, hashlib.sha256).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One leak: where it is and what kind, never what."""
+
+    rule: str
+    path: str
+    line: int
+    key: str
+    fingerprint: str
+    commit: str = ""
+
+    @property
+    def rule_info(self) -> Rule:
+        return RULES[self.rule]
+
+    @property
+    def identity(self) -> tuple[str, str, str, str]:
+        """What a baseline matches on: not the line, so edits above a finding do not move it."""
+        return (self.rule, self.path, self.key, self.fingerprint)
+
+    @property
+    def message(self) -> str:
+        what = self.rule_info.description
+        key = f" (key '{self.key}', fp {self.fingerprint})" if self.key else f" (fp {self.fingerprint})"
+        return what + key
+
+    @property
+    def fix(self) -> str:
+        return self.rule_info.fix.replace("{path}", self.path)
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    finding: Finding
+    #: "inline" (a pragma in the file) or "baseline"
+    kind: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Note:
+    """A file that was skipped or only partly understood, and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    files_scanned: int = 0
+    mode: str = "worktree"
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.findings else 0

@@ -1,0 +1,65 @@
+"""Values that are clearly not secrets, so reporting them would only teach people to ignore us.
+
+Deliberately narrow: an empty value, a whole-value substitution (``${VAR}``, ``$(VAR)``,
+``{{ .Values.x }}``, ``%(name)s``), an angle-bracket placeholder (``<your-password>``), a
+run of one filler character (``xxxx``, ``****``), a short list of words everyone uses as
+"fill me in" (``changeme``, ``replace-me``, ``placeholder``, ``redacted``, ``todo``), and
+AWS's documented ``...EXAMPLE`` keys. ``password``, ``secret`` or ``admin`` are NOT
+placeholders: people deploy them, and they are leaks.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SUBSTITUTION = re.compile(
+    r"""^\s*(?:
+        \$\{[^}]*\}            # ${VAR} / ${VAR:-default}
+      | \$\([^)]*\)            # $(VAR) (kubernetes env expansion)
+      | \{\{.*\}\}             # {{ helm / go template }}
+      | %\([^)]*\)[sd]         # %(name)s
+      | <[^<>]*>               # <your-password>
+      | \[\[[^\]]*\]\]         # [[ placeholder ]]
+      | \$[A-Z_][A-Z0-9_]*     # $VAR
+    )\s*$""",
+    re.VERBOSE | re.DOTALL,
+)
+_FILLER = re.compile(r"^(.)\1{2,}$")
+_WORDS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "changeit",
+        "replaceme",
+        "replace-me",
+        "replace_me",
+        "placeholder",
+        "redacted",
+        "todo",
+        "tbd",
+        "fixme",
+        "none",
+        "null",
+        "nil",
+        "undefined",
+        "dummy",
+        "example",
+        "your-password-here",
+        "your_password_here",
+        "secret-goes-here",
+    }
+)
+
+
+def is_placeholder(value: str) -> bool:
+    """True when ``value`` is plainly not a real secret (see the module docstring)."""
+    v = value.strip()
+    if not v:
+        return True
+    if _FILLER.match(v) or _SUBSTITUTION.match(v):
+        return True
+    low = v.lower().strip("'\"")
+    if low in _WORDS:
+        return True
+    return "EXAMPLE" in v and v[:4] in ("AKIA", "ASIA", "wJal")

@@ -1,0 +1,127 @@
+"""The catalogue of what `secretsops check` reports: one stable id per kind of leak.
+
+Ids are part of the public contract (baselines, SARIF rule ids, CI filters), so they never
+change meaning; new kinds of leak get new ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    name: str
+    description: str
+    #: how to fix; ``{path}`` is replaced with the file's path.
+    fix: str
+    level: str = "error"  # SARIF level
+
+
+ROTATE = "rotate the exposed value, then "
+ENCRYPT_SECRET = "secretsops encrypt -i --encrypted-regex '^(data|stringData)$' {path}"
+
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in (
+        Rule(
+            "k8s-secret-plaintext",
+            "KubernetesSecretPlaintext",
+            "A Kubernetes Secret has a data/stringData value that is not SOPS-encrypted.",
+            ROTATE + "encrypt it: " + ENCRYPT_SECRET + " (or seal it: secretsops seal)",
+        ),
+        Rule(
+            "sealed-secret-not-sealed",
+            "SealedSecretNotSealed",
+            "A SealedSecret's encryptedData value is not kubeseal ciphertext.",
+            ROTATE + "re-seal it: secretsops seal < secret.yaml > {path}",
+        ),
+        Rule(
+            "kustomize-secret-literal",
+            "KustomizeSecretLiteral",
+            "A kustomize secretGenerator has a plaintext literal.",
+            ROTATE + "move it to an env file and encrypt that: secretsops encrypt -i FILE.env",
+        ),
+        Rule(
+            "kustomize-secret-file",
+            "KustomizeSecretFile",
+            "A kustomize secretGenerator reads a file (envs/files) that is not SOPS-encrypted.",
+            ROTATE + "encrypt the referenced file: secretsops encrypt -i FILE",
+        ),
+        Rule(
+            "sops-unencrypted",
+            "SopsRuleFileUnencrypted",
+            "A .sops.yaml creation rule covers this file but it is not SOPS-encrypted.",
+            "encrypt it: secretsops encrypt -i {path}",
+        ),
+        Rule(
+            "sops-partially-decrypted",
+            "SopsValueDecrypted",
+            "A SOPS file has a value in plaintext that its rules say must be ENC[...].",
+            ROTATE + "re-encrypt the file: secretsops decrypt -i {path} && secretsops encrypt -i {path}",
+        ),
+        Rule(
+            "sops-metadata-broken",
+            "SopsMetadataBroken",
+            "SOPS metadata is missing or incomplete (no MAC, or no key that can unwrap the data key).",
+            "restore the file from the last good commit or re-encrypt it: secretsops encrypt -i {path}",
+        ),
+        Rule(
+            "age-secret-key",
+            "AgeIdentity",
+            "An age identity (AGE-SECRET-KEY-1...) is committed.",
+            ROTATE + "remove it; keep identities out of git (SOPS_AGE_KEY_FILE, a cluster Secret)",
+        ),
+        Rule(
+            "private-key",
+            "PrivateKey",
+            "A PEM private key is committed (also found base64-encoded inside Secret data).",
+            ROTATE + "remove it, or encrypt the file: secretsops encrypt -i {path}",
+        ),
+        Rule(
+            "kubeconfig-credentials",
+            "KubeconfigCredentials",
+            "A kubeconfig carries a token, password or client key inline.",
+            ROTATE + "remove the credential; use an exec credential plugin, or encrypt: "
+            "secretsops encrypt -i {path}",
+        ),
+        Rule(
+            "aws-access-key",
+            "AwsAccessKey",
+            "An AWS access key id (AKIA/ASIA) or secret access key is committed.",
+            ROTATE + "deactivate the key in IAM and remove it; use roles or an ExternalSecret",
+        ),
+        Rule(
+            "vault-token",
+            "VaultToken",
+            "A Vault/OpenBao token (hvs., hvb., s., b.) is committed.",
+            ROTATE + "revoke it (bao token revoke) and remove it",
+        ),
+        Rule(
+            "github-token",
+            "GitHubToken",
+            "A GitHub token (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_) is committed.",
+            ROTATE + "revoke it in GitHub settings and remove it",
+        ),
+        Rule(
+            "gitlab-token",
+            "GitLabToken",
+            "A GitLab token (glpat-, gldt-, glrt-, ...) is committed.",
+            ROTATE + "revoke it in GitLab and remove it",
+        ),
+        Rule(
+            "dotenv-credential",
+            "DotenvCredential",
+            "A .env file has a credential-shaped value in plaintext.",
+            ROTATE + "encrypt the file: secretsops encrypt -i {path}",
+        ),
+        Rule(
+            "high-entropy-secret",
+            "HighEntropySecret",
+            "A high-entropy value sits under a secret-like key.",
+            ROTATE + "move it to an encrypted file (secretsops encrypt -i FILE) or an ExternalSecret",
+            level="warning",
+        ),
+    )
+}

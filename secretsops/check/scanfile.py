@@ -1,0 +1,65 @@
+"""One file (or blob) under scan: its text, its parsed documents, and where findings go.
+
+Detectors read from a ScanFile and call ``report``; parsing happens at most once per file and
+only when a detector asks for it.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from secretsops.check.model import Finding, Note, fingerprint
+from secretsops.check.sopsconfig import CreationRule
+from secretsops.check.yamllines import parse_with_lines
+from secretsops.errors import InputError
+
+STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+@dataclass
+class ScanFile:
+    path: str
+    text: str
+    commit: str = ""
+    #: reads another file of the same snapshot (path relative to the scan root), None if absent
+    read_sibling: Callable[[str], str | None] = lambda _p: None
+    #: the .sops.yaml creation rule that covers this file, if any
+    sops_rule: CreationRule | None = None
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    _docs: list[Any] | None = None
+
+    @property
+    def name(self) -> str:
+        return posixpath.basename(self.path)
+
+    @property
+    def is_structured(self) -> bool:
+        return self.path.endswith(STRUCTURED_SUFFIXES) or self.path == "<stdin>"
+
+    @property
+    def docs(self) -> list[Any]:
+        """Parsed YAML/JSON documents ([] when not structured or unparseable, with a note)."""
+        if self._docs is None:
+            self._docs = []
+            if self.is_structured:
+                try:
+                    self._docs = parse_with_lines(self.text, self.path)
+                except InputError as exc:
+                    self.note(str(exc).split(": ", 1)[-1])
+        return self._docs
+
+    def report(self, rule: str, line: int, key: str, value: str | bytes) -> None:
+        self.findings.append(Finding(rule, self.path, max(line, 1), key, fingerprint(value), self.commit))
+
+    def note(self, reason: str) -> None:
+        self.notes.append(Note(self.path, reason))
+
+    def resolve(self, ref: str) -> str:
+        """A path written in this file (kustomize style: relative to its directory), normalised."""
+        return (
+            posixpath.normpath(posixpath.join(posixpath.dirname(self.path), ref)).lstrip("./") if ref else ""
+        )

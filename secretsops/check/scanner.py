@@ -1,0 +1,165 @@
+"""Run the detectors over a source and turn their findings into a Report.
+
+Per file: skip excluded paths, note binary/huge/unreadable ones, decode, look up the
+.sops.yaml rule that covers it, run every detector, drop duplicates, then apply inline
+pragmas and the baseline (suppressed findings are kept in the report as a trail).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from secretsops.check import gitio
+from secretsops.check.baseline import Baseline
+from secretsops.check.config import CONFIG_FILE, Excludes, load_check_config
+from secretsops.check.detectors import Detector, default_detectors
+from secretsops.check.model import Finding, Note, Report, Suppressed, fingerprint
+from secretsops.check.scanfile import ScanFile
+from secretsops.check.sopsconfig import SopsConfigs
+from secretsops.check.sources import (
+    DEFAULT_MAX_FILE_SIZE,
+    HistorySource,
+    Item,
+    Source,
+    StagedSource,
+    StdinSource,
+    WorktreeSource,
+)
+from secretsops.check.suppress import HINT, inline_reason
+from secretsops.errors import CheckError
+
+Progress = Callable[[int, "int | None", str], None]
+MODES = ("worktree", "staged", "history", "since", "stdin")
+
+
+@dataclass
+class CheckOptions:
+    """What to scan and how; built by the CLI, usable directly from Python."""
+
+    root: Path = Path(".")
+    paths: list[str] = field(default_factory=list)
+    mode: str = "worktree"
+    since: str | None = None
+    stdin_data: bytes = b""
+    exclude: list[str] = field(default_factory=list)
+    baseline: Baseline | None = None
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    progress: Progress | None = None
+    detectors: list[Detector] | None = None
+
+
+def resolve_root(start: Path) -> tuple[Path, bool]:
+    """(scan root, in git): the work tree root when inside git, else ``start`` itself."""
+    top = gitio.toplevel(start if start.is_dir() else start.parent)
+    return (top, True) if top is not None else (start if start.is_dir() else start.parent, False)
+
+
+def make_source(options: CheckOptions, in_git: bool) -> Source:
+    root, size = options.root, options.max_file_size
+    if options.mode == "stdin":
+        return StdinSource(root, options.stdin_data, size)
+    if options.mode == "worktree":
+        return WorktreeSource(root, options.paths, in_git, size)
+    if not in_git:
+        raise CheckError(f"--{options.mode} needs a git repository ({root} is not in one)")
+    if options.mode == "staged":
+        return StagedSource(root, options.paths, size)
+    if options.mode in ("history", "since"):
+        return HistorySource(root, options.since if options.mode == "since" else None, size)
+    raise CheckError(f"unknown scan mode {options.mode!r}")
+
+
+def run_check(options: CheckOptions, in_git: bool = True) -> Report:
+    """Scan per ``options`` and return the report (findings, suppressed, notes)."""
+    if options.mode not in MODES:
+        raise CheckError(f"unknown scan mode {options.mode!r}")
+    source = make_source(options, in_git)
+    config = load_check_config(source.read_worktree(CONFIG_FILE))
+    excludes = Excludes([*config.get("exclude", []), *options.exclude])
+    sops_configs = SopsConfigs(source.read_worktree)
+    detectors = options.detectors if options.detectors is not None else default_detectors()
+    report = Report(mode=options.mode)
+    total = source.count()
+    seen: set[tuple[str, str, str, str, int, str]] = set()
+    for n, item in enumerate(source.items(), 1):
+        if options.progress is not None:
+            options.progress(n, total, item.path)
+        if excludes.match(item.path):
+            continue
+        _scan_item(
+            item,
+            source=source,
+            sops_configs=sops_configs,
+            detectors=detectors,
+            baseline=options.baseline,
+            report=report,
+            seen=seen,
+        )
+    if options.progress is not None:
+        options.progress(-1, total, "")
+    report.findings.sort(key=lambda f: (f.path, f.line, f.rule, f.key, f.commit))
+    return report
+
+
+def _scan_item(
+    item: Item,
+    *,
+    source: Source,
+    sops_configs: SopsConfigs,
+    detectors: list[Detector],
+    baseline: Baseline | None,
+    report: Report,
+    seen: set[tuple[str, str, str, str, int, str]],
+) -> None:
+    where = item.path if not item.commit else f"{item.path}@{item.commit[:12]}"
+    if item.data is None:
+        report.notes.append(Note(where, item.note))
+        return
+    config = sops_configs.for_path(item.path) if item.path != "<stdin>" else None
+    if config is not None and config.problem:
+        report.notes.append(Note(config.directory or ".", f".sops.yaml: {config.problem}"))
+        config.problem = ""
+    rule = config.covering_rule(item.path) if config is not None else None
+    report.files_scanned += 1
+    if b"\0" in item.data[:8192]:
+        if rule is not None:
+            _keep(report, Finding("sops-unencrypted", item.path, 1, "", fingerprint(item.data), item.commit),
+                  [], baseline, seen)  # fmt: skip
+        else:
+            report.notes.append(Note(where, "binary file, skipped"))
+        return
+    text = item.data.decode("utf-8", "replace")
+    commit = item.commit
+
+    def read_sibling(path: str) -> str | None:
+        return source.read_sibling(path, commit)
+
+    file = ScanFile(item.path, text, commit, read_sibling=read_sibling, sops_rule=rule)
+    for detector in detectors:
+        detector.scan(file)
+    lines = text.splitlines() if any(h in text for h in HINT) else []
+    for finding in file.findings:
+        _keep(report, finding, lines, baseline, seen)
+    report.notes.extend(Note(where, n.reason) for n in file.notes)
+
+
+def _keep(
+    report: Report,
+    finding: Finding,
+    lines: list[str],
+    baseline: Baseline | None,
+    seen: set[tuple[str, str, str, str, int, str]],
+) -> None:
+    key = (*finding.identity, finding.line, finding.commit)
+    if key in seen:
+        return
+    seen.add(key)
+    reason = inline_reason(lines, finding.line) if lines else None
+    if reason is not None:
+        report.suppressed.append(Suppressed(finding, "inline", reason))
+    elif baseline is not None and finding in baseline:
+        report.suppressed.append(Suppressed(finding, "baseline"))
+    else:
+        report.findings.append(finding)

@@ -204,3 +204,9 @@ class SignatureError(SourceError):
     """A commit is not signed by a trusted key: never retried, never applied."""
 
     temporary = False
+
+
+class TreeDecryptionFailed(DecryptionFailed):
+    """A value did not decrypt with the data key: tampered or wrong key (sops: ErrorDecryptingTree = 25)."""
+
+    exit_code = 25

@@ -1,0 +1,329 @@
+"""The library API of the SOPS format: encrypt/decrypt bytes, trees and parsed documents.
+
+Everything here works in memory. Key material comes from the ``KeyContext`` the caller
+built at the edge; plaintext is returned, never written. Errors name files, keys and paths,
+never values.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from secretsops.errors import (
+    CouldNotReadInputFile,
+    DecryptionFailed,
+    EmptyFile,
+    FileAlreadyEncrypted,
+    InvalidFormat,
+    MacMismatch,
+    MetadataNotFound,
+    TreeDecryptionFailed,
+)
+from secretsops.keysources.base import KeyContext, MasterKey
+from secretsops.sops.cipher import Cipher, Comment, TimeValue
+from secretsops.sops.datakey import unwrap_data_key, wrap_data_key
+from secretsops.sops.formats import get_store
+from secretsops.sops.formats.base import METADATA_KEY
+from secretsops.sops.metadata import SOPS_VERSION, Metadata, normalize_lastmodified, now_rfc3339
+from secretsops.sops.tree import (
+    DEFAULT_UNENCRYPTED_SUFFIX,
+    Branch,
+    CryptRules,
+    decrypt_branches,
+    encrypt_branches,
+)
+
+__all__ = [
+    "DataKeyCache",
+    "DecryptedTree",
+    "EncryptOptions",
+    "EncryptedFile",
+    "decrypt_bytes",
+    "decrypt_document",
+    "decrypt_tree",
+    "encrypt_bytes",
+    "encrypt_tree",
+    "is_encrypted_document",
+    "load_encrypted",
+    "reencrypt",
+]
+
+
+@dataclass
+class EncryptOptions:
+    """sops' encryption settings (flags or a creation rule); at most one crypt rule."""
+
+    unencrypted_suffix: str = ""
+    encrypted_suffix: str = ""
+    unencrypted_regex: str = ""
+    encrypted_regex: str = ""
+    unencrypted_comment_regex: str = ""
+    encrypted_comment_regex: str = ""
+    mac_only_encrypted: bool = False
+    shamir_threshold: int = 0
+    indent: int | None = None
+    version: str = SOPS_VERSION
+
+    def rules(self, fmt: str = "yaml") -> CryptRules:
+        fields = dict(
+            unencrypted_suffix=self.unencrypted_suffix,
+            encrypted_suffix=self.encrypted_suffix,
+            unencrypted_regex=self.unencrypted_regex,
+            encrypted_regex=self.encrypted_regex,
+            unencrypted_comment_regex=self.unencrypted_comment_regex,
+            encrypted_comment_regex=self.encrypted_comment_regex,
+        )
+        if sum(1 for v in fields.values() if v) > 1:
+            from secretsops.errors import UsageError
+
+            raise UsageError(
+                "cannot use more than one of encrypted/unencrypted suffix, regex or comment regex"
+            )
+        if not any(fields.values()) and fmt != "binary":
+            fields["unencrypted_suffix"] = DEFAULT_UNENCRYPTED_SUFFIX
+        return CryptRules(**fields, mac_only_encrypted=self.mac_only_encrypted)
+
+
+@dataclass
+class DataKeyCache:
+    """Data keys in memory, by the file's encrypted MAC: an unchanged file costs no key call."""
+
+    keys: dict[str, bytes] = field(default_factory=dict)
+    hits: int = 0
+
+    def get(self, meta: Metadata) -> bytes | None:
+        key = self.keys.get(meta.mac) if meta.mac else None
+        if key is not None:
+            self.hits += 1
+        return key
+
+    def put(self, meta: Metadata, data_key: bytes) -> None:
+        if meta.mac:
+            self.keys[meta.mac] = data_key
+
+
+@dataclass
+class EncryptedFile:
+    """A parsed encrypted file: still-encrypted branches and its metadata."""
+
+    branches: list[Branch]
+    metadata: Metadata
+    fmt: str
+
+
+@dataclass
+class DecryptedTree:
+    """Plaintext branches with the metadata and data key they came with.
+
+    ``cipher`` remembers the IV of every decrypted value, so ``reencrypt`` writes unchanged
+    values byte-identically (minimal git diffs; the merge driver relies on this).
+    """
+
+    branches: list[Branch]
+    metadata: Metadata
+    data_key: bytes
+    cipher: Cipher
+    fmt: str
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def load_encrypted(data: bytes, fmt: str, *, where: str = "<input>") -> EncryptedFile:
+    """Parse an encrypted file; ``MetadataNotFound`` when it has no sops metadata."""
+    store = get_store(fmt)
+    try:
+        branches, raw = store.load_encrypted(data)
+    except InvalidFormat as exc:
+        raise CouldNotReadInputFile(f"{where}: {exc}") from None
+    if raw is None:
+        raise MetadataNotFound(f"{where}: sops metadata not found (the file is not encrypted)")
+    meta = Metadata.from_dict(raw, where=where)
+    return EncryptedFile(branches, meta, fmt)
+
+
+def _data_key(meta: Metadata, ctx: KeyContext, cache: DataKeyCache | None) -> bytes:
+    if cache is not None:
+        hit = cache.get(meta)
+        if hit is not None:
+            return hit
+    key = unwrap_data_key(meta, ctx)
+    if cache is not None:
+        cache.put(meta, key)
+    return key
+
+
+def decrypt_tree(
+    ef: EncryptedFile,
+    *,
+    ctx: KeyContext,
+    ignore_mac: bool = False,
+    cache: DataKeyCache | None = None,
+    where: str = "<input>",
+) -> DecryptedTree:
+    """Decrypt in memory and verify the MAC (unless ``ignore_mac``); the input is not changed."""
+    key = _data_key(ef.metadata, ctx, cache)
+    branches = copy.deepcopy(ef.branches)
+    cipher = Cipher(key)
+    try:
+        computed = decrypt_branches(branches, cipher, ef.metadata.rules)
+    except DecryptionFailed as exc:
+        raise TreeDecryptionFailed(f"{where}: {exc}") from None
+    if not ignore_mac:
+        _verify_mac(ef.metadata, cipher, computed, where)
+    return DecryptedTree(branches, ef.metadata, key, cipher, ef.fmt)
+
+
+def _verify_mac(meta: Metadata, cipher: Cipher, computed: str, where: str) -> None:
+    if not meta.mac:
+        raise MacMismatch(f"{where}: MAC mismatch: the file has no MAC")
+    try:
+        stored = cipher.decrypt(meta.mac, normalize_lastmodified(meta.lastmodified), "sops.mac")
+    except DecryptionFailed:
+        raise MacMismatch(f"{where}: cannot decrypt the MAC: wrong data key or tampered MAC/lastmodified") from None
+    if not isinstance(stored, str) or stored != computed:
+        raise MacMismatch(f"{where}: MAC mismatch: the file was changed without re-encryption (tampered?)")
+
+
+# --- encrypting -------------------------------------------------------------------------------
+
+
+def _has_metadata(branches: list[Branch], fmt: str) -> bool:
+    if not branches:
+        return False
+    first = branches[0]
+    if fmt == "dotenv":
+        return any(isinstance(k, str) and k.startswith("sops_") for k, _ in first)
+    return any(k == METADATA_KEY for k, _ in first)
+
+
+def encrypt_tree(
+    branches: list[Branch],
+    fmt: str,
+    *,
+    groups: list[list[MasterKey]],
+    options: EncryptOptions,
+    ctx: KeyContext,
+) -> bytes:
+    """Encrypt plaintext branches for ``groups`` with a fresh data key; returns the file bytes."""
+    if not branches:
+        raise EmptyFile("file cannot be completely empty, it must contain at least one document")
+    if _has_metadata(branches, fmt):
+        raise FileAlreadyEncrypted("the file already has sops metadata: it is already encrypted")
+    meta = Metadata(
+        key_groups=groups,
+        shamir_threshold=options.shamir_threshold,
+        rules=options.rules(fmt),
+        version=options.version,
+    )
+    data_key = os.urandom(32)
+    wrap_data_key(data_key, meta, ctx)
+    tree = DecryptedTree(copy.deepcopy(branches), meta, data_key, Cipher(data_key), fmt)
+    return reencrypt(tree, indent=options.indent)
+
+
+def reencrypt(tree: DecryptedTree, *, indent: int | None = None, touch: bool = True) -> bytes:
+    """Encrypt ``tree`` with its own data key and metadata (unchanged values keep their IVs)."""
+    branches = copy.deepcopy(tree.branches)
+    mac = encrypt_branches(branches, tree.cipher, tree.metadata.rules)
+    if touch or not tree.metadata.lastmodified:
+        tree.metadata.lastmodified = now_rfc3339()
+    tree.metadata.mac = tree.cipher.encrypt(mac, normalize_lastmodified(tree.metadata.lastmodified))
+    store = get_store(tree.fmt, indent)
+    try:
+        return store.emit_encrypted(branches, tree.metadata.to_dict())
+    except InvalidFormat as exc:
+        from secretsops.errors import ErrorGeneric
+
+        raise ErrorGeneric(f"could not write the encrypted file: {exc}") from None
+
+
+def load_plain(data: bytes, fmt: str, *, where: str = "<input>") -> list[Branch]:
+    if fmt != "binary" and not data.strip():
+        raise EmptyFile(f"{where}: file cannot be completely empty, it must contain at least one document")
+    try:
+        return get_store(fmt).load_plain(data)
+    except InvalidFormat as exc:
+        raise CouldNotReadInputFile(f"{where}: {exc}") from None
+
+
+def encrypt_bytes(
+    data: bytes,
+    fmt: str,
+    *,
+    groups: list[list[MasterKey]],
+    options: EncryptOptions,
+    ctx: KeyContext,
+    where: str = "<input>",
+) -> bytes:
+    """Plaintext file bytes → encrypted file bytes (same format)."""
+    return encrypt_tree(load_plain(data, fmt, where=where), fmt, groups=groups, options=options, ctx=ctx)
+
+
+def decrypt_bytes(
+    data: bytes,
+    fmt: str,
+    *,
+    ctx: KeyContext,
+    ignore_mac: bool = False,
+    cache: DataKeyCache | None = None,
+    output_fmt: str | None = None,
+    indent: int | None = None,
+    where: str = "<input>",
+) -> bytes:
+    """Encrypted file bytes → plaintext file bytes (in ``output_fmt``, default the same)."""
+    tree = decrypt_tree(load_encrypted(data, fmt, where=where), ctx=ctx, ignore_mac=ignore_mac, cache=cache, where=where)
+    store = get_store(output_fmt or fmt, indent)
+    try:
+        return store.emit_plain(tree.branches)
+    except InvalidFormat as exc:
+        from secretsops.errors import ErrorGeneric
+
+        raise ErrorGeneric(f"{where}: could not write the decrypted output: {exc}") from None
+
+
+# --- parsed Kubernetes documents --------------------------------------------------------------
+
+
+def is_encrypted_document(doc: Any) -> bool:
+    """True for a mapping with a ``sops`` block that carries a mac and a version."""
+    if not isinstance(doc, Mapping):
+        return False
+    md = doc.get(METADATA_KEY)
+    return isinstance(md, Mapping) and "mac" in md and "version" in md
+
+
+def _to_branch(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return Branch((k, _to_branch(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_to_branch(v) for v in value]
+    return value
+
+
+def _to_dict(value: Any) -> Any:
+    if isinstance(value, Branch):
+        return {k: _to_dict(v) for k, v in value if not isinstance(k, Comment)}
+    if isinstance(value, list):
+        return [_to_dict(v) for v in value if not isinstance(v, Comment)]
+    if isinstance(value, TimeValue):
+        return value.text
+    return value
+
+
+def decrypt_document(
+    doc: Mapping[str, Any], *, ctx: KeyContext, cache: DataKeyCache | None = None, where: str = "<document>"
+) -> dict[str, Any]:
+    """One parsed YAML/JSON document with a ``sops`` block → the plain document (MAC verified)."""
+    if not is_encrypted_document(doc):
+        raise MetadataNotFound(f"{where}: sops metadata not found")
+    meta = Metadata.from_dict(doc[METADATA_KEY], where=where)
+    branch = _to_branch({k: v for k, v in doc.items() if k != METADATA_KEY})
+    tree = decrypt_tree(EncryptedFile([branch], meta, "yaml"), ctx=ctx, cache=cache, where=where)
+    out = _to_dict(tree.branches[0])
+    assert isinstance(out, dict)
+    return out

@@ -1,0 +1,182 @@
+"""The ``ENC[AES256_GCM,...]`` value format: AES-256-GCM with a 32-byte IV and the key path as AAD.
+
+Values keep their type through encryption (``type:str|int|float|bool|bytes|comment|time``) and
+render their plaintext the way sops (Go) does, so the MAC over plaintexts matches sops'.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from secretsops.errors import DecryptionFailed, InputError
+
+IV_SIZE = 32
+TAG_SIZE = 16
+
+_ENC_RE = re.compile(r"^ENC\[AES256_GCM,data:(.+),iv:(.+),tag:(.+),type:(.+)\]")
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment line of a YAML/dotenv/INI file (text after the comment character)."""
+
+    value: str
+
+
+@dataclass(frozen=True)
+class TimeValue:
+    """A value sops stored with ``type:time`` (RFC 3339 text), kept as text."""
+
+    text: str
+
+
+def is_encrypted_value(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith("ENC[AES256_GCM,")
+
+
+def format_float(value: float) -> str:
+    """Go's ``strconv.FormatFloat(v, 'f', -1, 64)``: shortest digits, never an exponent."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    text = format(Decimal(repr(value)).normalize(), "f")
+    return text
+
+
+def to_bytes(value: Any) -> bytes:
+    """Plaintext bytes of a leaf as sops feeds them to the MAC and the cipher."""
+    if isinstance(value, bool):
+        return b"True" if value else b"False"
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    if isinstance(value, int):
+        return str(value).encode()
+    if isinstance(value, float):
+        return format_float(value).encode()
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, Comment):
+        return value.value.encode()
+    if isinstance(value, TimeValue):
+        return value.text.encode()
+    raise InputError(f"cannot encrypt a value of type {type(value).__name__}")
+
+
+def type_tag(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, bytes):
+        return "bytes"
+    if isinstance(value, Comment):
+        return "comment"
+    if isinstance(value, TimeValue):
+        return "time"
+    raise InputError(f"cannot encrypt a value of type {type(value).__name__}")
+
+
+def _is_empty(value: Any) -> bool:
+    if isinstance(value, Comment):
+        return value.value == ""
+    return isinstance(value, (str, bytes)) and len(value) == 0
+
+
+def _parse_bool(text: str) -> bool:
+    if text in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if text in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise ValueError("not a bool")
+
+
+@dataclass
+class Cipher:
+    """Encrypts and decrypts single values; remembers IVs of decrypted values.
+
+    The stash makes re-encrypting an unchanged value (same path, type and plaintext) produce
+    byte-identical ciphertext, so ``edit``/``set`` leave minimal diffs (sops does the same).
+    """
+
+    key: bytes
+    stash: dict[tuple[str, str, bytes], bytes] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.key) != 32:
+            raise DecryptionFailed("the data key is not 32 bytes long")
+        self._aead = AESGCM(self.key)
+
+    def encrypt(self, value: Any, aad: str) -> str:
+        if _is_empty(value):
+            return ""
+        tag = type_tag(value)
+        plain = to_bytes(value)
+        iv = self.stash.get((aad, tag, plain)) or os.urandom(IV_SIZE)
+        out = self._aead.encrypt(iv, plain, aad.encode())
+        b64 = base64.b64encode
+        return (
+            f"ENC[AES256_GCM,data:{b64(out[:-TAG_SIZE]).decode()},iv:{b64(iv).decode()},"
+            f"tag:{b64(out[-TAG_SIZE:]).decode()},type:{tag}]"
+        )
+
+    def decrypt(self, text: str, aad: str, where: str = "") -> Any:
+        """Decrypt one ENC value; ``where`` names the key path in errors (never the value)."""
+        if text == "":
+            return ""
+        m = _ENC_RE.match(text)
+        if m is None:
+            raise DecryptionFailed(f"value at {where or aad!r} is not in sops' ENC[...] format")
+        try:
+            data = base64.b64decode(m.group(1), validate=True)
+            iv = base64.b64decode(m.group(2), validate=True)
+            tag = base64.b64decode(m.group(3), validate=True)
+        except (binascii.Error, ValueError):
+            raise DecryptionFailed(f"value at {where or aad!r} has invalid base64") from None
+        kind = m.group(4)
+        if len(iv) < 8 or len(tag) != TAG_SIZE:
+            raise DecryptionFailed(f"value at {where or aad!r} has a malformed IV or tag")
+        try:
+            plain = self._aead.decrypt(iv, data + tag, aad.encode())
+        except InvalidTag:
+            raise DecryptionFailed(
+                f"could not decrypt the value at {where or aad!r}: wrong data key or tampered value"
+            ) from None
+        value = _typed(plain, kind, where or aad)
+        self.stash[(aad, type_tag(value), to_bytes(value))] = iv
+        return value
+
+
+def _typed(plain: bytes, kind: str, where: str) -> Any:
+    try:
+        if kind == "str":
+            return plain.decode("utf-8", "surrogateescape")
+        if kind == "bytes":
+            return plain
+        if kind == "int":
+            return int(plain.decode(), 10)
+        if kind == "float":
+            return float(plain.decode())
+        if kind == "bool":
+            return _parse_bool(plain.decode())
+        if kind == "comment":
+            return Comment(plain.decode())
+        if kind == "time":
+            return TimeValue(plain.decode())
+    except (ValueError, UnicodeDecodeError):
+        raise DecryptionFailed(f"value at {where!r} does not match its type tag {kind!r}") from None
+    raise DecryptionFailed(f"value at {where!r} has an unknown type tag {kind!r}")

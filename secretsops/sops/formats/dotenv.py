@@ -1,0 +1,84 @@
+"""The dotenv store: ``KEY=value`` lines, ``#`` comments, metadata as ``sops_*`` keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from secretsops.errors import InvalidFormat
+from secretsops.sops.cipher import Comment, TimeValue
+from secretsops.sops.formats import flatten as fl
+from secretsops.sops.formats.base import Store
+from secretsops.sops.tree import Branch
+
+PREFIX = "sops_"
+
+
+def _val_to_string(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        from secretsops.sops.formats.ini import go_val_float
+
+        return go_val_float(v)
+    if isinstance(v, TimeValue):
+        return v.text
+    if v is None:
+        return "<nil>"
+    return str(v)
+
+
+class DotenvStore(Store):
+    name = "dotenv"
+
+    def load_plain(self, data: bytes) -> list[Branch]:
+        branch = Branch()
+        text = data.decode("utf-8", "surrogateescape")
+        for n, line in enumerate(text.split("\n"), start=1):
+            if not line:
+                continue
+            if line[0] == "#":
+                branch.append((Comment(line[1:]), None))
+                continue
+            pos = line.find("=")
+            if pos < 0:
+                raise InvalidFormat(f"invalid dotenv input: line {n} has no '='")
+            branch.append((line[:pos], line[pos + 1 :].replace("\\n", "\n")))
+        return [branch]
+
+    def load_encrypted(self, data: bytes) -> tuple[list[Branch], Any]:
+        branch = self.load_plain(data)[0]
+        out = Branch()
+        md: dict[str, Any] = {}
+        for k, v in branch:
+            if isinstance(k, str) and k.startswith(PREFIX):
+                md[k[len(PREFIX) :]] = v
+            else:
+                out.append((k, v))
+        if not md:
+            return [out], None
+        meta = fl.unflatten(fl.decode_from_text(md))
+        return [out], meta
+
+    def emit_plain(self, branches: list[Branch]) -> bytes:
+        lines = []
+        for k, v in branches[0] if branches else []:
+            if isinstance(k, Comment):
+                lines.append(f"#{k.value}\n")
+                continue
+            if isinstance(v, (Branch, list)):
+                raise InvalidFormat(f"cannot use a complex value in a dotenv file (key {k})")
+            text = v.replace("\n", "\\n") if isinstance(v, str) else _val_to_string(v)
+            lines.append(f"{k}={text}\n")
+        return "".join(lines).encode("utf-8", "surrogateescape")
+
+    def emit_encrypted(self, branches: list[Branch], metadata: dict[str, Any]) -> bytes:
+        flat = fl.encode_for_text(fl.flatten(metadata))
+        b = Branch(branches[0] if branches else [])
+        for key in sorted(flat):
+            b.append((PREFIX + key, flat[key]))
+        return self.emit_plain([b])
+
+    def emit_value(self, value: Any) -> bytes:
+        if isinstance(value, str):
+            return value.encode("utf-8", "surrogateescape")
+        raise InvalidFormat("the dotenv store only supports extracting strings")

@@ -1,0 +1,185 @@
+"""The INI store: sections of ``key = value`` (values are strings), ``;``/``#`` comments.
+
+Layout follows go-ini as sops uses it: keys aligned on ``=`` per section, a comment is written
+above the key it belongs to, a ``[sops]`` section carries flattened metadata.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from secretsops.errors import InvalidFormat
+from secretsops.sops.cipher import Comment, TimeValue, format_float
+from secretsops.sops.formats import flatten as fl
+from secretsops.sops.formats.base import METADATA_KEY, Store
+from secretsops.sops.tree import Branch
+
+DEFAULT_SECTION = "DEFAULT"
+
+
+def go_val_float(v: float) -> str:
+    """sops' ValToString for floats: %G, with ``.0`` added to whole numbers."""
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    if math.isnan(v):
+        return "NaN"
+    text = format_float(v)
+    if "." not in text:
+        text = text + ".0"
+    return text
+
+
+def _val(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return go_val_float(v)
+    if isinstance(v, TimeValue):
+        return v.text
+    if isinstance(v, (Branch, list)):
+        raise InvalidFormat("INI values cannot be nested structures")
+    return "" if v is None else str(v)
+
+
+def _strip_comment_char(text: str) -> str:
+    if text.startswith(";"):
+        return text.lstrip("; ")
+    if text.startswith("#"):
+        return text.lstrip("# ")
+    return text
+
+
+def _unquote(v: str) -> str:
+    if len(v) >= 6 and v.startswith('"""') and v.endswith('"""'):
+        return v[3:-3]
+    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'`":
+        return v[1:-1]
+    return v
+
+
+def _strip_inline_comment(v: str) -> str:
+    if v[:1] in "\"'`":
+        return v
+    for marker in (" #", " ;", "\t#", "\t;"):
+        i = v.find(marker)
+        if i >= 0:
+            v = v[:i]
+    return v.rstrip()
+
+
+def parse_ini(data: bytes) -> Branch:
+    text = data.decode("utf-8", "surrogateescape")
+    sections: list[tuple[str, Branch, list[str]]] = [(DEFAULT_SECTION, Branch(), [])]
+    pending: list[str] = []
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        if line[0] in ";#":
+            pending.append(line)
+            continue
+        if line.startswith("["):
+            if not line.endswith("]"):
+                raise InvalidFormat(f"INI: unclosed section header on line {n}")
+            name = line[1:-1].strip()
+            sec = Branch()
+            if pending:
+                sec.append((Comment(_strip_comment_char("\n".join(pending))), None))
+                pending = []
+            sections.append((name, sec, []))
+            continue
+        pos = min((i for i in (line.find("="), line.find(":")) if i >= 0), default=-1)
+        if pos <= 0:
+            raise InvalidFormat(f"INI: line {n} is not 'key = value'")
+        key = line[:pos].strip()
+        value = _unquote(_strip_inline_comment(line[pos + 1 :].strip()))
+        branch = sections[-1][1]
+        branch.append((key, value))
+        if pending:
+            branch.append((Comment(_strip_comment_char("\n".join(pending))), None))
+            pending = []
+    return Branch((name, b) for name, b, _ in sections)
+
+
+def _comment_lines(text: str, indent: str = "") -> list[str]:
+    out = []
+    for line in text.split("\n"):
+        if line[:1] in ("#", ";"):
+            out.append(line[:1] + " " + line[1:].strip())
+        else:
+            out.append("; " + line.strip())
+    return out
+
+
+def emit_ini(branch: Branch) -> str:
+    chunks: list[str] = []
+    for name, sec in branch:
+        if isinstance(name, Comment):
+            continue
+        if not isinstance(sec, Branch):
+            raise InvalidFormat("INI: every top-level value must be a section")
+        lines: list[str] = []
+        items = list(sec)
+        if items and isinstance(items[0][0], Comment):
+            lines.extend(_comment_lines(items[0][0].value))
+            items = items[1:]
+        keys = [k for k, _ in items if not isinstance(k, Comment)]
+        if name == DEFAULT_SECTION and not keys:
+            continue
+        if name != DEFAULT_SECTION:
+            lines.append(f"[{name}]")
+        width = max((len(k) for k in keys), default=0)
+        # a comment item belongs to the key before it and is written above that key
+        entries: list[tuple[str, Any, str | None]] = []
+        for k, v in items:
+            if isinstance(k, Comment):
+                if entries:
+                    key, val, _ = entries[-1]
+                    entries[-1] = (key, val, k.value)
+                continue
+            entries.append((k, v, None))
+        for key, val, comment in entries:
+            if comment is not None:
+                lines.extend(_comment_lines(comment))
+            text = _val(val)
+            if text != text.strip() or any(c in text for c in "#;") or "\n" in text:
+                text = f'"""{text}"""' if "`" in text else f"`{text}`"
+            lines.append(f"{key.ljust(width)} = {text}")
+        chunks.append("\n".join(lines) + "\n")
+    return "\n".join(chunks)
+
+
+class IniStore(Store):
+    name = "ini"
+
+    def load_plain(self, data: bytes) -> list[Branch]:
+        return [parse_ini(data)]
+
+    def load_encrypted(self, data: bytes) -> tuple[list[Branch], Any]:
+        branch = parse_ini(data)
+        out = Branch()
+        meta = None
+        for k, v in branch:
+            if k == METADATA_KEY:
+                flat = {kk: vv for kk, vv in v if not isinstance(kk, Comment)}
+                meta = fl.unflatten(fl.decode_from_text(flat))
+            else:
+                out.append((k, v))
+        return [out], meta
+
+    def emit_plain(self, branches: list[Branch]) -> bytes:
+        return emit_ini(branches[0] if branches else Branch()).encode("utf-8", "surrogateescape")
+
+    def emit_encrypted(self, branches: list[Branch], metadata: dict[str, Any]) -> bytes:
+        flat = fl.encode_for_text(fl.flatten(metadata))
+        b = Branch(branches[0] if branches else [])
+        b.append((METADATA_KEY, Branch(flat.items())))
+        return self.emit_plain([b])
+
+    def emit_value(self, value: Any) -> bytes:
+        import json
+
+        if isinstance(value, Branch):
+            return emit_ini(value).encode()
+        return json.dumps(value).encode()

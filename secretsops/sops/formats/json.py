@@ -1,0 +1,143 @@
+"""The JSON store: key order kept, numbers are float64 as in sops, output like Go's encoder."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from secretsops.errors import InvalidFormat
+from secretsops.sops.cipher import Comment, TimeValue
+from secretsops.sops.formats.base import METADATA_KEY, Store
+from secretsops.sops.tree import Branch
+
+_HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"invalid JSON number {name}")
+
+
+def parse_json_object(data: bytes) -> Branch:
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(text, object_pairs_hook=Branch, parse_int=float, parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError) as exc:
+        where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
+        raise InvalidFormat(f"input is not valid JSON{where}") from None
+    if not isinstance(value, Branch):
+        raise InvalidFormat("JSON input must be an object at the top level")
+    return value
+
+
+def go_json_float(value: float) -> str:
+    """Go ``encoding/json`` float64 text: 'f' form in [1e-6, 1e21), else exponent form."""
+    if math.isnan(value) or math.isinf(value):
+        raise InvalidFormat("NaN and Infinity cannot be written as JSON")
+    if value == 0:
+        return "-0" if math.copysign(1.0, value) < 0 else "0"
+    a = abs(value)
+    if 1e-6 <= a < 1e21:
+        from secretsops.sops.cipher import format_float
+
+        return format_float(value)
+    text = repr(value)
+    mant, _, exp = text.partition("e")
+    if "." in mant and mant.endswith(".0"):
+        mant = mant[:-2]
+    sign = "-" if exp.startswith("-") else "+"
+    digits = exp.lstrip("+-").lstrip("0") or "0"
+    if len(digits) < 2 and sign == "-":
+        pass
+    return f"{mant}e{sign}{digits}"
+
+
+def go_json_string(s: str) -> str:
+    out = json.dumps(s, ensure_ascii=False)
+    if any(c in s for c in _HTML):
+        for c, rep in _HTML.items():
+            out = out.replace(c, rep)
+    return out
+
+
+def encode(value: Any, indent: str, level: int = 0) -> str:
+    if isinstance(value, Branch):
+        items = [(k, v) for k, v in value if not isinstance(k, Comment)]
+        if not items:
+            return "{}"
+        pad = "\n" + indent * (level + 1)
+        body = ",".join(f"{pad}{go_json_string(k)}: {encode(v, indent, level + 1)}" for k, v in items)
+        return "{" + body + "\n" + indent * level + "}"
+    if isinstance(value, dict):
+        return encode(Branch(value.items()), indent, level)
+    if isinstance(value, list):
+        elems = [v for v in value if not isinstance(v, Comment)]
+        if not elems:
+            return "[]"
+        pad = "\n" + indent * (level + 1)
+        body = ",".join(f"{pad}{encode(v, indent, level + 1)}" for v in elems)
+        return "[" + body + "\n" + indent * level + "]"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return go_json_float(value)
+    if isinstance(value, TimeValue):
+        return go_json_string(value.text)
+    if isinstance(value, bytes):
+        import base64
+
+        return go_json_string(base64.b64encode(value).decode())
+    if isinstance(value, str):
+        return go_json_string(value)
+    raise InvalidFormat(f"cannot write a {type(value).__name__} value as JSON")
+
+
+class JsonStore(Store):
+    name = "json"
+
+    def _indent(self) -> str:
+        if self.indent is None or self.indent < 0:
+            return "\t"
+        return " " * self.indent
+
+    def load_plain(self, data: bytes) -> list[Branch]:
+        return [parse_json_object(data)]
+
+    def load_encrypted(self, data: bytes) -> tuple[list[Branch], Any]:
+        branch = parse_json_object(data)
+        meta = None
+        out = Branch()
+        for k, v in branch:
+            if k == METADATA_KEY:
+                meta = _to_plain(v)
+            else:
+                out.append((k, v))
+        return [out], meta
+
+    def emit_plain(self, branches: list[Branch]) -> bytes:
+        return (encode(branches[0] if branches else Branch(), self._indent()) + "\n").encode(
+            "utf-8", "surrogateescape"
+        )
+
+    def emit_encrypted(self, branches: list[Branch], metadata: dict[str, Any]) -> bytes:
+        b = Branch(branches[0] if branches else [])
+        b.append((METADATA_KEY, metadata))
+        return (encode(b, self._indent()) + "\n").encode("utf-8", "surrogateescape")
+
+    def emit_value(self, value: Any) -> bytes:
+        return encode(value, self._indent()).encode("utf-8", "surrogateescape")
+
+
+def _to_plain(value: Any) -> Any:
+    """Metadata as plain dicts/lists (JSON numbers back to ints where integral)."""
+    if isinstance(value, Branch):
+        return {k: _to_plain(v) for k, v in value}
+    if isinstance(value, list):
+        return [_to_plain(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value

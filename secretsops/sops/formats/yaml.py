@@ -1,0 +1,464 @@
+"""The YAML store: multi-document, comments kept, output laid out like sops (go-yaml v3).
+
+Files without comments are parsed with libyaml (fast path); files with comments go through
+ruamel.yaml's round-trip parser so every comment line becomes a tree item at its place (sops
+encrypts comments as ``#ENC[...]``). Output is written by a small emitter that follows go-yaml's
+layout (indent 4, sequences indented under their key, ``|`` blocks for multi-line text) so a
+file decrypted here reads like one decrypted by sops; scalars are quoted only when needed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import yaml as pyyaml
+
+from secretsops.errors import InvalidFormat
+from secretsops.sops.cipher import Comment, TimeValue
+from secretsops.sops.formats.base import METADATA_KEY, Store
+from secretsops.sops.tree import Branch
+
+DEFAULT_INDENT = 4
+
+# --- YAML 1.2 core resolution (what go-yaml v3 gives an interface{}) -----------------------
+
+_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$|^0x[0-9a-fA-F_]+$|^0o[0-7_]+$|^0b[01_]+$")
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")
+_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NULL = {"", "~", "null", "Null", "NULL"}
+#: strings go-yaml quotes so YAML 1.1 readers do not take them for something else
+_AMBIGUOUS = re.compile(
+    r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|[-+]?\.?[0-9].*|\.(inf|Inf|INF|nan|NaN|NAN)|[-+]\.(inf|Inf|INF))$"
+)
+
+
+class _CoreLoader(pyyaml.CSafeLoader if hasattr(pyyaml, "CSafeLoader") else pyyaml.SafeLoader):  # type: ignore[misc]
+    """libyaml parser with YAML 1.2 core scalars (no yes/no bools, no timestamps)."""
+
+
+_CoreLoader.yaml_implicit_resolvers = {}
+_CoreLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_CoreLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_CoreLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+_CoreLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
+
+
+def _construct_bool(loader: Any, node: Any) -> bool:
+    return _BOOL[loader.construct_scalar(node)]
+
+
+def _construct_int(loader: Any, node: Any) -> int:
+    text = loader.construct_scalar(node).replace("_", "")
+    if text.startswith("0o"):
+        return int(text[2:], 8)
+    return int(text, 0) if text.startswith(("0x", "0b")) else int(text, 10)
+
+
+def _construct_float(loader: Any, node: Any) -> float:
+    text = loader.construct_scalar(node).replace("_", "")
+    low = text.lower()
+    if low.endswith(".inf"):
+        return -math.inf if low.startswith("-") else math.inf
+    if low == ".nan":
+        return math.nan
+    return float(text)
+
+
+def _construct_str(loader: Any, node: Any) -> str:
+    return str(loader.construct_scalar(node))
+
+
+def _construct_map(loader: Any, node: Any) -> Branch:
+    out = Branch()
+    yield out
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        out.append((key, loader.construct_object(value_node, deep=True)))
+
+
+_CoreLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+_CoreLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_CoreLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_CoreLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
+_CoreLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+
+
+def _doc_to_branch(doc: Any, n: int) -> Branch:
+    if doc is None:
+        return Branch()
+    if isinstance(doc, Branch):
+        return doc
+    if isinstance(doc, list):
+        raise InvalidFormat(f"YAML document {n} is a sequence; only mappings are supported (as in sops)")
+    raise InvalidFormat(f"YAML document {n} is a single value; only mappings are supported (as in sops)")
+
+
+def _load_fast(text: str) -> list[Branch]:
+    try:
+        docs = list(pyyaml.load_all(text, Loader=_CoreLoader))  # noqa: S506 - safe loader subclass
+    except pyyaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise InvalidFormat(f"input is not valid YAML{where}") from None
+    return [_doc_to_branch(d, i + 1) for i, d in enumerate(docs)]
+
+
+# --- comment-preserving path (ruamel.yaml) -------------------------------------------------
+
+
+def _ruamel() -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import RoundTripConstructor
+
+    class _Constructor(RoundTripConstructor):
+        pass
+
+    _Constructor.add_constructor("tag:yaml.org,2002:timestamp", lambda c, n: str(c.construct_scalar(n)))
+    y = YAML(typ="rt")
+    y.Constructor = _Constructor
+    y.allow_duplicate_keys = True
+    return y
+
+
+def _comment_lines_of(token: Any) -> list[tuple[int, str]]:
+    value = getattr(token, "value", None)
+    if not isinstance(value, str):
+        return []
+    segments = value.split("\n")
+    start = token.start_mark.line if getattr(token, "start_mark", None) is not None else 0
+    first = next((i for i, s in enumerate(segments) if s.strip().startswith("#")), None)
+    out = []
+    for i, seg in enumerate(segments):
+        s = seg.strip()
+        if s.startswith("#") and first is not None:
+            out.append((start + i - first, s[1:]))
+    return out
+
+
+def _tokens_in(obj: Any, acc: list[Any]) -> None:
+    if obj is None:
+        return
+    if isinstance(obj, list):
+        for o in obj:
+            _tokens_in(o, acc)
+    elif hasattr(obj, "value") and hasattr(obj, "start_mark"):
+        acc.append(obj)
+
+
+class _CommentPlacer:
+    """Assign every ruamel comment token to the deepest container that refers to it."""
+
+    def __init__(self) -> None:
+        self.owner: dict[int, tuple[int, Any]] = {}
+        self.tokens: dict[int, Any] = {}
+
+    def visit(self, node: Any, depth: int) -> None:
+        ca = getattr(node, "ca", None)
+        if ca is not None:
+            acc: list[Any] = []
+            _tokens_in(ca.comment, acc)
+            for v in ca.items.values():
+                _tokens_in(v, acc)
+            _tokens_in(ca.end, acc)
+            for t in acc:
+                prev = self.owner.get(id(t))
+                if prev is None or prev[0] < depth:
+                    self.owner[id(t)] = (depth, node)
+                    self.tokens[id(t)] = t
+        if isinstance(node, dict):
+            for v in node.values():
+                self.visit(v, depth + 1)
+        elif isinstance(node, list):
+            for v in node:
+                self.visit(v, depth + 1)
+
+    def comments_for(self, node: Any) -> list[tuple[int, str]]:
+        out: list[tuple[int, str]] = []
+        for tid, (_, owner) in self.owner.items():
+            if owner is node:
+                out.extend(_comment_lines_of(self.tokens[tid]))
+        return out
+
+
+def _scalar_from_ruamel(v: Any) -> Any:
+    from ruamel.yaml.scalarbool import ScalarBoolean
+
+    if isinstance(v, (bool, ScalarBoolean)):
+        return bool(v)
+    if isinstance(v, int):
+        return int(v)
+    if isinstance(v, float):
+        return float(v)
+    if isinstance(v, str):
+        return str(v)
+    if v is None:
+        return None
+    if hasattr(v, "value"):  # TaggedScalar
+        return str(v.value)
+    return str(v)
+
+
+def _from_ruamel(node: Any, placer: _CommentPlacer) -> Any:
+    if isinstance(node, dict):
+        entries: list[tuple[tuple[int, int, int], Any]] = []
+        for i, (k, v) in enumerate(node.items()):
+            try:
+                line = node.lc.key(k)[0]
+            except (KeyError, AttributeError, TypeError):
+                line = 0
+            entries.append(((line, 1, i), (_scalar_from_ruamel(k), _from_ruamel(v, placer))))
+        for j, (line, text) in enumerate(placer.comments_for(node)):
+            entries.append(((line, 0, j), (Comment(text), None)))
+        entries.sort(key=lambda e: e[0])
+        return Branch(item for _, item in entries)
+    if isinstance(node, list):
+        seq: list[tuple[tuple[int, int, int], Any]] = []
+        for i, v in enumerate(node):
+            try:
+                line = node.lc.item(i)[0]
+            except (KeyError, AttributeError, TypeError):
+                line = 0
+            seq.append(((line, 1, i), _from_ruamel(v, placer)))
+        for j, (line, text) in enumerate(placer.comments_for(node)):
+            seq.append(((line, 0, j), Comment(text)))
+        seq.sort(key=lambda e: e[0])
+        return [item for _, item in seq]
+    return _scalar_from_ruamel(node)
+
+
+def _load_with_comments(text: str) -> list[Branch]:
+    from ruamel.yaml.error import YAMLError
+
+    y = _ruamel()
+    try:
+        docs = list(y.load_all(text))
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise InvalidFormat(f"input is not valid YAML{where}") from None
+    except Exception:
+        raise InvalidFormat("input is not valid YAML") from None
+    out = []
+    for i, d in enumerate(docs):
+        placer = _CommentPlacer()
+        placer.visit(d, 0)
+        out.append(_doc_to_branch(_from_ruamel(d, placer), i + 1))
+    return out
+
+
+def load_yaml(data: bytes) -> list[Branch]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidFormat("YAML input is not valid UTF-8") from None
+    if "#" not in text:
+        return _load_fast(text)
+    return _load_with_comments(text)
+
+
+# --- emitter -------------------------------------------------------------------------------
+
+_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./=+$()^~\\][^\n\r\t\x00-\x1f\x7f\"#]*$")
+
+
+def go_yaml_float(v: float) -> str:
+    if math.isnan(v):
+        return ".nan"
+    if math.isinf(v):
+        return ".inf" if v > 0 else "-.inf"
+    if v == 0:
+        return "-0" if math.copysign(1.0, v) < 0 else "0"
+    from decimal import Decimal
+
+    d = Decimal(repr(v)).normalize()
+    sign, digits, exp = d.as_tuple()
+    assert isinstance(exp, int)
+    nd = len(digits)
+    x = nd + exp - 1  # decimal exponent of the leading digit
+    if x < -4 or x >= max(6, 0) and x >= 21 or x >= 6 and nd <= x:
+        # exponent form, Go style: at least two exponent digits
+        mant = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if nd > 1 else "")
+        return ("-" if sign else "") + f"{mant}e{'-' if x < 0 else '+'}{abs(x):02d}"
+    return format(d, "f")
+
+
+def _plain_ok(s: str) -> bool:
+    if not _PLAIN_SAFE.match(s) or s != s.strip():
+        return False
+    if ": " in s or " #" in s or s.endswith(":"):
+        return False
+    if s in _NULL or s in _BOOL or _AMBIGUOUS.match(s) or _INT.match(s) or _FLOAT.match(s):
+        return False
+    return True
+
+
+def _literal_ok(s: str) -> bool:
+    if "\n" not in s or s != s.lstrip(" ") or "\r" in s or "\t" in s:
+        return False
+    if any(ord(c) < 0x20 and c != "\n" for c in s):
+        return False
+    return not any(line != line.rstrip(" ") for line in s.split("\n"))
+
+
+def scalar(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return go_yaml_float(v)
+    if isinstance(v, TimeValue):
+        return v.text
+    if isinstance(v, bytes):
+        v = v.decode("utf-8", "surrogateescape")
+    if isinstance(v, str):
+        if v.startswith("ENC[AES256_GCM,") and _PLAIN_SAFE.match(v) and " " not in v:
+            return v
+        if _plain_ok(v):
+            return v
+        return json.dumps(v, ensure_ascii=False)
+    raise InvalidFormat(f"cannot write a {type(v).__name__} value as YAML")
+
+
+class _Emitter:
+    def __init__(self, indent: int) -> None:
+        self.step = indent
+        self.out: list[str] = []
+
+    def block(self, s: str, pad: str) -> str:
+        if s.endswith("\n\n") or s == "\n":
+            chomp = "+"
+            body = s[:-1]
+        elif s.endswith("\n"):
+            chomp = ""
+            body = s[:-1]
+        else:
+            chomp = "-"
+            body = s
+        lines = "\n".join((pad + ln) if ln else "" for ln in body.split("\n"))
+        return f"|{chomp}\n{lines}"
+
+    def value_inline(self, v: Any, pad: str) -> str | None:
+        """Text after ``key: `` / ``- `` for scalars and empty containers; None when nested."""
+        if isinstance(v, Branch):
+            return "{}" if not any(not isinstance(k, Comment) for k, _ in v) and not v else None
+        if isinstance(v, list):
+            return "[]" if not v else None
+        if isinstance(v, str) and _literal_ok(v) and not v.startswith("ENC["):
+            return self.block(v, pad + " " * self.step)
+        return scalar(v)
+
+    def mapping(self, b: Branch, pad: str, first_prefix: str | None = None) -> None:
+        """Write a mapping; ``first_prefix`` replaces ``pad`` on its first line (``- ``)."""
+        first = True
+        for k, v in b:
+            lead = first_prefix if (first and first_prefix is not None) else pad
+            if isinstance(k, Comment):
+                self.out.append(f"{lead}#{k.value}")
+                first = False
+                continue
+            first = False
+            key = scalar(k)
+            inline = self.value_inline(v, pad)
+            if inline is not None:
+                self.out.append(f"{lead}{key}: {inline}")
+            elif isinstance(v, Branch):
+                self.out.append(f"{lead}{key}:")
+                self.mapping(v, pad + " " * self.step)
+            else:
+                self.out.append(f"{lead}{key}:")
+                self.sequence(v, pad + " " * self.step)
+
+    def sequence(self, items: list[Any], pad: str) -> None:
+        for v in items:
+            if isinstance(v, Comment):
+                self.out.append(f"{pad}#{v.value}")
+                continue
+            inline = self.value_inline(v, pad + "  ")
+            if inline is not None:
+                self.out.append(f"{pad}- {inline}")
+            elif isinstance(v, Branch):
+                self.mapping(v, pad + "  ", first_prefix=pad + "- ")
+            else:
+                self.out.append(f"{pad}-")
+                self.sequence(v, pad + " " * self.step)
+
+
+def emit_documents(branches: list[Branch], indent: int) -> str:
+    docs = []
+    for b in branches:
+        em = _Emitter(indent)
+        if not b:
+            docs.append("{}\n")
+            continue
+        em.mapping(b, "")
+        docs.append("\n".join(em.out) + "\n")
+    return "---\n".join(docs)
+
+
+class YamlStore(Store):
+    name = "yaml"
+
+    def _indent(self) -> int:
+        if self.indent is None or self.indent == 0:
+            return DEFAULT_INDENT
+        if self.indent < 0:
+            raise InvalidFormat("YAML negative indentation is not accepted")
+        return self.indent
+
+    def load_plain(self, data: bytes) -> list[Branch]:
+        return load_yaml(data)
+
+    def load_encrypted(self, data: bytes) -> tuple[list[Branch], Any]:
+        docs = load_yaml(data)
+        meta = None
+        out = []
+        for b in docs:
+            kept = Branch()
+            for k, v in b:
+                if k == METADATA_KEY:
+                    if meta is None:
+                        meta = _to_plain(v)
+                else:
+                    kept.append((k, v))
+            out.append(kept)
+        return out, meta
+
+    def emit_plain(self, branches: list[Branch]) -> bytes:
+        return emit_documents(branches, self._indent()).encode("utf-8", "surrogateescape")
+
+    def emit_encrypted(self, branches: list[Branch], metadata: dict[str, Any]) -> bytes:
+        md = _to_branch(metadata)
+        docs = [Branch([*b, (METADATA_KEY, md)]) for b in branches]
+        return self.emit_plain(docs)
+
+    def emit_value(self, value: Any) -> bytes:
+        if isinstance(value, (Branch, list)):
+            em = _Emitter(self._indent())
+            if isinstance(value, Branch):
+                em.mapping(value, "")
+            else:
+                em.sequence(value, "")
+            return ("\n".join(em.out) + "\n").encode("utf-8", "surrogateescape")
+        return (scalar(value) + "\n").encode("utf-8", "surrogateescape")
+
+
+def _to_plain(value: Any) -> Any:
+    if isinstance(value, Branch):
+        return {k: _to_plain(v) for k, v in value if not isinstance(k, Comment)}
+    if isinstance(value, list):
+        return [_to_plain(v) for v in value if not isinstance(v, Comment)]
+    return value
+
+
+def _to_branch(value: Any) -> Any:
+    if isinstance(value, dict):
+        return Branch((k, _to_branch(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [_to_branch(v) for v in value]
+    return value

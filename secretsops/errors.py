@@ -129,6 +129,12 @@ class TemporaryKeySourceError(KeySourceError):
     temporary = True
 
 
+class InvalidKmsEncryptionContext(SopsError):
+    """``--encryption-context`` is not ``key:value,key2:value2`` (sops: 6)."""
+
+    exit_code = 6
+
+
 # --- sealed secrets ---------------------------------------------------------------------------
 
 

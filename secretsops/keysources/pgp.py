@@ -1,0 +1,146 @@
+"""PGP recipients of the data key through the real ``gpg`` binary, stored as sops writes them.
+
+Stanza (sops 3.11 order): ``created_at``, ``enc`` (ASCII-armored PGP message), ``fp`` (the
+fingerprint as the user gave it, spaces removed). The data key travels on gpg's stdin/stdout
+only — never argv, never the environment. The child gets a minimal environment (``PATH``,
+``HOME``, ``GNUPGHOME`` from ``KeyContext.env``); ``SOPS_GPG_EXEC`` picks the binary, as in sops.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from secretsops.errors import InputError, KeySourceError, TemporaryKeySourceError
+from secretsops.keysources.base import KeyContext, MasterKey
+
+GPG_TIMEOUT = 60.0
+_CHILD_ENV = ("PATH", "HOME", "GNUPGHOME", "GPG_AGENT_INFO", "XDG_RUNTIME_DIR")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def short_fingerprint(fingerprint: str) -> str:
+    """sops' shortenFingerprint: the last 16 hex digits (keeping a trailing ``!``)."""
+    offset = len(fingerprint) - 16
+    if fingerprint.endswith("!"):
+        offset -= 1
+    return fingerprint[offset:] if offset > 0 else fingerprint
+
+
+def gpg_binary(env: Mapping[str, str]) -> str:
+    """``SOPS_GPG_EXEC`` or ``gpg``, resolved on the context's PATH."""
+    name = env.get("SOPS_GPG_EXEC") or "gpg"
+    if os.sep in name:
+        return name
+    found = shutil.which(name, path=env.get("PATH") or os.defpath)
+    if not found:
+        raise KeySourceError(f"the GnuPG binary {name!r} was not found on PATH (set SOPS_GPG_EXEC)")
+    return found
+
+
+def run_gpg(ctx: KeyContext, args: Sequence[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
+    """Run gpg in batch mode with a minimal environment; ``stdin`` is the only secret channel."""
+    env = {k: ctx.env[k] for k in _CHILD_ENV if ctx.env.get(k)}
+    env.setdefault("PATH", os.defpath)
+    env["LC_ALL"] = "C"
+    argv = [gpg_binary(ctx.env), "--batch", "--no-tty"]
+    if ctx.env.get("GNUPGHOME"):
+        argv += ["--homedir", ctx.env["GNUPGHOME"]]
+    argv += list(args)
+    try:
+        return subprocess.run(
+            argv, input=stdin, capture_output=True, env=env, timeout=GPG_TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise TemporaryKeySourceError(f"gpg did not finish within {GPG_TIMEOUT:.0f}s") from None
+    except OSError as exc:
+        raise KeySourceError(f"cannot run gpg ({type(exc).__name__})") from None
+
+
+def _gpg_reason(stderr: bytes) -> str:
+    """gpg's own diagnostics (they name keys, never the data), joined on one line."""
+    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    keep = [ln for ln in lines if not ln.startswith("[GNUPG:]")]
+    return "; ".join(keep[-3:])[:300] or "no diagnostics"
+
+
+class PgpKeySource(MasterKey):
+    """One OpenPGP key (by fingerprint) in the user's GnuPG keyring that wraps the data key."""
+
+    kind = "pgp"
+    cli_flag = "pgp"
+    rule_key = "pgp"
+    group_key = "pgp"
+    priority = 20
+
+    def __init__(self, fingerprint: str, *, enc: str = "", created_at: str = "") -> None:
+        self.fingerprint = fingerprint.replace(" ", "")
+        self.enc = enc
+        self.created_at = created_at or _now()
+
+    @property
+    def identifier(self) -> str:
+        return self.fingerprint
+
+    @classmethod
+    def from_cli(cls, value: str, options: Mapping[str, Any]) -> list[MasterKey]:
+        return cls.from_rule(value)
+
+    @classmethod
+    def from_rule(cls, value: Any, options: Mapping[str, Any] | None = None) -> list[MasterKey]:
+        """``--pgp``/``pgp:``: comma-separated fingerprints or a list of them."""
+        if value is None:
+            return []
+        if isinstance(value, str):
+            items = value.split(",")
+        elif isinstance(value, list):
+            items = []
+            for item in value:
+                if not isinstance(item, str):
+                    raise InputError("invalid pgp key configuration: expected string in list")
+                items.append(item)
+        else:
+            raise InputError("invalid pgp key configuration: expected a string or a list")
+        return [cls(fp.strip()) for fp in items if fp.strip()]
+
+    @classmethod
+    def from_metadata(cls, stanza: Mapping[str, Any]) -> MasterKey:
+        fp = stanza.get("fp")
+        if not isinstance(fp, str) or not fp:
+            raise InputError("sops metadata: a pgp entry has no fp")
+        created = stanza.get("created_at")
+        if isinstance(created, datetime):
+            created = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return cls(fp, enc=str(stanza.get("enc") or ""), created_at=str(created or ""))
+
+    def to_metadata(self) -> dict[str, Any]:
+        return {"created_at": self.created_at, "enc": self.enc, "fp": self.fingerprint}
+
+    def wrap(self, data_key: bytes, ctx: KeyContext) -> None:
+        proc = run_gpg(ctx, [
+            "--no-default-recipient", "--yes", "--encrypt", "-a",
+            "-r", self.fingerprint, "--trusted-key", short_fingerprint(self.fingerprint),
+            "--no-encrypt-to",
+        ], data_key)
+        if proc.returncode != 0 or not proc.stdout.strip():
+            raise KeySourceError(
+                f"PGP key {self.fingerprint}: encryption failed: {_gpg_reason(proc.stderr)}"
+            )
+        self.enc = proc.stdout.decode("ascii", "replace").strip()
+
+    def unwrap(self, ctx: KeyContext) -> bytes:
+        if not self.enc:
+            raise KeySourceError(f"PGP key {self.fingerprint}: enc is empty")
+        proc = run_gpg(ctx, ["--decrypt"], self.enc.encode())
+        if proc.returncode != 0:
+            raise KeySourceError(f"PGP key {self.fingerprint}: decryption failed: {_gpg_reason(proc.stderr)}")
+        if not proc.stdout:
+            raise KeySourceError(f"PGP key {self.fingerprint}: decryption failed: zero bytes returned")
+        return proc.stdout

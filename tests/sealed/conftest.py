@@ -54,7 +54,9 @@ def secret(name: str = "db", namespace: str | None = "shop", **extra: Any) -> di
 
 
 @pytest.fixture
-def run_cli(monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]) -> Callable[..., Any]:
+def run_cli(
+    monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> Callable[..., Any]:
     """Run ``secretsops ARGS`` in-process; returns (exit code, stdout bytes, stderr text)."""
 
     def run(*argv: str, stdin: bytes = b"") -> tuple[int, bytes, str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 
 import pytest
-from kubesealpy import SealedSecret, Sealer, SealingScope, Unsealer as TheirUnsealer
+from kubesealpy import SealedSecret, Sealer, SealingScope
+from kubesealpy import Unsealer as TheirUnsealer
 
 from secretsops.sealed.crypto import SealedValue
 from secretsops.sealed.scope import Scope
@@ -15,8 +16,11 @@ from secretsops.sealed.unsealing import Unsealer
 from .conftest import secret
 
 BINARY = bytes(range(256))
-SCOPES = [(Scope.STRICT, SealingScope.STRICT), (Scope.NAMESPACE_WIDE, SealingScope.NAMESPACE_WIDE),
-          (Scope.CLUSTER_WIDE, SealingScope.CLUSTER_WIDE)]
+SCOPES = [
+    (Scope.STRICT, SealingScope.STRICT),
+    (Scope.NAMESPACE_WIDE, SealingScope.NAMESPACE_WIDE),
+    (Scope.CLUSTER_WIDE, SealingScope.CLUSTER_WIDE),
+]
 
 
 @pytest.mark.parametrize(("ours", "theirs"), SCOPES)

@@ -27,28 +27,48 @@ def test_sealed_secret_metadata_holds_only_name_namespace_and_scope(kp):
 
 
 def test_template_copies_type_labels_annotations_and_immutable(kp):
-    obj = secret(type="kubernetes.io/basic-auth", immutable=True, stringData={"username": "u"},
-                 metadata={"labels": {"app": "x"}, "annotations": {"note": "n"}, "finalizers": ["f"]})
+    obj = secret(
+        type="kubernetes.io/basic-auth",
+        immutable=True,
+        stringData={"username": "u"},
+        metadata={"labels": {"app": "x"}, "annotations": {"note": "n"}, "finalizers": ["f"]},
+    )
     template = seal_secret(kp.public, obj, SealOptions())["spec"]["template"]
     assert template["type"] == "kubernetes.io/basic-auth"
     assert template["immutable"] is True
-    assert template["metadata"] == {"name": "db", "namespace": "shop", "creationTimestamp": None,
-                                    "labels": {"app": "x"}, "annotations": {"note": "n"}, "finalizers": ["f"]}
+    assert template["metadata"] == {
+        "name": "db",
+        "namespace": "shop",
+        "creationTimestamp": None,
+        "labels": {"app": "x"},
+        "annotations": {"note": "n"},
+        "finalizers": ["f"],
+    }
 
 
 def test_last_applied_annotation_is_stripped_because_it_holds_plaintext(kp, canary):
     last = json.dumps({"stringData": {"a": canary}})
-    obj = secret(stringData={"a": canary},
-                 metadata={"annotations": {"kubectl.kubernetes.io/last-applied-configuration": last}})
+    obj = secret(
+        stringData={"a": canary},
+        metadata={"annotations": {"kubectl.kubernetes.io/last-applied-configuration": last}},
+    )
     text = render([seal_secret(kp.public, obj, SealOptions())], "yaml")
     assert canary not in text
     assert "last-applied" not in text
 
 
 def test_server_fields_and_owner_references_are_dropped(kp):
-    obj = secret(stringData={"a": "b"}, metadata={
-        "uid": "u1", "resourceVersion": "7", "generation": 3, "creationTimestamp": "2024-01-01T00:00:00Z",
-        "selfLink": "/x", "ownerReferences": [{"kind": "X", "name": "y", "uid": "z", "apiVersion": "v1"}]})
+    obj = secret(
+        stringData={"a": "b"},
+        metadata={
+            "uid": "u1",
+            "resourceVersion": "7",
+            "generation": 3,
+            "creationTimestamp": "2024-01-01T00:00:00Z",
+            "selfLink": "/x",
+            "ownerReferences": [{"kind": "X", "name": "y", "uid": "z", "apiVersion": "v1"}],
+        },
+    )
     meta = seal_secret(kp.public, obj, SealOptions())["spec"]["template"]["metadata"]
     assert meta == {"name": "db", "namespace": "shop", "creationTimestamp": None}
 
@@ -60,26 +80,35 @@ def test_scope_flag_also_annotates_the_template(kp):
 
 
 def test_scope_comes_from_input_annotations_without_flag(kp):
-    obj = secret(stringData={"a": "b"}, metadata={"annotations": {"sealedsecrets.bitnami.com/namespace-wide": "true"}})
+    obj = secret(
+        stringData={"a": "b"}, metadata={"annotations": {"sealedsecrets.bitnami.com/namespace-wide": "true"}}
+    )
     sealed = seal_secret(kp.public, obj, SealOptions())
     assert sealed["metadata"]["annotations"] == {"sealedsecrets.bitnami.com/namespace-wide": "true"}
 
 
 def test_missing_namespace_takes_the_default_namespace(kp):
-    sealed = seal_secret(kp.public, secret(namespace=None, stringData={"a": "b"}), SealOptions(namespace="team"))
+    sealed = seal_secret(
+        kp.public, secret(namespace=None, stringData={"a": "b"}), SealOptions(namespace="team")
+    )
     assert sealed["metadata"]["namespace"] == "team"
     assert sealed["spec"]["template"]["metadata"]["namespace"] == "team"
 
 
 def test_cluster_wide_secret_keeps_its_empty_namespace(kp):
-    sealed = seal_secret(kp.public, secret(namespace=None, stringData={"a": "b"}),
-                         SealOptions(scope=Scope.CLUSTER_WIDE, namespace="team"))
+    sealed = seal_secret(
+        kp.public,
+        secret(namespace=None, stringData={"a": "b"}),
+        SealOptions(scope=Scope.CLUSTER_WIDE, namespace="team"),
+    )
     assert "namespace" not in sealed["metadata"]
 
 
 def test_explicit_namespace_that_contradicts_the_secret_is_an_error(kp):
     with pytest.raises(SealedError, match="namespace mismatch"):
-        seal_secret(kp.public, secret(stringData={"a": "b"}), SealOptions(namespace="other", namespace_explicit=True))
+        seal_secret(
+            kp.public, secret(stringData={"a": "b"}), SealOptions(namespace="other", namespace_explicit=True)
+        )
 
 
 def test_name_flag_overrides_the_secret_name_and_binds_the_label(kp):
@@ -113,7 +142,9 @@ def test_string_data_wins_over_data_for_the_same_key(kp):
 
 def test_non_secret_input_is_refused(kp):
     with pytest.raises(SealedError, match="expected a Secret"):
-        seal_secret(kp.public, {"kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "b"}}, SealOptions())
+        seal_secret(
+            kp.public, {"kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"a": "b"}}, SealOptions()
+        )
 
 
 def test_no_secrets_at_all_is_an_error(kp):
@@ -124,7 +155,9 @@ def test_no_secrets_at_all_is_an_error(kp):
 def test_json_output_follows_go_field_order(kp):
     sealed = seal_secret(kp.public, secret(type="Opaque", stringData={"b": "1", "a": "2"}), SealOptions())
     text = render([sealed], "json")
-    assert text.startswith('{\n  "kind": "SealedSecret",\n  "apiVersion": "bitnami.com/v1alpha1",\n  "metadata"')
+    assert text.startswith(
+        '{\n  "kind": "SealedSecret",\n  "apiVersion": "bitnami.com/v1alpha1",\n  "metadata"'
+    )
     assert list(json.loads(text)["spec"]) == ["template", "encryptedData"]
     assert list(json.loads(text)["spec"]["encryptedData"]) == ["a", "b"]
     assert text.endswith("}\n")
@@ -134,15 +167,19 @@ def test_yaml_output_starts_each_document_with_separator_and_sorts_keys(kp):
     sealed = seal_secret(kp.public, secret(stringData={"a": "2"}), SealOptions(scope=Scope.CLUSTER_WIDE))
     text = render([sealed, sealed], "yaml")
     assert text.count("---\n") == 2
-    assert text.startswith("---\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  annotations:")
+    assert text.startswith(
+        "---\napiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata:\n  annotations:"
+    )
     assert 'sealedsecrets.bitnami.com/cluster-wide: "true"' in text
 
 
 def test_merge_into_adds_and_replaces_items_and_keeps_the_rest(kp):
-    original = seal_secret(kp.public, secret(stringData={"a": "1", "b": "2"}, metadata={"labels": {"x": "1"}}),
-                           SealOptions())
-    update = seal_secret(kp.public, secret(stringData={"b": "3", "c": "4"}, metadata={"labels": {"y": "2"}}),
-                         SealOptions())
+    original = seal_secret(
+        kp.public, secret(stringData={"a": "1", "b": "2"}, metadata={"labels": {"x": "1"}}), SealOptions()
+    )
+    update = seal_secret(
+        kp.public, secret(stringData={"b": "3", "c": "4"}, metadata={"labels": {"y": "2"}}), SealOptions()
+    )
     merged = merge_into(original, update)
     assert merged["spec"]["encryptedData"]["a"] == original["spec"]["encryptedData"]["a"]
     assert merged["spec"]["template"]["metadata"]["labels"] == {"x": "1", "y": "2"}

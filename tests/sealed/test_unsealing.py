@@ -12,14 +12,16 @@ from secretsops.errors import UnsealError
 from secretsops.sealed.crypto import hybrid_encrypt
 from secretsops.sealed.scope import Scope
 from secretsops.sealed.sealing import SealOptions, seal_secret
-from secretsops.sealed.unsealing import UnsealMemory, Unsealer, re_encrypt
+from secretsops.sealed.unsealing import Unsealer, UnsealMemory, re_encrypt
 from tests.helpers import assert_no_canary
 
 from .conftest import secret
 
 
 def _sealed(kp, scope=Scope.STRICT, **extra):
-    return seal_secret(kp.public, secret(**{"stringData": {"pw": "s3cret"}, **extra}), SealOptions(scope=scope))
+    return seal_secret(
+        kp.public, secret(**{"stringData": {"pw": "s3cret"}, **extra}), SealOptions(scope=scope)
+    )
 
 
 def test_secret_gets_template_metadata_type_and_owner_reference(kp):
@@ -29,12 +31,20 @@ def test_secret_gets_template_metadata_type_and_owner_reference(kp):
     assert out["type"] == "Opaque"
     assert out["metadata"]["labels"] == {"app": "x"}
     assert out["metadata"]["ownerReferences"] == [
-        {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "name": "db", "uid": "1234", "controller": True}
+        {
+            "apiVersion": "bitnami.com/v1alpha1",
+            "kind": "SealedSecret",
+            "name": "db",
+            "uid": "1234",
+            "controller": True,
+        }
     ]
 
 
 def test_skip_set_owner_references_annotation_leaves_them_out(kp):
-    sealed = _sealed(kp, metadata={"annotations": {"sealedsecrets.bitnami.com/skip-set-owner-references": "true"}})
+    sealed = _sealed(
+        kp, metadata={"annotations": {"sealedsecrets.bitnami.com/skip-set-owner-references": "true"}}
+    )
     assert "ownerReferences" not in Unsealer([kp.sealing_key()]).unseal(sealed)["metadata"]
 
 
@@ -143,7 +153,8 @@ def test_remembered_key_is_tried_first_next_time(keypairs):
     first = memory.rsa_operations
     fresh = copy.deepcopy(sealed)
     fresh["spec"]["encryptedData"]["pw"] = base64.b64encode(
-        hybrid_encrypt(keypairs[2].public, b"new", b"shop/db")).decode()
+        hybrid_encrypt(keypairs[2].public, b"new", b"shop/db")
+    ).decode()
     Unsealer(ring, memory=memory).unseal(fresh)
     assert first == 3
     assert memory.rsa_operations - first == 1
@@ -169,11 +180,20 @@ def test_cached_session_key_does_not_open_once_its_key_is_removed(keypairs):
 def test_deprecated_v1_data_is_still_opened(kp):
     import json
 
-    inner = json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "shop"},
-                        "data": {"a": "Yg=="}}).encode()
-    sealed = {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret",
-              "metadata": {"name": "db", "namespace": "shop"},
-              "spec": {"data": base64.b64encode(hybrid_encrypt(kp.public, inner, b"shop/db")).decode()}}
+    inner = json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "db", "namespace": "shop"},
+            "data": {"a": "Yg=="},
+        }
+    ).encode()
+    sealed = {
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": {"name": "db", "namespace": "shop"},
+        "spec": {"data": base64.b64encode(hybrid_encrypt(kp.public, inner, b"shop/db")).decode()},
+    }
     assert Unsealer([kp.sealing_key()]).unseal(sealed)["data"] == {"a": "Yg=="}
 
 

@@ -1,4 +1,4 @@
-"""The wire format, checked field by field against values sealed by kubesealpy (an independent implementation)."""
+"""The wire format, checked field by field against values sealed by kubesealpy (written by others)."""
 
 from __future__ import annotations
 
@@ -55,8 +55,11 @@ def test_kubesealpy_value_opens_with_zero_nonce_and_no_aad(kp):
 def test_encrypted_data_is_standard_padded_base64(kp):
     from secretsops.sealed.sealing import SealOptions, seal_secret
 
-    sealed = seal_secret(kp.public, {"kind": "Secret", "metadata": {"name": "db", "namespace": "shop"},
-                                     "stringData": {"a": "x"}}, SealOptions())
+    sealed = seal_secret(
+        kp.public,
+        {"kind": "Secret", "metadata": {"name": "db", "namespace": "shop"}, "stringData": {"a": "x"}},
+        SealOptions(),
+    )
     text = sealed["spec"]["encryptedData"]["a"]
     assert base64.b64decode(text, validate=True)
     assert len(text) % 4 == 0
@@ -69,8 +72,12 @@ def test_value_shorter_than_its_prefix_is_rejected(short):
 
 
 def test_cluster_wide_annotation_wins_over_namespace_wide():
-    meta = {"annotations": {"sealedsecrets.bitnami.com/cluster-wide": "true",
-                            "sealedsecrets.bitnami.com/namespace-wide": "true"}}
+    meta = {
+        "annotations": {
+            "sealedsecrets.bitnami.com/cluster-wide": "true",
+            "sealedsecrets.bitnami.com/namespace-wide": "true",
+        }
+    }
     assert scope_of(meta) is Scope.CLUSTER_WIDE
 
 
@@ -79,7 +86,9 @@ def test_scope_annotation_must_be_exactly_true():
 
 
 def test_scope_annotations_are_replaced_not_accumulated():
-    anno = with_scope_annotations({"sealedsecrets.bitnami.com/cluster-wide": "true", "x": "y"}, Scope.NAMESPACE_WIDE)
+    anno = with_scope_annotations(
+        {"sealedsecrets.bitnami.com/cluster-wide": "true", "x": "y"}, Scope.NAMESPACE_WIDE
+    )
     assert anno == {"x": "y", "sealedsecrets.bitnami.com/namespace-wide": "true"}
 
 

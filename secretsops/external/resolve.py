@@ -1,0 +1,320 @@
+"""Resolve an ExternalSecret into the Secret ESO would write.
+
+``Resolver.resolve`` runs ESO's reconcile in memory: find the store(s), fetch ``dataFrom``
+entries in order (later ones overwrite), then ``data[]`` (overwrites those), apply the
+template, and stamp ESO's markers (``reconcile.external-secrets.io/managed``, the
+``data-hash`` annotation, the ``created-by`` label and the controller ownerReference for
+``creationPolicy: Owner``), so a cluster moving from ESO keeps its ownership semantics.
+
+One ``Resolver`` serves one pass: providers (and their answers) are created once per store
+and namespace; ``prefetch`` asks every provider for all keys of the pass up front, batched.
+Every failure names the ExternalSecret, the field, the store and the remote key; never a value.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import re2
+
+from secretsops.errors import ExternalError, InputError, SecretsOpsError
+from secretsops.external import keys as keyops
+from secretsops.external.lookup import ObjectLookup
+from secretsops.external.providers.base import NoSecret, Provider, ProviderSettings, StoreContext
+from secretsops.external.providers.registry import provider_class
+from secretsops.external.resources import (
+    DataFrom,
+    DataItem,
+    ExternalSecret,
+    RemoteRef,
+    Store,
+    StoreRef,
+)
+from secretsops.external.templating import Executor, render_template
+from secretsops.manifests import Obj
+
+LABEL_MANAGED = "reconcile.external-secrets.io/managed"
+LABEL_MANAGED_VALUE = "true"
+LABEL_OWNER = "reconcile.external-secrets.io/created-by"
+ANNOTATION_DATA_HASH = "reconcile.external-secrets.io/data-hash"
+ES_API_VERSION = "external-secrets.io/v1"
+
+
+def object_hash_of_data(data: dict[str, bytes]) -> str:
+    """ESO's ``ObjectHash(secret.Data)``: SHA3-224 of Go's ``%+v`` of ``map[string][]byte``."""
+    parts = [f"{k}:[{' '.join(str(b) for b in data[k])}]" for k in sorted(data, key=lambda s: s.encode())]
+    return hashlib.sha3_224(("map[" + " ".join(parts) + "]").encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def owner_label(namespace: str, name: str) -> str:
+    return hashlib.sha3_224(f"{namespace}/{name}".encode()).hexdigest()
+
+
+@dataclass
+class ExternalCache:
+    """State the caller keeps: connections and logins across passes, providers for one pass."""
+
+    connections: dict[Any, Any] = field(default_factory=dict)
+    providers: dict[Any, Provider] = field(default_factory=dict)
+    marker: object = None
+
+    def begin_pass(self, marker: object = None) -> None:
+        """Forget every provider answer: the next resolve reads the stores again."""
+        self.providers.clear()
+        self.marker = marker
+
+
+CACHE_KEY = "external"
+
+
+def cache_in(store: dict[str, Any]) -> ExternalCache:
+    """The ExternalCache kept in a ``DecryptContext.cache`` dict (created on first use)."""
+    found = store.get(CACHE_KEY)
+    if not isinstance(found, ExternalCache):
+        found = store[CACHE_KEY] = ExternalCache()
+    return found
+
+
+def _selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    for k, v in (selector.get("matchLabels") or {}).items():
+        if labels.get(str(k)) != str(v):
+            return False
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = str(expr.get("key")), expr.get("operator"), [str(v) for v in expr.get("values") or []]
+        if op == "In" and labels.get(key) not in values:
+            return False
+        if op == "NotIn" and key in labels and labels[key] in values:
+            return False
+        if op == "Exists" and key not in labels:
+            return False
+        if op == "DoesNotExist" and key in labels:
+            return False
+    return True
+
+
+class Resolver:
+    """Resolves ExternalSecrets for one pass."""
+
+    def __init__(
+        self,
+        lookup: ObjectLookup,
+        settings: ProviderSettings | None = None,
+        cache: ExternalCache | None = None,
+        count: Callable[[str, int], None] | None = None,
+    ) -> None:
+        self.lookup = lookup
+        self.settings = settings or ProviderSettings()
+        self.cache = cache or ExternalCache()
+        self._count = count or (lambda what, n: None)
+
+    # --- stores and providers --------------------------------------------------------------
+
+    def store(self, es: ExternalSecret, ref: StoreRef | None) -> Store:
+        ref = ref or es.store_ref
+        if ref is None or not ref.name:
+            raise InputError(f"{es}: spec.secretStoreRef.name is required")
+        obj = self.lookup.store(ref.kind, es.namespace, ref.name)
+        if obj is None:
+            where = f" in namespace {es.namespace!r}" if ref.kind == "SecretStore" and es.namespace else ""
+            raise ExternalError(f"{es}: {ref.kind} {ref.name!r} not found{where}")
+        store = Store.parse(obj)
+        if store.kind == "SecretStore" and not store.namespace:
+            store.namespace = es.namespace
+        self._check_conditions(es, store)
+        return store
+
+    def _check_conditions(self, es: ExternalSecret, store: Store) -> None:
+        if store.kind != "ClusterSecretStore" or not store.conditions:
+            return
+        ns = es.namespace
+        labels = self.lookup.namespace_labels(ns) or {}
+        labels.setdefault("kubernetes.io/metadata.name", ns)
+        for cond in store.conditions:
+            selectors = [cond["namespaceSelector"]] if cond.get("namespaceSelector") else []
+            selectors += [{"matchLabels": {"kubernetes.io/metadata.name": n}} for n in cond.get("namespaces") or []]
+            if any(_selector_matches(s, labels) for s in selectors):
+                return
+            for rx in cond.get("namespaceRegexes") or []:
+                if re2.search(str(rx), ns):
+                    return
+        raise ExternalError(f"{es}: {store} does not allow namespace {ns!r} (spec.conditions)")
+
+    def provider(self, es: ExternalSecret, store: Store) -> Provider:
+        key = (store.kind, store.namespace, store.name, es.namespace)
+        found = self.cache.providers.get(key)
+        if found is None:
+            sc = StoreContext(store, es.namespace, self.lookup, self.settings, self.cache.connections, self._count)
+            found = self.cache.providers[key] = provider_class(store)(sc)
+        return found
+
+    # --- batching ---------------------------------------------------------------------------
+
+    def prefetch(self, externals: list[ExternalSecret]) -> None:
+        """Ask each provider for every remote key of the pass at once (best effort)."""
+        wanted: dict[Any, tuple[Provider, list[RemoteRef]]] = {}
+        for es in externals:
+            refs: list[tuple[StoreRef | None, RemoteRef]] = [(d.store_ref, d.remote) for d in es.data]
+            refs += [(d.store_ref, d.extract) for d in es.data_from if d.extract is not None]
+            for sref, ref in refs:
+                try:
+                    store = self.store(es, sref)
+                    prov = self.provider(es, store)
+                except SecretsOpsError:
+                    continue  # the real resolve reports it with full context
+                wanted.setdefault(id(prov), (prov, []))[1].append(ref)
+        for prov, refs in wanted.values():
+            try:
+                prov.prefetch(refs)
+            except SecretsOpsError:
+                continue
+
+    # --- ESO's GetProviderSecretData ---------------------------------------------------------
+
+    def _fail(self, es: ExternalSecret, where: str, store: Store | None, what: str, exc: SecretsOpsError) -> Exception:
+        msg = str(exc)
+        if store is not None and not msg.startswith(str(store)):
+            msg = f"{store}: {msg}"
+        return type(exc)(f"{es}: {where} ({what}): {msg}") if type(exc).__init__ is Exception.__init__ else exc
+
+    def provider_data(self, es: ExternalSecret) -> tuple[dict[str, bytes], bool]:
+        """The fetched key/values and whether anything was missing and skipped."""
+        skip_missing = es.target.deletion_policy != "Retain"
+        ex = Executor(es.delims)
+        out: dict[str, bytes] = {}
+        skipped = False
+        for i, df in enumerate(es.data_from):
+            where = f"spec.dataFrom[{i}]"
+            store = None
+            what = df.extract.describe() if df.extract is not None else df.find.describe() if df.find else ""
+            try:
+                store = self.store(es, df.store_ref)
+                prov = self.provider(es, store)
+                secret_map = self._data_from(prov, df, ex)
+            except NoSecret as exc:
+                if skip_missing:
+                    skipped = True
+                    continue
+                raise self._fail(es, where, store, what, exc) from None
+            except SecretsOpsError as exc:
+                raise self._fail(es, where, store, what, exc) from None
+            out.update(secret_map)
+        for i, item in enumerate(es.data):
+            where = f"spec.data[{i}]"
+            store = None
+            try:
+                store = self.store(es, item.store_ref)
+                value = self._data_item(self.provider(es, store), item)
+            except NoSecret as exc:
+                if skip_missing:
+                    skipped = True
+                    continue
+                raise self._fail(es, where, store, item.remote.describe(), exc) from None
+            except SecretsOpsError as exc:
+                raise self._fail(es, where, store, item.remote.describe(), exc) from None
+            out[item.secret_key] = value
+        return out, skipped
+
+    @staticmethod
+    def _data_item(prov: Provider, item: DataItem) -> bytes:
+        value = prov.get_secret(item.remote)
+        value = keyops.decode(item.remote.decoding, value, item.secret_key)
+        if item.remote.null_bytes == "Fail" and b"\0" in value:
+            raise ExternalError(f"fetched secret value for key {item.secret_key!r} contains null bytes")
+        return value
+
+    @staticmethod
+    def _data_from(prov: Provider, df: DataFrom, ex: Executor) -> dict[str, bytes]:
+        if df.find is not None:
+            data = prov.get_all_secrets(df.find)
+            conversion, decoding, null_bytes = df.find.conversion, df.find.decoding, df.find.null_bytes
+        else:
+            assert df.extract is not None
+            data = prov.get_secret_map(df.extract)
+            conversion, decoding, null_bytes = df.extract.conversion, df.extract.decoding, df.extract.null_bytes
+        data = keyops.rewrite(list(df.rewrite), data, ex.transform_key)
+        if not df.rewrite:
+            data = keyops.convert_keys(conversion, data)
+        data = keyops.validate_keys(data)
+        data = keyops.decode_map(decoding, data)
+        if null_bytes == "Fail":
+            for k in sorted(data):
+                if b"\0" in data[k]:
+                    raise ExternalError(f"fetched secret value for key {k!r} contains null bytes")
+        return data
+
+    # --- the Secret -------------------------------------------------------------------------
+
+    def resolve(self, obj: Obj) -> list[Obj]:
+        """The Secret the ExternalSecret stands for ([] for creationPolicy None or nothing to write)."""
+        es = ExternalSecret.parse(obj)
+        return self.resolve_parsed(es)
+
+    def resolve_parsed(self, es: ExternalSecret) -> list[Obj]:
+        data_map, _skipped = self.provider_data(es)
+        target = es.target
+        if target.creation_policy == "None":
+            return []
+        if not data_map and target.deletion_policy in ("Delete", "Retain"):
+            # ESO deletes (Delete) or leaves alone (Retain) the Secret when nothing was fetched
+            return []
+        labels: dict[str, str]
+        annotations: dict[str, str]
+        tpl = target.template
+        secret_type = "Opaque"
+        finalizers: list[str] = []
+        if tpl is None:
+            labels, annotations = dict(es.labels), dict(es.annotations)
+            data = dict(data_map)
+        else:
+            meta = tpl.get("metadata") or {}
+            labels = {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}
+            annotations = {str(k): str(v) for k, v in (meta.get("annotations") or {}).items()}
+            finalizers = [str(f) for f in meta.get("finalizers") or []]
+            if tpl.get("type"):
+                secret_type = str(tpl["type"])
+            data = {}
+            no_data_template = not tpl.get("data") and not tpl.get("templateFrom")
+            if tpl.get("mergePolicy") == "Merge" or no_data_template:
+                data.update(data_map)
+            try:
+                rendered = render_template(es, data_map, self.lookup)
+            except SecretsOpsError as exc:
+                raise type(exc)(f"{es}: spec.target.template: {exc}") from None
+            data.update(rendered.data)
+            labels.update(rendered.labels)
+            annotations.update(rendered.annotations)
+        annotations.pop("kubectl.kubernetes.io/last-applied-configuration", None)
+        if target.creation_policy == "Owner":
+            labels[LABEL_OWNER] = owner_label(es.namespace, es.name)
+        else:
+            labels.pop(LABEL_OWNER, None)
+        labels[LABEL_MANAGED] = LABEL_MANAGED_VALUE
+        annotations[ANNOTATION_DATA_HASH] = object_hash_of_data(data)
+        metadata: dict[str, Any] = {"name": target.name}
+        if es.namespace:
+            metadata["namespace"] = es.namespace
+        metadata["labels"] = labels
+        metadata["annotations"] = annotations
+        if finalizers:
+            metadata["finalizers"] = finalizers
+        if target.creation_policy == "Owner" and es.uid:
+            metadata["ownerReferences"] = [
+                {
+                    "apiVersion": ES_API_VERSION,
+                    "kind": "ExternalSecret",
+                    "name": es.name,
+                    "uid": es.uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ]
+        secret: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "metadata": metadata}
+        if target.immutable:
+            secret["immutable"] = True
+        secret["type"] = secret_type
+        secret["data"] = {k: base64.b64encode(data[k]).decode() for k in sorted(data)}
+        return [secret]

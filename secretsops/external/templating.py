@@ -1,0 +1,142 @@
+"""``spec.target.template`` (engine v2) applied the way ESO's ``ApplyTemplate`` applies it.
+
+Order and precedence are ESO's: fetched data (only when there is no data template, or
+``mergePolicy: Merge``), then ``templateFrom`` (ConfigMap, Secret, literal; into Data,
+Labels or Annotations), then ``template.data`` (highest), then templated labels and
+annotations. Each template sees the fetched data as ``map[string]string`` with
+``missingkey=error``. Delimiters come from the ``secretsops.io/template-delims`` annotation so
+charts need not escape ``{{ }}``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from secretsops.errors import ExternalError, InputError, TemplateError
+from secretsops.external.keys import decode
+from secretsops.external.lookup import ObjectLookup
+from secretsops.external.resources import DECODING, ExternalSecret
+
+TARGETS = ("Data", "Annotations", "Labels")
+
+
+@dataclass
+class Rendered:
+    """What a template contributes to the Secret."""
+
+    data: dict[str, bytes] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+
+
+class Executor:
+    """Compiles and runs templates with one ExternalSecret's delimiters."""
+
+    def __init__(self, delims: tuple[str, str]) -> None:
+        self.delims = delims
+
+    def run(self, name: str, text: str, data: dict[str, bytes]) -> str:
+        from secretsops.external import template as engine
+
+        values = {k: v.decode("utf-8", "surrogateescape") for k, v in data.items()}
+        try:
+            tpl = engine.compile(text, delims=self.delims, name=name)
+            return str(tpl.execute(values))
+        except TemplateError as exc:
+            raise TemplateError(f"unable to execute template at key {name}: {exc}") from None
+
+    def transform_key(self, template: str, key: str) -> str:
+        """``rewrite.transform``: ``.value`` is the key name."""
+        from secretsops.external import template as engine
+
+        try:
+            return str(engine.compile(template, name="transform").execute({"value": key}))
+        except TemplateError as exc:
+            raise TemplateError(f"transform failed for key {key!r}: {exc}") from None
+
+
+def _apply(out: Rendered, target: str, key: str, value: bytes) -> None:
+    t = target.lower()
+    if t == "data":
+        out.data[key] = value
+    elif t == "labels":
+        out.labels[key] = value.decode("utf-8", "surrogateescape")
+    elif t == "annotations":
+        out.annotations[key] = value.decode("utf-8", "surrogateescape")
+    else:
+        raise InputError(f"templateFrom target {target!r} is not allowed for a Secret (Data, Labels, Annotations)")
+
+
+def _values_scope(
+    ex: Executor, tpls: dict[str, str], data: dict[str, bytes], target: str, out: Rendered, decoding: str
+) -> None:
+    for key, text in tpls.items():
+        rendered = ex.run(key, text, data).encode("utf-8", "surrogateescape")
+        _apply(out, target, key, decode(decoding, rendered, key))
+
+
+def _keys_and_values_scope(
+    ex: Executor, text: str, data: dict[str, bytes], target: str, out: Rendered, decoding: str
+) -> None:
+    rendered = ex.run(text, text, data)
+    try:
+        parsed = yaml.safe_load(rendered)
+    except yaml.YAMLError:
+        raise TemplateError("could not unmarshal template to 'map[string][]byte': rendered text is not YAML") from None
+    if parsed is None:
+        parsed = {}
+    if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
+        raise TemplateError("could not unmarshal template to 'map[string][]byte': expected a map of strings")
+    for k, v in parsed.items():
+        _apply(out, target, str(k), decode(decoding, v.encode("utf-8", "surrogateescape"), str(k)))
+
+
+def render_template(es: ExternalSecret, data: dict[str, bytes], lookup: ObjectLookup) -> Rendered:
+    """Everything ``spec.target.template`` adds; raises naming the template key, never a value."""
+    tpl = es.target.template or {}
+    ex = Executor(es.delims)
+    out = Rendered()
+    for i, item in enumerate(tpl.get("templateFrom") or []):
+        where = f"spec.target.template.templateFrom[{i}]"
+        target = str(item.get("target") or "Data")
+        if target not in TARGETS and target.lower() not in ("data", "labels", "annotations"):
+            raise InputError(f"{where}.target {target!r} is not allowed for a Secret")
+        decoding = str(item.get("valuesDecodingStrategy") or "None")
+        if decoding not in DECODING:
+            raise InputError(f"{where}.valuesDecodingStrategy {decoding!r} is not supported")
+        for kind in ("configMap", "secret"):
+            ref = item.get(kind)
+            if ref is None:
+                continue
+            name = str(ref.get("name") or "")
+            source: dict[str, Any] | None
+            if kind == "configMap":
+                source = lookup.configmap_data(es.namespace, name)
+            else:
+                sec = lookup.secret_data(es.namespace, name)
+                source = None if sec is None else {k: v.decode("utf-8", "surrogateescape") for k, v in sec.items()}
+            if source is None:
+                raise ExternalError(f"{where}.{kind}: {kind} {name!r} not found")
+            for ref_item in ref.get("items") or []:
+                key = str(ref_item.get("key") or "")
+                if key not in source:
+                    raise ExternalError(f"error in {kind.lower()} {name}: missing key {key}")
+                scope = str(ref_item.get("templateAs") or "Values")
+                if scope == "Values":
+                    _values_scope(ex, {key: source[key]}, data, target, out, decoding)
+                elif scope == "KeysAndValues":
+                    _keys_and_values_scope(ex, source[key], data, target, out, decoding)
+                else:
+                    raise InputError(f"{where}: unknown scope {scope!r}: expected 'Values' or 'KeysAndValues'")
+        if item.get("literal") is not None:
+            _keys_and_values_scope(ex, str(item["literal"]), data, target, out, decoding)
+    _values_scope(ex, {str(k): str(v) for k, v in (tpl.get("data") or {}).items()}, data, "Data", out, "None")
+    meta = tpl.get("metadata") or {}
+    _values_scope(ex, {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}, data, "Labels", out, "None")
+    _values_scope(
+        ex, {str(k): str(v) for k, v in (meta.get("annotations") or {}).items()}, data, "Annotations", out, "None"
+    )
+    return out

@@ -31,6 +31,8 @@ from secretsops.check.suppress import HINT, inline_reason
 from secretsops.errors import CheckError
 
 Progress = Callable[[int, "int | None", str], None]
+#: heuristic rules, dropped on a line an exact rule already reported
+WEAK_RULES = frozenset({"high-entropy-secret"})
 MODES = ("worktree", "staged", "history", "since", "stdin")
 
 
@@ -140,7 +142,10 @@ def _scan_item(
     for detector in detectors:
         detector.scan(file)
     lines = text.splitlines() if any(h in text for h in HINT) else []
+    exact_lines = {f.line for f in file.findings if f.rule not in WEAK_RULES}
     for finding in file.findings:
+        if finding.rule in WEAK_RULES and finding.line in exact_lines:
+            continue  # an exact detector already explains this line
         _keep(report, finding, lines, baseline, seen)
     report.notes.extend(Note(where, n.reason) for n in file.notes)
 

@@ -1,0 +1,125 @@
+"""Committed keys and tokens are found in any text file; public material passes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import assert_no_canary
+
+
+def make_age_identity() -> tuple[str, str]:
+    import pyrage
+
+    ident = pyrage.x25519.Identity.generate()
+    return str(ident), str(ident.to_public())
+
+
+def test_age_identity_is_found_and_its_recipient_passes(repo):
+    identity, recipient = make_age_identity()
+    repo.write("keys.txt", f"# created: 2024-01-01\n# public key: {recipient}\n{identity}\n")
+    repo.write("recipients.txt", recipient + "\n")
+    res = repo.check_json()
+    assert res.rules_at() == {("age-secret-key", "keys.txt", 3)}
+    assert identity not in res.out
+
+
+def test_pem_private_key_is_found_and_certificate_passes(repo):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+    pub = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    repo.write("certs/server.key", "\n" + pem)
+    repo.write("certs/server.pub", pub)
+    res = repo.check_json()
+    assert res.rules_at() == {("private-key", "certs/server.key", 2)}
+
+
+def test_pem_key_with_escaped_newlines_in_json_is_found(repo):
+    body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
+    repo.write("sa.json", '{\n  "private_key": "-----BEGIN PRIVATE KEY-----\\n' + body + '\\n-----END PRIVATE KEY-----\\n"\n}\n')
+    assert ("private-key", "sa.json", 2) in repo.check_json().rules_at()
+
+
+def test_kubeconfig_with_a_token_is_found(repo, canary):
+    repo.write(
+        "kubeconfig",
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster: {server: https://k8s.example}\n"
+        "users:\n- name: admin\n  user:\n    token: " + canary + "\n- name: ci\n  user:\n    exec:\n"
+        "      command: aws\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+        "contexts:\n- name: prod\n  context: {cluster: prod, user: admin}\n",
+    )
+    res = repo.check_json()
+    assert res.rules_at() == {("kubeconfig-credentials", "kubeconfig", 9)}
+    assert res.json["findings"][0]["key"] == "users[admin].token"
+    assert_no_canary(canary, res.out)
+
+
+def test_kubeconfig_client_key_data_is_found(repo):
+    repo.write(
+        "admin.yaml",
+        "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    client-certificate-data: QUJD\n"
+        "    client-key-data: TUlJRXBBSUJBQUtDQVFFQTB4\n",
+    )
+    assert repo.check_json().rules_at() == {("kubeconfig-credentials", "admin.yaml", 7)}
+
+
+@pytest.mark.parametrize(
+    ("rule", "token"),
+    [
+        ("aws-access-key", "AKIA" + "Q3EGRHAGBVCWK7X2"),
+        ("aws-access-key", "ASIA" + "Y34FZKBOKMUTVV7A"),
+        ("vault-token", "hvs." + "CAESIJ1Kd4f9XzQw8rTeuPkVb3sLmHn0aGcYqZ2xWvRjUoE5"),
+        ("vault-token", "s." + "Xq3Lm9Pz7RtY2Kv8Wn4Bc6Hd"),
+        ("github-token", "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"),
+        ("github-token", "github_pat_" + "11ABCDEFG0123456789_" + "a" * 20 + "B" * 20 + "c" * 19),
+        ("gitlab-token", "glpat-" + "xY7zW3vU9tS1rQ5pO2nM"),
+    ],
+)
+def test_provider_tokens_are_found(repo, rule, token):
+    repo.write("src/settings.py", f"import os\n\nTOKEN = '{token}'\n")
+    res = repo.check_json()
+    assert (rule, "src/settings.py", 3) in res.rules_at()
+    assert token not in res.out
+
+
+def test_aws_secret_access_key_is_found(repo):
+    repo.write(
+        "credentials", "[default]\naws_access_key_id = AKIA" + "Q3EGRHAGBVCWK7X2\n"
+        "aws_secret_access_key = " + "k7Xq9Lm2Pz8RtY3Kv6Wn1Bc4Hd5Fg0JsQ9eRt2Ua" + "\n"
+    )
+    assert repo.check_json().rules_at() == {("aws-access-key", "credentials", 2), ("aws-access-key", "credentials", 3)}
+
+
+def test_documented_example_aws_keys_pass(repo):
+    repo.write("README.md", "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n")
+    assert repo.check().code == 0
+
+
+def test_dotenv_next_to_code_is_found(repo, canary):
+    repo.write("app/main.py", "print('hi')\n")
+    repo.write(
+        "app/.env",
+        f"DEBUG=true\nDATABASE_URL=postgres://app:{canary}@db:5432/app\nSTRIPE_API_KEY={canary}\n"
+        "SECRET_NAME=app-secret\nPASSWORD_FILE=/run/secrets/pw\nJWT_SECRET=${JWT_SECRET}\n",
+    )
+    res = repo.check_json()
+    assert res.rules_at() == {("dotenv-credential", "app/.env", 2), ("dotenv-credential", "app/.env", 3)}
+    assert_no_canary(canary, res.out)
+
+
+def test_high_entropy_value_under_a_secret_like_key_is_found(repo):
+    repo.write(
+        "values.yaml",
+        "image: nginx:1.25\nauth:\n  clientSecret: 8f3kQ9zL2mX7pR4tV6wY1bN5cH0jD\n  clientId: my-app\n"
+        "  secretName: app-credentials\n",
+    )
+    assert repo.check_json().rules_at() == {("high-entropy-secret", "values.yaml", 3)}
+
+
+def test_low_entropy_or_short_values_under_secret_keys_pass(repo):
+    repo.write("values.yaml", "password: aaaaaaaaaaaaaaaaaaaa\ntoken: short\napiKeyRef: x9QzL2mX7pR4tV6wY1bN5\n")
+    assert repo.check().code == 0

@@ -1,15 +1,612 @@
-"""CLI commands (filled in by the owning issue)."""
+"""sops-compatible commands: encrypt, decrypt, edit, rotate, updatekeys, set, unset, filestatus.
+
+Thin layer: parse flags as sops names them, build the KeyContext once from the environment,
+call ``secretsops.sops``; write output only after the whole operation succeeded.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+
+from secretsops.errors import (
+    CouldNotReadInputFile,
+    CouldNotWriteOutputFile,
+    FileHasNotBeenModified,
+    MetadataNotFound,
+    NoEncryptionKeyFound,
+    SecretsOpsError,
+    UsageError,
+)
+
+KEY_FLAGS = (("age", "age", "SOPS_AGE_RECIPIENTS"), ("kms", "kms", "SOPS_KMS_ARN"),
+             ("hc-vault-transit", "hc_vault", "SOPS_VAULT_URIS"), ("pgp", "pgp", "SOPS_PGP_FP"))
+CRYPT_FLAGS = ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex",
+               "unencrypted_comment_regex", "encrypted_comment_regex")
+
+
+# --- shared flag groups ---------------------------------------------------------------------
+
+
+def _io_flags(p: argparse.ArgumentParser, *, recursive: bool = True) -> None:
+    p.add_argument("file", nargs="?", help="input file ('-' or omitted with stdin for standard input)")
+    p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("--output-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("-i", "--in-place", action="store_true", help="write the result back to the file")
+    p.add_argument("--output", help="write the result to this file instead of stdout")
+    p.add_argument("--indent", type=int, default=None)
+    p.add_argument("--config", help="path to .sops.yaml (default: looked up from the working directory)")
+    p.add_argument("--filename-override", help="use this name to pick the format and creation rule")
+    if recursive:
+        p.add_argument("-r", "--recursive", action="store_true", help="process every file under a directory")
+
+
+def _key_flags(p: argparse.ArgumentParser) -> None:
+    for flag, _, _ in KEY_FLAGS:
+        p.add_argument(f"--{flag}", dest=flag.replace("-", "_"), help=f"comma-separated {flag} keys")
+    p.add_argument("--encryption-context", help="KMS encryption context, key:value,key2:value2")
+    p.add_argument("--shamir-secret-sharing-threshold", type=int, default=0)
+
+
+def _crypt_flags(p: argparse.ArgumentParser) -> None:
+    for f in CRYPT_FLAGS:
+        p.add_argument("--" + f.replace("_", "-"), dest=f, default="")
+    p.add_argument("--mac-only-encrypted", action="store_true")
 
 
 def register(sub: Any, keygen_sub: Any) -> None:
-    """Add this module's subcommands to the top-level parser."""
-    del sub, keygen_sub
+    p = sub.add_parser("encrypt", help="encrypt a file (sops encrypt)")
+    _io_flags(p)
+    _key_flags(p)
+    _crypt_flags(p)
+    p.set_defaults(func=cmd_encrypt)
+
+    p = sub.add_parser("decrypt", help="decrypt a file to stdout (sops decrypt)")
+    _io_flags(p)
+    p.add_argument("--extract", help='output only this path, e.g. \'["data"]["password"]\'')
+    p.add_argument("--ignore-mac", action="store_true", help="DANGEROUS: skip the integrity check")
+    p.set_defaults(func=cmd_decrypt)
+
+    p = sub.add_parser("rotate", help="new data key, re-encrypt every value (sops rotate)")
+    _io_flags(p)
+    for flag, _, _ in KEY_FLAGS:
+        p.add_argument(f"--add-{flag}", dest="add_" + flag.replace("-", "_"))
+        p.add_argument(f"--rm-{flag}", dest="rm_" + flag.replace("-", "_"))
+    p.add_argument("--ignore-mac", action="store_true")
+    p.set_defaults(func=cmd_rotate)
+
+    p = sub.add_parser("updatekeys", help="re-wrap the data key for the keys of the creation rule")
+    p.add_argument("files", nargs="+")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask (always true: non-interactive)")
+    p.add_argument("--config")
+    p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("-r", "--recursive", action="store_true")
+    p.set_defaults(func=cmd_updatekeys)
+
+    p = sub.add_parser("edit", help="decrypt into $EDITOR, re-encrypt on save")
+    p.add_argument("file")
+    p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("--config")
+    p.add_argument("--indent", type=int, default=None)
+    p.add_argument("--ignore-mac", action="store_true")
+    _key_flags(p)
+    _crypt_flags(p)
+    p.set_defaults(func=cmd_edit)
+
+    p = sub.add_parser("set", help='set one value in place: set FILE \'["a"]["b"]\' \'"json value"\'')
+    p.add_argument("file")
+    p.add_argument("index")
+    p.add_argument("value", nargs="?")
+    p.add_argument("--value-stdin", action="store_true")
+    p.add_argument("--value-file", action="store_true")
+    p.add_argument("--idempotent", action="store_true")
+    p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("--indent", type=int, default=None)
+    p.set_defaults(func=cmd_set)
+
+    p = sub.add_parser("unset", help="remove one value in place: unset FILE '[\"a\"][\"b\"]'")
+    p.add_argument("file")
+    p.add_argument("index")
+    p.add_argument("--idempotent", action="store_true")
+    p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("--indent", type=int, default=None)
+    p.set_defaults(func=cmd_unset)
+
+    p = sub.add_parser("filestatus", help='print {"encrypted": true|false}')
+    p.add_argument("file")
+    p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.set_defaults(func=cmd_filestatus)
+
+    k = keygen_sub.add_parser("age", help="create keys/age.txt (0600) and print its recipient")
+    k.add_argument("--keys-dir", default="keys")
+    k.add_argument("--output", help="write the identity here instead of KEYS_DIR/age.txt")
+    k.set_defaults(func=cmd_keygen_age)
 
 
-def _unused(args: argparse.Namespace) -> int:
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _ctx() -> Any:
+    from secretsops.keysources.base import KeyContext
+
+    keys_dir = Path.cwd() / "keys"
+    return KeyContext.from_environ(os.environ, keys_dir=keys_dir if keys_dir.is_dir() else None)
+
+
+def _fmt(args: argparse.Namespace, path: str | None, kind: str = "input") -> str:
+    from secretsops.sops.formats import format_for_path
+
+    explicit = getattr(args, f"{kind}_type", None)
+    if explicit:
+        return str(explicit)
+    if kind == "output" and getattr(args, "input_type", None):
+        return str(args.input_type)
+    name = getattr(args, "filename_override", None) or path
+    return format_for_path(name) if name and name != "-" else "yaml" if kind == "input" else "yaml"
+
+
+def _read(path: str | None) -> bytes:
+    if path in (None, "-"):
+        if sys.stdin.isatty():
+            raise UsageError("no file specified")
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except FileNotFoundError:
+        raise CouldNotReadInputFile(f"cannot read {path}: no such file") from None
+    except OSError as exc:
+        raise CouldNotReadInputFile(f"cannot read {path}: {exc.strerror}") from None
+
+
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Write via a temp file in the same directory + rename: never a half-written file."""
+    try:
+        st_mode = mode if mode is not None else (path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.chmod(tmp, st_mode)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise CouldNotWriteOutputFile(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _emit(args: argparse.Namespace, path: str | None, data: bytes) -> None:
+    if getattr(args, "in_place", False):
+        if path in (None, "-"):
+            raise UsageError("--in-place needs a file")
+        write_atomic(Path(path), data)  # type: ignore[arg-type]
+    elif getattr(args, "output", None):
+        write_atomic(Path(args.output), data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+
+
+def _groups_from_flags(args: argparse.Namespace, prefix: str = "") -> list[Any] | None:
+    from secretsops.sops.metadata import keysource_classes
+
+    classes = keysource_classes()
+    opts: dict[str, Any] = {"encryption_context": _parse_context(getattr(args, "encryption_context", None))}
+    keys: list[Any] = []
+    given = False
+    for flag, kind, env in KEY_FLAGS:
+        value = getattr(args, prefix + flag.replace("-", "_"), None)
+        if value is None and not prefix:
+            value = os.environ.get(env)
+        if not value:
+            continue
+        given = True
+        cls = classes.get(kind)
+        if cls is None:
+            raise UsageError(f"--{flag}: no key source is installed for {kind!r} keys")
+        keys.extend(cls.from_cli(value, opts))
+    return [keys] if given else None
+
+
+def _parse_context(text: str | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if not text:
+        return out
+    for pair in text.split(","):
+        k, sep, v = pair.partition(":")
+        if not sep or not k:
+            raise UsageError("--encryption-context must look like key:value,key2:value2")
+        out[k] = v
+    return out
+
+
+def _options(args: argparse.Namespace, rule_opts: Any | None) -> Any:
+    from secretsops.sops.api import EncryptOptions
+
+    base = rule_opts if rule_opts is not None else EncryptOptions()
+    flags = {f: getattr(args, f, "") for f in CRYPT_FLAGS}
+    if any(flags.values()):
+        for f in CRYPT_FLAGS:
+            setattr(base, f, flags[f])
+    if getattr(args, "mac_only_encrypted", False):
+        base.mac_only_encrypted = True
+    if getattr(args, "shamir_secret_sharing_threshold", 0):
+        base.shamir_threshold = args.shamir_secret_sharing_threshold
+    base.indent = getattr(args, "indent", None)
+    return base
+
+
+def _encryption_plan(args: argparse.Namespace, path: str | None) -> tuple[list[Any], Any]:
+    from secretsops.sops import rules
+
+    groups = _groups_from_flags(args)
+    rule = None
+    if groups is None or not any(_has_crypt_flags(args)):
+        cfg = Path(args.config) if getattr(args, "config", None) else rules.find_config(Path.cwd())
+        if cfg is not None:
+            try:
+                rule = rules.load_config(cfg).rule_for(getattr(args, "filename_override", None) or path or "-")
+            except SecretsOpsError:
+                if groups is None:
+                    raise
+    if groups is None:
+        if rule is None:
+            raise NoEncryptionKeyFound(
+                "no encryption key: pass --age/--kms/--hc-vault-transit/--pgp or add a .sops.yaml creation rule"
+            )
+        groups = rule.key_groups
+    return groups, _options(args, rule.options if rule is not None else None)
+
+
+def _has_crypt_flags(args: argparse.Namespace) -> list[bool]:
+    return [bool(getattr(args, f, "")) for f in CRYPT_FLAGS]
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath) / name
+
+
+def _progress(i: int, n: int, name: str) -> None:
+    if sys.stderr.isatty() and n > 1:
+        width = 30
+        done = int(width * i / n)
+        sys.stderr.write(f"\r[{'#' * done}{'.' * (width - done)}] {i}/{n} {name[-40:]:<40}")
+        if i == n:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def cmd_encrypt(args: argparse.Namespace) -> int:
+    from secretsops.sops import api
+
+    ctx = _ctx()
+    if getattr(args, "recursive", False):
+        return _recursive(args, ctx, "encrypt")
+    data = _read(args.file)
+    groups, options = _encryption_plan(args, args.file)
+    fmt = _fmt(args, args.file)
+    out = api.encrypt_bytes(data, fmt, groups=groups, options=options, ctx=ctx, where=args.file or "<stdin>")
+    out_fmt = _fmt(args, args.file, "output")
+    if out_fmt != fmt:
+        tree = api.decrypt_tree(api.load_encrypted(out, fmt), ctx=ctx)
+        out = api.reencrypt(api.DecryptedTree(tree.branches, tree.metadata, tree.data_key, tree.cipher, out_fmt),
+                            indent=args.indent)
+    _emit(args, args.file, out)
+    return 0
+
+
+def _warn_ignore_mac() -> None:
+    print("secretsops: WARNING: --ignore-mac: the file's integrity is NOT verified; "
+          "its contents may have been tampered with", file=sys.stderr)
+
+
+def cmd_decrypt(args: argparse.Namespace) -> int:
+    from secretsops.sops import api
+    from secretsops.sops.formats import get_store
+    from secretsops.sops.paths import get_path, parse_path
+    from secretsops.sops.tree import Branch
+
+    ctx = _ctx()
+    if args.ignore_mac:
+        _warn_ignore_mac()
+    if getattr(args, "recursive", False):
+        return _recursive(args, ctx, "decrypt")
+    data = _read(args.file)
+    fmt = _fmt(args, args.file)
+    where = args.file or "<stdin>"
+    out_fmt = _fmt(args, args.file, "output")
+    if args.extract:
+        path = parse_path(args.extract)
+        tree = api.decrypt_tree(api.load_encrypted(data, fmt, where=where), ctx=ctx, ignore_mac=args.ignore_mac,
+                                where=where)
+        value = get_path(tree.branches[0], path)
+        store = get_store(out_fmt, args.indent)
+        if isinstance(value, Branch):
+            out = store.emit_plain([value])
+        elif isinstance(value, str):
+            out = value.encode("utf-8", "surrogateescape")
+        else:
+            out = store.emit_value(value)
+    else:
+        out = api.decrypt_bytes(data, fmt, ctx=ctx, ignore_mac=args.ignore_mac, output_fmt=out_fmt,
+                                indent=args.indent, where=where)
+    _emit(args, args.file, out)
+    return 0
+
+
+def cmd_rotate(args: argparse.Namespace) -> int:
+    ctx = _ctx()
+    if args.ignore_mac:
+        _warn_ignore_mac()
+    if getattr(args, "recursive", False):
+        return _recursive(args, ctx, "rotate")
+    data = _read(args.file)
+    _emit(args, args.file, _rotate_bytes(args, ctx, data, args.file))
+    return 0
+
+
+def _rotate_bytes(args: argparse.Namespace, ctx: Any, data: bytes, path: str | None) -> bytes:
+    from secretsops.sops import api
+    from secretsops.sops.cipher import Cipher
+    from secretsops.sops.datakey import wrap_data_key
+
+    fmt = _fmt(args, path)
+    where = path or "<stdin>"
+    tree = api.decrypt_tree(api.load_encrypted(data, fmt, where=where), ctx=ctx,
+                            ignore_mac=getattr(args, "ignore_mac", False), where=where)
+    meta = tree.metadata
+    added = _groups_from_flags(args, prefix="add_")
+    if added:
+        meta.key_groups[0].extend(added[0])
+    removed = _groups_from_flags(args, prefix="rm_")
+    if removed:
+        gone = {(k.kind, k.identifier) for k in removed[0]}
+        meta.key_groups = [[k for k in g if (k.kind, k.identifier) not in gone] for g in meta.key_groups]
+    new_key = os.urandom(32)
+    wrap_data_key(new_key, meta, ctx)
+    fresh = api.DecryptedTree(tree.branches, meta, new_key, Cipher(new_key), _fmt(args, path, "output"))
+    return api.reencrypt(fresh, indent=getattr(args, "indent", None))
+
+
+def _updatekeys_bytes(args: argparse.Namespace, ctx: Any, data: bytes, path: str) -> tuple[bytes, bool]:
+    from secretsops.sops import api, rules
+    from secretsops.sops.datakey import unwrap_data_key, wrap_data_key
+    from secretsops.sops.formats import get_store
+
+    fmt = _fmt(args, path)
+    ef = api.load_encrypted(data, fmt, where=path)
+    cfg = Path(args.config) if args.config else rules.find_config(Path.cwd())
+    if cfg is None:
+        raise MetadataNotFound("no .sops.yaml found: updatekeys needs a creation rule")
+    rule = rules.load_config(cfg).rule_for(path)
+    old = {(k.kind, k.identifier) for k in ef.metadata.all_keys()}
+    new = {(k.kind, k.identifier) for g in rule.key_groups for k in g}
+    same_shape = [len(g) for g in ef.metadata.key_groups] == [len(g) for g in rule.key_groups]
+    if old == new and same_shape and (rule.options.shamir_threshold or 0) == (ef.metadata.shamir_threshold or 0):
+        return data, False
+    key = unwrap_data_key(ef.metadata, ctx)
+    for kind, ident in sorted(new - old):
+        print(f"secretsops: {path}: adding {kind} {ident}", file=sys.stderr)
+    for kind, ident in sorted(old - new):
+        print(f"secretsops: {path}: removing {kind} {ident}", file=sys.stderr)
+    ef.metadata.key_groups = rule.key_groups
+    ef.metadata.shamir_threshold = rule.options.shamir_threshold if len(rule.key_groups) > 1 else 0
+    wrap_data_key(key, ef.metadata, ctx)
+    return get_store(fmt).emit_encrypted(ef.branches, ef.metadata.to_dict()), True
+
+
+def cmd_updatekeys(args: argparse.Namespace) -> int:
+    ctx = _ctx()
+    files: list[Path] = []
+    for f in args.files:
+        p = Path(f)
+        files.extend(_walk(p) if args.recursive and p.is_dir() else [p])
+    for i, p in enumerate(files, start=1):
+        data = _read(str(p))
+        if args.recursive and not _looks_encrypted(args, data, str(p)):
+            continue
+        out, changed = _updatekeys_bytes(args, ctx, data, str(p))
+        if changed:
+            write_atomic(p, out)
+        else:
+            print(f"secretsops: {p}: already up to date", file=sys.stderr)
+        _progress(i, len(files), str(p))
+    return 0
+
+
+def _looks_encrypted(args: argparse.Namespace, data: bytes, path: str) -> bool:
+    from secretsops.sops import api
+
+    try:
+        api.load_encrypted(data, _fmt(args, path), where=path)
+    except SecretsOpsError:
+        return False
+    return True
+
+
+def _recursive(args: argparse.Namespace, ctx: Any, op: str) -> int:
+    from secretsops.sops import api
+
+    if not args.file or not Path(args.file).is_dir():
+        raise UsageError("--recursive needs a directory")
+    if not args.in_place:
+        raise UsageError("--recursive writes files in place: pass -i")
+    files = list(_walk(Path(args.file)))
+    results: list[tuple[Path, bytes]] = []
+    for i, p in enumerate(files, start=1):
+        data = p.read_bytes()
+        enc = _looks_encrypted(args, data, str(p))
+        if op == "encrypt" and not enc:
+            try:
+                groups, options = _encryption_plan(args, str(p))
+            except SecretsOpsError:
+                continue
+            results.append((p, api.encrypt_bytes(data, _fmt(args, str(p)), groups=groups, options=options,
+                                                 ctx=ctx, where=str(p))))
+        elif op == "decrypt" and enc:
+            results.append((p, api.decrypt_bytes(data, _fmt(args, str(p)), ctx=ctx, ignore_mac=args.ignore_mac,
+                                                 where=str(p))))
+        elif op == "rotate" and enc:
+            results.append((p, _rotate_bytes(args, ctx, data, str(p))))
+        _progress(i, len(files), str(p))
+    for p, out in results:  # only after every file succeeded
+        write_atomic(p, out)
+    return 0
+
+
+def _editor_cmd() -> list[str]:
+    for var in ("SOPS_EDITOR", "EDITOR"):
+        if os.environ.get(var):
+            return shlex.split(os.environ[var])
+    for cand in ("vim", "nano", "vi"):
+        for d in os.environ.get("PATH", "").split(os.pathsep):
+            if d and (Path(d) / cand).is_file():
+                return [cand]
+    from secretsops.errors import ErrorGeneric
+
+    raise ErrorGeneric("no editor found: set $SOPS_EDITOR or $EDITOR")
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    from secretsops.sops import api
+    from secretsops.sops.formats import get_store
+
+    ctx = _ctx()
+    path = Path(args.file)
+    fmt = _fmt(args, args.file)
+    store = get_store(fmt, args.indent)
+    if path.exists():
+        tree = api.decrypt_tree(api.load_encrypted(_read(args.file), fmt, where=args.file), ctx=ctx,
+                                ignore_mac=args.ignore_mac, where=args.file)
+        before = store.emit_plain(tree.branches)
+    else:
+        tree = None
+        before = b""
+    shm = Path("/dev/shm")
+    fd, tmp = tempfile.mkstemp(dir=shm if shm.is_dir() else None, prefix="secretsops-edit-",
+                               suffix=path.suffix or ".txt")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(before)
+        proc = subprocess.run([*_editor_cmd(), tmp], check=False)
+        if proc.returncode != 0:
+            from secretsops.errors import ErrorGeneric
+
+            raise ErrorGeneric(f"the editor exited with status {proc.returncode}; {path} was not changed")
+        after = Path(tmp).read_bytes()
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    if after == before:
+        raise FileHasNotBeenModified(f"{path} has not been modified")
+    if tree is None:
+        groups, options = _encryption_plan(args, args.file)
+        out = api.encrypt_bytes(after, fmt, groups=groups, options=options, ctx=ctx, where=args.file)
+    else:
+        tree.branches = api.load_plain(after, fmt, where=f"{path} (edited)")
+        out = api.reencrypt(tree, indent=args.indent)
+    write_atomic(path, out, 0o600 if not path.exists() else None)
+    return 0
+
+
+def _mutate(args: argparse.Namespace, change: Any) -> int:
+    from secretsops.sops import api
+
+    ctx = _ctx()
+    fmt = _fmt(args, args.file)
+    data = _read(args.file)
+    tree = api.decrypt_tree(api.load_encrypted(data, fmt, where=args.file), ctx=ctx, where=args.file)
+    if not tree.branches:
+        raise UsageError(f"{args.file} has no document")
+    if not change(tree.branches[0]):
+        return 0
+    write_atomic(Path(args.file), api.reencrypt(tree, indent=args.indent))
+    return 0
+
+
+def cmd_set(args: argparse.Namespace) -> int:
+    from secretsops.sops.api import _to_branch
+    from secretsops.sops.paths import parse_path, set_path
+
+    path = parse_path(args.index)
+    if args.value_stdin:
+        raw = sys.stdin.read()
+    elif args.value_file:
+        if args.value is None:
+            raise UsageError("--value-file needs a file name as the value argument")
+        raw = Path(args.value).read_text()
+    elif args.value is None:
+        raise UsageError("set needs FILE INDEX VALUE")
+    else:
+        raw = args.value
+    try:
+        value = _to_branch(json.loads(raw, object_pairs_hook=lambda pairs: dict(pairs)))
+    except ValueError:
+        raise UsageError("the value must be JSON (quote strings: '\"text\"')") from None
+    if isinstance(value, float) and value.is_integer() and "." not in raw and "e" not in raw.lower():
+        value = int(value)
+    return _mutate(args, lambda b: set_path(b, path, value) or not args.idempotent)
+
+
+def cmd_unset(args: argparse.Namespace) -> int:
+    from secretsops.errors import KeyNotFound
+    from secretsops.sops.paths import parse_path, unset_path
+
+    path = parse_path(args.index)
+
+    def change(b: Any) -> bool:
+        try:
+            unset_path(b, path)
+        except KeyNotFound:
+            if args.idempotent:
+                return False
+            raise
+        return True
+
+    return _mutate(args, change)
+
+
+def cmd_filestatus(args: argparse.Namespace) -> int:
+    data = _read(args.file)
+    print(json.dumps({"encrypted": _looks_encrypted(args, data, args.file)}).replace(" ", ""))
+    return 0
+
+
+def cmd_keygen_age(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from secretsops.keysources.age import generate_identity
+
+    target = Path(args.output) if args.output else Path(args.keys_dir) / "age.txt"
+    if target.exists():
+        raise UsageError(f"{target} already exists; refusing to overwrite an identity")
+    secret, recipient = generate_identity()
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    text = f"# created: {created}\n# public key: {recipient}\n{secret}\n"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+    except FileExistsError:
+        raise UsageError(f"{target} already exists; refusing to overwrite an identity") from None
+    except OSError as exc:
+        raise CouldNotWriteOutputFile(f"cannot write {target}: {exc.strerror}") from None
+    print(f"secretsops: wrote {target}", file=sys.stderr)
+    print(recipient)
     return 0

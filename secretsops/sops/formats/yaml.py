@@ -261,7 +261,7 @@ def load_yaml(data: bytes) -> list[Branch]:
 
 # --- emitter -------------------------------------------------------------------------------
 
-_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./=+$()^~\\][^\n\r\t\x00-\x1f\x7f\"#]*$")
+_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./=+$()^~\\\u00a0-\U0010ffff][^\n\r\t\x00-\x1f\x7f\"#]*$")
 
 
 def go_yaml_float(v: float) -> str:
@@ -290,9 +290,11 @@ def _plain_ok(s: str) -> bool:
         return False
     if ": " in s or " #" in s or s.endswith(":"):
         return False
-    if s in _NULL or s in _BOOL or _AMBIGUOUS.match(s) or _INT.match(s) or _FLOAT.match(s):
-        return False
-    return True
+    return not _type_ambiguous(s)
+
+
+def _type_ambiguous(s: str) -> bool:
+    return bool(s in _NULL or s in _BOOL or _AMBIGUOUS.match(s) or _INT.match(s) or _FLOAT.match(s))
 
 
 def _literal_ok(s: str) -> bool:
@@ -321,6 +323,8 @@ def scalar(v: Any) -> str:
             return v
         if _plain_ok(v):
             return v
+        if not _type_ambiguous(v) and v.isprintable():
+            return "'" + v.replace("'", "''") + "'"
         return json.dumps(v, ensure_ascii=False)
     raise InvalidFormat(f"cannot write a {type(v).__name__} value as YAML")
 
@@ -343,14 +347,14 @@ class _Emitter:
         lines = "\n".join((pad + ln) if ln else "" for ln in body.split("\n"))
         return f"|{chomp}\n{lines}"
 
-    def value_inline(self, v: Any, pad: str) -> str | None:
+    def value_inline(self, v: Any, pad: str, block_pad: str | None = None) -> str | None:
         """Text after ``key: `` / ``- `` for scalars and empty containers; None when nested."""
         if isinstance(v, Branch):
             return "{}" if not any(not isinstance(k, Comment) for k, _ in v) and not v else None
         if isinstance(v, list):
             return "[]" if not v else None
         if isinstance(v, str) and _literal_ok(v) and not v.startswith("ENC["):
-            return self.block(v, pad + " " * self.step)
+            return self.block(v, block_pad if block_pad is not None else pad + " " * self.step)
         return scalar(v)
 
     def mapping(self, b: Branch, pad: str, first_prefix: str | None = None) -> None:
@@ -364,7 +368,7 @@ class _Emitter:
                 continue
             first = False
             key = scalar(k)
-            inline = self.value_inline(v, pad)
+            inline = self.value_inline(v, pad, pad + "  " if first_prefix is not None else None)
             if inline is not None:
                 self.out.append(f"{lead}{key}: {inline}")
             elif isinstance(v, Branch):
@@ -374,19 +378,23 @@ class _Emitter:
                 self.out.append(f"{lead}{key}:")
                 self.sequence(v, pad + " " * self.step)
 
-    def sequence(self, items: list[Any], pad: str) -> None:
-        for v in items:
+    def sequence(self, items: list[Any], pad: str, first_prefix: str | None = None) -> None:
+        for n, v in enumerate(items):
+            if n == 0 and first_prefix is not None and not isinstance(v, Comment):
+                inline = self.value_inline(v, pad, pad + "  ")
+                if inline is not None:
+                    self.out.append(f"{first_prefix}- {inline}")
+                    continue
             if isinstance(v, Comment):
                 self.out.append(f"{pad}#{v.value}")
                 continue
-            inline = self.value_inline(v, pad + "  ")
+            inline = self.value_inline(v, pad, pad + "  ")
             if inline is not None:
                 self.out.append(f"{pad}- {inline}")
             elif isinstance(v, Branch):
                 self.mapping(v, pad + "  ", first_prefix=pad + "- ")
             else:
-                self.out.append(f"{pad}-")
-                self.sequence(v, pad + " " * self.step)
+                self.sequence(v, pad + "  ", first_prefix=pad + "- ")
 
 
 def emit_documents(branches: list[Branch], indent: int) -> str:

@@ -1,0 +1,36 @@
+"""The ``sops`` decryptor: objects carrying a ``sops:`` block become plain objects, in memory.
+
+Data keys are cached in ``DecryptContext.cache['sops.datakeys']`` by the file's MAC, so a
+reconcile pass over unchanged files makes no key-service calls.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from secretsops.decryptors.base import DecryptContext, Decryptor
+from secretsops.manifests import Obj, SourcedObject
+from secretsops.sops.api import DataKeyCache, decrypt_document, is_encrypted_document
+
+CACHE_KEY = "sops.datakeys"
+
+
+class SopsDecryptor(Decryptor):
+    name: ClassVar[str] = "sops"
+    order: ClassVar[int] = 10
+
+    def claims(self, obj: Obj) -> bool:
+        return isinstance(obj, dict) and "sops" in obj
+
+    def is_protected(self, obj: Obj) -> bool:
+        return is_encrypted_document(obj)
+
+    def decrypt(self, item: SourcedObject, ctx: DecryptContext) -> list[Obj]:
+        cache = ctx.cache.get(CACHE_KEY)
+        if not isinstance(cache, DataKeyCache):
+            cache = DataKeyCache()
+            ctx.cache[CACHE_KEY] = cache
+        before = sum(ctx.keys.calls.values())
+        plain = decrypt_document(item.obj, ctx=ctx.keys, cache=cache, where=item.where)
+        ctx.count("sops.key_calls", sum(ctx.keys.calls.values()) - before)
+        return [plain]

@@ -1,0 +1,171 @@
+"""``.sops.yaml`` creation rules, found and matched exactly as sops does.
+
+The config is looked up from the working directory upwards (``.sops.yaml`` only; a
+``.sops.yml`` is reported, not used). The file path is made relative to the config's directory
+when it lies below it, then the first rule whose ``path_regex`` (Go RE2 syntax, searched, not
+anchored) matches wins; a rule without ``path_regex`` matches everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import re2
+import yaml
+
+from secretsops.errors import ConfigFileError, NoMatchingCreationRules
+from secretsops.keysources.base import MasterKey
+from secretsops.sops.api import EncryptOptions
+from secretsops.sops.metadata import keysource_classes
+
+CONFIG_NAME = ".sops.yaml"
+ALT_CONFIG_NAME = ".sops.yml"
+MAX_DEPTH = 100
+#: rule keys for flat key lists, in the order sops reads them
+_FLAT_KEYS = (("age", "age"), ("pgp", "pgp"), ("kms", "kms"), ("hc_vault_transit_uri", "hc_vault"))
+#: key-group keys → key-source kind
+_GROUP_KEYS = (("age", "age"), ("pgp", "pgp"), ("kms", "kms"), ("hc_vault", "hc_vault"))
+
+
+@dataclass
+class CreationRule:
+    path_regex: str
+    key_groups: list[list[MasterKey]]
+    options: EncryptOptions
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SopsConfig:
+    path: Path
+    rules: list[Mapping[str, Any]]
+
+    def rule_for(self, file_path: str | Path, *, encryption_context: Mapping[str, Any] | None = None) -> CreationRule:
+        """The first creation rule matching ``file_path`` (``NoMatchingCreationRules`` if none)."""
+        abs_path = str(Path(file_path).absolute())
+        config_dir = str(self.path.parent.absolute())
+        rel = abs_path[len(config_dir) + 1 :] if abs_path.startswith(config_dir + "/") else abs_path
+        for i, rule in enumerate(self.rules):
+            pattern = rule.get("path_regex") or ""
+            if not pattern:
+                return _build(rule, encryption_context)
+            try:
+                rx = re2.compile(str(pattern))
+            except re2.error:
+                raise ConfigFileError(f"{self.path}: creation rule {i + 1}: invalid path_regex (RE2 syntax)") from None
+            if rx.search(rel):
+                return _build(rule, encryption_context)
+        raise NoMatchingCreationRules(f"{self.path}: no matching creation rules found for {file_path}")
+
+
+def find_config(start: Path) -> Path | None:
+    """``.sops.yaml`` in ``start`` or the nearest parent directory."""
+    d = start.absolute()
+    for _ in range(MAX_DEPTH):
+        cand = d / CONFIG_NAME
+        if cand.is_file():
+            return cand
+        if d.parent == d:
+            break
+        d = d.parent
+    return None
+
+
+def load_config(path: Path) -> SopsConfig:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except OSError:
+        raise ConfigFileError(f"cannot read config file {path}") from None
+    except yaml.YAMLError:
+        raise ConfigFileError(f"config file {path} is not valid YAML") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise ConfigFileError(f"config file {path} is not a mapping")
+    rules = data.get("creation_rules") or []
+    if not isinstance(rules, list) or not all(isinstance(r, Mapping) for r in rules):
+        raise ConfigFileError(f"config file {path}: creation_rules must be a list of mappings")
+    return SopsConfig(path, rules)
+
+
+def _keys_of(kind: str, value: Any, classes: dict[str, type[MasterKey]], ctx_opts: Mapping[str, Any]) -> list[MasterKey]:
+    if value in (None, "", []):
+        return []
+    cls = classes.get(kind)
+    if cls is None:
+        raise ConfigFileError(f"no key source is installed for {kind!r} keys")
+    if kind == "kms" and ctx_opts.get("encryption_context") and isinstance(value, str):
+        return cls.from_cli(value, ctx_opts)
+    return cls.from_rule(value)
+
+
+def _dedupe(group: list[MasterKey]) -> list[MasterKey]:
+    seen: set[tuple[str, str]] = set()
+    out = []
+    for k in group:
+        ident = (k.kind, k.identifier)
+        if ident not in seen:
+            seen.add(ident)
+            out.append(k)
+    return out
+
+
+def _group_from_rule(group: Mapping[str, Any], classes: dict[str, type[MasterKey]]) -> list[MasterKey]:
+    keys: list[MasterKey] = []
+    for sub in group.get("merge") or []:
+        if isinstance(sub, Mapping):
+            keys.extend(_group_from_rule(sub, classes))
+    for rule_key, kind in _GROUP_KEYS:
+        if group.get(rule_key):
+            keys.extend(_keys_of(kind, group[rule_key], classes, {}))
+    return _dedupe(keys)
+
+
+def _build(rule: Mapping[str, Any], encryption_context: Mapping[str, Any] | None) -> CreationRule:
+    classes = keysource_classes()
+    opts = {"encryption_context": dict(encryption_context or {})}
+    crypt = {
+        f: str(rule.get(f) or "")
+        for f in (
+            "unencrypted_suffix",
+            "encrypted_suffix",
+            "unencrypted_regex",
+            "encrypted_regex",
+            "unencrypted_comment_regex",
+            "encrypted_comment_regex",
+        )
+    }
+    if sum(1 for v in crypt.values() if v) > 1:
+        raise ConfigFileError(
+            "cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, "
+            "unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex for the same rule"
+        )
+    groups: list[list[MasterKey]] = []
+    if rule.get("key_groups"):
+        for g in rule["key_groups"]:
+            if not isinstance(g, Mapping):
+                raise ConfigFileError("a key group in a creation rule is not a mapping")
+            groups.append(_group_from_rule(g, classes))
+    else:
+        group: list[MasterKey] = []
+        for rule_key, kind in _FLAT_KEYS:
+            group.extend(_keys_of(kind, rule.get(rule_key), classes, opts))
+        groups.append(group)
+    try:
+        threshold = int(rule.get("shamir_threshold") or 0)
+    except (TypeError, ValueError):
+        raise ConfigFileError("shamir_threshold must be an integer") from None
+    options = EncryptOptions(**crypt, mac_only_encrypted=bool(rule.get("mac_only_encrypted")), shamir_threshold=threshold)
+    return CreationRule(str(rule.get("path_regex") or ""), groups, options, rule)
+
+
+def rule_for(path: str | Path, *, config: Path | None = None, cwd: Path | None = None) -> CreationRule | None:
+    """The creation rule for ``path`` from ``config`` or the ``.sops.yaml`` found upwards from
+    ``cwd``; None when there is no config file at all."""
+    cfg_path = config or find_config(cwd or Path.cwd())
+    if cfg_path is None:
+        return None
+    return load_config(cfg_path).rule_for(path)

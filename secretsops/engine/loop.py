@@ -1,0 +1,423 @@
+"""The reconcile loop: one atomic, fail-closed pass per source, repeated on an interval.
+
+A pass renders, decrypts and checks everything *before* it writes anything: if any file fails
+to render, any object fails to decrypt or resolve, or the mass-prune guard trips, nothing of
+the pass is applied and the cluster keeps the last good state. Temporary failures (git or the
+API unreachable, 409/429/5xx, a key service down) are retried with backoff; permanent ones
+stall the source with a condition until the next commit or interval.
+
+Plaintext lives only in the local variables of ``_full_pass``. What survives a pass is the
+applied commit, HMAC fingerprints for drift detection, and the data-key cache.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from secretsops.decryptors.base import DecryptContext, DecryptFailed, Decryptor, run_decryptors
+from secretsops.engine import apply, health, inventory
+from secretsops.engine.config import EngineSettings, SourceSpec
+from secretsops.engine.drift import Drift, Fingerprinter, ObjectPrint
+from secretsops.engine.generators import open_generated
+from secretsops.engine.keys import key_context
+from secretsops.engine.kube import KubeClient
+from secretsops.engine.metrics import EngineMetrics
+from secretsops.engine.proc import ProcessRunner
+from secretsops.engine.render import render_path
+from secretsops.engine.source import Revision
+from secretsops.engine.status import ALLOW_MASS_PRUNE, SOURCE_LABEL, SourceStatus, StatusStore
+from secretsops.errors import (
+    ApplyRejected,
+    EngineError,
+    PruneGuardTripped,
+    RenderError,
+    SecretsOpsError,
+    SignatureError,
+    SourceError,
+)
+from secretsops.keysources.base import KeyContext
+from secretsops.manifests import Obj, ObjectId
+
+log = logging.getLogger("secretsops.engine")
+
+
+class Source(Protocol):
+    def sync(self) -> Revision: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class Deps:
+    """Everything a pass talks to, built once at the edge (CLI, tests, benchmarks)."""
+
+    kube: KubeClient
+    runner: ProcessRunner
+    decryptors: list[Decryptor]
+    metrics: EngineMetrics
+    #: credential variables snapshot (the sops environment variables work too)
+    edge_env: Mapping[str, str] = field(default_factory=dict)
+    fingerprinter: Fingerprinter = field(default_factory=Fingerprinter)
+    sleep: Callable[[float], None] = time.sleep
+
+
+@dataclass
+class PassResult:
+    source: str
+    ok: bool
+    revision: str = ""
+    rendered: bool = False
+    applied: list[ObjectId] = field(default_factory=list)
+    pruned: list[ObjectId] = field(default_factory=list)
+    drifted: list[Drift] = field(default_factory=list)
+    healed: bool = False
+    error: str = ""
+    reason: str = ""
+    temporary: bool = False
+    would_prune: list[ObjectId] = field(default_factory=list)
+
+
+def reason_for(exc: SecretsOpsError) -> str:
+    """kstatus-style reasons, as Flux names them where it has one."""
+    if isinstance(exc, PruneGuardTripped):
+        return "PruneGuardTripped"
+    if isinstance(exc, SignatureError):
+        return "VerificationFailed"
+    if isinstance(exc, SourceError):
+        return "ArtifactFailed"
+    if isinstance(exc, DecryptFailed):
+        return "DecryptionFailed"
+    if isinstance(exc, RenderError):
+        return "BuildFailed"
+    if isinstance(exc, ApplyRejected):
+        return "ApplyRejected"
+    return "ReconciliationFailed"
+
+
+def _optional(module: str, name: str) -> Any:
+    """Hooks owned by the deploy side of the engine (leader, server, rollout), if present."""
+    try:
+        return getattr(importlib.import_module(f"secretsops.engine.{module}"), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+class SourceReconciler:
+    """One source's state across passes: applied commit, fingerprints, data-key cache."""
+
+    def __init__(self, spec: SourceSpec, source: Source, settings: EngineSettings, deps: Deps) -> None:
+        self.spec = spec
+        self.source = source
+        self.settings = settings
+        self.deps = deps
+        self.store = StatusStore(deps.kube, settings.namespace)
+        self.cache: dict[str, Any] = {}
+        self.prints: dict[ObjectId, ObjectPrint] = {}
+        self.applied_commit = ""
+        self.allow_mass_prune_once = settings.allow_mass_prune
+        self.failures = 0
+        self.status = SourceStatus(spec.name)
+        self._status_loaded = False
+
+    # --- one pass ---------------------------------------------------------------------------
+    def reconcile(self) -> PassResult:
+        started = time.monotonic()
+        name = self.spec.name
+        result = PassResult(name, ok=False)
+        annotations: dict[str, str] = {}
+        try:
+            if not self._status_loaded:
+                self.status, annotations = self.store.load(name)
+                self._status_loaded = not self.settings.dry_run
+            elif not self.settings.dry_run:
+                _, annotations = self.store.load(name)
+            if self.spec.suspend:
+                log.info("source suspended", extra={"source": name})
+                result.ok, result.reason = True, "Suspended"
+                return result
+            rev = self.source.sync()
+            result.revision = str(rev)
+            self.status.lastAttemptedRevision = str(rev)
+            if rev.commit == self.applied_commit and self.prints:
+                self._drift_pass(rev, result, annotations)
+            else:
+                self._full_pass(rev, result, annotations)
+            result.ok = True
+            self.failures = 0
+            self._record_success(rev, result)
+        except SecretsOpsError as exc:
+            self._record_failure(exc, result)
+        finally:
+            elapsed = time.monotonic() - started
+            self.deps.metrics.duration.labels(name).observe(elapsed)
+            self.deps.metrics.ready.labels(name).set(1 if result.ok else 0)
+            self.status.lastReconcileTime = _now()
+            if not self.settings.dry_run:
+                self._save_status()
+            log.info(
+                "pass finished" if result.ok else "pass failed",
+                extra={
+                    "source": name,
+                    "revision": result.revision,
+                    "duration": round(elapsed, 3),
+                    "reason": result.reason,
+                },
+            )
+        return result
+
+    def _drift_pass(self, rev: Revision, result: PassResult, annotations: dict[str, str]) -> None:
+        """Unchanged revision: no render, no decrypt; compare live fingerprints only."""
+        live = self._live_objects()
+        drifts = [
+            d
+            for oid, fp in self.prints.items()
+            if (d := self.deps.fingerprinter.compare(oid, fp, live.get(oid))) is not None
+        ]
+        result.drifted = drifts
+        self._health([o for o in live.values() if o is not None], result)
+        if drifts:
+            self.deps.metrics.drifted.labels(self.spec.name).inc(len(drifts))
+            for d in drifts:
+                log.warning("drift detected", extra={"source": self.spec.name, "object": str(d.id)})
+            if self.spec.self_heal and not self.settings.dry_run:
+                self._full_pass(rev, result, annotations)
+                result.healed = True
+                result.drifted = drifts
+
+    def _live_objects(self) -> dict[ObjectId, Obj | None]:
+        """Live copies of what we applied: one labelled LIST per kind, not one GET per object."""
+        kinds = {(fp.api_version, fp.kind) for fp in self.prints.values()}
+        found: dict[ObjectId, Obj | None] = dict.fromkeys(self.prints)
+        selector = f"{SOURCE_LABEL}={self.spec.name}"
+        for api_version, kind in sorted(kinds):
+            for obj in self.deps.kube.list_objects(api_version, kind, "", selector):
+                obj.setdefault("apiVersion", api_version)
+                obj.setdefault("kind", kind)
+                oid = ObjectId.of(obj)
+                if oid in found:
+                    found[oid] = obj
+        return found
+
+    def _full_pass(self, rev: Revision, result: PassResult, annotations: dict[str, str]) -> None:
+        spec, settings, deps = self.spec, self.settings, self.deps
+        result.rendered = True
+        target = rev.checkout / spec.path
+        if not target.exists():
+            raise RenderError(f"{spec.path}: path not found in {rev}")
+        items = render_path(target, runner=deps.runner, root=rev.checkout)
+        keys = self._key_context()
+        ctx = DecryptContext(
+            keys=keys,
+            kube=deps.kube.api,
+            sealing_key_namespace=settings.sealing_key_namespace,
+            cache=self.cache,
+        )
+        try:
+            items = run_decryptors(items, deps.decryptors, ctx)
+            items = open_generated(items, ctx)
+            desired = [apply.prepare(i, spec.target_namespace) for i in items]
+        finally:
+            self._count_calls(keys, ctx)
+        for obj in desired:
+            obj["metadata"].setdefault("labels", {})[SOURCE_LABEL] = spec.name
+        annotate = _optional("rollout", "annotate_rollouts")
+        if annotate is not None:
+            desired = annotate(desired)
+        self._check_unique(desired)
+        entries = [inventory.Entry.of(o) for o in desired]
+        old = inventory.load(deps.kube, settings.namespace, spec.name)
+        stale = inventory.stale_entries(old, entries) if spec.prune else []
+        self._guard(rev, old, stale, entries, annotations)
+        if settings.dry_run:
+            result.applied = [ObjectId.of(o) for o in desired]
+            result.would_prune = [e.id for e in stale]
+            return
+        self.store.ensure_namespace()
+        outcome = apply.ApplyResult()
+        apply.apply_all(deps.kube, desired, outcome)
+        apply.prune(deps.kube, stale, outcome)
+        inventory.save(deps.kube, settings.namespace, spec.name, entries)
+        self.prints = {
+            oid: deps.fingerprinter.print_of(o, outcome.live.get(oid))
+            for o in desired
+            if (oid := ObjectId.of(o)) is not None
+        }
+        self.applied_commit = rev.commit
+        self.allow_mass_prune_once = False
+        result.applied, result.pruned = outcome.applied, outcome.pruned
+        deps.metrics.applied.labels(spec.name).inc(len(outcome.applied))
+        deps.metrics.pruned.labels(spec.name).inc(len(outcome.pruned))
+        self._health(list(outcome.live.values()), result)
+        self.status.objects = len(entries)
+
+    def _guard(
+        self,
+        rev: Revision,
+        old: list[inventory.Entry],
+        stale: list[inventory.Entry],
+        desired: list[inventory.Entry],
+        annotations: dict[str, str],
+    ) -> None:
+        """Never prune the cluster empty because a render suddenly lost most objects."""
+        if not stale or self.allow_mass_prune_once:
+            return
+        mass = not desired or (len(stale) > self.settings.mass_prune_ratio * len(old) and len(stale) > 1)
+        if not mass:
+            return
+        confirmed = annotations.get(ALLOW_MASS_PRUNE, "")
+        if len(confirmed) >= 7 and rev.commit.startswith(confirmed):
+            return
+        raise PruneGuardTripped(
+            f"revision {rev} would prune {len(stale)} of {len(old)} objects (keeps {len(desired)}); "
+            f"nothing applied. If intended, run: kubectl -n {self.settings.namespace} annotate configmap "
+            f"secretsops-status-{self.spec.name} {ALLOW_MASS_PRUNE}={rev.commit} --overwrite"
+        )
+
+    @staticmethod
+    def _check_unique(desired: list[Obj]) -> None:
+        seen: set[ObjectId] = set()
+        for obj in desired:
+            oid = ObjectId.of(obj)
+            if oid in seen:
+                raise RenderError(f"{oid} is declared twice (after targetNamespace)")
+            seen.add(oid)
+
+    def _key_context(self) -> KeyContext:
+        ref = self.spec.decryption_secret
+        if ref is None:
+            return key_context(self.deps.edge_env, None)
+        secret = self.deps.kube.get("v1", "Secret", ref.namespace, ref.name)
+        if secret is None:
+            raise EngineError(f"decryption Secret {ref} not found")
+        return key_context(self.deps.edge_env, secret, f"decryption Secret {ref}")
+
+    def _count_calls(self, keys: KeyContext, ctx: DecryptContext) -> None:
+        for kind, n in {**keys.calls, **ctx.calls}.items():
+            self.deps.metrics.decrypt_calls.labels(self.spec.name, kind).inc(n)
+
+    def _health(self, live: list[Obj], result: PassResult) -> None:
+        unhealthy: list[str] = []
+        failed = False
+        for obj in live:
+            h = health.compute(obj)
+            if h.status != health.Status.CURRENT:
+                unhealthy.append(f"{ObjectId.of(obj)}: {h.status.value} ({h.message})")
+                failed = failed or h.status == health.Status.FAILED
+        self.status.unhealthy = unhealthy
+        result.reason = "HealthCheckFailed" if failed else ("Progressing" if unhealthy else "")
+
+    # --- status -----------------------------------------------------------------------------
+    def _record_success(self, rev: Revision, result: PassResult) -> None:
+        st = self.status
+        previous = st.lastAppliedRevision
+        if not self.settings.dry_run:
+            st.lastAppliedRevision = str(rev)
+        st.drifted = [] if result.healed else [d.describe() for d in result.drifted]
+        if result.applied:
+            st.applied = len(result.applied)
+        st.pruned = len(result.pruned)
+        message = f"Applied revision: {rev}"
+        if result.reason == "HealthCheckFailed":
+            st.failed(
+                "HealthCheckFailed", f"{message}; unhealthy: {'; '.join(st.unhealthy)[:500]}", stalled=False
+            )
+        elif result.reason == "Progressing":
+            st.progressing("Progressing", f"{message}; waiting for: {'; '.join(st.unhealthy)[:500]}")
+        elif st.drifted:
+            result.reason = "DriftDetected"
+            st.ready("DriftDetected", f"{message}; {len(st.drifted)} object(s) drifted (self-heal off)")
+        else:
+            result.reason = result.reason or "ReconciliationSucceeded"
+            st.ready("ReconciliationSucceeded", message)
+        if self.settings.dry_run:
+            return
+        if result.rendered and (str(rev) != previous or result.pruned or result.healed):
+            detail = f"{len(result.applied)} applied, {len(result.pruned)} pruned"
+            if result.healed:
+                detail += f", {len(result.drifted)} drifted object(s) healed"
+            self._event("ReconciliationSucceeded", f"Applied revision {rev}: {detail}")
+        if result.drifted and not result.healed:
+            ids = ", ".join(str(d.id) for d in result.drifted)[:800]
+            self._event("DriftDetected", f"Drift (not healed): {ids}", warning=True)
+
+    def _record_failure(self, exc: SecretsOpsError, result: PassResult) -> None:
+        result.ok = False
+        result.error = str(exc)
+        result.reason = reason_for(exc)
+        result.temporary = bool(exc.temporary)
+        self.failures += 1
+        self.deps.metrics.errors.labels(self.spec.name, result.reason).inc()
+        ready = self.status.condition("Ready")
+        repeated = ready is not None and ready.message == result.error
+        self.status.failed(result.reason, result.error, stalled=not result.temporary)
+        log.error("reconcile failed", extra={"source": self.spec.name, "reason": result.reason})
+        if not repeated and not self.settings.dry_run:
+            self._event(result.reason, result.error, warning=True)
+
+    def _save_status(self) -> None:
+        try:
+            self.store.ensure_namespace()
+            self.store.save(self.status)
+        except SecretsOpsError as exc:
+            log.error("cannot store status", extra={"source": self.spec.name, "reason": type(exc).__name__})
+
+    def _event(self, reason: str, message: str, *, warning: bool = False) -> None:
+        try:
+            self.store.ensure_namespace()
+            self.store.event(self.spec.name, reason, message, warning=warning)
+        except SecretsOpsError:
+            log.warning("cannot record event", extra={"source": self.spec.name, "reason": reason})
+
+    def next_delay(self, result: PassResult) -> float:
+        """Interval after success or a permanent failure; capped exponential backoff otherwise."""
+        if result.ok or not result.temporary:
+            return self.spec.interval
+        backoff = min(self.spec.interval, 2.0 * (2 ** min(self.failures - 1, 10)))
+        return backoff * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto
+
+    def close(self) -> None:
+        self.source.close()
+
+
+def _now() -> str:
+    from secretsops.engine.status import now
+
+    return now()
+
+
+@dataclass
+class Engine:
+    """Several sources on their own schedules; lives on through any single failure."""
+
+    reconcilers: list[SourceReconciler]
+    settings: EngineSettings
+    deps: Deps
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def run_once(self) -> list[PassResult]:
+        return [r.reconcile() for r in self.reconcilers]
+
+    def run_forever(self, is_leader: Callable[[], bool] = lambda: True) -> None:
+        due = {id(r): 0.0 for r in self.reconcilers}
+        while not self.stop.is_set():
+            now = time.monotonic()
+            for rec in self.reconcilers:
+                if due[id(rec)] > now:
+                    continue
+                if not is_leader():
+                    due[id(rec)] = now + 2.0
+                    continue
+                result = rec.reconcile()
+                due[id(rec)] = time.monotonic() + rec.next_delay(result)
+            wait = max(0.05, min(due.values()) - time.monotonic())
+            self.stop.wait(min(wait, 5.0))
+
+    def close(self) -> None:
+        for rec in self.reconcilers:
+            rec.close()

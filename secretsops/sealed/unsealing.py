@@ -40,6 +40,8 @@ class UnsealMemory:
     """Per-process memory of what opened what; safe to keep across passes (memory only)."""
 
     opened_by: dict[str, str] = field(default_factory=dict)
+    #: how many values each key opened: keys that open most are tried first for unknown objects
+    hits: dict[str, int] = field(default_factory=dict)
     session_keys: dict[tuple[str, bytes], bytes] = field(default_factory=dict)
     rsa_operations: int = 0
 
@@ -86,8 +88,10 @@ class Unsealer:
         return session
 
     def _order(self, preferred: Sequence[str]) -> list[str]:
-        seen: list[str] = [fp for fp in preferred if fp in self.by_fp]
-        return list(dict.fromkeys(seen + list(self.by_fp)))
+        """Remembered key(s) first, then keys by how often they opened something, then ring order."""
+        hits = self.memory.hits
+        by_use = sorted(self.by_fp, key=lambda fp: -hits.get(fp, 0))
+        return list(dict.fromkeys([fp for fp in preferred if fp in self.by_fp] + by_use))
 
     def open_value(
         self, value: SealedValue, label: bytes, preferred: Sequence[str] = ()
@@ -99,6 +103,7 @@ class Unsealer:
                 continue
             plain = open_payload(session, value)
             if plain is not None:
+                self.memory.hits[fp] = self.memory.hits.get(fp, 0) + 1
                 return plain, fp
         return None
 

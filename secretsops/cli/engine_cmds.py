@@ -1,15 +1,187 @@
-"""CLI commands (filled in by the owning issue)."""
+"""``secretsops reconcile`` and ``secretsops status``: flags in, engine library out."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import sys
+from pathlib import Path
 from typing import Any
+
+from secretsops.errors import UsageError
 
 
 def register(sub: Any, keygen_sub: Any) -> None:
-    """Add this module's subcommands to the top-level parser."""
-    del sub, keygen_sub
+    del keygen_sub
+    rec = sub.add_parser(
+        "reconcile",
+        help="pull git, decrypt in memory, apply to Kubernetes (GitOps loop)",
+        description="Reconcile one source (flags) or several (--config sources.yaml) into the cluster.",
+    )
+    rec.add_argument("--repo", help="git URL or local path (a plain directory works too)")
+    rec.add_argument(
+        "--ref", default="main", help="branch, tag (refs/tags/X) or full commit id (default main)"
+    )
+    rec.add_argument("--path", default="./", help="directory inside the repository (default the root)")
+    rec.add_argument(
+        "--name", default="default", help="source name for inventory and status (default: default)"
+    )
+    rec.add_argument("--interval", default="1m", help="time between passes, e.g. 30s, 1m, 1h (default 1m)")
+    rec.add_argument("--once", action="store_true", help="run one pass and exit non-zero if it failed")
+    rec.add_argument(
+        "--prune", action=argparse.BooleanOptionalAction, default=True, help="delete what left git"
+    )
+    rec.add_argument(
+        "--self-heal",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="revert drift (else report it)",
+    )
+    rec.add_argument("--dry-run", action="store_true", help="render, decrypt and plan; write nothing")
+    rec.add_argument("--kubeconfig", help="kubeconfig file (default $KUBECONFIG, else in-cluster config)")
+    rec.add_argument("--context", help="kubeconfig context")
+    rec.add_argument(
+        "--decryption-secret", help="Flux-style key Secret NAMESPACE/NAME (*.agekey, sops.vault-token...)"
+    )
+    rec.add_argument(
+        "--target-namespace", default="", help="namespace for namespaced objects (Flux targetNamespace)"
+    )
+    rec.add_argument("--sealing-key-namespace", default="kube-system", help="where sealing keys live")
+    rec.add_argument(
+        "--namespace", default="secretsops-system", help="namespace for inventory, status and Events"
+    )
+    rec.add_argument("--leader-elect", action="store_true", help="only the Lease holder reconciles")
+    rec.add_argument("--config", type=Path, help="sources.yaml (Flux GitRepository + Kustomization fields)")
+    rec.add_argument(
+        "--allow-mass-prune", action="store_true", help="confirm one pass that prunes most objects"
+    )
+    rec.add_argument(
+        "--verify-gpg", type=Path, metavar="KEYRING", help="require commits signed by these gpg keys"
+    )
+    rec.add_argument("--verify-ssh", type=Path, metavar="ALLOWED_SIGNERS", help="require ssh-signed commits")
+    rec.add_argument("--metrics-port", type=int, help="serve /metrics and /healthz on this port")
+    rec.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    rec.set_defaults(func=cmd_reconcile)
+
+    st = sub.add_parser("status", help="show the engine's per-source status stored in the cluster")
+    st.add_argument("--kubeconfig", help="kubeconfig file (default $KUBECONFIG, else in-cluster config)")
+    st.add_argument("--context", help="kubeconfig context")
+    st.add_argument("--namespace", default="secretsops-system", help="the engine's namespace")
+    st.add_argument("-o", "--output", choices=["table", "json"], default="table")
+    st.set_defaults(func=cmd_status)
 
 
-def _unused(args: argparse.Namespace) -> int:
+def api_client(kubeconfig: str | None, context: str | None = None) -> Any:
+    """An ApiClient from a kubeconfig (flag or $KUBECONFIG) or the in-cluster service account."""
+    from kubernetes import client, config
+
+    path = kubeconfig or os.environ.get("KUBECONFIG")
+    if path:
+        if not Path(path).is_file():
+            raise UsageError(f"{path}: kubeconfig not found")
+        try:
+            return config.new_client_from_config(config_file=path, context=context)
+        except config.ConfigException as exc:
+            raise UsageError(f"{path}: invalid kubeconfig ({type(exc).__name__})") from None
+    configuration = client.Configuration()
+    try:
+        config.load_incluster_config(client_configuration=configuration)
+    except config.ConfigException:
+        raise UsageError("no --kubeconfig given and not running inside a cluster") from None
+    return client.ApiClient(configuration)
+
+
+def _specs(args: argparse.Namespace) -> list[Any]:
+    from secretsops.engine.config import SecretRef, SourceSpec, load_sources, parse_duration
+    from secretsops.engine.source import GitRef, Verification
+
+    if args.config:
+        if args.repo:
+            raise UsageError("use either --config or --repo, not both")
+        return load_sources(args.config, args.namespace)
+    if not args.repo:
+        raise UsageError("--repo URL|PATH (or --config sources.yaml) is required")
+    verify = None
+    if args.verify_gpg and args.verify_ssh:
+        raise UsageError("use either --verify-gpg or --verify-ssh")
+    if args.verify_gpg:
+        verify = Verification("gpg", args.verify_gpg.resolve())
+    elif args.verify_ssh:
+        verify = Verification("ssh", args.verify_ssh.resolve())
+    return [
+        SourceSpec(
+            name=args.name,
+            url=args.repo,
+            ref=GitRef.parse(args.ref),
+            path=args.path,
+            interval=parse_duration(args.interval),
+            prune=args.prune,
+            self_heal=args.self_heal,
+            target_namespace=args.target_namespace,
+            decryption_secret=SecretRef.parse(args.decryption_secret, args.namespace)
+            if args.decryption_secret
+            else None,
+            verify=verify,
+        )
+    ]
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from secretsops.engine import logs
+    from secretsops.engine.builder import build_engine
+    from secretsops.engine.config import EngineSettings
+
+    logs.configure(getattr(logging, args.log_level.upper()), sys.stderr)
+    settings = EngineSettings(
+        namespace=args.namespace,
+        dry_run=args.dry_run,
+        sealing_key_namespace=args.sealing_key_namespace,
+        allow_mass_prune=args.allow_mass_prune,
+        leader_elect=args.leader_elect,
+        metrics_port=args.metrics_port,
+    )
+    specs = _specs(args)
+    engine = build_engine(specs, settings, api_client(args.kubeconfig, args.context), os.environ)
+    try:
+        if args.once:
+            results = engine.run_once()
+            for res in results:
+                _print_result(res, args.dry_run)
+            return 0 if all(r.ok for r in results) else 1
+        engine.serve()
+        return 0
+    finally:
+        engine.close()
+
+
+def _print_result(res: Any, dry_run: bool) -> None:
+    if not res.ok:
+        print(f"{res.source}: {res.reason}: {res.error}", file=sys.stderr)
+        return
+    if dry_run:
+        counts = f"would apply {len(res.applied)}, would prune {len(res.would_prune)}"
+        print(f"{res.source}: {res.revision}: {counts}")
+        for oid in res.applied:
+            print(f"  apply {oid}")
+        for oid in res.would_prune:
+            print(f"  prune {oid}")
+        return
+    parts = [f"{len(res.applied)} applied", f"{len(res.pruned)} pruned", f"{len(res.drifted)} drifted"]
+    print(f"{res.source}: {res.revision}: {res.reason}: {', '.join(parts)}")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from secretsops.engine.kube import KubeClient
+    from secretsops.engine.status import StatusStore, table
+
+    store = StatusStore(KubeClient(api_client(args.kubeconfig, args.context)), args.namespace)
+    statuses = store.list_all()
+    if args.output == "json":
+        print(json.dumps([asdict(s) for s in statuses], indent=2))
+    else:
+        sys.stdout.write(table(statuses))
     return 0

@@ -224,7 +224,11 @@ class SourceReconciler:
             desired = [apply.prepare(i, spec.target_namespace) for i in items]
         finally:
             self._count_calls(keys, ctx)
-        for obj in desired:
+        for item, obj in zip(items, desired, strict=True):
+            if "sops" in obj and isinstance(obj["sops"], dict):
+                raise RenderError(
+                    f"{item.where}: {item.id}: still SOPS-encrypted (no sops decryptor installed?)"
+                )
             obj["metadata"].setdefault("labels", {})[SOURCE_LABEL] = spec.name
         annotate = _optional("rollout", "annotate_rollouts")
         if annotate is not None:

@@ -1,0 +1,99 @@
+"""Wire an Engine from specs and settings: the one place that picks sources and hooks."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from secretsops.engine.config import EngineSettings, SourceSpec
+from secretsops.engine.dirsource import DirectorySource
+from secretsops.engine.kube import KubeClient
+from secretsops.engine.loop import Deps, Engine, Source, SourceReconciler, _optional
+from secretsops.engine.metrics import EngineMetrics
+from secretsops.engine.proc import ProcessRunner
+from secretsops.engine.source import GitSource
+from secretsops.keysources.base import KeyContext
+
+log = logging.getLogger("secretsops.engine")
+
+
+def make_source(spec: SourceSpec, runner: ProcessRunner, work_dir: Path | None) -> Source:
+    """A local directory that is not a git work tree is read in place; anything else is git."""
+    local = Path(spec.url)
+    if "://" not in spec.url and local.is_dir():
+        if not (local / ".git").exists():
+            return DirectorySource(local.resolve())
+        return GitSource(str(local.resolve()), spec.ref, runner, spec.verify, work_dir)
+    return GitSource(spec.url, spec.ref, runner, spec.verify, work_dir)
+
+
+@dataclass
+class RunningEngine:
+    engine: Engine
+    settings: EngineSettings
+
+    def run_once(self) -> list[Any]:
+        return self.engine.run_once()
+
+    def serve(self) -> None:
+        """Run until interrupted, with the optional server and leader-election hooks."""
+        is_leader = lambda: True  # noqa: E731
+        if self.settings.metrics_port is not None:
+            start_server = _optional("server", "start_server")
+            if start_server is not None:
+                start_server(self.engine.deps.metrics, self.engine, self.settings.metrics_port)
+        if self.settings.leader_elect:
+            elector_cls = _optional("leader", "LeaderElector")
+            if elector_cls is not None:
+                elector = elector_cls(self.engine.deps.kube.api, self.settings.namespace)
+                threading.Thread(target=elector.run, name="leader-election", daemon=True).start()
+                is_leader = elector.is_leader
+        try:
+            self.engine.run_forever(is_leader)
+        except KeyboardInterrupt:
+            self.engine.stop.set()
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def build_engine(
+    specs: list[SourceSpec],
+    settings: EngineSettings,
+    api: Any,
+    environ: Mapping[str, str],
+    *,
+    runner: ProcessRunner | None = None,
+    metrics: EngineMetrics | None = None,
+) -> RunningEngine:
+    runner = runner or ProcessRunner.from_environ(environ)
+    deps = Deps(
+        kube=KubeClient(api),
+        runner=runner,
+        decryptors=load_decryptors_safely(),
+        metrics=metrics or EngineMetrics.create(),
+        edge_env=KeyContext.from_environ(environ).env,
+    )
+    reconcilers = [
+        SourceReconciler(spec, make_source(spec, runner, settings.work_dir), settings, deps) for spec in specs
+    ]
+    return RunningEngine(Engine(reconcilers, settings, deps), settings)
+
+
+def load_decryptors_safely() -> list[Any]:
+    """Every decryptor that imports; one that is missing from this install is logged, not fatal."""
+    from importlib.metadata import entry_points
+
+    from secretsops.decryptors.registry import GROUP
+
+    found = []
+    for ep in entry_points(group=GROUP):
+        try:
+            found.append(ep.load()())
+        except ImportError:
+            log.warning("decryptor not available", extra={"reason": ep.name})
+    return sorted(found, key=lambda d: d.order)

@@ -29,9 +29,13 @@ def test_pem_private_key_is_found_and_certificate_passes(repo):
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
     pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
     ).decode()
-    pub = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    pub = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     repo.write("certs/server.key", "\n" + pem)
     repo.write("certs/server.pub", pub)
     res = repo.check_json()
@@ -40,7 +44,12 @@ def test_pem_private_key_is_found_and_certificate_passes(repo):
 
 def test_pem_key_with_escaped_newlines_in_json_is_found(repo):
     body = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7"
-    repo.write("sa.json", '{\n  "private_key": "-----BEGIN PRIVATE KEY-----\\n' + body + '\\n-----END PRIVATE KEY-----\\n"\n}\n')
+    repo.write(
+        "sa.json",
+        '{\n  "private_key": "-----BEGIN PRIVATE KEY-----\\n'
+        + body
+        + '\\n-----END PRIVATE KEY-----\\n"\n}\n',
+    )
     assert ("private-key", "sa.json", 2) in repo.check_json().rules_at()
 
 
@@ -88,10 +97,14 @@ def test_provider_tokens_are_found(repo, rule, token):
 
 def test_aws_secret_access_key_is_found(repo):
     repo.write(
-        "credentials", "[default]\naws_access_key_id = AKIA" + "Q3EGRHAGBVCWK7X2\n"
-        "aws_secret_access_key = " + "k7Xq9Lm2Pz8RtY3Kv6Wn1Bc4Hd5Fg0JsQ9eRt2Ua" + "\n"
+        "credentials",
+        "[default]\naws_access_key_id = AKIA" + "Q3EGRHAGBVCWK7X2\n"
+        "aws_secret_access_key = " + "k7Xq9Lm2Pz8RtY3Kv6Wn1Bc4Hd5Fg0JsQ9eRt2Ua" + "\n",
     )
-    assert repo.check_json().rules_at() == {("aws-access-key", "credentials", 2), ("aws-access-key", "credentials", 3)}
+    assert repo.check_json().rules_at() == {
+        ("aws-access-key", "credentials", 2),
+        ("aws-access-key", "credentials", 3),
+    }
 
 
 def test_documented_example_aws_keys_pass(repo):
@@ -121,5 +134,7 @@ def test_high_entropy_value_under_a_secret_like_key_is_found(repo):
 
 
 def test_low_entropy_or_short_values_under_secret_keys_pass(repo):
-    repo.write("values.yaml", "password: aaaaaaaaaaaaaaaaaaaa\ntoken: short\napiKeyRef: x9QzL2mX7pR4tV6wY1bN5\n")
+    repo.write(
+        "values.yaml", "password: aaaaaaaaaaaaaaaaaaaa\ntoken: short\napiKeyRef: x9QzL2mX7pR4tV6wY1bN5\n"
+    )
     assert repo.check().code == 0

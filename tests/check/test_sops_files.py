@@ -63,7 +63,10 @@ def test_catch_all_rule_without_path_regex_covers_nothing(repo, age_key):
 
 
 def test_rule_path_regex_is_relative_to_the_config_directory(repo, age_key):
-    repo.write("clusters/prod/.sops.yaml", f"creation_rules:\n  - path_regex: ^apps/.*\\.yaml$\n    age: {age_key.recipient}\n")
+    repo.write(
+        "clusters/prod/.sops.yaml",
+        f"creation_rules:\n  - path_regex: ^apps/.*\\.yaml$\n    age: {age_key.recipient}\n",
+    )
     repo.write("clusters/prod/apps/db.yaml", "password: x1\n")
     repo.write("apps/db.yaml", "replicas: 1\n")
     assert repo.check_json().rules_at() == {("sops-unencrypted", "clusters/prod/apps/db.yaml", 1)}

@@ -31,7 +31,11 @@ _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fals
 _NULL = {"", "~", "null", "Null", "NULL"}
 #: strings go-yaml quotes so YAML 1.1 readers do not take them for something else
 _AMBIGUOUS = re.compile(
-    r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF|[-+]?\.?[0-9].*|\.(inf|Inf|INF|nan|NaN|NAN)|[-+]\.(inf|Inf|INF))$"
+    r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$"
+    r"|^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$"
+    r"|^[-+]?0[0-7_]+$"
+    r"|^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"|^[-+]?\.(inf|Inf|INF|nan|NaN|NAN)$"
 )
 
 

@@ -1,0 +1,172 @@
+"""Interop with the real sops 3.11 binary, in both directions, for every store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from secretsops.cli.main import main
+from secretsops.keysources.age import AgeKeySource
+from secretsops.keysources.base import KeyContext
+from secretsops.sops import api
+
+SAMPLES = {
+    "s.yaml": b"# top\na: hello  # eol\nb: 12\nc: 1.5\nd: true\ne: \"\"\nf: null\nnested:\n  # inner\n  x: [1, two, false]\n"
+    b"  y_unencrypted: keep\nlist:\n  - k: v\n  - plain\nmulti: |\n  line1\n  line2\n",
+    "s.json": b'{"a": "b", "n": 1, "f": 2.5, "l": [1, {"z": true}], "o": {}, "html": "<&>"}',
+    "s.env": b"A=1\n# comment\nB=hello world\nC=with\\nnewline\n",
+    "s.ini": b"[sec]\nk = v\n; comment\nn = 2\n[other]\nx = y\n",
+    "s.bin": b"binary\x00\x01\xffdata\n",
+}
+FMT = {"yaml": "yaml", "json": "json", "env": "dotenv", "ini": "ini", "bin": "binary"}
+
+
+def _fmt(name: str) -> str:
+    return FMT[name.rsplit(".", 1)[1]]
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_files_sops_encrypts_decrypt_to_what_sops_decrypts(name, tmp_path, age_key, run_sops):
+    (tmp_path / name).write_bytes(SAMPLES[name])
+    enc = run_sops("encrypt", name, env={"SOPS_AGE_RECIPIENTS": age_key.recipient}).stdout
+    ctx = KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(age_key.key_file)})
+    mine = api.decrypt_bytes(enc, _fmt(name), ctx=ctx)
+    (tmp_path / ("enc." + name)).write_bytes(enc)
+    theirs = run_sops("decrypt", "enc." + name, env={"SOPS_AGE_KEY_FILE": str(age_key.key_file)}).stdout
+    assert mine == theirs
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_files_secretsops_encrypts_are_decrypted_by_sops(name, tmp_path, age_key, run_sops):
+    enc = api.encrypt_bytes(SAMPLES[name], _fmt(name), groups=[[AgeKeySource(age_key.recipient)]],
+                            options=api.EncryptOptions(), ctx=KeyContext())
+    (tmp_path / ("enc." + name)).write_bytes(enc)
+    (tmp_path / name).write_bytes(SAMPLES[name])
+    theirs = run_sops("decrypt", "enc." + name, env={"SOPS_AGE_KEY_FILE": str(age_key.key_file)}).stdout
+    ctx = KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(age_key.key_file)})
+    assert api.decrypt_bytes(enc, _fmt(name), ctx=ctx) == theirs
+
+
+def test_multi_document_yaml_round_trips_with_sops(tmp_path, age_key, run_sops):
+    (tmp_path / "m.yaml").write_bytes(b"a: 1\n---\nb: two\n---\nc: [x]\n")
+    enc = run_sops("encrypt", "m.yaml", env={"SOPS_AGE_RECIPIENTS": age_key.recipient}).stdout
+    ctx = KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(age_key.key_file)})
+    docs = list(yaml.safe_load_all(api.decrypt_bytes(enc, "yaml", ctx=ctx)))
+    assert docs == [{"a": 1}, {"b": "two"}, {"c": ["x"]}]
+    mine = api.encrypt_bytes(b"a: 1\n---\nb: two\n", "yaml", groups=[[AgeKeySource(age_key.recipient)]],
+                             options=api.EncryptOptions(), ctx=KeyContext())
+    (tmp_path / "mine.yaml").write_bytes(mine)
+    out = run_sops("decrypt", "mine.yaml", env={"SOPS_AGE_KEY_FILE": str(age_key.key_file)}).stdout
+    assert list(yaml.safe_load_all(out)) == [{"a": 1}, {"b": "two"}]
+
+
+def test_shamir_key_groups_interoperate_both_ways(tmp_path, run_sops):
+    from pyrage import x25519
+
+    ids = [x25519.Identity.generate() for _ in range(3)]
+    (tmp_path / ".sops.yaml").write_text(
+        "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n"
+        + "".join(f"      - age:\n          - {i.to_public()}\n" for i in ids)
+    )
+    (tmp_path / "s.yaml").write_text("secret: value\n")
+    enc = run_sops("encrypt", "s.yaml").stdout
+    assert b"shamir_threshold: 2" in enc and b"key_groups:" in enc
+    two = tmp_path / "two.txt"
+    two.write_text(f"{ids[0]}\n{ids[2]}\n")
+    ctx = KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(two)})
+    assert api.decrypt_bytes(enc, "yaml", ctx=ctx) == b"secret: value\n"
+    # and ours: made from the same rule, opened by sops with two of three identities
+    from secretsops.sops import rules
+
+    rule = rules.load_config(tmp_path / ".sops.yaml").rule_for(tmp_path / "s.yaml")
+    mine = api.encrypt_bytes(b"secret: value\n", "yaml", groups=rule.key_groups, options=rule.options,
+                             ctx=KeyContext())
+    (tmp_path / "mine.yaml").write_bytes(mine)
+    assert run_sops("decrypt", "mine.yaml", env={"SOPS_AGE_KEY_FILE": str(two)}).stdout == b"secret: value\n"
+
+
+def test_one_identity_is_not_enough_for_a_threshold_of_two(tmp_path, run_sops):
+    from pyrage import x25519
+
+    ids = [x25519.Identity.generate() for _ in range(2)]
+    groups = [[AgeKeySource(str(i.to_public()))] for i in ids]
+    enc = api.encrypt_bytes(b"a: b\n", "yaml", groups=groups, options=api.EncryptOptions(), ctx=KeyContext())
+    one = tmp_path / "one.txt"
+    one.write_text(f"{ids[0]}\n")
+    from secretsops.errors import NoKeyRetrieved
+
+    with pytest.raises(NoKeyRetrieved, match="1 of 2"):
+        api.decrypt_bytes(enc, "yaml", ctx=KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(one)}))
+
+
+@pytest.mark.parametrize(
+    "flag",
+    [
+        ["--encrypted-regex", "^(data|stringData)$"],
+        ["--unencrypted-regex", "^(apiVersion|kind|name)$"],
+        ["--encrypted-suffix", "_secret"],
+        ["--unencrypted-suffix", "_plain"],
+    ],
+)
+def test_crypt_rules_match_sops(flag, tmp_path, age_key, run_sops, monkeypatch):
+    src = b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  pw_secret: aGk=\nstringData:\n  t_plain: y\n"
+    (tmp_path / "k.yaml").write_bytes(src)
+    theirs = run_sops("encrypt", *flag, "k.yaml", env={"SOPS_AGE_RECIPIENTS": age_key.recipient}).stdout
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(age_key.key_file))
+    out = tmp_path / "mine.yaml"
+    assert main(["encrypt", "--age", age_key.recipient, *flag, "k.yaml", "--output", str(out)]) == 0
+    strip = lambda b: [ln.split(":", 1)[0] + (":ENC" if "ENC[" in ln else ln) for ln in b.decode().splitlines()
+                       if not ln.startswith("    ") and "sops" not in ln]
+    assert strip(out.read_bytes()) == strip(theirs)
+    dec = run_sops("decrypt", "mine.yaml", env={"SOPS_AGE_KEY_FILE": str(age_key.key_file)}).stdout
+    assert yaml.safe_load(dec) == yaml.safe_load(src)
+
+
+def test_creation_rules_pick_the_first_matching_path_regex(tmp_path, age_key, run_sops, monkeypatch):
+    from pyrage import x25519
+
+    other = x25519.Identity.generate()
+    (tmp_path / ".sops.yaml").write_text(
+        f"creation_rules:\n  - path_regex: prod/.*\\.yaml$\n    age: {other.to_public()}\n"
+        f"    encrypted_regex: ^password$\n  - age: {age_key.recipient}\n"
+    )
+    (tmp_path / "prod").mkdir()
+    (tmp_path / "prod" / "a.yaml").write_text("user: u\npassword: p\n")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out.yaml"
+    assert main(["encrypt", "prod/a.yaml", "--output", str(out)]) == 0
+    text = out.read_text()
+    assert "user: u" in text and str(other.to_public()) in text and "encrypted_regex: ^password$" in text
+    theirs = run_sops("encrypt", "prod/a.yaml").stdout.decode()
+    assert str(other.to_public()) in theirs and "user: u" in theirs
+
+
+def test_json_numbers_are_floats_like_sops(tmp_path, age_key, run_sops):
+    enc = api.encrypt_bytes(b'{"n": 1}', "json", groups=[[AgeKeySource(age_key.recipient)]],
+                            options=api.EncryptOptions(), ctx=KeyContext())
+    assert "type:float" in json.loads(enc)["n"]
+
+
+def test_mac_only_encrypted_files_interoperate(tmp_path, age_key, run_sops):
+    (tmp_path / ".sops.yaml").write_text(
+        f"creation_rules:\n  - age: {age_key.recipient}\n    encrypted_regex: ^data$\n    mac_only_encrypted: true\n"
+    )
+    (tmp_path / "k.yaml").write_text("kind: Secret\ndata:\n  pw: aGk=\n")
+    enc = run_sops("encrypt", "k.yaml").stdout
+    assert b"mac_only_encrypted: true" in enc
+    # unencrypted values are outside the MAC: changing them must not break decryption
+    enc = enc.replace(b"kind: Secret", b"kind: Other")
+    ctx = KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(age_key.key_file)})
+    assert yaml.safe_load(api.decrypt_bytes(enc, "yaml", ctx=ctx)) == {"kind": "Other", "data": {"pw": "aGk="}}
+    from secretsops.sops import rules
+
+    rule = rules.load_config(tmp_path / ".sops.yaml").rule_for(tmp_path / "k.yaml")
+    mine = api.encrypt_bytes(b"kind: Secret\ndata:\n  pw: aGk=\n", "yaml", groups=rule.key_groups,
+                             options=rule.options, ctx=KeyContext())
+    (tmp_path / "mine.yaml").write_bytes(mine.replace(b"kind: Secret", b"kind: Other"))
+    out = run_sops("decrypt", "mine.yaml", env={"SOPS_AGE_KEY_FILE": str(age_key.key_file)}).stdout
+    assert yaml.safe_load(out)["data"] == {"pw": "aGk="}

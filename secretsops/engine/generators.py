@@ -42,6 +42,15 @@ def parse_env(text: str, where: str) -> dict[str, str]:
     return out
 
 
+def _named(exc: SecretsOpsError, entry: str) -> SecretsOpsError:
+    """The same failure, its message naming the generator entry (temporary stays temporary)."""
+    if entry in str(exc):
+        return exc
+    named = type(exc).__new__(type(exc))
+    SecretsOpsError.__init__(named, f"{entry}: {exc}")
+    return named
+
+
 def open_generated(items: list[SourcedObject], ctx: DecryptContext) -> list[SourcedObject]:
     """Decrypt every listed generator key; any failure fails the whole unit (fail closed)."""
     cache = data_key_cache(ctx)
@@ -60,7 +69,7 @@ def open_generated(items: list[SourcedObject], ctx: DecryptContext) -> list[Sour
             except (binascii.Error, ValueError):
                 raise DecryptFailed(item, RenderError(f"{where}: not valid base64")) from None
             except SecretsOpsError as exc:
-                raise DecryptFailed(item, exc) from None
+                raise DecryptFailed(item, _named(exc, f"secretGenerator entry {key}")) from None
             if info.get("env"):
                 for env_key, value in parse_env(plain.decode("utf-8", "replace"), where).items():
                     opened[env_key] = base64.b64encode(value.encode("utf-8")).decode("ascii")

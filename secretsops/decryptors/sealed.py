@@ -69,8 +69,14 @@ class SealedDecryptor(Decryptor):
             where = f"namespace {ctx.sealing_key_namespace}" if ctx.kube is not None else "no key files given"
             raise UnsealError(f"{item.where}: no sealing key to open SealedSecret {item.id.name} ({where})")
         before = _memory(ctx).rsa_operations
+        unsealer = Unsealer(keys, renderer, _memory(ctx))
+        first = next((o for o in ctx.objects if self.claims(o.obj)), None)
+        if first is item:
+            # first SealedSecret of the unit: unwrap every session key of the unit at once
+            claimed = [o.obj for o in ctx.objects if self.claims(o.obj)]
+            unsealer.warm(claimed, int(ctx.options.get("sealed_workers", 2)))
         try:
-            result = Unsealer(keys, renderer, _memory(ctx)).unseal_with_report(item.obj, item.where)
+            result = unsealer.unseal_with_report(item.obj, item.where)
         except UnsealError:
             if ctx.kube is None:
                 raise

@@ -214,3 +214,15 @@ def test_kubesealpy_namespace_wide_secret_opens_in_another_name(kp):
     obj = sealed.model_dump(by_alias=True, exclude_none=True)
     obj["metadata"]["name"] = "other"
     assert Unsealer([kp.sealing_key()]).unseal(obj)["metadata"]["name"] == "other"
+
+
+def test_warming_a_unit_leaves_only_aes_work_for_unseal(keypairs):
+    ring = [kp.sealing_key() for kp in keypairs]
+    objs = [_sealed(keypairs[1], metadata={"name": f"s{i}"}) for i in range(4)]
+    unsealer = Unsealer(ring, memory=UnsealMemory())
+    assert unsealer.warm(objs) == 4
+    after_warm = unsealer.memory.rsa_operations
+    for obj in objs:
+        unsealer.unseal(obj)
+    assert unsealer.memory.rsa_operations == after_warm
+    assert unsealer.warm(objs) == 0

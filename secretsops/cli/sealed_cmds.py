@@ -146,17 +146,24 @@ def _output_format(args: argparse.Namespace) -> str:
 
 
 def _template_renderer() -> Callable[[str, Mapping[str, str]], str] | None:
-    """The full Go template engine from secretsops.external, when it is installed."""
+    """Go text/template + sprig from secretsops.external (sealed-secrets renders with both).
+
+    sealed-secrets parses with Go's default ``missingkey`` (a missing key prints ``<no value>``)
+    over a ``map[string]string`` of the decrypted values. None when the engine is unavailable:
+    the unsealer then falls back to its built-in subset.
+    """
     try:
         from secretsops.external import template as gotemplate
-    except ImportError:
+    except Exception:  # noqa: BLE001 - any import failure means "use the built-in subset"
         return None
     render = getattr(gotemplate, "render", None)
+    to_data = getattr(gotemplate, "eso_data", None)
     if render is None:
         return None
 
     def renderer(text: str, data: Mapping[str, str]) -> str:
-        return str(render(text, dict(data)))
+        dot = to_data(dict(data)) if to_data is not None else dict(data)
+        return str(render(text, dot, missingkey="default"))
 
     return renderer
 

@@ -38,13 +38,13 @@ class Executor:
     def __init__(self, delims: tuple[str, str]) -> None:
         self.delims = delims
 
-    def run(self, name: str, text: str, data: dict[str, bytes]) -> str:
+    def run(self, name: str, text: str, data: dict[str, bytes]) -> bytes:
+        """The rendered bytes (exactly as Go would write them, binary results included)."""
         from secretsops.external import template as engine
 
-        values = {k: v.decode("utf-8", "surrogateescape") for k, v in data.items()}
         try:
             tpl = engine.compile(text, delims=self.delims, name=name)
-            return str(tpl.execute(values))
+            return tpl.execute_bytes(engine.eso_data(data))
         except TemplateError as exc:
             raise TemplateError(f"unable to execute template at key {name}: {exc}") from None
 
@@ -53,7 +53,7 @@ class Executor:
         from secretsops.external import template as engine
 
         try:
-            return str(engine.compile(template, name="transform").execute({"value": key}))
+            return engine.compile(template, name="transform").execute(engine.eso_data({"value": key}))
         except TemplateError as exc:
             raise TemplateError(f"transform failed for key {key!r}: {exc}") from None
 
@@ -74,14 +74,13 @@ def _values_scope(
     ex: Executor, tpls: dict[str, str], data: dict[str, bytes], target: str, out: Rendered, decoding: str
 ) -> None:
     for key, text in tpls.items():
-        rendered = ex.run(key, text, data).encode("utf-8", "surrogateescape")
-        _apply(out, target, key, decode(decoding, rendered, key))
+        _apply(out, target, key, decode(decoding, ex.run(key, text, data), key))
 
 
 def _keys_and_values_scope(
     ex: Executor, text: str, data: dict[str, bytes], target: str, out: Rendered, decoding: str
 ) -> None:
-    rendered = ex.run(text, text, data)
+    rendered = ex.run(text, text, data).decode("utf-8", "surrogateescape")
     try:
         parsed = yaml.safe_load(rendered)
     except yaml.YAMLError:

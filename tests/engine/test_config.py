@@ -60,7 +60,8 @@ def test_flux_gitrepository_and_kustomization_documents_pair_up(tmp_path: Path) 
         "apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata: {name: repo}\n"
         "spec: {url: 'file:///srv/repo', interval: 1m, ref: {branch: prod}}\n---\n"
         "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata: {name: infra}\n"
-        "spec:\n  interval: 10m\n  path: ./infra\n  prune: true\n  sourceRef: {kind: GitRepository, name: repo}\n"
+        "spec:\n  interval: 10m\n  path: ./infra\n  prune: true\n"
+        "  sourceRef: {kind: GitRepository, name: repo}\n"
         "  decryption: {provider: sops, secretRef: {name: sops-keys}}\n"
     )
     (spec,) = load_sources(f, "flux-system")

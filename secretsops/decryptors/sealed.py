@@ -7,8 +7,16 @@ an in-cluster controller) reads keys once and tries the right key first next tim
 opens an object and keys came from the cluster, they are read again once (a key may have been
 added since) before failing.
 
-Options (``ctx.options``): ``template_renderer`` — a ``(text, data) -> str`` Go text/template
-renderer for ``spec.template.data`` (the built-in subset is used otherwise).
+Options (``ctx.options``):
+
+- ``template_renderer``: a ``(text, data) -> str`` Go text/template renderer for
+  ``spec.template.data`` (the built-in subset is used otherwise);
+- ``sealed_owner_references``: ``"always"`` (default, what the controller sets), ``"with-uid"``
+  (only when the SealedSecret has a uid, i.e. it exists in the cluster: an ownerReference to an
+  object that does not exist would get the Secret garbage-collected) or ``"never"``;
+- ``sealed_respect_live``: with ``ctx.kube``, read the live Secret and apply the controller's
+  rules for existing Secrets (``managed`` / ``patch`` annotations, refuse foreign Secrets);
+- ``sealed_workers``: threads for the unit's RSA work (default 2).
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from secretsops.errors import UnsealError
 from secretsops.manifests import Obj, SourcedObject
 from secretsops.sealed.keyring import cluster_keys, newest_first, read_key_files
 from secretsops.sealed.keys import SealingKey
+from secretsops.sealed.ownership import secret_to_write
 from secretsops.sealed.sealing import is_sealed_secret
 from secretsops.sealed.unsealing import Unsealer, UnsealMemory
 
@@ -86,4 +95,29 @@ class SealedDecryptor(Decryptor):
             result = Unsealer(fresh, renderer, _memory(ctx)).unseal_with_report(item.obj, item.where)
         finally:
             ctx.count("sealed.rsa", _memory(ctx).rsa_operations - before)
-        return result.secret
+        secret = result.secret
+        policy = str(ctx.options.get("sealed_owner_references", "always"))
+        has_uid = bool((item.obj.get("metadata") or {}).get("uid"))
+        if policy == "never" or (policy == "with-uid" and not has_uid):
+            secret["metadata"].pop("ownerReferences", None)
+        if ctx.options.get("sealed_respect_live") and ctx.kube is not None:
+            secret = secret_to_write(_live_secret(ctx, secret), secret, item.obj)
+        return secret
+
+
+def _live_secret(ctx: DecryptContext, secret: Obj) -> Obj | None:
+    """The Secret as it is in the cluster now, or None when it does not exist."""
+    from kubernetes.client import CoreV1Api
+    from kubernetes.client.exceptions import ApiException
+
+    meta = secret.get("metadata") or {}
+    name, namespace = str(meta.get("name") or ""), str(meta.get("namespace") or "")
+    ctx.count("sealed.live_get")
+    try:
+        live = CoreV1Api(ctx.kube).read_namespaced_secret(name, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise UnsealError(f"cannot read Secret {namespace}/{name}: HTTP {exc.status}") from None
+    obj: Obj = ctx.kube.sanitize_for_serialization(live)
+    return obj

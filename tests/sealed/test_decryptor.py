@@ -74,3 +74,16 @@ def test_template_renderer_option_is_used(kp):
     )
     out = run_decryptors([item], [SealedDecryptor()], ctx)
     assert base64.b64decode(out[0].obj["data"]["up"]) == b"ABC"
+
+
+@pytest.mark.parametrize(
+    ("policy", "uid", "expected"),
+    [("always", None, True), ("with-uid", None, False), ("with-uid", "u1", True), ("never", "u1", False)],
+)
+def test_owner_reference_policy(kp, policy, uid, expected):
+    item = _item(kp)
+    if uid:
+        item.obj["metadata"]["uid"] = uid
+    ctx = DecryptContext(sealing_key_files=[str(kp.key_path)], options={"sealed_owner_references": policy})
+    out = run_decryptors([item], [SealedDecryptor()], ctx)
+    assert ("ownerReferences" in out[0].obj["metadata"]) is expected

@@ -1,1 +1,29 @@
-"""Fixtures for the Kubernetes API test server (secretsops.devstack.kubeapi)."""
+"""Fixtures for the Kubernetes API test server (secretsops.devstack.kubeapi).
+
+``kubeapi_server`` (session) starts one server; ``kubeapi`` (function) is the same server wiped before
+each test. Both yield the :class:`~secretsops.devstack.kubeapi.KubeApiServer`, which has ``.url``,
+``.kubeconfig`` (context ``kubeapi-test``), ``.api_client()``, ``.reset()`` and ``.inject(...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from secretsops.devstack.kubeapi import KubeApiServer
+
+
+@pytest.fixture(scope="session")
+def kubeapi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeApiServer]:
+    """One Kubernetes API test server on 127.0.0.1 for the whole session."""
+    with KubeApiServer() as server:
+        server.write_kubeconfig(tmp_path_factory.mktemp("kubeapi") / "kubeconfig")
+        yield server
+
+
+@pytest.fixture
+def kubeapi(kubeapi_server: KubeApiServer) -> Iterator[KubeApiServer]:
+    """The session server with all state wiped (objects, CRDs, faults, request log) before the test."""
+    kubeapi_server.reset()
+    yield kubeapi_server

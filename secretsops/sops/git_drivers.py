@@ -33,7 +33,14 @@ from secretsops.errors import (
     SecretsOpsError,
 )
 from secretsops.keysources.base import KeyContext
-from secretsops.sops.api import DataKeyCache, DecryptedTree, EncryptedFile, decrypt_tree, load_encrypted, reencrypt
+from secretsops.sops.api import (
+    DataKeyCache,
+    DecryptedTree,
+    EncryptedFile,
+    decrypt_tree,
+    load_encrypted,
+    reencrypt,
+)
 from secretsops.sops.cipher import Cipher, Comment, TimeValue, is_encrypted_value
 from secretsops.sops.datakey import unwrap_data_key
 from secretsops.sops.formats import format_for_path
@@ -51,7 +58,8 @@ class MergeConflict(SecretsOpsError):
 
     def __init__(self, where: str, paths: Sequence[str]) -> None:
         self.paths = list(paths)
-        shown = ", ".join(self.paths[:20]) + (f" (+{len(self.paths) - 20} more)" if len(self.paths) > 20 else "")
+        more = f" (+{len(self.paths) - 20} more)" if len(self.paths) > 20 else ""
+        shown = ", ".join(self.paths[:20]) + more
         super().__init__(
             f"{where}: merge conflict in {len(self.paths)} key(s): {shown}; "
             "resolve with `secretsops edit` and commit the result"
@@ -125,7 +133,9 @@ def _entries(branch: Branch) -> dict[str, Any]:
     return {k: v for k, v in branch if not isinstance(k, Comment)}
 
 
-def _merge_branch(base: Branch, ours: Branch, theirs: Branch, path: list[str | int], conflicts: list[str]) -> Branch:
+def _merge_branch(
+    base: Branch, ours: Branch, theirs: Branch, path: list[str | int], conflicts: list[str]
+) -> Branch:
     b, o, t = _entries(base), _entries(ours), _entries(theirs)
     out = Branch()
     for k, v in ours:
@@ -181,8 +191,9 @@ def merge_documents(
         docs = []
         for i, (o, t) in enumerate(zip(ours, theirs, strict=True)):
             bv = base_docs[i] if i < len(base_docs) else _MISSING
-            prefix: list[str | int] = [] if len(ours) == 1 else [f"<document {i}>"]
-            docs.append(merge_value(bv, o, t, prefix, conflicts))
+            found: list[str] = []
+            docs.append(merge_value(bv, o, t, [], found))
+            conflicts.extend(found if len(ours) == 1 else [f"document {i}: {p}" for p in found])
         return docs, conflicts
     if base is not None and same(base, ours):
         return theirs, conflicts
@@ -230,7 +241,7 @@ def merge_files(
     base_b = _read(base_path, "ancestor") if base_path.exists() else b""
     ours_b = _read(ours_path, "ours")
     theirs_b = _read(theirs_path, "theirs")
-    if ours_b == theirs_b or theirs_b == base_b:
+    if theirs_b in (ours_b, base_b):
         return MergeResult(False, 0)
     if ours_b == base_b:
         _write_atomic(ours_path, theirs_b)
@@ -369,8 +380,10 @@ def textconv(data: bytes, name: str, *, ctx: KeyContext, redact: bool = False, f
                     shown = f"<fp {hmac.new(fp_key, msg, hashlib.sha256).hexdigest()[:8]}>"
             else:
                 shown = _show(value)
-            lines.append(f"{label} #{'' if not encrypted else ' (encrypted)'} {shown}" if is_comment
-                         else f"{label}: {shown}")
+            if is_comment:
+                lines.append(f"{label} # {shown if redact and encrypted else value}")
+            else:
+                lines.append(f"{label}: {shown}")
     return "\n".join(lines) + "\n"
 
 
@@ -421,7 +434,9 @@ def git_setup(
 
 def _git(cwd: Path, *args: str) -> str:
     try:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=30)
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=30
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InputError(f"cannot run git ({type(exc).__name__})") from None
     if proc.returncode != 0:

@@ -11,7 +11,14 @@ import pytest
 
 from secretsops.keysources.age import AgeKeySource, generate_identity
 from secretsops.keysources.base import KeyContext
-from secretsops.sops.api import EncryptOptions, decrypt_bytes, decrypt_tree, encrypt_bytes, load_encrypted, reencrypt
+from secretsops.sops.api import (
+    EncryptOptions,
+    decrypt_bytes,
+    decrypt_tree,
+    encrypt_bytes,
+    load_encrypted,
+    reencrypt,
+)
 from secretsops.sops.tree import Branch
 
 

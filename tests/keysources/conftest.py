@@ -45,14 +45,14 @@ def kill_agent(home: Path) -> None:
 
 @pytest.fixture(scope="session")
 def gpg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GpgHome]:
-    home = make_gpg_home(tmp_path_factory.mktemp("gnupg") / "home", "secretsops test <test@secretsops.invalid>")
+    home = make_gpg_home(tmp_path_factory.mktemp("gnupg") / "home", "tester <test@secretsops.invalid>")
     yield home
     kill_agent(home.path)
 
 
 @pytest.fixture(scope="session")
 def other_gpg_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GpgHome]:
-    home = make_gpg_home(tmp_path_factory.mktemp("gnupg2") / "home", "someone else <other@secretsops.invalid>")
+    home = make_gpg_home(tmp_path_factory.mktemp("gnupg2") / "home", "other <other@secretsops.invalid>")
     yield home
     kill_agent(home.path)
 

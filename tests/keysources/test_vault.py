@@ -24,7 +24,8 @@ def test_wrap_then_unwrap_returns_the_data_key(vault_env, openbao: Service, tran
 
 
 def test_stanza_has_sops_field_order():
-    key = VaultTransitKeySource("https://v:8200", "transit", "k", enc="vault:v1:x", created_at="2024-01-01T00:00:00Z")
+    key = VaultTransitKeySource("https://v:8200", "transit", "k", enc="vault:v1:x",
+                                created_at="2024-01-01T00:00:00Z")
     assert list(key.to_metadata()) == ["vault_address", "engine_path", "key_name", "created_at", "enc"]
 
 

@@ -12,6 +12,7 @@ import pytest
 from secretsops.devstack.services import Service
 from secretsops.external import ObjectLookup, ProviderSettings, Resolver
 from secretsops.external.resolve import ExternalCache
+from tests.external import eso_schema
 
 Obj = dict[str, Any]
 
@@ -46,10 +47,18 @@ def counter() -> dict[str, int]:
 def resolve(counter: dict[str, int]) -> Callable[..., list[Obj]]:
     """Resolve the ExternalSecret named ``name`` among ``objs`` (one pass)."""
 
-    def run(objs: list[Obj], name: str | None = None, cache: ExternalCache | None = None, **settings: Any) -> list[Obj]:
+    def run(
+        objs: list[Obj],
+        name: str | None = None,
+        cache: ExternalCache | None = None,
+        check_schema: bool = True,
+        **settings: Any,
+    ) -> list[Obj]:
         def count(what: str, n: int) -> None:
             counter[what] = counter.get(what, 0) + n
 
+        for obj in objs if check_schema else ():
+            eso_schema.validate(obj)  # the manifests are ones ESO's CRDs accept
         resolver = Resolver(ObjectLookup(objs), ProviderSettings(**settings), cache or ExternalCache(), count)
         es = [o for o in objs if o.get("kind") == "ExternalSecret" and (name is None or o["metadata"]["name"] == name)]
         assert es, "no ExternalSecret in the test manifests"

@@ -159,3 +159,22 @@ def test_generators_are_refused_clearly() -> None:
     raw = external_secret(data_from=[{"sourceRef": {"generatorRef": {"kind": "Password", "name": "p"}}}])
     with pytest.raises(InputError, match="generators are not supported"):
         ExternalSecret.parse(raw)
+
+
+def test_schema_rejects_what_esos_crd_rejects() -> None:
+    import jsonschema
+
+    from tests.external import eso_schema
+
+    good = external_secret(data=[{"secretKey": "a", "remoteRef": {"key": "k"}}])
+    eso_schema.validate(good)
+    for bad_patch in (
+        lambda e: e["spec"]["target"].update(creationPolicy="Always"),
+        lambda e: e["spec"]["data"][0].update(secretKey="has space"),
+        lambda e: e["spec"]["data"][0]["remoteRef"].pop("key"),
+        lambda e: e["spec"].update(dataFrom=[{"rewrite": [{"regexp": {"source": "a"}}]}]),
+    ):
+        bad = external_secret(data=[{"secretKey": "a", "remoteRef": {"key": "k"}}])
+        bad_patch(bad)
+        with pytest.raises(jsonschema.ValidationError):
+            eso_schema.validate(bad)

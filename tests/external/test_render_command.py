@@ -14,11 +14,14 @@ from secretsops.cli.main import main
 from secretsops.decryptors.base import DecryptContext, DecryptFailed, run_decryptors
 from secretsops.decryptors.external import ExternalDecryptor
 from secretsops.manifests import SourcedObject, dump_yaml
+from tests.external import eso_schema
 from tests.external.manifests import external_secret, token_secret, vault_store
 from tests.helpers import assert_no_canary
 
 
 def _write(dir_: Path, name: str, *objs: dict) -> None:
+    for obj in objs:
+        eso_schema.validate(obj)
     (dir_ / name).write_text(dump_yaml(list(objs)))
 
 

@@ -136,7 +136,6 @@ class Lexer:
     def next(self) -> str:
         if self.pos >= len(self.input):
             self.pos += 1  # mirrors Go's eof width 0 handling via backup()
-            self._eof_overrun = True
             return ""
         c = self.input[self.pos]
         self.pos += 1
@@ -220,6 +219,7 @@ class Lexer:
                 self.pos -= trim
                 tok = Token(T.TEXT, self.start, self.input[self.start : self.pos], self.start_line)
                 self.line += self.input.count("\n", self.start, self.pos)
+                self.start = self.pos
                 self.pos += trim
                 self.ignore()
                 if tok.val:

@@ -261,3 +261,33 @@ def test_bad_input_never_prints_a_traceback(tmp_path, kp):
     )
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_cert_can_be_fetched_from_a_loopback_url(run_cli, kp, tmp_path):
+    import http.server
+    import threading
+
+    pem = kp.cert_path.read_bytes()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200 if self.path == "/v1/cert.pem" else 404)
+            self.end_headers()
+            if self.path == "/v1/cert.pem":
+                self.wfile.write(pem)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        code, out, _ = run_cli(
+            "seal", "--cert", f"{base}/v1/cert.pem", stdin=SECRET.format(value="x").encode()
+        )
+        assert code == 0 and TheirUnsealer([kp.key]).unseal(SealedSecret.model_validate(json.loads(out)))
+        code, _, err = run_cli("seal", "--cert", f"{base}/missing", stdin=SECRET.format(value="x").encode())
+        assert code == 1 and "HTTP 404" in err
+    finally:
+        server.shutdown()

@@ -290,7 +290,7 @@ def go_yaml_float(v: float) -> str:
 
 
 def _plain_ok(s: str) -> bool:
-    if not _PLAIN_SAFE.match(s) or s != s.strip():
+    if not _PLAIN_SAFE.match(s) or s != s.strip() or not s.isprintable():
         return False
     if ": " in s or " #" in s or s.endswith(":"):
         return False
@@ -329,8 +329,20 @@ def scalar(v: Any) -> str:
             return v
         if not _type_ambiguous(v) and v.isprintable():
             return "'" + v.replace("'", "''") + "'"
-        return json.dumps(v, ensure_ascii=False)
+        return _double_quoted(v)
     raise InvalidFormat(f"cannot write a {type(v).__name__} value as YAML")
+
+
+def _double_quoted(v: str) -> str:
+    out = json.dumps(v, ensure_ascii=False)
+    if out.isprintable():
+        return out
+    return "".join(ch if ch.isprintable() else _escape_char(ch) for ch in out)
+
+
+def _escape_char(ch: str) -> str:
+    c = ord(ch)
+    return f"\\u{c:04x}" if c <= 0xFFFF else f"\\U{c:08x}"
 
 
 class _Emitter:
@@ -366,6 +378,9 @@ class _Emitter:
         first = True
         for k, v in b:
             lead = first_prefix if (first and first_prefix is not None) else pad
+            if isinstance(k, Comment) and lead != pad:
+                self.out.append(lead.rstrip())
+                lead = pad
             if isinstance(k, Comment):
                 self.out.append(f"{lead}#{k.value}")
                 first = False
@@ -384,21 +399,22 @@ class _Emitter:
 
     def sequence(self, items: list[Any], pad: str, first_prefix: str | None = None) -> None:
         for n, v in enumerate(items):
-            if n == 0 and first_prefix is not None and not isinstance(v, Comment):
-                inline = self.value_inline(v, pad, pad + "  ")
-                if inline is not None:
-                    self.out.append(f"{first_prefix}- {inline}")
-                    continue
+            lead = pad
+            if n == 0 and first_prefix is not None:
+                if isinstance(v, Comment):
+                    self.out.append(first_prefix.rstrip())
+                else:
+                    lead = first_prefix
             if isinstance(v, Comment):
                 self.out.append(f"{pad}#{v.value}")
                 continue
             inline = self.value_inline(v, pad, pad + "  ")
             if inline is not None:
-                self.out.append(f"{pad}- {inline}")
+                self.out.append(f"{lead}- {inline}")
             elif isinstance(v, Branch):
-                self.mapping(v, pad + "  ", first_prefix=pad + "- ")
+                self.mapping(v, pad + "  ", first_prefix=lead + "- ")
             else:
-                self.sequence(v, pad + "  ", first_prefix=pad + "- ")
+                self.sequence(v, pad + "  ", first_prefix=lead + "- ")
 
 
 def emit_documents(branches: list[Branch], indent: int) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from secretsops.errors import ApplyError, ApplyRejected
+from secretsops.errors import ApplyError, ApplyRejected, SecretsOpsError
 from secretsops.manifests import Obj, ObjectId
 
 FIELD_MANAGER = "secretsops"
@@ -55,6 +55,7 @@ class KubeClient:
 
     api: Any  # kubernetes.client.ApiClient
     backoff: Backoff = field(default_factory=Backoff)
+    timeout: float = 30.0
     _discovery: dict[str, dict[str, Resource]] = field(default_factory=dict)
 
     # --- discovery -------------------------------------------------------------------------
@@ -150,41 +151,63 @@ class KubeClient:
         missing_ok: bool = False,
     ) -> Any:
         """One API call with retries for temporary failures; errors never quote the server."""
-        from kubernetes.client.exceptions import ApiException
-
-        last: Exception | None = None
+        last: SecretsOpsError | None = None
         for attempt in range(self.backoff.attempts):
             try:
-                data = self.api.call_api(
-                    path,
-                    method,
-                    query_params=query or [],
-                    header_params={"Content-Type": content_type, "Accept": "application/json"},
-                    body=body,
-                    auth_settings=["BearerToken"],
-                    response_type="object",
-                    _return_http_data_only=True,
-                    _preload_content=False,
-                )
-                raw = data.data if hasattr(data, "data") else data
-                return json.loads(raw) if raw else {}
-            except ApiException as exc:
-                if exc.status == 404 and missing_ok:
-                    return None
-                if exc.status in RETRIED_STATUSES:
-                    last = _api_error(exc, what, ApplyError)
-                    self.backoff.sleep(self.backoff.delay(attempt, _retry_after(exc)))
-                    continue
-                raise _api_error(exc, what, ApplyRejected) from None
+                status, raw, headers = self._call(method, path, query or [], body, content_type)
             except Exception as exc:  # noqa: BLE001 - urllib3 connection errors and friends
                 last = ApplyError(f"{what}: Kubernetes API unreachable ({type(exc).__name__})")
                 self.backoff.sleep(self.backoff.delay(attempt))
+                continue
+            if 200 <= status < 300:
+                return json.loads(raw) if raw else {}
+            if status == 404 and missing_ok:
+                return None
+            if status in RETRIED_STATUSES:
+                last = _api_error(status, raw, what, ApplyError)
+                self.backoff.sleep(self.backoff.delay(attempt, _retry_after(headers)))
+                continue
+            raise _api_error(status, raw, what, ApplyRejected)
         assert last is not None
         raise last
 
+    def _call(
+        self, method: str, path: str, query: list[tuple[str, str]], body: Any, content_type: str
+    ) -> tuple[int, bytes, Any]:
+        """The raw exchange through the official client (auth, TLS, proxies from its config)."""
+        from kubernetes.client.exceptions import ApiException
 
-def _retry_after(exc: Any) -> float | None:
-    headers = getattr(exc, "headers", None) or {}
+        headers = {"Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = content_type
+        try:
+            method_, url, headers_, body_, post = self.api.param_serialize(
+                method=method,
+                resource_path=path,
+                query_params=query,
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+            )
+            resp = self.api.call_api(
+                method_,
+                url,
+                header_params=headers_,
+                body=body_,
+                post_params=post,
+                _request_timeout=self.timeout,
+            )
+            return int(resp.status), resp.read() or b"", resp.headers
+        except ApiException as exc:
+            return (
+                int(exc.status or 0),
+                (exc.body or "").encode() if isinstance(exc.body, str) else (exc.body or b""),
+                exc.headers,
+            )
+
+
+def _retry_after(headers: Any) -> float | None:
+    headers = headers or {}
     try:
         value = headers.get("Retry-After")
         return float(value) if value else None
@@ -193,13 +216,13 @@ def _retry_after(exc: Any) -> float | None:
 
 
 def _api_error(
-    exc: Any, what: str, cls: type[ApplyError] | type[ApplyRejected]
-) -> ApplyError | ApplyRejected:
+    code: int, raw: bytes, what: str, cls: type[ApplyError] | type[ApplyRejected]
+) -> SecretsOpsError:
     """HTTP status, reason and field names from the Status body; never its message."""
     reason = ""
     fields: list[str] = []
     try:
-        status = json.loads(exc.body or "{}")
+        status = json.loads(raw or b"{}")
         reason = str(status.get("reason") or "")
         for cause in (status.get("details") or {}).get("causes") or []:
             if cause.get("field"):
@@ -208,4 +231,4 @@ def _api_error(
         pass
     detail = f" {reason}" if reason else ""
     where = f" (fields: {', '.join(sorted(set(fields)))})" if fields else ""
-    return cls(f"{what}: Kubernetes API answered {exc.status}{detail}{where}")
+    return cls(f"{what}: Kubernetes API answered {code}{detail}{where}")

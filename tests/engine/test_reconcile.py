@@ -1,0 +1,153 @@
+"""End to end: real git repos, SOPS files, the Kubernetes API test server."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_first_pass_applies_everything_with_secret_values_decrypted(harness) -> None:
+    harness.write_app({"PASSWORD": "s3cret", "USER": "admin"})
+    head = harness.repo.commit()
+    eng = harness.engine()
+    (res,) = eng.run_once()
+    assert res.ok, res.error
+    assert harness.secret() == {"PASSWORD": "s3cret", "USER": "admin"}
+    assert harness.configmaps() == {"cm-a": "1"}
+    assert harness.condition()["status"] == "True"
+    assert harness.status()["lastAppliedRevision"] == f"main@sha1:{head}"
+
+
+def test_applied_objects_are_owned_by_the_secretsops_field_manager(harness) -> None:
+    harness.write_app({"A": "1"})
+    harness.repo.commit()
+    assert harness.engine().run_once()[0].ok
+    secret = harness.core().read_namespaced_secret("db", "apps")
+    assert "secretsops" in {m.manager for m in secret.metadata.managed_fields}
+    assert secret.metadata.labels["secretsops.io/source"] == "apps"
+
+
+def test_changed_value_in_git_reaches_the_cluster(harness) -> None:
+    harness.write_app({"PASSWORD": "one"})
+    harness.repo.commit()
+    eng = harness.engine()
+    eng.run_once()
+    harness.write_app({"PASSWORD": "two"})
+    harness.repo.commit()
+    assert eng.run_once()[0].ok
+    assert harness.secret() == {"PASSWORD": "two"}
+
+
+def test_key_removed_from_git_is_removed_from_the_cluster_secret(harness) -> None:
+    harness.write_app({"KEEP": "1", "DROP": "2"})
+    harness.repo.commit()
+    eng = harness.engine()
+    eng.run_once()
+    harness.write_app({"KEEP": "1"})
+    harness.repo.commit()
+    assert eng.run_once()[0].ok
+    assert harness.secret() == {"KEEP": "1"}
+
+
+def test_object_removed_from_git_is_pruned(harness) -> None:
+    harness.write_app({"A": "1"}, {"cm-a": "1", "cm-b": "2", "cm-c": "3"})
+    harness.repo.commit()
+    eng = harness.engine()
+    eng.run_once()
+    harness.write_app({"A": "1"}, {"cm-a": "1", "cm-b": "2"})
+    harness.repo.commit()
+    (res,) = eng.run_once()
+    assert res.ok and [str(p) for p in res.pruned] == ["ConfigMap/apps/cm-c"]
+    assert harness.configmaps() == {"cm-a": "1", "cm-b": "2"}
+
+
+def test_no_prune_keeps_objects_removed_from_git(harness) -> None:
+    harness.write_app({"A": "1"}, {"cm-a": "1", "cm-b": "2"})
+    harness.repo.commit()
+    eng = harness.engine(prune=False)
+    eng.run_once()
+    harness.write_app({"A": "1"}, {"cm-a": "1"})
+    harness.repo.commit()
+    assert eng.run_once()[0].ok
+    assert harness.configmaps() == {"cm-a": "1", "cm-b": "2"}
+
+
+@pytest.mark.parametrize("mark", ["secretsops.io/prune", "kustomize.toolkit.fluxcd.io/prune"])
+def test_prune_opt_out_on_the_live_object_is_honoured(harness, mark: str) -> None:
+    harness.write_app({"A": "1"}, {"cm-a": "1", "cm-b": "2", "cm-c": "3"})
+    harness.repo.commit()
+    eng = harness.engine()
+    eng.run_once()
+    harness.core().patch_namespaced_config_map("cm-c", "apps", {"metadata": {"annotations": {mark: "disabled"}}})
+    harness.write_app({"A": "1"}, {"cm-a": "1", "cm-b": "2"})
+    harness.repo.commit()
+    (res,) = eng.run_once()
+    assert res.ok and not res.pruned
+    assert "cm-c" in harness.configmaps()
+
+
+def test_drift_is_healed_on_the_next_pass_without_key_service_calls(harness) -> None:
+    harness.write_app({"PASSWORD": "good"})
+    harness.repo.commit()
+    eng = harness.engine()
+    eng.run_once()
+    harness.core().patch_namespaced_secret("db", "apps", {"data": {"PASSWORD": "ZXZpbA=="}})
+    rec = eng.engine.reconcilers[0]
+    (res,) = eng.run_once()
+    assert res.ok and res.healed and [str(d.id) for d in res.drifted] == ["Secret/apps/db"]
+    assert harness.secret() == {"PASSWORD": "good"}
+    assert rec.cache["sops.datakeys"].hits >= 1
+
+
+def test_drift_is_only_reported_without_self_heal(harness) -> None:
+    harness.write_app({"PASSWORD": "good"})
+    harness.repo.commit()
+    eng = harness.engine(self_heal=False)
+    eng.run_once()
+    harness.core().patch_namespaced_secret("db", "apps", {"data": {"PASSWORD": "ZXZpbA=="}})
+    (res,) = eng.run_once()
+    assert res.ok and not res.healed
+    assert harness.secret() == {"PASSWORD": "evil"}
+    status = harness.status()
+    assert status["drifted"] and status["drifted"][0].startswith("Secret/apps/db: changed data.PASSWORD")
+    assert "evil" not in str(status) and "ZXZpbA" not in str(status)
+    assert harness.condition()["reason"] == "DriftDetected"
+
+
+def test_deleted_object_counts_as_drift_and_comes_back(harness) -> None:
+    harness.write_app({"A": "1"}, {"cm-a": "1"})
+    harness.repo.commit()
+    eng = harness.engine()
+    eng.run_once()
+    harness.core().delete_namespaced_config_map("cm-a", "apps")
+    (res,) = eng.run_once()
+    assert res.healed and harness.configmaps() == {"cm-a": "1"}
+
+
+def test_unchanged_revision_skips_render_and_decrypt(harness) -> None:
+    harness.write_app({"A": "1"})
+    harness.repo.commit()
+    eng = harness.engine()
+    eng.run_once()
+    kustomize_runs = sum("kustomize" in " ".join(argv) for argv, _ in harness.recorded.calls)
+    (res,) = eng.run_once()
+    assert res.ok and not res.rendered
+    assert sum("kustomize" in " ".join(argv) for argv, _ in harness.recorded.calls) == kustomize_runs
+    calls = eng.engine.deps.metrics.registry.get_sample_value(
+        "secretsops_decrypt_calls_total", {"source": "apps", "key_source": "age"}
+    )
+    assert calls == 1.0  # the first pass only
+
+
+def test_git_revert_restores_the_previous_state_including_secret_values(harness) -> None:
+    harness.write_app({"PASSWORD": "v1"}, {"cm-a": "1", "cm-b": "2"})
+    harness.repo.commit("v1")
+    eng = harness.engine()
+    eng.run_once()
+    harness.write_app({"PASSWORD": "v2", "NEW": "x"}, {"cm-a": "changed", "cm-b": "2", "cm-c": "3"})
+    bad = harness.repo.commit("v2")
+    eng.run_once()
+    assert harness.secret() == {"PASSWORD": "v2", "NEW": "x"}
+    harness.repo.revert(bad)
+    assert eng.run_once()[0].ok
+    assert harness.secret() == {"PASSWORD": "v1"}
+    assert harness.configmaps() == {"cm-a": "1", "cm-b": "2"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import sys
 import tempfile
@@ -105,10 +106,30 @@ def _read_input(path: str | None) -> tuple[str, str]:
         raise SealedError(f"{where}: not UTF-8 text") from None
 
 
+def _json_stream(text: str) -> list[Any] | None:
+    """Concatenated JSON values (kubeseal's JSON output for several objects), or None."""
+    decoder = json.JSONDecoder()
+    docs: list[Any] = []
+    pos = 0
+    try:
+        while True:
+            while pos < len(text) and text[pos].isspace():
+                pos += 1
+            if pos >= len(text):
+                return docs
+            doc, pos = decoder.raw_decode(text, pos)
+            docs.append(doc)
+    except ValueError:
+        return None
+
+
 def _objects(text: str, where: str) -> list[Obj]:
+    """Objects of a YAML stream or of concatenated JSON documents (both as kubeseal reads them)."""
     if not text.strip():
         raise SealedError(f"{where}: empty input")
-    docs = parse_documents(text, where)
+    docs = _json_stream(text) if text.lstrip().startswith(("{", "[")) else None
+    if docs is None:
+        docs = parse_documents(text, where)
     return [item.obj for item in iter_objects(docs, where)]
 
 

@@ -291,3 +291,30 @@ def test_cert_can_be_fetched_from_a_loopback_url(run_cli, kp, tmp_path):
         assert code == 1 and "HTTP 404" in err
     finally:
         server.shutdown()
+
+
+def test_unseal_reads_kubeseals_concatenated_json_output(run_cli, kp, tmp_path):
+    two = "\n".join(SECRET.format(value=v).replace("name: db", f"name: db{v}") for v in ("1", "2"))
+    code, out, _ = run_cli(
+        "seal",
+        "--cert",
+        str(kp.cert_path),
+        stdin=two.replace("\napiVersion", "\n---\napiVersion", 1).encode(),
+    )
+    assert code == 0 and out.count(b'"kind": "SealedSecret"') == 2
+    code, opened, err = run_cli("unseal", "--private-key", str(kp.key_path), stdin=out)
+    assert code == 0, err
+    assert opened.count(b'"kind": "Secret"') == 2
+
+
+def test_seal_reads_tab_indented_json(run_cli, kp):
+    doc = json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "db", "namespace": "shop"},
+            "stringData": {"a": "b"},
+        },
+        indent="\t",
+    )
+    assert run_cli("seal", "--cert", str(kp.cert_path), stdin=doc.encode())[0] == 0

@@ -561,7 +561,7 @@ def _round(a: Any, p: int, *r_opt: float) -> float:
         return val
     pow_ = 10.0**p
     digit = pow_ * val
-    _, div = math.modf(digit)
+    div, _ = math.modf(digit)  # Go: _, frac := math.Modf(x)
     rounder = math.ceil(digit) if div >= round_on else math.floor(digit)
     return rounder / pow_
 

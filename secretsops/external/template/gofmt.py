@@ -114,6 +114,11 @@ def format_float(v: float, fmt: str = "g", prec: int = -1) -> str:
     sign = "-" if neg else ""
     shortest = prec < 0
     lower = fmt.lower()
+    if fmt == "b":
+        m, e = math.frexp(abs(v))
+        return sign + (f"{int(m * 2**53)}p{e - 53:+d}" if v != 0 else "0p-1074")
+    if lower == "x":
+        return sign + _hex_float(abs(v), prec, upper=fmt == "X")
     if lower == "f":
         if shortest:
             d = _shortest_digits(v)
@@ -145,6 +150,22 @@ def format_float(v: float, fmt: str = "g", prec: int = -1) -> str:
     if prec > d.dp:
         prec = len(d.digits)
     return sign + _fmt_f(d, max(prec - d.dp, 0))
+
+
+def _hex_float(v: float, prec: int, upper: bool) -> str:
+    """strconv 'x' format: 0x1.cp+01 (shortest mantissa, two-digit exponent)."""
+    if v == 0:
+        mant, exp = "0", 0
+    else:
+        h = v.hex()  # 0x1.c000000000000p+1
+        body, _, e = h[2:].partition("p")
+        mant, exp = body.rstrip("0").rstrip("."), int(e)
+        if prec >= 0:
+            whole, _, frac = mant.partition(".")
+            frac = frac[:prec].ljust(prec, "0")  # truncates where Go rounds; rare enough
+            mant = whole + ("." + frac if prec > 0 else "")
+    out = f"0x{mant}p{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    return out.upper() if upper else out
 
 
 # --- time.Time ---------------------------------------------------------------------------------
@@ -319,7 +340,7 @@ class _Printer:
                 return self.fmt_integer(value, verb, f)
             return self.bad_verb(value, verb)
         if isinstance(value, float):
-            if verb in "bvgGxXeEfF" and len(verb) == 1 and verb != "b":
+            if verb in "bvgGxXeEfF" and len(verb) == 1:
                 return self.fmt_float(value, verb, f)
             return self.bad_verb(value, verb)
         if isinstance(value, str):

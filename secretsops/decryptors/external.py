@@ -80,7 +80,7 @@ def _live_uid(kube: Any, es: ExternalSecret) -> str:
     api = client.CustomObjectsApi(kube)
     for version in ("v1", "v1beta1"):
         try:
-            live = api.get_namespaced_custom_object(
+            live: Any = api.get_namespaced_custom_object(
                 "external-secrets.io", version, es.namespace, "externalsecrets", es.name
             )
         except (ApiException, OSError):

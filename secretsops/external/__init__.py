@@ -30,7 +30,19 @@ _EXPORTS = {
     "parse_duration": "secretsops.external.refresh",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "ExternalCache",
+    "ExternalSecret",
+    "ObjectLookup",
+    "ProviderSettings",
+    "Resolver",
+    "Store",
+    "cache_in",
+    "object_hash_of_data",
+    "parse_duration",
+    "refresh_due",
+    "refresh_interval",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -42,12 +42,16 @@ def decode(strategy: str | None, value: bytes, key: str = "") -> bytes:
         try:
             return _b64(value, None)
         except (binascii.Error, ValueError):
-            raise ExternalError(f"decoding strategy Base64 failed{where}: value is not valid base64") from None
+            raise ExternalError(
+                f"decoding strategy Base64 failed{where}: value is not valid base64"
+            ) from None
     if strategy == "Base64URL":
         try:
             return _b64(value, b"-_")
         except (binascii.Error, ValueError):
-            raise ExternalError(f"decoding strategy Base64URL failed{where}: value is not valid base64url") from None
+            raise ExternalError(
+                f"decoding strategy Base64URL failed{where}: value is not valid base64url"
+            ) from None
     if strategy == "Auto":
         for alt in (None, b"-_"):
             try:

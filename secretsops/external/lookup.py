@@ -84,7 +84,9 @@ class ObjectLookup:
         from kubernetes import client
 
         api = client.CoreV1Api(self.kube)
-        live = self._api(lambda: api.read_namespaced_config_map(name, namespace), f"ConfigMap {namespace}/{name}")
+        live = self._api(
+            lambda: api.read_namespaced_config_map(name, namespace), f"ConfigMap {namespace}/{name}"
+        )
         if live is None:
             return None
         return dict(live.data or {})
@@ -126,11 +128,14 @@ class ObjectLookup:
                 return dict(got)
         return None
 
-    def service_account_token(self, namespace: str, name: str, audiences: list[str], seconds: int = 600) -> str:
+    def service_account_token(
+        self, namespace: str, name: str, audiences: list[str], seconds: int = 600
+    ) -> str:
         """A short-lived token for a ServiceAccount (TokenRequest API), as ESO creates one."""
         if self.kube is None:
             raise ExternalError(
-                f"ServiceAccount {namespace}/{name}: a service-account token needs cluster access (in-cluster only)"
+                f"ServiceAccount {namespace}/{name}: a service-account token needs cluster access"
+                " (in-cluster only)"
             )
         from kubernetes import client
 
@@ -155,7 +160,9 @@ class ObjectLookup:
         from kubernetes import client
 
         api = client.CoreV1Api(self.kube)
-        live = self._api(lambda: api.read_namespaced_service_account(name, namespace), f"ServiceAccount {name}")
+        live = self._api(
+            lambda: api.read_namespaced_service_account(name, namespace), f"ServiceAccount {name}"
+        )
         if live is None:
             return None
         return {"metadata": {"annotations": dict(live.metadata.annotations or {})}}
@@ -187,7 +194,7 @@ def secret_bytes(obj: Obj, what: str) -> dict[str, bytes]:
 
 
 def secret_key_ref(
-    lookup: ObjectLookup, store_kind: str, es_namespace: str, ref: Any, where: str, default_key: str = ""
+    lookup: ObjectLookup, store_kind: str, es_namespace: str, ref: Any, *, where: str, default_key: str = ""
 ) -> str:
     """``resolvers.SecretKeyRef``: the value of one key of a Secret a store refers to."""
     if not isinstance(ref, dict) or not ref.get("name"):
@@ -198,7 +205,9 @@ def secret_key_ref(
         namespace = str(ref["namespace"])
     data = lookup.secret_data(namespace, str(ref["name"]))
     if data is None:
-        raise ExternalError(f"{where}: cannot get Kubernetes secret {ref['name']!r} from namespace {namespace!r}")
+        raise ExternalError(
+            f"{where}: cannot get Kubernetes secret {ref['name']!r} from namespace {namespace!r}"
+        )
     if key not in data:
         raise ExternalError(f"{where}: cannot find secret data for key: {key!r} in Secret {ref['name']!r}")
     return data[key].decode("utf-8", "surrogateescape")

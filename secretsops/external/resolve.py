@@ -84,7 +84,11 @@ def _selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
         if labels.get(str(k)) != str(v):
             return False
     for expr in selector.get("matchExpressions") or []:
-        key, op, values = str(expr.get("key")), expr.get("operator"), [str(v) for v in expr.get("values") or []]
+        key, op, values = (
+            str(expr.get("key")),
+            expr.get("operator"),
+            [str(v) for v in expr.get("values") or []],
+        )
         if op == "In" and labels.get(key) not in values:
             return False
         if op == "NotIn" and key in labels and labels[key] in values:
@@ -135,7 +139,9 @@ class Resolver:
         labels.setdefault("kubernetes.io/metadata.name", ns)
         for cond in store.conditions:
             selectors = [cond["namespaceSelector"]] if cond.get("namespaceSelector") else []
-            selectors += [{"matchLabels": {"kubernetes.io/metadata.name": n}} for n in cond.get("namespaces") or []]
+            selectors += [
+                {"matchLabels": {"kubernetes.io/metadata.name": n}} for n in cond.get("namespaces") or []
+            ]
             if any(_selector_matches(s, labels) for s in selectors):
                 return
             for rx in cond.get("namespaceRegexes") or []:
@@ -147,7 +153,9 @@ class Resolver:
         key = (store.kind, store.namespace, store.name, es.namespace)
         found = self.cache.providers.get(key)
         if found is None:
-            sc = StoreContext(store, es.namespace, self.lookup, self.settings, self.cache.connections, self._count)
+            sc = StoreContext(
+                store, es.namespace, self.lookup, self.settings, self.cache.connections, self._count
+            )
             found = self.cache.providers[key] = provider_class(store)(sc)
         return found
 
@@ -166,19 +174,23 @@ class Resolver:
                 except SecretsOpsError:
                     continue  # the real resolve reports it with full context
                 wanted.setdefault(id(prov), (prov, []))[1].append(ref)
-        for prov, refs in wanted.values():
+        for prov, remote_refs in wanted.values():
             try:
-                prov.prefetch(refs)
+                prov.prefetch(remote_refs)
             except SecretsOpsError:
                 continue
 
     # --- ESO's GetProviderSecretData ---------------------------------------------------------
 
-    def _fail(self, es: ExternalSecret, where: str, store: Store | None, what: str, exc: SecretsOpsError) -> Exception:
+    def _fail(
+        self, es: ExternalSecret, where: str, store: Store | None, what: str, exc: SecretsOpsError
+    ) -> Exception:
         msg = str(exc)
         if store is not None and not msg.startswith(str(store)):
             msg = f"{store}: {msg}"
-        return type(exc)(f"{es}: {where} ({what}): {msg}") if type(exc).__init__ is Exception.__init__ else exc
+        return (
+            type(exc)(f"{es}: {where} ({what}): {msg}") if type(exc).__init__ is Exception.__init__ else exc
+        )
 
     def provider_data(self, es: ExternalSecret) -> tuple[dict[str, bytes], bool]:
         """The fetched key/values and whether anything was missing and skipped."""
@@ -234,7 +246,11 @@ class Resolver:
         else:
             assert df.extract is not None
             data = prov.get_secret_map(df.extract)
-            conversion, decoding, null_bytes = df.extract.conversion, df.extract.decoding, df.extract.null_bytes
+            conversion, decoding, null_bytes = (
+                df.extract.conversion,
+                df.extract.decoding,
+                df.extract.null_bytes,
+            )
         data = keyops.rewrite(list(df.rewrite), data, ex.transform_key)
         if not df.rewrite:
             data = keyops.convert_keys(conversion, data)

@@ -97,9 +97,15 @@ class RemoteRef:
             property=str(raw.get("property") or ""),
             version=str(raw.get("version") or ""),
             decoding=_enum(raw.get("decodingStrategy"), DECODING, f"{where}.decodingStrategy", "None"),
-            conversion=_enum(raw.get("conversionStrategy"), CONVERSION, f"{where}.conversionStrategy", "Default"),
-            metadata_policy=_enum(raw.get("metadataPolicy"), METADATA_POLICIES, f"{where}.metadataPolicy", "None"),
-            null_bytes=_enum(raw.get("nullBytePolicy"), NULL_BYTE_POLICIES, f"{where}.nullBytePolicy", "Ignore"),
+            conversion=_enum(
+                raw.get("conversionStrategy"), CONVERSION, f"{where}.conversionStrategy", "Default"
+            ),
+            metadata_policy=_enum(
+                raw.get("metadataPolicy"), METADATA_POLICIES, f"{where}.metadataPolicy", "None"
+            ),
+            null_bytes=_enum(
+                raw.get("nullBytePolicy"), NULL_BYTE_POLICIES, f"{where}.nullBytePolicy", "Ignore"
+            ),
         )
 
     def describe(self) -> str:
@@ -132,9 +138,13 @@ class Find:
             path=None if raw.get("path") is None else str(raw["path"]),
             name_regexp=regexp,
             tags=tags,
-            conversion=_enum(raw.get("conversionStrategy"), CONVERSION, f"{where}.conversionStrategy", "Default"),
+            conversion=_enum(
+                raw.get("conversionStrategy"), CONVERSION, f"{where}.conversionStrategy", "Default"
+            ),
             decoding=_enum(raw.get("decodingStrategy"), DECODING, f"{where}.decodingStrategy", "None"),
-            null_bytes=_enum(raw.get("nullBytePolicy"), NULL_BYTE_POLICIES, f"{where}.nullBytePolicy", "Ignore"),
+            null_bytes=_enum(
+                raw.get("nullBytePolicy"), NULL_BYTE_POLICIES, f"{where}.nullBytePolicy", "Ignore"
+            ),
         )
 
     def describe(self) -> str:
@@ -187,7 +197,11 @@ class ExternalSecret:
     data_from: list[DataFrom]
 
     def __str__(self) -> str:
-        return f"ExternalSecret {self.namespace}/{self.name}" if self.namespace else f"ExternalSecret {self.name}"
+        return (
+            f"ExternalSecret {self.namespace}/{self.name}"
+            if self.namespace
+            else f"ExternalSecret {self.name}"
+        )
 
     @property
     def delims(self) -> tuple[str, str]:
@@ -196,7 +210,9 @@ class ExternalSecret:
             return ("{{", "}}")
         parts = raw.split()
         if len(parts) != 2:
-            raise InputError(f"{self}: annotation {DELIMS_ANNOTATION} must be two delimiters separated by a space")
+            raise InputError(
+                f"{self}: annotation {DELIMS_ANNOTATION} must be two delimiters separated by a space"
+            )
         return (parts[0], parts[1])
 
     @classmethod
@@ -226,9 +242,9 @@ class ExternalSecret:
             immutable=bool(target_raw.get("immutable", False)),
         )
         data: list[DataItem] = []
-        for i, item in enumerate(_list(spec.get("data"), "spec.data")):
+        for i, raw_item in enumerate(_list(spec.get("data"), "spec.data")):
             where = f"spec.data[{i}]"
-            item = _map(item, where)
+            item = _map(raw_item, where)
             key = item.get("secretKey")
             if not key:
                 raise InputError(f"{where}.secretKey is required")
@@ -243,9 +259,9 @@ class ExternalSecret:
                 )
             )
         data_from: list[DataFrom] = []
-        for i, item in enumerate(_list(spec.get("dataFrom"), "spec.dataFrom")):
+        for i, raw_item in enumerate(_list(spec.get("dataFrom"), "spec.dataFrom")):
             where = f"spec.dataFrom[{i}]"
-            item = _map(item, where)
+            item = _map(raw_item, where)
             source = _map(item.get("sourceRef"), f"{where}.sourceRef")
             extract = item.get("extract")
             find = item.get("find")
@@ -254,7 +270,9 @@ class ExternalSecret:
                 raise InputError(f"{where}.sourceRef.generatorRef: generators are not supported")
             if extract is None and find is None:
                 raise InputError(f"{where}: one of extract or find is required")
-            rewrites = tuple(_map(r, f"{where}.rewrite[{j}]") for j, r in enumerate(_list(item.get("rewrite"), "")))
+            rewrites = tuple(
+                _map(r, f"{where}.rewrite[{j}]") for j, r in enumerate(_list(item.get("rewrite"), ""))
+            )
             data_from.append(
                 DataFrom(
                     extract=None if extract is None else RemoteRef.parse(extract, f"{where}.extract"),
@@ -271,7 +289,9 @@ class ExternalSecret:
             api_version=str(obj.get("apiVersion")),
             uid=str(meta.get("uid") or ""),
             labels={str(k): str(v) for k, v in _map(meta.get("labels"), "metadata.labels").items()},
-            annotations={str(k): str(v) for k, v in _map(meta.get("annotations"), "metadata.annotations").items()},
+            annotations={
+                str(k): str(v) for k, v in _map(meta.get("annotations"), "metadata.annotations").items()
+            },
             store_ref=StoreRef.parse(spec.get("secretStoreRef"), "spec.secretStoreRef"),
             target=target,
             data=data,
@@ -310,6 +330,8 @@ class Store:
             namespace=str(meta.get("namespace") or ""),
             provider_key=key,
             provider=_map(provider[key], f"spec.provider.{key}"),
-            conditions=[_map(c, "spec.conditions[]") for c in _list(spec.get("conditions"), "spec.conditions")],
+            conditions=[
+                _map(c, "spec.conditions[]") for c in _list(spec.get("conditions"), "spec.conditions")
+            ],
             retry=_map(spec.get("retrySettings"), "spec.retrySettings"),
         )

@@ -67,24 +67,33 @@ def _apply(out: Rendered, target: str, key: str, value: bytes) -> None:
     elif t == "annotations":
         out.annotations[key] = value.decode("utf-8", "surrogateescape")
     else:
-        raise InputError(f"templateFrom target {target!r} is not allowed for a Secret (Data, Labels, Annotations)")
+        raise InputError(
+            f"templateFrom target {target!r} is not allowed for a Secret (Data, Labels, Annotations)"
+        )
 
 
-def _values_scope(
-    ex: Executor, tpls: dict[str, str], data: dict[str, bytes], target: str, out: Rendered, decoding: str
-) -> None:
+@dataclass
+class _Run:
+    ex: Executor
+    data: dict[str, bytes]
+    out: Rendered
+
+
+def _values_scope(run: _Run, tpls: dict[str, str], target: str, decoding: str) -> None:
+    ex, data, out = run.ex, run.data, run.out
     for key, text in tpls.items():
         _apply(out, target, key, decode(decoding, ex.run(key, text, data), key))
 
 
-def _keys_and_values_scope(
-    ex: Executor, text: str, data: dict[str, bytes], target: str, out: Rendered, decoding: str
-) -> None:
+def _keys_and_values_scope(run: _Run, text: str, target: str, decoding: str) -> None:
+    ex, data, out = run.ex, run.data, run.out
     rendered = ex.run(text, text, data).decode("utf-8", "surrogateescape")
     try:
         parsed = yaml.safe_load(rendered)
     except yaml.YAMLError:
-        raise TemplateError("could not unmarshal template to 'map[string][]byte': rendered text is not YAML") from None
+        raise TemplateError(
+            "could not unmarshal template to 'map[string][]byte': rendered text is not YAML"
+        ) from None
     if parsed is None:
         parsed = {}
     if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
@@ -96,8 +105,8 @@ def _keys_and_values_scope(
 def render_template(es: ExternalSecret, data: dict[str, bytes], lookup: ObjectLookup) -> Rendered:
     """Everything ``spec.target.template`` adds; raises naming the template key, never a value."""
     tpl = es.target.template or {}
-    ex = Executor(es.delims)
     out = Rendered()
+    run = _Run(Executor(es.delims), data, out)
     for i, item in enumerate(tpl.get("templateFrom") or []):
         where = f"spec.target.template.templateFrom[{i}]"
         target = str(item.get("target") or "Data")
@@ -116,7 +125,9 @@ def render_template(es: ExternalSecret, data: dict[str, bytes], lookup: ObjectLo
                 source = lookup.configmap_data(es.namespace, name)
             else:
                 sec = lookup.secret_data(es.namespace, name)
-                source = None if sec is None else {k: v.decode("utf-8", "surrogateescape") for k, v in sec.items()}
+                source = (
+                    None if sec is None else {k: v.decode("utf-8", "surrogateescape") for k, v in sec.items()}
+                )
             if source is None:
                 raise ExternalError(f"{where}.{kind}: {kind} {name!r} not found")
             for ref_item in ref.get("items") or []:
@@ -125,17 +136,20 @@ def render_template(es: ExternalSecret, data: dict[str, bytes], lookup: ObjectLo
                     raise ExternalError(f"error in {kind.lower()} {name}: missing key {key}")
                 scope = str(ref_item.get("templateAs") or "Values")
                 if scope == "Values":
-                    _values_scope(ex, {key: source[key]}, data, target, out, decoding)
+                    _values_scope(run, {key: source[key]}, target, decoding)
                 elif scope == "KeysAndValues":
-                    _keys_and_values_scope(ex, source[key], data, target, out, decoding)
+                    _keys_and_values_scope(run, source[key], target, decoding)
                 else:
-                    raise InputError(f"{where}: unknown scope {scope!r}: expected 'Values' or 'KeysAndValues'")
+                    raise InputError(
+                        f"{where}: unknown scope {scope!r}: expected 'Values' or 'KeysAndValues'"
+                    )
         if item.get("literal") is not None:
-            _keys_and_values_scope(ex, str(item["literal"]), data, target, out, decoding)
-    _values_scope(ex, {str(k): str(v) for k, v in (tpl.get("data") or {}).items()}, data, "Data", out, "None")
+            _keys_and_values_scope(run, str(item["literal"]), target, decoding)
     meta = tpl.get("metadata") or {}
-    _values_scope(ex, {str(k): str(v) for k, v in (meta.get("labels") or {}).items()}, data, "Labels", out, "None")
-    _values_scope(
-        ex, {str(k): str(v) for k, v in (meta.get("annotations") or {}).items()}, data, "Annotations", out, "None"
-    )
+    for target, source_map in (
+        ("Data", tpl.get("data")),
+        ("Labels", meta.get("labels")),
+        ("Annotations", meta.get("annotations")),
+    ):
+        _values_scope(run, {str(k): str(v) for k, v in (source_map or {}).items()}, target, "None")
     return out

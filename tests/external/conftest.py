@@ -25,9 +25,7 @@ def bao(openbao: Service) -> hvac.Client:
     client.sys.enable_secrets_engine("kv", path="kv", options={"version": "2"})
     client.sys.enable_auth_method("approle")
     client.sys.enable_auth_method("userpass")
-    client.sys.create_or_update_policy(
-        "read-all", 'path "*" { capabilities = ["read", "list"] }'
-    )
+    client.sys.create_or_update_policy("read-all", 'path "*" { capabilities = ["read", "list"] }')
     client.sys.create_or_update_policy("nothing", 'path "sys/nothing" { capabilities = ["read"] }')
     return client
 
@@ -60,7 +58,11 @@ def resolve(counter: dict[str, int]) -> Callable[..., list[Obj]]:
         for obj in objs if check_schema else ():
             eso_schema.validate(obj)  # the manifests are ones ESO's CRDs accept
         resolver = Resolver(ObjectLookup(objs), ProviderSettings(**settings), cache or ExternalCache(), count)
-        es = [o for o in objs if o.get("kind") == "ExternalSecret" and (name is None or o["metadata"]["name"] == name)]
+        es = [
+            o
+            for o in objs
+            if o.get("kind") == "ExternalSecret" and (name is None or o["metadata"]["name"] == name)
+        ]
         assert es, "no ExternalSecret in the test manifests"
         return resolver.resolve(es[0])
 

@@ -121,7 +121,9 @@ EXTERNAL_SECRET: dict[str, Any] = {
                             "secretKey": {"type": "string", "pattern": r"^[-._a-zA-Z0-9]+$", "minLength": 1},
                             "remoteRef": REMOTE_REF,
                             "sourceRef": {
-                                "type": "object", "minProperties": 1, "maxProperties": 1,
+                                "type": "object",
+                                "minProperties": 1,
+                                "maxProperties": 1,
                                 "properties": {"storeRef": STORE_REF},
                             },
                         },
@@ -149,14 +151,21 @@ EXTERNAL_SECRET: dict[str, Any] = {
                             "rewrite": {
                                 "type": "array",
                                 "items": {
-                                    "type": "object", "minProperties": 1, "maxProperties": 1,
+                                    "type": "object",
+                                    "minProperties": 1,
+                                    "maxProperties": 1,
                                     "properties": {
                                         "regexp": {
-                                            "type": "object", "required": ["source", "target"],
-                                            "properties": {"source": {"type": "string"}, "target": {"type": "string"}},
+                                            "type": "object",
+                                            "required": ["source", "target"],
+                                            "properties": {
+                                                "source": {"type": "string"},
+                                                "target": {"type": "string"},
+                                            },
                                         },
                                         "transform": {
-                                            "type": "object", "required": ["template"],
+                                            "type": "object",
+                                            "required": ["template"],
                                             "properties": {"template": {"type": "string"}},
                                         },
                                         "merge": {
@@ -173,7 +182,9 @@ EXTERNAL_SECRET: dict[str, Any] = {
                                 },
                             },
                             "sourceRef": {
-                                "type": "object", "minProperties": 1, "maxProperties": 1,
+                                "type": "object",
+                                "minProperties": 1,
+                                "maxProperties": 1,
                                 "properties": {"storeRef": STORE_REF},
                             },
                         },
@@ -198,7 +209,8 @@ VAULT = {
         "namespace": {"type": "string"},
         "caBundle": {"type": "string"},
         "caProvider": {
-            "type": "object", "required": ["name", "type"],
+            "type": "object",
+            "required": ["name", "type"],
             "properties": {"type": {"enum": ["Secret", "ConfigMap"]}},
         },
         "auth": {
@@ -206,9 +218,14 @@ VAULT = {
             "properties": {
                 "tokenSecretRef": SECRET_KEY_SELECTOR,
                 "appRole": {
-                    "type": "object", "required": ["path", "secretRef"],
-                    "properties": {"roleId": {"type": "string"}, "roleRef": SECRET_KEY_SELECTOR,
-                                   "secretRef": SECRET_KEY_SELECTOR, "path": {"type": "string"}},
+                    "type": "object",
+                    "required": ["path", "secretRef"],
+                    "properties": {
+                        "roleId": {"type": "string"},
+                        "roleRef": SECRET_KEY_SELECTOR,
+                        "secretRef": SECRET_KEY_SELECTOR,
+                        "path": {"type": "string"},
+                    },
                 },
                 "kubernetes": {"type": "object", "required": ["mountPath", "role"]},
                 "jwt": {"type": "object", "required": ["path"]},
@@ -223,7 +240,11 @@ OPENBAO = {
         **VAULT["properties"],
         "auth": {
             "type": "object",
-            "oneOf": [{"required": ["appRole"]}, {"required": ["tokenSecretRef"]}, {"required": ["userPass"]}],
+            "oneOf": [
+                {"required": ["appRole"]},
+                {"required": ["tokenSecretRef"]},
+                {"required": ["userPass"]},
+            ],
             "properties": VAULT["properties"]["auth"]["properties"],  # type: ignore[index]
         },
     },
@@ -247,7 +268,10 @@ AWS = {
                         "sessionTokenSecretRef": SECRET_KEY_SELECTOR,
                     },
                 },
-                "jwt": {"type": "object", "properties": {"serviceAccountRef": {"type": "object", "required": ["name"]}}},
+                "jwt": {
+                    "type": "object",
+                    "properties": {"serviceAccountRef": {"type": "object", "required": ["name"]}},
+                },
             },
         },
     },
@@ -263,7 +287,9 @@ SECRET_STORE: dict[str, Any] = {
             "required": ["provider"],
             "properties": {
                 "provider": {
-                    "type": "object", "minProperties": 1, "maxProperties": 1,
+                    "type": "object",
+                    "minProperties": 1,
+                    "maxProperties": 1,
                     "properties": {"vault": VAULT, "openBao": OPENBAO, "aws": AWS},
                 },
                 "conditions": {"type": "array"},

@@ -15,8 +15,14 @@ from tests.external.manifests import external_secret, secret_values, token_secre
 REGION = "us-east-1"
 
 
-def aws_store(service: str = "SecretsManager", *, auth: dict | None = None, role: str | None = None,
-              name: str = "aws-store", region: str | None = REGION) -> dict:
+def aws_store(
+    service: str = "SecretsManager",
+    *,
+    auth: dict | None = None,
+    role: str | None = None,
+    name: str = "aws-store",
+    region: str | None = REGION,
+) -> dict:
     provider: dict = {"service": service}
     if region:
         provider["region"] = region
@@ -68,11 +74,13 @@ def _es(data=None, data_from=None, store="aws-store"):
 
 def test_secrets_manager_property_from_json_secret(sm, resolve, uniq, endpoint_only) -> None:
     sm.create_secret(Name=f"{uniq}/db", SecretString=json.dumps({"password": "pw", "conn": {"host": "db"}}))
-    es = _es(data=[
-        {"secretKey": "password", "remoteRef": {"key": f"{uniq}/db", "property": "password"}},
-        {"secretKey": "host", "remoteRef": {"key": f"{uniq}/db", "property": "conn.host"}},
-        {"secretKey": "raw", "remoteRef": {"key": f"{uniq}/db"}},
-    ])
+    es = _es(
+        data=[
+            {"secretKey": "password", "remoteRef": {"key": f"{uniq}/db", "property": "password"}},
+            {"secretKey": "host", "remoteRef": {"key": f"{uniq}/db", "property": "conn.host"}},
+            {"secretKey": "raw", "remoteRef": {"key": f"{uniq}/db"}},
+        ]
+    )
     [secret] = resolve([aws_store(auth=STATIC_AUTH), aws_creds(), es], env=endpoint_only)
     values = secret_values(secret)
     assert values["password"] == "pw" and values["host"] == "db"
@@ -82,17 +90,24 @@ def test_secrets_manager_property_from_json_secret(sm, resolve, uniq, endpoint_o
 def test_secrets_manager_version_stage_and_uuid(sm, resolve, uniq, endpoint_only) -> None:
     first = sm.create_secret(Name=f"{uniq}/rot", SecretString="one")
     sm.put_secret_value(SecretId=f"{uniq}/rot", SecretString="two")
-    es = _es(data=[
-        {"secretKey": "cur", "remoteRef": {"key": f"{uniq}/rot"}},
-        {"secretKey": "prev", "remoteRef": {"key": f"{uniq}/rot", "version": "AWSPREVIOUS"}},
-        {"secretKey": "byid", "remoteRef": {"key": f"{uniq}/rot", "version": f"uuid/{first['VersionId']}"}},
-    ])
+    es = _es(
+        data=[
+            {"secretKey": "cur", "remoteRef": {"key": f"{uniq}/rot"}},
+            {"secretKey": "prev", "remoteRef": {"key": f"{uniq}/rot", "version": "AWSPREVIOUS"}},
+            {
+                "secretKey": "byid",
+                "remoteRef": {"key": f"{uniq}/rot", "version": f"uuid/{first['VersionId']}"},
+            },
+        ]
+    )
     [secret] = resolve([aws_store(auth=STATIC_AUTH), aws_creds(), es], env=endpoint_only)
     assert secret_values(secret) == {"cur": "two", "prev": "one", "byid": "one"}
 
 
 def test_secrets_manager_extract_keeps_non_strings_as_raw_json(sm, resolve, uniq, endpoint_only) -> None:
-    sm.create_secret(Name=f"{uniq}/cfg", SecretString='{"user": "u", "port": 1.50, "tls": {"on" : true}, "x": null}')
+    sm.create_secret(
+        Name=f"{uniq}/cfg", SecretString='{"user": "u", "port": 1.50, "tls": {"on" : true}, "x": null}'
+    )
     es = _es(data_from=[{"extract": {"key": f"{uniq}/cfg"}}])
     [secret] = resolve([aws_store(auth=STATIC_AUTH), aws_creds(), es], env=endpoint_only)
     assert secret_values(secret) == {"user": "u", "port": "1.50", "tls": '{"on" : true}', "x": ""}
@@ -138,8 +153,11 @@ def test_secrets_manager_batches_distinct_keys(sm, resolve, uniq, endpoint_only,
     from secretsops.external.resources import ExternalSecret
 
     objs = [aws_store(auth=STATIC_AUTH), aws_creds(), _es(data=data)]
-    resolver = Resolver(ObjectLookup(objs), ProviderSettings(env=endpoint_only),
-                        count=lambda w, n: counter.__setitem__(w, counter.get(w, 0) + n))
+    resolver = Resolver(
+        ObjectLookup(objs),
+        ProviderSettings(env=endpoint_only),
+        count=lambda w, n: counter.__setitem__(w, counter.get(w, 0) + n),
+    )
     resolver.prefetch([ExternalSecret.parse(objs[2])])
     [secret] = resolver.resolve(objs[2])
     assert secret_values(secret)["k24"] == "v24" and secret_values(secret)["again"] == "v0"
@@ -165,7 +183,9 @@ def test_assume_role_goes_through_sts(sm, resolve, uniq, endpoint_only, counter)
 def test_missing_region_is_an_input_error(resolve, uniq, endpoint_only) -> None:
     es = _es(data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/x"}}])
     with pytest.raises(InputError, match="region is required"):
-        resolve([aws_store(auth=STATIC_AUTH, region=None), aws_creds(), es], env=endpoint_only, check_schema=False)
+        resolve(
+            [aws_store(auth=STATIC_AUTH, region=None), aws_creds(), es], env=endpoint_only, check_schema=False
+        )
 
 
 def test_unreachable_endpoint_is_temporary(resolve, uniq) -> None:
@@ -180,11 +200,13 @@ def test_parameter_store_reads_secure_string_and_version(ssm, resolve, uniq, end
     ssm.put_parameter(Name=name, Value="first", Type="SecureString")
     ssm.put_parameter(Name=name, Value="second", Type="SecureString", Overwrite=True)
     ssm.put_parameter(Name=f"/{uniq}/db/json", Value='{"a": {"b": "nested"}}', Type="String")
-    es = _es(data=[
-        {"secretKey": "cur", "remoteRef": {"key": name}},
-        {"secretKey": "v1", "remoteRef": {"key": name, "version": "1"}},
-        {"secretKey": "nested", "remoteRef": {"key": f"/{uniq}/db/json", "property": "a.b"}},
-    ])
+    es = _es(
+        data=[
+            {"secretKey": "cur", "remoteRef": {"key": name}},
+            {"secretKey": "v1", "remoteRef": {"key": name, "version": "1"}},
+            {"secretKey": "nested", "remoteRef": {"key": f"/{uniq}/db/json", "property": "a.b"}},
+        ]
+    )
     [secret] = resolve([aws_store("ParameterStore", auth=STATIC_AUTH), aws_creds(), es], env=endpoint_only)
     assert secret_values(secret) == {"cur": "second", "v1": "first", "nested": "nested"}
 
@@ -192,10 +214,14 @@ def test_parameter_store_reads_secure_string_and_version(ssm, resolve, uniq, end
 def test_parameter_store_find_by_path_and_name(ssm, resolve, uniq, endpoint_only) -> None:
     ssm.put_parameter(Name=f"/{uniq}/app/one", Value="1", Type="String")
     ssm.put_parameter(Name=f"/{uniq}/app/two", Value="2", Type="SecureString")
-    es = _es(data_from=[{
-        "find": {"path": f"/{uniq}/app", "name": {"regexp": ".*"}},
-        "rewrite": [{"regexp": {"source": f"/{uniq}/app/(.*)", "target": "$1"}}],
-    }])
+    es = _es(
+        data_from=[
+            {
+                "find": {"path": f"/{uniq}/app", "name": {"regexp": ".*"}},
+                "rewrite": [{"regexp": {"source": f"/{uniq}/app/(.*)", "target": "$1"}}],
+            }
+        ]
+    )
     [secret] = resolve([aws_store("ParameterStore", auth=STATIC_AUTH), aws_creds(), es], env=endpoint_only)
     assert secret_values(secret) == {"one": "1", "two": "2"}
 
@@ -214,8 +240,11 @@ def test_parameter_store_batches_reads(ssm, uniq, endpoint_only, counter) -> Non
         ssm.put_parameter(Name=f"/{uniq}/p{i}", Value=f"v{i}", Type="String")
     es = _es(data=[{"secretKey": f"p{i}", "remoteRef": {"key": f"/{uniq}/p{i}"}} for i in range(12)])
     objs = [aws_store("ParameterStore", auth=STATIC_AUTH), aws_creds(), es]
-    resolver = Resolver(ObjectLookup(objs), ProviderSettings(env=endpoint_only),
-                        count=lambda w, n: counter.__setitem__(w, counter.get(w, 0) + n))
+    resolver = Resolver(
+        ObjectLookup(objs),
+        ProviderSettings(env=endpoint_only),
+        count=lambda w, n: counter.__setitem__(w, counter.get(w, 0) + n),
+    )
     resolver.prefetch([ExternalSecret.parse(es)])
     [secret] = resolver.resolve(es)
     assert secret_values(secret)["p11"] == "v11"

@@ -16,7 +16,9 @@ from tests.external.manifests import external_secret
 
 
 def test_go_json_sorts_keys_and_escapes_html() -> None:
-    assert gojson.dumps({"b": "<&>", "a": [1, True, None]}) == '{"a":[1,true,null],"b":"\\u003c\\u0026\\u003e"}'
+    assert (
+        gojson.dumps({"b": "<&>", "a": [1, True, None]}) == '{"a":[1,true,null],"b":"\\u003c\\u0026\\u003e"}'
+    )
 
 
 def test_go_json_keeps_number_literals() -> None:
@@ -34,7 +36,10 @@ def test_byte_value_of_float_has_no_exponent() -> None:
 
 def test_raw_members_keep_non_string_values_verbatim() -> None:
     assert gojson.secret_map_from_json('{"a": {"x" : 1}, "b": "s", "c": null, "d": 1.50}') == {
-        "a": b'{"x" : 1}', "b": b"s", "c": b"", "d": b"1.50",
+        "a": b'{"x" : 1}',
+        "b": b"s",
+        "c": b"",
+        "d": b"1.50",
     }
 
 
@@ -52,7 +57,10 @@ def test_raw_members_keep_non_string_values_verbatim() -> None:
     ],
 )
 def test_gjson_paths_return_go_strings(path: str, expected: str) -> None:
-    text = '{"conn": {"pass": "s3", "port": 5432, "ratio": 1.50, "list": ["x", "y"], "obj": {"k" : [1, 2]}}, "a.b": "dot"}'
+    text = (
+        '{"conn": {"pass": "s3", "port": 5432, "ratio": 1.50, "list": ["x", "y"], "obj": {"k" : [1, 2]}},'
+        ' "a.b": "dot"}'
+    )
     found = gjson.get(text, path)
     assert found is not None and found.string() == expected
 

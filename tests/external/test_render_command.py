@@ -27,17 +27,33 @@ def _write(dir_: Path, name: str, *objs: dict) -> None:
 
 @pytest.fixture
 def app_dir(tmp_path: Path, bao, openbao, uniq, canary) -> Path:
-    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/db", {"password": canary, "user": "app"}, mount_point="secret")
+    bao.secrets.kv.v2.create_or_update_secret(
+        f"{uniq}/db", {"password": canary, "user": "app"}, mount_point="secret"
+    )
     d = tmp_path / "app"
     d.mkdir()
     _write(d, "store.yaml", vault_store(openbao.url))
     _write(d, "token.yaml", token_secret("vault-token", openbao.token))
-    _write(d, "es.yaml", external_secret(data=[
-        {"secretKey": "password", "remoteRef": {"key": f"{uniq}/db", "property": "password"}},
-        {"secretKey": "user", "remoteRef": {"key": f"{uniq}/db", "property": "user"}},
-    ]))
-    _write(d, "cm.yaml", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "plain", "namespace": "apps"},
-                          "data": {"k": "v"}})
+    _write(
+        d,
+        "es.yaml",
+        external_secret(
+            data=[
+                {"secretKey": "password", "remoteRef": {"key": f"{uniq}/db", "property": "password"}},
+                {"secretKey": "user", "remoteRef": {"key": f"{uniq}/db", "property": "user"}},
+            ]
+        ),
+    )
+    _write(
+        d,
+        "cm.yaml",
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "plain", "namespace": "apps"},
+            "data": {"k": "v"},
+        },
+    )
     return d
 
 
@@ -60,9 +76,16 @@ def test_render_redact_shows_keys_and_fingerprints_only(app_dir, capsys, canary,
 
 
 def test_render_failure_prints_nothing_and_names_the_remote_key(app_dir, capsys, uniq, canary) -> None:
-    _write(app_dir, "broken.yaml", external_secret("broken", data=[
-        {"secretKey": "x", "remoteRef": {"key": f"{uniq}/absent", "property": "x"}},
-    ]))
+    _write(
+        app_dir,
+        "broken.yaml",
+        external_secret(
+            "broken",
+            data=[
+                {"secretKey": "x", "remoteRef": {"key": f"{uniq}/absent", "property": "x"}},
+            ],
+        ),
+    )
     assert main(["render", str(app_dir)]) != 0
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -71,7 +94,9 @@ def test_render_failure_prints_nothing_and_names_the_remote_key(app_dir, capsys,
     assert_no_canary(canary, captured.err)
 
 
-def test_store_token_may_be_sops_encrypted(tmp_path, bao, openbao, uniq, canary, sops_bin, monkeypatch, capsys) -> None:
+def test_store_token_may_be_sops_encrypted(
+    tmp_path, bao, openbao, uniq, canary, sops_bin, monkeypatch, capsys
+) -> None:
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/s", {"v": canary}, mount_point="secret")
     identity = pyrage.x25519.Identity.generate()
     keyfile = tmp_path / "age.key"
@@ -81,14 +106,28 @@ def test_store_token_may_be_sops_encrypted(tmp_path, bao, openbao, uniq, canary,
     plain = tmp_path / "token.yaml"
     plain.write_text(dump_yaml([token_secret("vault-token", openbao.token)]))
     enc = subprocess.run(
-        [sops_bin, "--encrypt", "--age", str(identity.to_public()), "--encrypted-regex", "^(data|stringData)$", str(plain)],
-        check=True, capture_output=True, text=True,
+        [
+            sops_bin,
+            "--encrypt",
+            "--age",
+            str(identity.to_public()),
+            "--encrypted-regex",
+            "^(data|stringData)$",
+            str(plain),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     plain.unlink()
     (d / "token.enc.yaml").write_text(enc)
     assert openbao.token.encode() not in (d / "token.enc.yaml").read_bytes()
     _write(d, "store.yaml", vault_store(openbao.url))
-    _write(d, "es.yaml", external_secret(data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/s", "property": "v"}}]))
+    _write(
+        d,
+        "es.yaml",
+        external_secret(data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/s", "property": "v"}}]),
+    )
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(keyfile))
     assert main(["render", str(d)]) == 0
     out = list(yaml.safe_load_all(capsys.readouterr().out))
@@ -98,12 +137,22 @@ def test_store_token_may_be_sops_encrypted(tmp_path, bao, openbao, uniq, canary,
 
 def test_decryptor_reads_each_path_once_per_pass(bao, openbao, uniq) -> None:
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/shared", {"a": "1", "b": "2"}, mount_point="secret")
-    items = [SourcedObject(vault_store(openbao.url)), SourcedObject(token_secret("vault-token", openbao.token))]
+    items = [
+        SourcedObject(vault_store(openbao.url)),
+        SourcedObject(token_secret("vault-token", openbao.token)),
+    ]
     for n in range(3):
-        items.append(SourcedObject(external_secret(f"es{n}", data=[
-            {"secretKey": "a", "remoteRef": {"key": f"{uniq}/shared", "property": "a"}},
-            {"secretKey": "b", "remoteRef": {"key": f"{uniq}/shared", "property": "b"}},
-        ])))
+        items.append(
+            SourcedObject(
+                external_secret(
+                    f"es{n}",
+                    data=[
+                        {"secretKey": "a", "remoteRef": {"key": f"{uniq}/shared", "property": "a"}},
+                        {"secretKey": "b", "remoteRef": {"key": f"{uniq}/shared", "property": "b"}},
+                    ],
+                )
+            )
+        )
     ctx = DecryptContext()
     for _ in range(2):
         out = run_decryptors(items, [ExternalDecryptor()], ctx)
@@ -115,7 +164,9 @@ def test_decryptor_failure_names_file_and_object(openbao, uniq) -> None:
     items = [
         SourcedObject(vault_store(openbao.url), "store.yaml"),
         SourcedObject(token_secret("vault-token", openbao.token), "token.yaml"),
-        SourcedObject(external_secret(data=[{"secretKey": "a", "remoteRef": {"key": f"{uniq}/none"}}]), "es.yaml"),
+        SourcedObject(
+            external_secret(data=[{"secretKey": "a", "remoteRef": {"key": f"{uniq}/none"}}]), "es.yaml"
+        ),
     ]
     with pytest.raises(DecryptFailed, match=r"es.yaml: ExternalSecret.external-secrets.io/apps/app-db"):
         run_decryptors(items, [ExternalDecryptor()], DecryptContext())

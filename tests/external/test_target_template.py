@@ -11,7 +11,9 @@ from tests.helpers import assert_no_canary
 
 @pytest.fixture
 def creds(bao, uniq, canary) -> str:
-    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/db", {"user": "app", "password": canary}, mount_point="secret")
+    bao.secrets.kv.v2.create_or_update_secret(
+        f"{uniq}/db", {"user": "app", "password": canary}, mount_point="secret"
+    )
     return f"{uniq}/db"
 
 
@@ -31,7 +33,9 @@ def _run(resolve, openbao, es, *extra):
 
 
 def test_template_data_replaces_fetched_keys(openbao, resolve, creds, canary) -> None:
-    es = _es(creds, {"engineVersion": "v2", "data": {"dsn": "postgres://{{ .user }}:{{ .password }}@db:5432/app"}})
+    es = _es(
+        creds, {"engineVersion": "v2", "data": {"dsn": "postgres://{{ .user }}:{{ .password }}@db:5432/app"}}
+    )
     [secret] = _run(resolve, openbao, es)
     assert secret_values(secret) == {"dsn": f"postgres://app:{canary}@db:5432/app"}
 
@@ -43,10 +47,13 @@ def test_merge_policy_keeps_fetched_keys_beside_templated_ones(openbao, resolve,
 
 
 def test_template_without_data_keeps_fetched_keys_and_sets_type_and_metadata(openbao, resolve, creds) -> None:
-    es = _es(creds, {
-        "type": "kubernetes.io/basic-auth",
-        "metadata": {"labels": {"app": "db", "owner": "{{ .user }}"}, "annotations": {"note": "rotated"}},
-    })
+    es = _es(
+        creds,
+        {
+            "type": "kubernetes.io/basic-auth",
+            "metadata": {"labels": {"app": "db", "owner": "{{ .user }}"}, "annotations": {"note": "rotated"}},
+        },
+    )
     [secret] = _run(resolve, openbao, es)
     assert secret["type"] == "kubernetes.io/basic-auth"
     assert set(secret_values(secret)) == {"user", "password"}
@@ -56,24 +63,32 @@ def test_template_without_data_keeps_fetched_keys_and_sets_type_and_metadata(ope
 
 def test_template_from_configmap_and_literal(openbao, resolve, creds) -> None:
     cm = {
-        "apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "tpl", "namespace": "apps"},
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "tpl", "namespace": "apps"},
         "data": {"config.yaml": "db:\n  user: {{ .user }}\n"},
     }
-    es = _es(creds, {
-        "templateFrom": [
-            {"configMap": {"name": "tpl", "items": [{"key": "config.yaml"}]}},
-            {"literal": "extra: '{{ .user }}-x'", "target": "Annotations"},
-        ],
-        "data": {"config.yaml": "overridden {{ .user }}"},
-    })
+    es = _es(
+        creds,
+        {
+            "templateFrom": [
+                {"configMap": {"name": "tpl", "items": [{"key": "config.yaml"}]}},
+                {"literal": "extra: '{{ .user }}-x'", "target": "Annotations"},
+            ],
+            "data": {"config.yaml": "overridden {{ .user }}"},
+        },
+    )
     [secret] = _run(resolve, openbao, es, cm)
     assert secret_values(secret) == {"config.yaml": "overridden app"}
     assert secret["metadata"]["annotations"]["extra"] == "app-x"
 
 
 def test_template_delims_annotation_avoids_helm_escaping(openbao, resolve, creds) -> None:
-    es = _es(creds, {"data": {"u": "[[ .user ]] {{ literal }}"}},
-             annotations={"secretsops.io/template-delims": "[[ ]]"})
+    es = _es(
+        creds,
+        {"data": {"u": "[[ .user ]] {{ literal }}"}},
+        annotations={"secretsops.io/template-delims": "[[ ]]"},
+    )
     [secret] = _run(resolve, openbao, es)
     assert secret_values(secret) == {"u": "app {{ literal }}"}
 
@@ -88,9 +103,13 @@ def test_missing_template_key_fails_without_values(openbao, resolve, creds, cana
 
 def test_rewrite_transform_renames_keys(bao, openbao, resolve, uniq) -> None:
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/t", {"db_user": "u"}, mount_point="secret")
-    es = external_secret(data_from=[{
-        "extract": {"key": f"{uniq}/t"},
-        "rewrite": [{"transform": {"template": "{{ .value | upper }}"}}],
-    }])
+    es = external_secret(
+        data_from=[
+            {
+                "extract": {"key": f"{uniq}/t"},
+                "rewrite": [{"transform": {"template": "{{ .value | upper }}"}}],
+            }
+        ]
+    )
     [secret] = _run(resolve, openbao, es)
     assert secret_values(secret) == {"DB_USER": "u"}

@@ -32,7 +32,13 @@ def test_approle_with_inline_role_id(bao, openbao, resolve, uniq, approle, count
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/x", {"v": "via-approle"}, mount_point="secret")
     store = vault_store(
         openbao.url,
-        auth={"appRole": {"path": "approle", "roleId": role_id, "secretRef": {"name": "approle", "key": "secret-id"}}},
+        auth={
+            "appRole": {
+                "path": "approle",
+                "roleId": role_id,
+                "secretRef": {"name": "approle", "key": "secret-id"},
+            }
+        },
     )
     [secret] = resolve([store, token_secret("approle", secret_id, key="secret-id"), _one_key(uniq)])
     assert secret_values(secret) == {"v": "via-approle"}
@@ -63,7 +69,13 @@ def test_login_token_is_reused_across_passes(bao, openbao, resolve, uniq, approl
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/x", {"v": "ok"}, mount_point="secret")
     store = vault_store(
         openbao.url,
-        auth={"appRole": {"roleId": role_id, "path": "approle", "secretRef": {"name": "approle", "key": "secret-id"}}},
+        auth={
+            "appRole": {
+                "roleId": role_id,
+                "path": "approle",
+                "secretRef": {"name": "approle", "key": "secret-id"},
+            }
+        },
     )
     objs = [store, token_secret("approle", secret_id, key="secret-id"), _one_key(uniq)]
     cache = ExternalCache()
@@ -78,12 +90,20 @@ def test_revoked_login_token_triggers_one_fresh_login(bao, openbao, resolve, uni
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/x", {"v": "ok"}, mount_point="secret")
     store = vault_store(
         openbao.url,
-        auth={"appRole": {"roleId": role_id, "path": "approle", "secretRef": {"name": "approle", "key": "secret-id"}}},
+        auth={
+            "appRole": {
+                "roleId": role_id,
+                "path": "approle",
+                "secretRef": {"name": "approle", "key": "secret-id"},
+            }
+        },
     )
     objs = [store, token_secret("approle", secret_id, key="secret-id"), _one_key(uniq)]
     cache = ExternalCache()
     resolve(objs, cache=cache)
-    login = next(v for k, v in cache.connections.items() if isinstance(k, str) and k.startswith("vault-login:"))
+    login = next(
+        v for k, v in cache.connections.items() if isinstance(k, str) and k.startswith("vault-login:")
+    )
     bao.auth.token.revoke(login.token)
     cache.begin_pass()
     [secret] = resolve(objs, cache=cache)
@@ -96,7 +116,13 @@ def test_userpass_login(bao, openbao, resolve, uniq) -> None:
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/x", {"v": "up"}, mount_point="secret")
     store = vault_store(
         openbao.url,
-        auth={"userPass": {"path": "userpass", "username": "eso-user", "secretRef": {"name": "up", "key": "password"}}},
+        auth={
+            "userPass": {
+                "path": "userpass",
+                "username": "eso-user",
+                "secretRef": {"name": "up", "key": "password"},
+            }
+        },
     )
     [secret] = resolve([store, token_secret("up", "pw-123", key="password"), _one_key(uniq)])
     assert secret_values(secret) == {"v": "up"}
@@ -112,7 +138,9 @@ def test_openbao_provider_key_reads_relative_to_its_mount(bao, openbao, resolve,
 def test_openbao_provider_does_not_follow_nested_paths(bao, openbao, resolve, uniq) -> None:
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/x", {"conn": {"pass": "p"}}, mount_point="kv")
     store = vault_store(openbao.url, provider_key="openBao", path="kv")
-    es = external_secret(data=[{"secretKey": "p", "remoteRef": {"key": f"{uniq}/x", "property": "conn.pass"}}])
+    es = external_secret(
+        data=[{"secretKey": "p", "remoteRef": {"key": f"{uniq}/x", "property": "conn.pass"}}]
+    )
     with pytest.raises(ExternalError, match="cannot find secret data for key: 'conn.pass'"):
         resolve([store, token_secret("vault-token", openbao.token), es])
 
@@ -137,7 +165,9 @@ def test_token_without_policy_is_denied(bao, openbao, resolve, uniq) -> None:
 
 
 def test_missing_path_fails_with_retain(openbao, resolve, uniq) -> None:
-    with pytest.raises(NoSecret, match=rf"spec.data\[0\] \(remote key '{uniq}/x' property 'v'\).*does not exist"):
+    with pytest.raises(
+        NoSecret, match=rf"spec.data\[0\] \(remote key '{uniq}/x' property 'v'\).*does not exist"
+    ):
         resolve([vault_store(openbao.url), token_secret("vault-token", openbao.token), _one_key(uniq)])
 
 
@@ -167,7 +197,12 @@ def test_server_down_is_temporary_and_bounded(resolve, uniq) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     start = time.monotonic()
     with pytest.raises(ProviderUnavailable, match="cannot connect") as err:
-        resolve([vault_store(url), token_secret("vault-token", "root"), _one_key(uniq)], timeout=2.0, retries=1, backoff=0.05)
+        resolve(
+            [vault_store(url), token_secret("vault-token", "root"), _one_key(uniq)],
+            timeout=2.0,
+            retries=1,
+            backoff=0.05,
+        )
     assert time.monotonic() - start < 10
     assert err.value.temporary
 

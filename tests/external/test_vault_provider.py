@@ -18,8 +18,12 @@ def _objs(openbao: Service, es: dict, **store_kw) -> list[dict]:
 
 
 def test_kv2_property_selects_one_value(bao: hvac.Client, openbao: Service, resolve, uniq: str) -> None:
-    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/db", {"username": "app", "password": "s3cret"}, mount_point="secret")
-    es = external_secret(data=[{"secretKey": "password", "remoteRef": {"key": f"{uniq}/db", "property": "password"}}])
+    bao.secrets.kv.v2.create_or_update_secret(
+        f"{uniq}/db", {"username": "app", "password": "s3cret"}, mount_point="secret"
+    )
+    es = external_secret(
+        data=[{"secretKey": "password", "remoteRef": {"key": f"{uniq}/db", "property": "password"}}]
+    )
     [secret] = resolve(_objs(openbao, es))
     assert secret["kind"] == "Secret" and secret["metadata"]["name"] == "app-db-secret"
     assert secret["metadata"]["namespace"] == "apps"
@@ -27,7 +31,9 @@ def test_kv2_property_selects_one_value(bao: hvac.Client, openbao: Service, reso
 
 
 def test_kv2_without_property_is_the_whole_secret_as_go_json(bao, openbao, resolve, uniq) -> None:
-    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/cfg", {"b": "x<y", "a": 5432, "n": {"k": True}}, mount_point="secret")
+    bao.secrets.kv.v2.create_or_update_secret(
+        f"{uniq}/cfg", {"b": "x<y", "a": 5432, "n": {"k": True}}, mount_point="secret"
+    )
     es = external_secret(data=[{"secretKey": "all", "remoteRef": {"key": f"{uniq}/cfg"}}])
     [secret] = resolve(_objs(openbao, es))
     assert secret_values(secret)["all"] == '{"a":5432,"b":"x\\u003cy","n":{"k":true}}'
@@ -45,14 +51,20 @@ def test_nested_property_uses_gjson_path(bao, openbao, resolve, uniq) -> None:
         ]
     )
     [secret] = resolve(_objs(openbao, es))
-    assert secret_values(secret) == {"pass": "deep", "port": "5433", "conn": '{"pass":"deep","ports":[5432,5433]}'}
+    assert secret_values(secret) == {
+        "pass": "deep",
+        "port": "5433",
+        "conn": '{"pass":"deep","ports":[5432,5433]}',
+    }
 
 
 def test_exact_key_with_a_dot_wins_over_the_nested_path(bao, openbao, resolve, uniq) -> None:
     bao.secrets.kv.v2.create_or_update_secret(
         f"{uniq}/dots", {"conn.pass": "flat", "conn": {"pass": "nested"}}, mount_point="secret"
     )
-    es = external_secret(data=[{"secretKey": "p", "remoteRef": {"key": f"{uniq}/dots", "property": "conn.pass"}}])
+    es = external_secret(
+        data=[{"secretKey": "p", "remoteRef": {"key": f"{uniq}/dots", "property": "conn.pass"}}]
+    )
     [secret] = resolve(_objs(openbao, es))
     assert secret_values(secret) == {"p": "flat"}
 
@@ -72,21 +84,27 @@ def test_kv2_version_reads_an_older_version(bao, openbao, resolve, uniq) -> None
 
 def test_kv1_mount_reads_without_data_segment(bao, openbao, resolve, uniq) -> None:
     bao.secrets.kv.v1.create_or_update_secret(f"{uniq}/legacy", {"api_key": "k1"}, mount_point="kv1")
-    es = external_secret(data=[{"secretKey": "key", "remoteRef": {"key": f"{uniq}/legacy", "property": "api_key"}}])
+    es = external_secret(
+        data=[{"secretKey": "key", "remoteRef": {"key": f"{uniq}/legacy", "property": "api_key"}}]
+    )
     [secret] = resolve(_objs(openbao, es, path="kv1", version="v1"))
     assert secret_values(secret) == {"key": "k1"}
 
 
 def test_store_without_path_takes_the_mount_from_the_key(bao, openbao, resolve, uniq) -> None:
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/nopath", {"v": "ok"}, mount_point="secret")
-    es = external_secret(data=[{"secretKey": "v", "remoteRef": {"key": f"secret/{uniq}/nopath", "property": "v"}}])
+    es = external_secret(
+        data=[{"secretKey": "v", "remoteRef": {"key": f"secret/{uniq}/nopath", "property": "v"}}]
+    )
     [secret] = resolve(_objs(openbao, es, path=None))
     assert secret_values(secret) == {"v": "ok"}
 
 
 def test_key_repeating_the_mount_is_not_doubled(bao, openbao, resolve, uniq) -> None:
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/dup", {"v": "ok"}, mount_point="secret")
-    es = external_secret(data=[{"secretKey": "v", "remoteRef": {"key": f"secret/data/{uniq}/dup", "property": "v"}}])
+    es = external_secret(
+        data=[{"secretKey": "v", "remoteRef": {"key": f"secret/data/{uniq}/dup", "property": "v"}}]
+    )
     [secret] = resolve(_objs(openbao, es))
     assert secret_values(secret) == {"v": "ok"}
 
@@ -107,7 +125,9 @@ def test_extract_spreads_all_keys_and_data_overwrites(bao, openbao, resolve, uni
 def test_later_data_from_entries_overwrite_earlier_ones(bao, openbao, resolve, uniq) -> None:
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/base", {"a": "1", "b": "1"}, mount_point="secret")
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/env", {"b": "2"}, mount_point="secret")
-    es = external_secret(data_from=[{"extract": {"key": f"{uniq}/base"}}, {"extract": {"key": f"{uniq}/env"}}])
+    es = external_secret(
+        data_from=[{"extract": {"key": f"{uniq}/base"}}, {"extract": {"key": f"{uniq}/env"}}]
+    )
     [secret] = resolve(_objs(openbao, es))
     assert secret_values(secret) == {"a": "1", "b": "2"}
 
@@ -139,7 +159,9 @@ def test_find_rewrite_regexp_uses_go_replacement_syntax(bao, openbao, resolve, u
 def test_find_by_custom_metadata_tags(bao, openbao, resolve, uniq) -> None:
     for name, team in (("a", "red"), ("b", "blue")):
         bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/{name}", {"v": name}, mount_point="secret")
-        bao.secrets.kv.v2.update_metadata(f"{uniq}/{name}", custom_metadata={"team": team}, mount_point="secret")
+        bao.secrets.kv.v2.update_metadata(
+            f"{uniq}/{name}", custom_metadata={"team": team}, mount_point="secret"
+        )
     es = external_secret(data_from=[{"find": {"path": uniq, "tags": {"team": "red"}}}])
     [secret] = resolve(_objs(openbao, es))
     assert secret_values(secret) == {f"{uniq}_a": '{"v":"a"}'}
@@ -147,9 +169,16 @@ def test_find_by_custom_metadata_tags(bao, openbao, resolve, uniq) -> None:
 
 def test_metadata_policy_fetch_returns_custom_metadata(bao, openbao, resolve, uniq) -> None:
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/meta", {"v": "x"}, mount_point="secret")
-    bao.secrets.kv.v2.update_metadata(f"{uniq}/meta", custom_metadata={"owner": "team-a"}, mount_point="secret")
+    bao.secrets.kv.v2.update_metadata(
+        f"{uniq}/meta", custom_metadata={"owner": "team-a"}, mount_point="secret"
+    )
     es = external_secret(
-        data=[{"secretKey": "owner", "remoteRef": {"key": f"{uniq}/meta", "property": "owner", "metadataPolicy": "Fetch"}}]
+        data=[
+            {
+                "secretKey": "owner",
+                "remoteRef": {"key": f"{uniq}/meta", "property": "owner", "metadataPolicy": "Fetch"},
+            }
+        ]
     )
     [secret] = resolve(_objs(openbao, es))
     assert secret_values(secret) == {"owner": "team-a"}
@@ -158,7 +187,12 @@ def test_metadata_policy_fetch_returns_custom_metadata(bao, openbao, resolve, un
 def test_decoding_strategy_base64_decodes_the_value(bao, openbao, resolve, uniq) -> None:
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/b64", {"cert": "aGVsbG8="}, mount_point="secret")
     es = external_secret(
-        data=[{"secretKey": "c", "remoteRef": {"key": f"{uniq}/b64", "property": "cert", "decodingStrategy": "Base64"}}]
+        data=[
+            {
+                "secretKey": "c",
+                "remoteRef": {"key": f"{uniq}/b64", "property": "cert", "decodingStrategy": "Base64"},
+            }
+        ]
     )
     [secret] = resolve(_objs(openbao, es))
     assert secret_values(secret) == {"c": "hello"}
@@ -208,7 +242,9 @@ def test_creation_policy_none_writes_nothing(bao, openbao, resolve, uniq) -> Non
 
 def test_target_name_defaults_to_the_external_secret_name(bao, openbao, resolve, uniq) -> None:
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/d", {"v": "x"}, mount_point="secret")
-    es = external_secret("plain-name", data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/d", "property": "v"}}])
+    es = external_secret(
+        "plain-name", data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/d", "property": "v"}}]
+    )
     del es["spec"]["target"]
     [secret] = resolve(_objs(openbao, es))
     assert secret["metadata"]["name"] == "plain-name"
@@ -216,9 +252,14 @@ def test_target_name_defaults_to_the_external_secret_name(bao, openbao, resolve,
 
 
 def test_one_read_per_path_whatever_the_number_of_properties(bao, openbao, resolve, uniq, counter) -> None:
-    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/many", {f"k{i}": str(i) for i in range(5)}, mount_point="secret")
+    bao.secrets.kv.v2.create_or_update_secret(
+        f"{uniq}/many", {f"k{i}": str(i) for i in range(5)}, mount_point="secret"
+    )
     es = external_secret(
-        data=[{"secretKey": f"k{i}", "remoteRef": {"key": f"{uniq}/many", "property": f"k{i}"}} for i in range(5)],
+        data=[
+            {"secretKey": f"k{i}", "remoteRef": {"key": f"{uniq}/many", "property": f"k{i}"}}
+            for i in range(5)
+        ],
         data_from=[{"extract": {"key": f"{uniq}/many"}}],
     )
     resolve(_objs(openbao, es))
@@ -249,7 +290,8 @@ def test_cluster_secret_store_reads_auth_secret_from_its_named_namespace(bao, op
         auth={"tokenSecretRef": {"name": "bao-root", "namespace": "platform", "key": "token"}},
     )
     es = external_secret(
-        store="global", store_kind="ClusterSecretStore",
+        store="global",
+        store_kind="ClusterSecretStore",
         data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/c", "property": "v"}}],
     )
     [secret] = resolve([store, token_secret("bao-root", openbao.token, namespace="platform"), es])
@@ -258,18 +300,27 @@ def test_cluster_secret_store_reads_auth_secret_from_its_named_namespace(bao, op
 
 def test_secret_store_cannot_read_auth_secret_from_another_namespace(bao, openbao, resolve, uniq) -> None:
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/c", {"v": "x"}, mount_point="secret")
-    store = vault_store(openbao.url, auth={"tokenSecretRef": {"name": "bao-root", "namespace": "platform", "key": "token"}})
+    store = vault_store(
+        openbao.url, auth={"tokenSecretRef": {"name": "bao-root", "namespace": "platform", "key": "token"}}
+    )
     es = external_secret(data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/c", "property": "v"}}])
     with pytest.raises(ExternalError, match="cannot get Kubernetes secret 'bao-root' from namespace 'apps'"):
         resolve([store, token_secret("bao-root", openbao.token, namespace="platform"), es])
 
 
 def test_cluster_store_conditions_restrict_namespaces(bao, openbao, resolve, uniq) -> None:
-    store = vault_store(openbao.url, name="global", kind="ClusterSecretStore",
-                        auth={"tokenSecretRef": {"name": "vault-token", "namespace": "apps", "key": "token"}})
+    store = vault_store(
+        openbao.url,
+        name="global",
+        kind="ClusterSecretStore",
+        auth={"tokenSecretRef": {"name": "vault-token", "namespace": "apps", "key": "token"}},
+    )
     store["spec"]["conditions"] = [{"namespaces": ["payments"]}]
-    es = external_secret(store="global", store_kind="ClusterSecretStore",
-                         data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/c", "property": "v"}}])
+    es = external_secret(
+        store="global",
+        store_kind="ClusterSecretStore",
+        data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/c", "property": "v"}}],
+    )
     with pytest.raises(ExternalError, match="does not allow namespace 'apps'"):
         resolve([store, token_secret("vault-token", openbao.token), es])
 

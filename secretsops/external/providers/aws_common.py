@@ -71,7 +71,9 @@ def aws_call(store: str, what: str, fn: Callable[[], T]) -> T:
     except (bce.EndpointConnectionError, bce.ConnectionClosedError, bce.ConnectionError):
         raise ProviderUnavailable(f"{store}: {what}: cannot connect to the AWS endpoint") from None
     except bce.NoCredentialsError:
-        raise ExternalError(f"{store}: {what}: no AWS credentials (set auth.secretRef, auth.jwt or role)") from None
+        raise ExternalError(
+            f"{store}: {what}: no AWS credentials (set auth.secretRef, auth.jwt or role)"
+        ) from None
     except bce.NoRegionError:
         raise InputError(f"{store}: {what}: no AWS region (set spec.provider.aws.region)") from None
     except bce.BotoCoreError as exc:
@@ -85,7 +87,9 @@ class AwsClients:
         self.sc = sc
         self.p = sc.store.provider
         env = sc.settings.env
-        self.region = str(self.p.get("region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "")
+        self.region = str(
+            self.p.get("region") or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or ""
+        )
         if not self.region:
             raise InputError(f"{sc.store}: spec.provider.aws.region is required")
 
@@ -109,7 +113,9 @@ class AwsClients:
         if auth.get("secretRef") is not None:
             ref = auth["secretRef"]
             creds = {
-                "aws_access_key_id": sc.secret_ref(ref.get("accessKeyIDSecretRef"), "auth.secretRef.accessKeyIDSecretRef"),
+                "aws_access_key_id": sc.secret_ref(
+                    ref.get("accessKeyIDSecretRef"), "auth.secretRef.accessKeyIDSecretRef"
+                ),
                 "aws_secret_access_key": sc.secret_ref(
                     ref.get("secretAccessKeySecretRef"), "auth.secretRef.secretAccessKeySecretRef"
                 ),
@@ -128,13 +134,19 @@ class AwsClients:
             role = ((account or {}).get("metadata") or {}).get("annotations", {}).get(IRSA_ROLE_ANNOTATION)
             if not role:
                 raise ExternalError(
-                    f"{sc.store}: ServiceAccount {ns}/{sa.get('name')} has no {IRSA_ROLE_ANNOTATION} annotation"
+                    f"{sc.store}: ServiceAccount {ns}/{sa.get('name')} has no"
+                    f" {IRSA_ROLE_ANNOTATION} annotation"
                 )
-            token = sc.lookup.service_account_token(ns, str(sa.get("name")), list(sa.get("audiences") or ["sts.amazonaws.com"]))
+            token = sc.lookup.service_account_token(
+                ns, str(sa.get("name")), list(sa.get("audiences") or ["sts.amazonaws.com"])
+            )
             return self._web_identity(str(role), token)
         env = sc.settings.env
         if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
-            creds = {"aws_access_key_id": env["AWS_ACCESS_KEY_ID"], "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"]}
+            creds = {
+                "aws_access_key_id": env["AWS_ACCESS_KEY_ID"],
+                "aws_secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+            }
             if env.get("AWS_SESSION_TOKEN"):
                 creds["aws_session_token"] = env["AWS_SESSION_TOKEN"]
             return creds
@@ -148,23 +160,35 @@ class AwsClients:
         return None
 
     def _web_identity(self, role: str, token: str) -> dict[str, str]:
-        sts = boto3.client("sts", region_name=self.region, endpoint_url=self.endpoint("sts"), config=self.config())
+        sts = boto3.client(
+            "sts", region_name=self.region, endpoint_url=self.endpoint("sts"), config=self.config()
+        )
         out = aws_call(
             str(self.sc.store),
             f"assume role {role} with web identity",
-            lambda: sts.assume_role_with_web_identity(RoleArn=role, RoleSessionName=SESSION_NAME, WebIdentityToken=token),
+            lambda: sts.assume_role_with_web_identity(
+                RoleArn=role, RoleSessionName=SESSION_NAME, WebIdentityToken=token
+            ),
         )
         self.sc.count("aws.sts", 1)
         c = out["Credentials"]
-        return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"], "aws_session_token": c["SessionToken"]}
+        return {
+            "aws_access_key_id": c["AccessKeyId"],
+            "aws_secret_access_key": c["SecretAccessKey"],
+            "aws_session_token": c["SessionToken"],
+        }
 
     def _assume(self, creds: dict[str, str] | None, role: str) -> dict[str, str]:
-        session = boto3.Session(region_name=self.region, **(creds or {}))
+        session = boto3.Session(region_name=self.region, **(creds or {}))  # type: ignore[arg-type]
         sts = session.client("sts", endpoint_url=self.endpoint("sts"), config=self.config())
         kwargs: dict[str, Any] = {"RoleArn": role, "RoleSessionName": SESSION_NAME}
         if self.p.get("externalID"):
             kwargs["ExternalId"] = str(self.p["externalID"])
-        tags = [{"Key": str(t.get("key")), "Value": str(t.get("value"))} for t in self.p.get("sessionTags") or [] if t]
+        tags = [
+            {"Key": str(t.get("key")), "Value": str(t.get("value"))}
+            for t in self.p.get("sessionTags") or []
+            if t
+        ]
         if tags:
             kwargs["Tags"] = tags
         if self.p.get("transitiveTagKeys"):
@@ -172,7 +196,11 @@ class AwsClients:
         out = aws_call(str(self.sc.store), f"assume role {role}", lambda: sts.assume_role(**kwargs))
         self.sc.count("aws.sts", 1)
         c = out["Credentials"]
-        return {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"], "aws_session_token": c["SessionToken"]}
+        return {
+            "aws_access_key_id": c["AccessKeyId"],
+            "aws_secret_access_key": c["SecretAccessKey"],
+            "aws_session_token": c["SessionToken"],
+        }
 
     def client(self, service: str) -> Any:
         base = self._base_credentials()
@@ -180,7 +208,13 @@ class AwsClients:
         if self.p.get("role"):
             roles.append(str(self.p["role"]))
         h = hashlib.sha256()
-        for part in (service, self.region, repr(sorted((base or {}).items())), repr(roles), str(self.endpoint(service))):
+        for part in (
+            service,
+            self.region,
+            repr(sorted((base or {}).items())),
+            repr(roles),
+            str(self.endpoint(service)),
+        ):
             h.update(part.encode("utf-8", "surrogateescape") + b"\0")
         key = "aws-client:" + h.hexdigest()
         cached = self.sc.connections.get(key)
@@ -192,8 +226,8 @@ class AwsClients:
         for role in roles:
             creds = self._assume(creds, role)
             expires = now + 45 * 60  # STS default is 1h; renew well before
-        session = boto3.Session(region_name=self.region, **(creds or {}))
-        client = session.client(service, endpoint_url=self.endpoint(service), config=self.config())
+        session = boto3.Session(region_name=self.region, **(creds or {}))  # type: ignore[arg-type]
+        client = session.client(service, endpoint_url=self.endpoint(service), config=self.config())  # type: ignore[call-overload]
         self.sc.connections[key] = (client, expires)
         return client
 

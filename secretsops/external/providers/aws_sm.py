@@ -54,7 +54,8 @@ class SecretsManagerProvider(Provider):
             chunk = wanted[i : i + BATCH_SIZE]
             try:
                 out = self._call(
-                    "batch read", lambda c=chunk: self.client.batch_get_secret_value(SecretIdList=c)  # type: ignore[misc]
+                    "batch read",
+                    lambda c=chunk: self.client.batch_get_secret_value(SecretIdList=c),  # type: ignore[misc]
                 )
             except ExternalError:
                 return  # e.g. no BatchGetSecretValue permission: single reads will say what is wrong
@@ -95,7 +96,9 @@ class SecretsManagerProvider(Provider):
                     kwargs["VersionId"] = version[len("uuid/") :]
                 else:
                     kwargs["VersionStage"] = version
-                out = self._call(f"read {key!r} version {version!r}", lambda: self.client.get_secret_value(**kwargs))
+                out = self._call(
+                    f"read {key!r} version {version!r}", lambda: self.client.get_secret_value(**kwargs)
+                )
                 self.sc.count("aws.secretsmanager.get", 1)
         except ExternalError as exc:
             self._memo[memo] = exc
@@ -116,7 +119,9 @@ class SecretsManagerProvider(Provider):
         payload = self._payload(out)
         if not ref.property:
             if payload is None:
-                raise ExternalError(f"{self.store}: invalid secret received. no secret string nor binary for key: {ref.key}")
+                raise ExternalError(
+                    f"{self.store}: invalid secret received. no secret string nor binary for key: {ref.key}"
+                )
             return payload
         text = (payload or b"").decode("utf-8", "surrogateescape")
         prop = ref.property
@@ -134,7 +139,9 @@ class SecretsManagerProvider(Provider):
         try:
             return gojson.secret_map_from_json(raw.decode("utf-8", "surrogateescape"))
         except ValueError:
-            raise ExternalError(f"{self.store}: unable to unmarshal secret {ref.key}: not a JSON object") from None
+            raise ExternalError(
+                f"{self.store}: unable to unmarshal secret {ref.key}: not a JSON object"
+            ) from None
 
     def _batch_filtered(self, filters: list[dict[str, Any]], matcher: Any) -> dict[str, bytes]:
         data: dict[str, bytes] = {}
@@ -176,10 +183,14 @@ class SecretsManagerProvider(Provider):
                 kwargs["NextToken"] = token
             out = self._call("list secrets", lambda k=kwargs: self.client.list_secrets(**k))  # type: ignore[misc]
             self.sc.count("aws.secretsmanager.list", 1)
-            names = [str(s.get("Name")) for s in out.get("SecretList") or [] if matcher.search(str(s.get("Name")))]
+            names = [
+                str(s.get("Name")) for s in out.get("SecretList") or [] if matcher.search(str(s.get("Name")))
+            ]
             self.prefetch([RemoteRef(key=n) for n in names] if not self.prefix else [])
             for name in names:
-                payload = self._payload(self._fetch(RemoteRef(key=name[len(self.prefix) :] if self.prefix else name)))
+                payload = self._payload(
+                    self._fetch(RemoteRef(key=name[len(self.prefix) :] if self.prefix else name))
+                )
                 if payload is not None:
                     data[name] = payload
             token = out.get("NextToken")

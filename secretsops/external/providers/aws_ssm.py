@@ -44,7 +44,11 @@ class ParameterStoreProvider(Provider):
 
     def prefetch(self, refs: list[RemoteRef]) -> None:
         wanted = sorted(
-            {self._name(r) for r in refs if r.metadata_policy != "Fetch" and (self._name(r), "VALUE") not in self._memo}
+            {
+                self._name(r)
+                for r in refs
+                if r.metadata_policy != "Fetch" and (self._name(r), "VALUE") not in self._memo
+            }
         )
         for i in range(0, len(wanted), BATCH_SIZE):
             chunk = wanted[i : i + BATCH_SIZE]
@@ -84,9 +88,12 @@ class ParameterStoreProvider(Provider):
                 out = self._call(
                     f"read {name!r}", lambda: self.client.get_parameter(Name=name, WithDecryption=True)
                 )
-                value = (out.get("Parameter") or {}).get("Value")
-                if value is None:
-                    raise ExternalError(f"{self.store}: invalid secret received. parameter value is nil for key: {ref.key}")
+                param = out.get("Parameter") or {}
+                if param.get("Value") is None:
+                    raise ExternalError(
+                        f"{self.store}: invalid secret received. parameter value is nil for key: {ref.key}"
+                    )
+                value = str(param["Value"])
             self.sc.count("aws.ssm.get", 1)
         except ExternalError as exc:
             self._memo[memo] = exc
@@ -112,7 +119,9 @@ class ParameterStoreProvider(Provider):
         try:
             return gojson.secret_map_from_json(raw.decode("utf-8", "surrogateescape"))
         except ValueError:
-            raise ExternalError(f"{self.store}: unable to unmarshal secret {ref.key}: not a JSON object") from None
+            raise ExternalError(
+                f"{self.store}: unable to unmarshal secret {ref.key}: not a JSON object"
+            ) from None
 
     def get_all_secrets(self, find: Find) -> dict[str, bytes]:
         data: dict[str, bytes] = {}
@@ -131,7 +140,9 @@ class ParameterStoreProvider(Provider):
                 self.sc.count("aws.ssm.list", 1)
                 for param in out.get("Parameters") or []:
                     if matcher.search(str(param["Name"])):
-                        data[str(param["Name"])] = str(param.get("Value") or "").encode("utf-8", "surrogateescape")
+                        data[str(param["Name"])] = str(param.get("Value") or "").encode(
+                            "utf-8", "surrogateescape"
+                        )
                 token = out.get("NextToken")
                 if not token:
                     return data

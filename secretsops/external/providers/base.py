@@ -42,7 +42,8 @@ class ProviderSettings:
             return self.service_account_token_path.read_text(encoding="utf-8").strip()
         except OSError:
             raise ExternalError(
-                f"{where}: cannot read Kubernetes service account token from {self.service_account_token_path}"
+                f"{where}: cannot read Kubernetes service account token from"
+                f" {self.service_account_token_path}"
                 " (set auth.kubernetes.secretRef or serviceAccountRef outside a cluster)"
             ) from None
 
@@ -58,7 +59,14 @@ class StoreContext:
     count: Callable[[str, int], None]
 
     def secret_ref(self, ref: Any, where: str, default_key: str = "") -> str:
-        return secret_key_ref(self.lookup, self.store.kind, self.es_namespace, ref, f"{self.store}: {where}", default_key)
+        return secret_key_ref(
+            self.lookup,
+            self.store.kind,
+            self.es_namespace,
+            ref,
+            where=f"{self.store}: {where}",
+            default_key=default_key,
+        )
 
 
 class Provider(ABC):

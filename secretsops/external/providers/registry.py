@@ -30,7 +30,9 @@ def provider_name(store: Store) -> str:
     if store.provider_key == "aws":
         service = str(store.provider.get("service") or "")
         if not service:
-            raise InputError(f"{store}: spec.provider.aws.service is required (SecretsManager or ParameterStore)")
+            raise InputError(
+                f"{store}: spec.provider.aws.service is required (SecretsManager or ParameterStore)"
+            )
         return f"aws.{service}"
     return store.provider_key
 

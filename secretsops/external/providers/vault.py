@@ -102,7 +102,9 @@ class VaultProvider(Provider):
             if kind == "ConfigMap":
                 cm = self.sc.lookup.configmap_data(ns, str(cap.get("name")))
                 if cm is None or str(cap.get("key")) not in cm:
-                    raise ExternalError(f"{self.store}: caProvider ConfigMap {cap.get('name')!r} key not found")
+                    raise ExternalError(
+                        f"{self.store}: caProvider ConfigMap {cap.get('name')!r} key not found"
+                    )
                 return cm[str(cap.get("key"))]
             raise InputError(f"{self.store}: caProvider.type must be Secret or ConfigMap")
         return None
@@ -153,7 +155,9 @@ class VaultProvider(Provider):
                 ns = self.sc.es_namespace
                 if self.store.kind == "ClusterSecretStore" and sa.get("namespace"):
                     ns = str(sa["namespace"])
-                jwt = self.sc.lookup.service_account_token(ns, str(sa.get("name")), list(sa.get("audiences") or []))
+                jwt = self.sc.lookup.service_account_token(
+                    ns, str(sa.get("name")), list(sa.get("audiences") or [])
+                )
             else:
                 jwt = self.sc.settings.own_service_account_token(str(self.store))
             return "kubernetes", {
@@ -202,7 +206,12 @@ class VaultProvider(Provider):
         if self._client is not None:
             return self._client
         conns = self.sc.connections
-        session_key = ("vault-session", self.server, self.provider.get("caBundle"), repr(self.provider.get("caProvider")))
+        session_key = (
+            "vault-session",
+            self.server,
+            self.provider.get("caBundle"),
+            repr(self.provider.get("caProvider")),
+        )
         session = conns.get(session_key)
         if session is None:
             session = conns[session_key] = self._session()
@@ -222,7 +231,9 @@ class VaultProvider(Provider):
         self._login_state = (method, material)
         return client
 
-    def _login(self, client: hvac.Client, method: str, material: dict[str, Any], force: bool = False) -> Login:
+    def _login(
+        self, client: hvac.Client, method: str, material: dict[str, Any], force: bool = False
+    ) -> Login:
         key = self._login_key(method, material)
         cached: Login | None = self.sc.connections.get(key)
         now = time.monotonic()
@@ -236,7 +247,9 @@ class VaultProvider(Provider):
         saved = client.adapter.token
         client.adapter.token = None
         try:
-            resp = self._call(lambda: client.adapter.post(url, json=material["body"], headers=headers), f"login ({method})")
+            resp = self._call(
+                lambda: client.adapter.post(url, json=material["body"], headers=headers), f"login ({method})"
+            )
         finally:
             client.adapter.token = saved
         self.sc.count("vault.login", 1)
@@ -258,7 +271,9 @@ class VaultProvider(Provider):
         except hvac_exc.InvalidPath:
             raise NoSecret(f"{self.store}: {what}: secret does not exist") from None
         except hvac_exc.Forbidden:
-            raise ExternalError(f"{self.store}: {what}: permission denied (check the token or role policy)") from None
+            raise ExternalError(
+                f"{self.store}: {what}: permission denied (check the token or role policy)"
+            ) from None
         except hvac_exc.Unauthorized:
             raise ExternalError(f"{self.store}: {what}: unauthorized") from None
         except hvac_exc.InvalidRequest:
@@ -418,7 +433,9 @@ class VaultProvider(Provider):
             return gojson.byte_value(data[ref.property])
         found = gjson.get(gojson.dumps(data), ref.property)
         if found is None:
-            raise ExternalError(f"{self.store}: cannot find secret data for key: {ref.property!r} in {ref.key!r}")
+            raise ExternalError(
+                f"{self.store}: cannot find secret data for key: {ref.property!r} in {ref.key!r}"
+            )
         return found.string().encode("utf-8", "surrogateescape")
 
     def get_secret_map(self, ref: RemoteRef) -> dict[str, bytes]:
@@ -482,7 +499,9 @@ class OpenBaoProvider(VaultProvider):
         if not ref.property:
             return gojson.dumps(data).encode()
         if ref.property not in data:
-            raise ExternalError(f"{self.store}: cannot find secret data for key: {ref.property!r} in {ref.key!r}")
+            raise ExternalError(
+                f"{self.store}: cannot find secret data for key: {ref.property!r} in {ref.key!r}"
+            )
         return gojson.byte_value(data[ref.property])
 
     def get_all_secrets(self, find: Find) -> dict[str, bytes]:

@@ -27,10 +27,20 @@ from secretsops.errors import (
     UsageError,
 )
 
-KEY_FLAGS = (("age", "age", "SOPS_AGE_RECIPIENTS"), ("kms", "kms", "SOPS_KMS_ARN"),
-             ("hc-vault-transit", "hc_vault", "SOPS_VAULT_URIS"), ("pgp", "pgp", "SOPS_PGP_FP"))
-CRYPT_FLAGS = ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex", "encrypted_regex",
-               "unencrypted_comment_regex", "encrypted_comment_regex")
+KEY_FLAGS = (
+    ("age", "age", "SOPS_AGE_RECIPIENTS"),
+    ("kms", "kms", "SOPS_KMS_ARN"),
+    ("hc-vault-transit", "hc_vault", "SOPS_VAULT_URIS"),
+    ("pgp", "pgp", "SOPS_PGP_FP"),
+)
+CRYPT_FLAGS = (
+    "unencrypted_suffix",
+    "encrypted_suffix",
+    "unencrypted_regex",
+    "encrypted_regex",
+    "unencrypted_comment_regex",
+    "encrypted_comment_regex",
+)
 
 
 # --- shared flag groups ---------------------------------------------------------------------
@@ -112,7 +122,7 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.add_argument("--indent", type=int, default=None)
     p.set_defaults(func=cmd_set)
 
-    p = sub.add_parser("unset", help="remove one value in place: unset FILE '[\"a\"][\"b\"]'")
+    p = sub.add_parser("unset", help='remove one value in place: unset FILE \'["a"]["b"]\'')
     p.add_argument("file")
     p.add_argument("index")
     p.add_argument("--idempotent", action="store_true")
@@ -253,14 +263,17 @@ def _encryption_plan(args: argparse.Namespace, path: str | None) -> tuple[list[A
         cfg = Path(args.config) if getattr(args, "config", None) else rules.find_config(Path.cwd())
         if cfg is not None:
             try:
-                rule = rules.load_config(cfg).rule_for(getattr(args, "filename_override", None) or path or "-")
+                rule = rules.load_config(cfg).rule_for(
+                    getattr(args, "filename_override", None) or path or "-"
+                )
             except SecretsOpsError:
                 if groups is None:
                     raise
     if groups is None:
         if rule is None:
             raise NoEncryptionKeyFound(
-                "no encryption key: pass --age/--kms/--hc-vault-transit/--pgp or add a .sops.yaml creation rule"
+                "no encryption key: pass --age/--kms/--hc-vault-transit/--pgp "
+                "or add a .sops.yaml creation rule"
             )
         groups = rule.key_groups
     return groups, _options(args, rule.options if rule is not None else None)
@@ -304,15 +317,20 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     out_fmt = _fmt(args, args.file, "output")
     if out_fmt != fmt:
         tree = api.decrypt_tree(api.load_encrypted(out, fmt), ctx=ctx)
-        out = api.reencrypt(api.DecryptedTree(tree.branches, tree.metadata, tree.data_key, tree.cipher, out_fmt),
-                            indent=args.indent)
+        out = api.reencrypt(
+            api.DecryptedTree(tree.branches, tree.metadata, tree.data_key, tree.cipher, out_fmt),
+            indent=args.indent,
+        )
     _emit(args, args.file, out)
     return 0
 
 
 def _warn_ignore_mac() -> None:
-    print("secretsops: WARNING: --ignore-mac: the file's integrity is NOT verified; "
-          "its contents may have been tampered with", file=sys.stderr)
+    print(
+        "secretsops: WARNING: --ignore-mac: the file's integrity is NOT verified; "
+        "its contents may have been tampered with",
+        file=sys.stderr,
+    )
 
 
 def cmd_decrypt(args: argparse.Namespace) -> int:
@@ -332,8 +350,9 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
     out_fmt = _fmt(args, args.file, "output")
     if args.extract:
         path = parse_path(args.extract)
-        tree = api.decrypt_tree(api.load_encrypted(data, fmt, where=where), ctx=ctx, ignore_mac=args.ignore_mac,
-                                where=where)
+        tree = api.decrypt_tree(
+            api.load_encrypted(data, fmt, where=where), ctx=ctx, ignore_mac=args.ignore_mac, where=where
+        )
         value = get_path(tree.branches[0], path)
         store = get_store(out_fmt, args.indent)
         if isinstance(value, Branch):
@@ -343,8 +362,15 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
         else:
             out = store.emit_value(value)
     else:
-        out = api.decrypt_bytes(data, fmt, ctx=ctx, ignore_mac=args.ignore_mac, output_fmt=out_fmt,
-                                indent=args.indent, where=where)
+        out = api.decrypt_bytes(
+            data,
+            fmt,
+            ctx=ctx,
+            ignore_mac=args.ignore_mac,
+            output_fmt=out_fmt,
+            indent=args.indent,
+            where=where,
+        )
     _emit(args, args.file, out)
     return 0
 
@@ -367,8 +393,12 @@ def _rotate_bytes(args: argparse.Namespace, ctx: Any, data: bytes, path: str | N
 
     fmt = _fmt(args, path)
     where = path or "<stdin>"
-    tree = api.decrypt_tree(api.load_encrypted(data, fmt, where=where), ctx=ctx,
-                            ignore_mac=getattr(args, "ignore_mac", False), where=where)
+    tree = api.decrypt_tree(
+        api.load_encrypted(data, fmt, where=where),
+        ctx=ctx,
+        ignore_mac=getattr(args, "ignore_mac", False),
+        where=where,
+    )
     meta = tree.metadata
     added = _groups_from_flags(args, prefix="add_")
     if added:
@@ -397,7 +427,11 @@ def _updatekeys_bytes(args: argparse.Namespace, ctx: Any, data: bytes, path: str
     old = {(k.kind, k.identifier) for k in ef.metadata.all_keys()}
     new = {(k.kind, k.identifier) for g in rule.key_groups for k in g}
     same_shape = [len(g) for g in ef.metadata.key_groups] == [len(g) for g in rule.key_groups]
-    if old == new and same_shape and (rule.options.shamir_threshold or 0) == (ef.metadata.shamir_threshold or 0):
+    if (
+        old == new
+        and same_shape
+        and (rule.options.shamir_threshold or 0) == (ef.metadata.shamir_threshold or 0)
+    ):
         return data, False
     key = unwrap_data_key(ef.metadata, ctx)
     for kind, ident in sorted(new - old):
@@ -456,11 +490,23 @@ def _recursive(args: argparse.Namespace, ctx: Any, op: str) -> int:
                 groups, options = _encryption_plan(args, str(p))
             except SecretsOpsError:
                 continue
-            results.append((p, api.encrypt_bytes(data, _fmt(args, str(p)), groups=groups, options=options,
-                                                 ctx=ctx, where=str(p))))
+            results.append(
+                (
+                    p,
+                    api.encrypt_bytes(
+                        data, _fmt(args, str(p)), groups=groups, options=options, ctx=ctx, where=str(p)
+                    ),
+                )
+            )
         elif op == "decrypt" and enc:
-            results.append((p, api.decrypt_bytes(data, _fmt(args, str(p)), ctx=ctx, ignore_mac=args.ignore_mac,
-                                                 where=str(p))))
+            results.append(
+                (
+                    p,
+                    api.decrypt_bytes(
+                        data, _fmt(args, str(p)), ctx=ctx, ignore_mac=args.ignore_mac, where=str(p)
+                    ),
+                )
+            )
         elif op == "rotate" and enc:
             results.append((p, _rotate_bytes(args, ctx, data, str(p))))
         _progress(i, len(files), str(p))
@@ -491,15 +537,20 @@ def cmd_edit(args: argparse.Namespace) -> int:
     fmt = _fmt(args, args.file)
     store = get_store(fmt, args.indent)
     if path.exists():
-        tree = api.decrypt_tree(api.load_encrypted(_read(args.file), fmt, where=args.file), ctx=ctx,
-                                ignore_mac=args.ignore_mac, where=args.file)
+        tree = api.decrypt_tree(
+            api.load_encrypted(_read(args.file), fmt, where=args.file),
+            ctx=ctx,
+            ignore_mac=args.ignore_mac,
+            where=args.file,
+        )
         before = store.emit_plain(tree.branches)
     else:
         tree = None
         before = b""
-    shm = Path("/dev/shm")
-    fd, tmp = tempfile.mkstemp(dir=shm if shm.is_dir() else None, prefix="secretsops-edit-",
-                               suffix=path.suffix or ".txt")
+    shm = Path("/dev/shm")  # noqa: S108 - a memory filesystem, the file is 0600 and removed
+    fd, tmp = tempfile.mkstemp(
+        dir=shm if shm.is_dir() else None, prefix="secretsops-edit-", suffix=path.suffix or ".txt"
+    )
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as f:
@@ -555,7 +606,7 @@ def cmd_set(args: argparse.Namespace) -> int:
     else:
         raw = args.value
     try:
-        value = _to_branch(json.loads(raw, object_pairs_hook=lambda pairs: dict(pairs)))
+        value = _to_branch(json.loads(raw, object_pairs_hook=dict))
     except ValueError:
         raise UsageError("the value must be JSON (quote strings: '\"text\"')") from None
     if isinstance(value, float) and value.is_integer() and "." not in raw and "e" not in raw.lower():

@@ -44,7 +44,7 @@ def parse_recipient(text: str) -> Any:
             return x25519.Recipient.from_str(text)
         if text.startswith(("ssh-ed25519 ", "ssh-rsa ")):
             return ssh.Recipient.from_str(text)
-    except Exception:  # pyrage raises its own RecipientError types
+    except Exception:  # noqa: S110 - pyrage raises its own RecipientError types
         pass
     raise InputError(f"invalid age recipient {text!r}")
 
@@ -159,7 +159,9 @@ class AgeKeySource(MasterKey):
         try:
             self.enc = pyrage.encrypt(data_key, [rcpt], armored=True).decode()
         except Exception as exc:
-            raise KeySourceError(f"age encryption to {self.recipient} failed ({type(exc).__name__})") from None
+            raise KeySourceError(
+                f"age encryption to {self.recipient} failed ({type(exc).__name__})"
+            ) from None
 
     def unwrap(self, ctx: KeyContext) -> bytes:
         loaded = load_identities(ctx)

@@ -184,7 +184,9 @@ def _verify_mac(meta: Metadata, cipher: Cipher, computed: str, where: str) -> No
     try:
         stored = cipher.decrypt(meta.mac, normalize_lastmodified(meta.lastmodified), "sops.mac")
     except DecryptionFailed:
-        raise MacMismatch(f"{where}: cannot decrypt the MAC: wrong data key or tampered MAC/lastmodified") from None
+        raise MacMismatch(
+            f"{where}: cannot decrypt the MAC: wrong data key or tampered MAC/lastmodified"
+        ) from None
     if not isinstance(stored, str) or stored != computed:
         raise MacMismatch(f"{where}: MAC mismatch: the file was changed without re-encryption (tampered?)")
 
@@ -276,7 +278,9 @@ def decrypt_bytes(
     where: str = "<input>",
 ) -> bytes:
     """Encrypted file bytes → plaintext file bytes (in ``output_fmt``, default the same)."""
-    tree = decrypt_tree(load_encrypted(data, fmt, where=where), ctx=ctx, ignore_mac=ignore_mac, cache=cache, where=where)
+    tree = decrypt_tree(
+        load_encrypted(data, fmt, where=where), ctx=ctx, ignore_mac=ignore_mac, cache=cache, where=where
+    )
     store = get_store(output_fmt or fmt, indent)
     try:
         return store.emit_plain(tree.branches)

@@ -19,7 +19,8 @@ def wrap_data_key(data_key: bytes, meta: Metadata, ctx: KeyContext) -> None:
     groups = meta.key_groups
     if not groups or not any(groups):
         raise NoEncryptionKeyFound(
-            "no encryption key given: pass --age/--kms/--hc-vault-transit/--pgp or add a .sops.yaml creation rule"
+            "no encryption key given: pass --age/--kms/--hc-vault-transit/--pgp "
+            "or add a .sops.yaml creation rule"
         )
     if any(len(g) == 0 for g in groups):
         raise NoEncryptionKeyFound("a key group is empty")
@@ -64,17 +65,20 @@ def unwrap_data_key(meta: Metadata, ctx: KeyContext) -> bytes:
     if len(parts) < needed:
         tried = "; ".join(failures) or "no keys in file"
         if len(groups) > 1:
-            msg = f"could not retrieve the data key: {len(parts)} of {needed} required key groups opened ({tried})"
+            msg = (
+                f"could not retrieve the data key: {len(parts)} of {needed} "
+                f"required key groups opened ({tried})"
+            )
         else:
             msg = f"could not retrieve the data key ({tried})"
         raise NoKeyRetrieved(msg)
     if len(groups) <= 1:
-        key = parts[0]
+        data_key = parts[0]
     else:
         try:
-            key = shamir.combine(parts)
+            data_key = shamir.combine(parts)
         except SecretsOpsError as exc:
             raise NoKeyRetrieved(f"could not combine the Shamir parts of the data key: {exc}") from None
-    if len(key) != 32:
+    if len(data_key) != 32:
         raise KeySourceError("the unwrapped data key is not 32 bytes long")
-    return key
+    return data_key

@@ -353,8 +353,10 @@ def textconv(data: bytes, name: str, *, ctx: KeyContext, redact: bool = False, f
     lines = [f"# sops-encrypted {fmt} file (version {meta.version})"]
     for gi, group in enumerate(meta.key_groups):
         for key in group:
-            lines.append(f"# recipient{f' (group {gi})' if len(meta.key_groups) > 1 else ''}: "
-                         f"{key.kind} {key.identifier}")
+            lines.append(
+                f"# recipient{f' (group {gi})' if len(meta.key_groups) > 1 else ''}: "
+                f"{key.kind} {key.identifier}"
+            )
     if meta.shamir_threshold:
         lines.append(f"# shamir_threshold: {meta.shamir_threshold}")
     try:

@@ -98,9 +98,7 @@ def now_rfc3339() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-_RFC3339 = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 def normalize_lastmodified(text: str) -> str:
@@ -158,7 +156,8 @@ class Metadata:
         crypt = {f: str(raw.get(f) or "") for f in CRYPT_FIELDS}
         if sum(1 for v in crypt.values() if v) > 1:
             raise InputError(
-                f"{where}: sops metadata sets more than one of encrypted/unencrypted suffix/regex/comment regex"
+                f"{where}: sops metadata sets more than one of "
+                "encrypted/unencrypted suffix/regex/comment regex"
             )
         if not any(crypt.values()):
             crypt["unencrypted_suffix"] = DEFAULT_UNENCRYPTED_SUFFIX

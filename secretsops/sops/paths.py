@@ -20,7 +20,7 @@ def parse_path(text: str) -> list[str | int]:
     while pos < len(text):
         m = _PART.match(text, pos)
         if m is None:
-            raise UsageError(f"invalid tree path {text!r}: expected a sequence like [\"key\"][0]")
+            raise UsageError(f'invalid tree path {text!r}: expected a sequence like ["key"][0]')
         tok = m.group(1)
         if tok[0] == '"':
             out.append(json.loads(tok))
@@ -73,10 +73,11 @@ def set_path(branch: Branch, path: list[str | int], value: Any) -> bool:
                             return False
                         cur[j] = (k, value)
                         return True
-                    if not isinstance(v, (Branch, list)):
-                        v = Branch()
-                        cur[j] = (k, v)
-                    cur = v
+                    child = v
+                    if not isinstance(child, (Branch, list)):
+                        child = Branch()
+                        cur[j] = (k, child)
+                    cur = child
                     break
             else:
                 if last:
@@ -93,13 +94,13 @@ def set_path(branch: Branch, path: list[str | int], value: Any) -> bool:
                     cur.append(value)
                     return True
                 cur.append(Branch() if isinstance(path[i + 1], str) else [])
-                p = len(cur) - 1
+            idx = min(p, len(cur) - 1)
             if last:
-                if cur[p] == value:
+                if cur[idx] == value:
                     return False
-                cur[p] = value
+                cur[idx] = value
                 return True
-            cur = cur[p]
+            cur = cur[idx]
     return True
 
 

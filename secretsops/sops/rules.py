@@ -43,7 +43,9 @@ class SopsConfig:
     path: Path
     rules: list[Mapping[str, Any]]
 
-    def rule_for(self, file_path: str | Path, *, encryption_context: Mapping[str, Any] | None = None) -> CreationRule:
+    def rule_for(
+        self, file_path: str | Path, *, encryption_context: Mapping[str, Any] | None = None
+    ) -> CreationRule:
         """The first creation rule matching ``file_path`` (``NoMatchingCreationRules`` if none)."""
         abs_path = str(Path(file_path).absolute())
         config_dir = str(self.path.parent.absolute())
@@ -55,7 +57,9 @@ class SopsConfig:
             try:
                 rx = re2.compile(str(pattern))
             except re2.error:
-                raise ConfigFileError(f"{self.path}: creation rule {i + 1}: invalid path_regex (RE2 syntax)") from None
+                raise ConfigFileError(
+                    f"{self.path}: creation rule {i + 1}: invalid path_regex (RE2 syntax)"
+                ) from None
             if rx.search(rel):
                 return _build(rule, encryption_context)
         raise NoMatchingCreationRules(f"{self.path}: no matching creation rules found for {file_path}")
@@ -91,7 +95,9 @@ def load_config(path: Path) -> SopsConfig:
     return SopsConfig(path, rules)
 
 
-def _keys_of(kind: str, value: Any, classes: dict[str, type[MasterKey]], ctx_opts: Mapping[str, Any]) -> list[MasterKey]:
+def _keys_of(
+    kind: str, value: Any, classes: dict[str, type[MasterKey]], ctx_opts: Mapping[str, Any]
+) -> list[MasterKey]:
     if value in (None, "", []):
         return []
     cls = classes.get(kind)
@@ -158,7 +164,9 @@ def _build(rule: Mapping[str, Any], encryption_context: Mapping[str, Any] | None
         threshold = int(rule.get("shamir_threshold") or 0)
     except (TypeError, ValueError):
         raise ConfigFileError("shamir_threshold must be an integer") from None
-    options = EncryptOptions(**crypt, mac_only_encrypted=bool(rule.get("mac_only_encrypted")), shamir_threshold=threshold)
+    options = EncryptOptions(mac_only_encrypted=bool(rule.get("mac_only_encrypted")), shamir_threshold=threshold)
+    for name, value in crypt.items():
+        setattr(options, name, value)
     return CreationRule(str(rule.get("path_regex") or ""), groups, options, rule)
 
 

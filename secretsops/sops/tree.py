@@ -132,7 +132,9 @@ def _walk_branch(branch: Branch, path: list[str], stack: list[list[str]], leaf: 
         if is_comment:
             stack[-1].append(v.value)
         if not isinstance(k, str):
-            raise InputError(f"only string keys are supported (found a {type(k).__name__} key at {path_str(path)})")
+            raise InputError(
+                f"only string keys are supported (found a {type(k).__name__} key at {path_str(path)})"
+            )
         branch[i] = (k, _walk_value(v, [*path, k], stack, leaf))
         if not is_comment:
             stack[-1] = []
@@ -163,7 +165,9 @@ def encrypt_branches(branches: list[Branch], cipher: Cipher, rules: CryptRules) 
         out = cipher.encrypt(value, aad_of(path))
         if is_comment:
             if rules.unencrypted_comment_regex and rules._rx(rules.unencrypted_comment_regex).search(out):
-                raise InputError("an encrypted comment matches unencrypted_comment_regex; choose a stricter regex")
+                raise InputError(
+                    "an encrypted comment matches unencrypted_comment_regex; choose a stricter regex"
+                )
             return Comment(out)
         return out
 
@@ -193,7 +197,9 @@ def decrypt_branches(branches: list[Branch], cipher: Cipher, rules: CryptRules) 
             elif isinstance(value, str):
                 out = cipher.decrypt(value, aad_of(path), path_str(path))
             else:
-                raise DecryptionFailed(f"value at {path_str(path)} should be encrypted but is not (tampered file?)")
+                raise DecryptionFailed(
+                    f"value at {path_str(path)} should be encrypted but is not (tampered file?)"
+                )
         if (not rules.mac_only_encrypted or enc) and not isinstance(out, Comment):
             h.update(to_bytes(out))
         return out

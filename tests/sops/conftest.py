@@ -29,7 +29,9 @@ def age_key(tmp_path: Path) -> AgeKey:
 def run_sops(sops_bin: str, tmp_path: Path):
     """Run the real sops binary in tmp_path with only the given environment (plus PATH/HOME)."""
 
-    def run(*args: str, env: dict[str, str] | None = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    def run(
+        *args: str, env: dict[str, str] | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[bytes]:
         full = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], **(env or {})}
         proc = subprocess.run([sops_bin, *args], cwd=tmp_path, env=full, capture_output=True, check=False)
         if check and proc.returncode != 0:

@@ -94,7 +94,9 @@ def test_updatekeys_adds_a_recipient_from_the_creation_rule_without_touching_val
 
     f = env / "s.yaml"
     _enc(f, age_key.recipient)
-    values_before = [ln for ln in f.read_text().splitlines() if not ln.startswith(("sops", " " * 4 + "-", " " * 8))]
+    values_before = [
+        ln for ln in f.read_text().splitlines() if not ln.startswith(("sops", " " * 4 + "-", " " * 8))
+    ]
     other = x25519.Identity.generate()
     (env / ".sops.yaml").write_text(f"creation_rules:\n  - age: {age_key.recipient},{other.to_public()}\n")
     assert main(["updatekeys", "-y", str(f)]) == 0
@@ -181,7 +183,9 @@ def test_recursive_encrypt_and_decrypt_walk_a_tree(env, age_key, capsys):
     (env / "d" / "sub" / "b.json").write_text('{"y": "z"}')
     (env / ".sops.yaml").write_text(f"creation_rules:\n  - age: {age_key.recipient}\n")
     assert main(["encrypt", "-r", "-i", "d"]) == 0
-    assert "ENC[" in (env / "d" / "a.yaml").read_text() and "ENC[" in (env / "d" / "sub" / "b.json").read_text()
+    assert (
+        "ENC[" in (env / "d" / "a.yaml").read_text() and "ENC[" in (env / "d" / "sub" / "b.json").read_text()
+    )
     assert main(["decrypt", "-r", "-i", "d"]) == 0
     assert (env / "d" / "a.yaml").read_text() == "x: 1\n"
 

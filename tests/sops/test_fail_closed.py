@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -136,15 +135,19 @@ def test_failed_in_place_decrypt_leaves_the_file_untouched(encrypted, monkeypatc
     before = encrypted.read_bytes()
     assert main(["decrypt", "-i", str(encrypted)]) == 128
     assert encrypted.read_bytes() == before
-    assert sorted(p.name for p in encrypted.parent.iterdir() if p.name.startswith(".enc"))== []
+    assert sorted(p.name for p in encrypted.parent.iterdir() if p.name.startswith(".enc")) == []
 
 
 def test_the_cli_exits_cleanly_in_a_subprocess_on_a_tampered_file(encrypted, canary, age_key):
     text = encrypted.read_text()
     m = re.search(r"password: ENC\[AES256_GCM,data:([^,]+),", text)
     encrypted.write_text(text.replace(m.group(1), "Z" + m.group(1)[1:], 1))
-    proc = subprocess.run([sys.executable, "-m", "secretsops", "decrypt", str(encrypted)], capture_output=True,
-                          env={"SOPS_AGE_KEY_FILE": str(age_key.key_file), "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretsops", "decrypt", str(encrypted)],
+        capture_output=True,
+        check=False,
+        env={"SOPS_AGE_KEY_FILE": str(age_key.key_file), "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 25 and proc.stdout == b""
     assert b"Traceback" not in proc.stderr
     assert_no_canary(canary, proc.stdout, proc.stderr)

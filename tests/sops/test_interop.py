@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import yaml
@@ -14,7 +13,8 @@ from secretsops.keysources.base import KeyContext
 from secretsops.sops import api
 
 SAMPLES = {
-    "s.yaml": b"# top\na: hello  # eol\nb: 12\nc: 1.5\nd: true\ne: \"\"\nf: null\nnested:\n  # inner\n  x: [1, two, false]\n"
+    "s.yaml": b'# top\na: hello  # eol\nb: 12\nc: 1.5\nd: true\ne: ""\nf: null\n'
+    b"nested:\n  # inner\n  x: [1, two, false]\n"
     b"  y_unencrypted: keep\nlist:\n  - k: v\n  - plain\nmulti: |\n  line1\n  line2\n",
     "s.json": b'{"a": "b", "n": 1, "f": 2.5, "l": [1, {"z": true}], "o": {}, "html": "<&>"}',
     "s.env": b"A=1\n# comment\nB=hello world\nC=with\\nnewline\n",
@@ -41,8 +41,13 @@ def test_files_sops_encrypts_decrypt_to_what_sops_decrypts(name, tmp_path, age_k
 
 @pytest.mark.parametrize("name", sorted(SAMPLES))
 def test_files_secretsops_encrypts_are_decrypted_by_sops(name, tmp_path, age_key, run_sops):
-    enc = api.encrypt_bytes(SAMPLES[name], _fmt(name), groups=[[AgeKeySource(age_key.recipient)]],
-                            options=api.EncryptOptions(), ctx=KeyContext())
+    enc = api.encrypt_bytes(
+        SAMPLES[name],
+        _fmt(name),
+        groups=[[AgeKeySource(age_key.recipient)]],
+        options=api.EncryptOptions(),
+        ctx=KeyContext(),
+    )
     (tmp_path / ("enc." + name)).write_bytes(enc)
     (tmp_path / name).write_bytes(SAMPLES[name])
     theirs = run_sops("decrypt", "enc." + name, env={"SOPS_AGE_KEY_FILE": str(age_key.key_file)}).stdout
@@ -56,8 +61,13 @@ def test_multi_document_yaml_round_trips_with_sops(tmp_path, age_key, run_sops):
     ctx = KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(age_key.key_file)})
     docs = list(yaml.safe_load_all(api.decrypt_bytes(enc, "yaml", ctx=ctx)))
     assert docs == [{"a": 1}, {"b": "two"}, {"c": ["x"]}]
-    mine = api.encrypt_bytes(b"a: 1\n---\nb: two\n", "yaml", groups=[[AgeKeySource(age_key.recipient)]],
-                             options=api.EncryptOptions(), ctx=KeyContext())
+    mine = api.encrypt_bytes(
+        b"a: 1\n---\nb: two\n",
+        "yaml",
+        groups=[[AgeKeySource(age_key.recipient)]],
+        options=api.EncryptOptions(),
+        ctx=KeyContext(),
+    )
     (tmp_path / "mine.yaml").write_bytes(mine)
     out = run_sops("decrypt", "mine.yaml", env={"SOPS_AGE_KEY_FILE": str(age_key.key_file)}).stdout
     assert list(yaml.safe_load_all(out)) == [{"a": 1}, {"b": "two"}]
@@ -82,8 +92,9 @@ def test_shamir_key_groups_interoperate_both_ways(tmp_path, run_sops):
     from secretsops.sops import rules
 
     rule = rules.load_config(tmp_path / ".sops.yaml").rule_for(tmp_path / "s.yaml")
-    mine = api.encrypt_bytes(b"secret: value\n", "yaml", groups=rule.key_groups, options=rule.options,
-                             ctx=KeyContext())
+    mine = api.encrypt_bytes(
+        b"secret: value\n", "yaml", groups=rule.key_groups, options=rule.options, ctx=KeyContext()
+    )
     (tmp_path / "mine.yaml").write_bytes(mine)
     assert run_sops("decrypt", "mine.yaml", env={"SOPS_AGE_KEY_FILE": str(two)}).stdout == b"secret: value\n"
 
@@ -112,15 +123,24 @@ def test_one_identity_is_not_enough_for_a_threshold_of_two(tmp_path, run_sops):
     ],
 )
 def test_crypt_rules_match_sops(flag, tmp_path, age_key, run_sops, monkeypatch):
-    src = b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  pw_secret: aGk=\nstringData:\n  t_plain: y\n"
+    src = (
+        b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\n"
+        b"data:\n  pw_secret: aGk=\nstringData:\n  t_plain: y\n"
+    )
     (tmp_path / "k.yaml").write_bytes(src)
     theirs = run_sops("encrypt", *flag, "k.yaml", env={"SOPS_AGE_RECIPIENTS": age_key.recipient}).stdout
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(age_key.key_file))
     out = tmp_path / "mine.yaml"
     assert main(["encrypt", "--age", age_key.recipient, *flag, "k.yaml", "--output", str(out)]) == 0
-    strip = lambda b: [ln.split(":", 1)[0] + (":ENC" if "ENC[" in ln else ln) for ln in b.decode().splitlines()
-                       if not ln.startswith("    ") and "sops" not in ln]
+
+    def strip(b):
+        return [
+            ln.split(":", 1)[0] + (":ENC" if "ENC[" in ln else ln)
+            for ln in b.decode().splitlines()
+            if not ln.startswith("    ") and "sops" not in ln
+        ]
+
     assert strip(out.read_bytes()) == strip(theirs)
     dec = run_sops("decrypt", "mine.yaml", env={"SOPS_AGE_KEY_FILE": str(age_key.key_file)}).stdout
     assert yaml.safe_load(dec) == yaml.safe_load(src)
@@ -146,14 +166,20 @@ def test_creation_rules_pick_the_first_matching_path_regex(tmp_path, age_key, ru
 
 
 def test_json_numbers_are_floats_like_sops(tmp_path, age_key, run_sops):
-    enc = api.encrypt_bytes(b'{"n": 1}', "json", groups=[[AgeKeySource(age_key.recipient)]],
-                            options=api.EncryptOptions(), ctx=KeyContext())
+    enc = api.encrypt_bytes(
+        b'{"n": 1}',
+        "json",
+        groups=[[AgeKeySource(age_key.recipient)]],
+        options=api.EncryptOptions(),
+        ctx=KeyContext(),
+    )
     assert "type:float" in json.loads(enc)["n"]
 
 
 def test_mac_only_encrypted_files_interoperate(tmp_path, age_key, run_sops):
     (tmp_path / ".sops.yaml").write_text(
-        f"creation_rules:\n  - age: {age_key.recipient}\n    encrypted_regex: ^data$\n    mac_only_encrypted: true\n"
+        f"creation_rules:\n  - age: {age_key.recipient}\n    encrypted_regex: ^data$\n"
+        "    mac_only_encrypted: true\n"
     )
     (tmp_path / "k.yaml").write_text("kind: Secret\ndata:\n  pw: aGk=\n")
     enc = run_sops("encrypt", "k.yaml").stdout
@@ -161,12 +187,20 @@ def test_mac_only_encrypted_files_interoperate(tmp_path, age_key, run_sops):
     # unencrypted values are outside the MAC: changing them must not break decryption
     enc = enc.replace(b"kind: Secret", b"kind: Other")
     ctx = KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(age_key.key_file)})
-    assert yaml.safe_load(api.decrypt_bytes(enc, "yaml", ctx=ctx)) == {"kind": "Other", "data": {"pw": "aGk="}}
+    assert yaml.safe_load(api.decrypt_bytes(enc, "yaml", ctx=ctx)) == {
+        "kind": "Other",
+        "data": {"pw": "aGk="},
+    }
     from secretsops.sops import rules
 
     rule = rules.load_config(tmp_path / ".sops.yaml").rule_for(tmp_path / "k.yaml")
-    mine = api.encrypt_bytes(b"kind: Secret\ndata:\n  pw: aGk=\n", "yaml", groups=rule.key_groups,
-                             options=rule.options, ctx=KeyContext())
+    mine = api.encrypt_bytes(
+        b"kind: Secret\ndata:\n  pw: aGk=\n",
+        "yaml",
+        groups=rule.key_groups,
+        options=rule.options,
+        ctx=KeyContext(),
+    )
     (tmp_path / "mine.yaml").write_bytes(mine.replace(b"kind: Secret", b"kind: Other"))
     out = run_sops("decrypt", "mine.yaml", env={"SOPS_AGE_KEY_FILE": str(age_key.key_file)}).stdout
     assert yaml.safe_load(out)["data"] == {"pw": "aGk="}

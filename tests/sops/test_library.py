@@ -14,8 +14,13 @@ from secretsops.sops import api, rules
 
 def _secret(recipient: str) -> bytes:
     src = b"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2\n"
-    return api.encrypt_bytes(src, "yaml", groups=[[AgeKeySource(recipient)]],
-                             options=api.EncryptOptions(encrypted_regex="^(data|stringData)$"), ctx=KeyContext())
+    return api.encrypt_bytes(
+        src,
+        "yaml",
+        groups=[[AgeKeySource(recipient)]],
+        options=api.EncryptOptions(encrypted_regex="^(data|stringData)$"),
+        ctx=KeyContext(),
+    )
 
 
 def test_decrypt_document_returns_the_plain_object_without_sops(age_key):
@@ -38,8 +43,9 @@ def test_data_key_cache_makes_an_unchanged_file_cost_no_key_calls(age_key):
 def test_one_key_call_per_file_not_per_value(age_key):
     src = "".join(f"k{i}: v{i}\n" for i in range(200)).encode()
     ctx = KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(age_key.key_file)})
-    enc = api.encrypt_bytes(src, "yaml", groups=[[AgeKeySource(age_key.recipient)]], options=api.EncryptOptions(),
-                            ctx=ctx)
+    enc = api.encrypt_bytes(
+        src, "yaml", groups=[[AgeKeySource(age_key.recipient)]], options=api.EncryptOptions(), ctx=ctx
+    )
     api.decrypt_bytes(enc, "yaml", ctx=ctx)
     assert ctx.calls == {"age": 2}  # one wrap, one unwrap
 
@@ -48,7 +54,9 @@ def test_sops_decryptor_runs_in_the_pipeline(age_key):
     doc = yaml.safe_load(_secret(age_key.recipient))
     plain_cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
     ctx = DecryptContext(keys=KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(age_key.key_file)}))
-    out = run_decryptors([SourcedObject(doc, "s.yaml"), SourcedObject(plain_cm, "c.yaml")], [SopsDecryptor()], ctx)
+    out = run_decryptors(
+        [SourcedObject(doc, "s.yaml"), SourcedObject(plain_cm, "c.yaml")], [SopsDecryptor()], ctx
+    )
     assert out[0].obj["stringData"]["password"] == "hunter2" and out[1].obj == plain_cm
 
 

@@ -57,8 +57,13 @@ def test_any_json_tree_round_trips(identity, doc):
 
     ident, ctx = identity
     data = json.dumps(doc).encode()
-    enc = api.encrypt_bytes(data, "json", groups=[[AgeKeySource(str(ident.to_public()))]],
-                            options=api.EncryptOptions(), ctx=KeyContext())
+    enc = api.encrypt_bytes(
+        data,
+        "json",
+        groups=[[AgeKeySource(str(ident.to_public()))]],
+        options=api.EncryptOptions(),
+        ctx=KeyContext(),
+    )
     out = json.loads(api.decrypt_bytes(enc, "json", ctx=ctx))
     assert _numbers_as_floats(out) == _numbers_as_floats(json.loads(data))
 
@@ -71,8 +76,13 @@ def test_any_yaml_tree_round_trips(identity, doc):
     ident, ctx = identity
     data = yaml.safe_dump(doc, allow_unicode=True).encode()
     expected = yaml.safe_load(data)
-    enc = api.encrypt_bytes(data, "yaml", groups=[[AgeKeySource(str(ident.to_public()))]],
-                            options=api.EncryptOptions(), ctx=KeyContext())
+    enc = api.encrypt_bytes(
+        data,
+        "yaml",
+        groups=[[AgeKeySource(str(ident.to_public()))]],
+        options=api.EncryptOptions(),
+        ctx=KeyContext(),
+    )
     from secretsops.sops.formats.yaml import _CoreLoader
 
     # YAML 1.2 (as sops/go-yaml read it): ``5e+06`` is a float
@@ -83,17 +93,25 @@ def test_any_yaml_tree_round_trips(identity, doc):
 @pytest.fixture(scope="module")
 def encrypted_file(identity):
     ident, _ = identity
-    return api.encrypt_bytes(b"a: secret-one\nb: 12345\nc: [true, x]\n", "yaml",
-                             groups=[[AgeKeySource(str(ident.to_public()))]], options=api.EncryptOptions(),
-                             ctx=KeyContext())
+    return api.encrypt_bytes(
+        b"a: secret-one\nb: 12345\nc: [true, x]\n",
+        "yaml",
+        groups=[[AgeKeySource(str(ident.to_public()))]],
+        options=api.EncryptOptions(),
+        ctx=KeyContext(),
+    )
 
 
 _ENC = re.compile(rb"ENC\[AES256_GCM,data:([^,]*),iv:([^,]*),tag:([^,]*),type:[a-z]+\]")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(which=st.integers(min_value=0, max_value=1000), part=st.integers(min_value=1, max_value=3),
-       pos=st.integers(min_value=0, max_value=10_000), bit=st.integers(min_value=0, max_value=7))
+@given(
+    which=st.integers(min_value=0, max_value=1000),
+    part=st.integers(min_value=1, max_value=3),
+    pos=st.integers(min_value=0, max_value=10_000),
+    bit=st.integers(min_value=0, max_value=7),
+)
 def test_any_flipped_byte_in_a_value_or_the_mac_is_detected(identity, encrypted_file, which, part, pos, bit):
     _, ctx = identity
     matches = list(_ENC.finditer(encrypted_file))
@@ -102,6 +120,6 @@ def test_any_flipped_byte_in_a_value_or_the_mac_is_detected(identity, encrypted_
     if not raw:
         return
     raw[pos % len(raw)] ^= 1 << bit
-    tampered = encrypted_file[: m.start(part)] + base64.b64encode(bytes(raw)) + encrypted_file[m.end(part):]
+    tampered = encrypted_file[: m.start(part)] + base64.b64encode(bytes(raw)) + encrypted_file[m.end(part) :]
     with pytest.raises(SopsError):
         api.decrypt_bytes(tampered, "yaml", ctx=ctx)

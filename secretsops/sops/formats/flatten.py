@@ -49,7 +49,11 @@ def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
             if last:
                 node[slot] = value
                 break
-            child = node[slot] if (kind == "map" and slot in node) or (kind == "list" and node[slot] is not None) else None
+            child = (
+                node[slot]
+                if (kind == "map" and slot in node) or (kind == "list" and node[slot] is not None)
+                else None
+            )
             if child is None:
                 child = {} if nxt == "map" else []
                 node[slot] = child
@@ -64,7 +68,8 @@ def encode_for_text(flat: dict[str, Any]) -> dict[str, str]:
         if v is None:
             continue
         if isinstance(v, bool):
-            v = "true" if v else "false"
+            out[k] = "true" if v else "false"
+            continue
         out[k] = str(v).replace("\n", "\\n")
     return out
 

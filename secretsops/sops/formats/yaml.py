@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import yaml as pyyaml
@@ -26,7 +27,9 @@ DEFAULT_INDENT = 4
 # --- YAML 1.2 core resolution (what go-yaml v3 gives an interface{}) -----------------------
 
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$|^0x[0-9a-fA-F_]+$|^0o[0-7_]+$|^0b[01_]+$")
-_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$")
+_FLOAT = re.compile(
+    r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$"
+)
 _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _NULL = {"", "~", "null", "Null", "NULL"}
 #: strings go-yaml quotes so YAML 1.1 readers do not take them for something else
@@ -44,8 +47,12 @@ class _CoreLoader(pyyaml.CSafeLoader if hasattr(pyyaml, "CSafeLoader") else pyya
 
 
 _CoreLoader.yaml_implicit_resolvers = {}
-_CoreLoader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-_CoreLoader.add_implicit_resolver("tag:yaml.org,2002:null", re.compile(r"^(~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_CoreLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_CoreLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:null", re.compile(r"^(~|null|Null|NULL|)$"), ["~", "n", "N", ""]
+)
 _CoreLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
 _CoreLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
 
@@ -75,7 +82,7 @@ def _construct_str(loader: Any, node: Any) -> str:
     return str(loader.construct_scalar(node))
 
 
-def _construct_map(loader: Any, node: Any) -> Branch:
+def _construct_map(loader: Any, node: Any) -> Iterator[Branch]:
     out = Branch()
     yield out
     for key_node, value_node in node.value:
@@ -210,7 +217,7 @@ def _from_ruamel(node: Any, placer: _CommentPlacer) -> Any:
         entries: list[tuple[tuple[int, int, int], Any]] = []
         for i, (k, v) in enumerate(node.items()):
             try:
-                line = node.lc.key(k)[0]
+                line = node.lc.key(k)[0]  # type: ignore[attr-defined]
             except (KeyError, AttributeError, TypeError):
                 line = 0
             entries.append(((line, 1, i), (_scalar_from_ruamel(k), _from_ruamel(v, placer))))
@@ -222,7 +229,7 @@ def _from_ruamel(node: Any, placer: _CommentPlacer) -> Any:
         seq: list[tuple[tuple[int, int, int], Any]] = []
         for i, v in enumerate(node):
             try:
-                line = node.lc.item(i)[0]
+                line = node.lc.item(i)[0]  # type: ignore[attr-defined]
             except (KeyError, AttributeError, TypeError):
                 line = 0
             seq.append(((line, 1, i), _from_ruamel(v, placer)))

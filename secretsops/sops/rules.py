@@ -164,7 +164,9 @@ def _build(rule: Mapping[str, Any], encryption_context: Mapping[str, Any] | None
         threshold = int(rule.get("shamir_threshold") or 0)
     except (TypeError, ValueError):
         raise ConfigFileError("shamir_threshold must be an integer") from None
-    options = EncryptOptions(mac_only_encrypted=bool(rule.get("mac_only_encrypted")), shamir_threshold=threshold)
+    options = EncryptOptions(
+        mac_only_encrypted=bool(rule.get("mac_only_encrypted")), shamir_threshold=threshold
+    )
     for name, value in crypt.items():
         setattr(options, name, value)
     return CreationRule(str(rule.get("path_regex") or ""), groups, options, rule)

@@ -77,7 +77,9 @@ def test_prune_opt_out_on_the_live_object_is_honoured(harness, mark: str) -> Non
     harness.repo.commit()
     eng = harness.engine()
     eng.run_once()
-    harness.core().patch_namespaced_config_map("cm-c", "apps", {"metadata": {"annotations": {mark: "disabled"}}})
+    harness.core().patch_namespaced_config_map(
+        "cm-c", "apps", {"metadata": {"annotations": {mark: "disabled"}}}
+    )
     harness.write_app({"A": "1"}, {"cm-a": "1", "cm-b": "2"})
     harness.repo.commit()
     (res,) = eng.run_once()

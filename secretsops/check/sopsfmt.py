@@ -114,19 +114,26 @@ class Leaf:
     key: Any
 
 
-def iter_leaves(node: Any, path: list[str] | None = None) -> Iterator[Leaf]:
-    """Every scalar under ``node`` with its sops path (list items add no path element)."""
+def iter_leaves(node: Any, path: list[str] | None = None, seen: set[int] | None = None) -> Iterator[Leaf]:
+    """Every scalar under ``node`` with its sops path (list items add no path element).
+
+    Containers reached twice through YAML aliases are walked once (no alias bombs, no cycles).
+    """
     path = path or []
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return
+    seen.add(id(node))
     if isinstance(node, dict):
         for k, v in node.items():
             if isinstance(v, (dict, list)):
-                yield from iter_leaves(v, [*path, str(k)])
+                yield from iter_leaves(v, [*path, str(k)], seen)
             elif v is not None:
                 yield Leaf([*path, str(k)], v, node, k)
     elif isinstance(node, list):
         for i, v in enumerate(node):
             if isinstance(v, (dict, list)):
-                yield from iter_leaves(v, path)
+                yield from iter_leaves(v, path, seen)
             elif v is not None:
                 yield Leaf(path, v, node, i)
 

@@ -99,3 +99,15 @@ def test_broken_secretsops_config_is_a_one_line_error(repo):
     res = repo.check()
     assert res.code == 2
     assert res.err == "secretsops: .secretsops.yaml: check.exclude must be a list of glob strings\n"
+
+
+def test_yaml_alias_bomb_and_cycles_do_not_hang(repo):
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    lines += [
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]"
+        for i in range(20)
+    ]
+    repo.write("bomb.yaml", "kind: Secret\nsops: {}\npassword: ENC[x]\n" + "\n".join(lines) + "\n")
+    repo.write("cycle.yaml", "token: &c [*c]\nkind: Secret\n")
+    res = repo.check_json()
+    assert res.code in (0, 1)

@@ -4,7 +4,8 @@ In YAML/JSON the parsed tree is walked (skipping Secrets, SealedSecret ciphertex
 files and ExternalSecrets, which other detectors judge exactly); in other text files an
 assignment to a secret-like name with a quoted value is matched per line. A value counts when
 it is at least 16 characters without spaces and has at least 3.5 bits of Shannon entropy per
-character (3.0 for hex strings).
+character (3.0 for hex strings) and contains a digit (generated secrets almost always do;
+identifiers and type names do not).
 """
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ from secretsops.check.detectors.sops_files import is_dotenv_name
 from secretsops.check.keynames import is_secret_key_name
 from secretsops.check.placeholders import is_placeholder
 from secretsops.check.scanfile import ScanFile
-from secretsops.check.sopsfmt import is_enc
+from secretsops.check.sopsfmt import is_enc, iter_leaves
 from secretsops.check.yamllines import line_of
 
 MIN_LENGTH = 16
 _HINT = re.compile(r"(?i)pass|secret|token|key|credential|pwd|dsn")
 _ASSIGNMENT = re.compile(r"""(?i)([A-Za-z_][\w.\-]*)["']?\s*(?::=|=>|[:=])\s*["']([^"'\s]{16,})["']""")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+#: a dotted name made of camelCase/snake_case words: ``ed25519.PrivateKey``, ``pkg.module.Class``
+_DOTTED_NAME = re.compile(
+    r"^[*&]?(?:[A-Za-z_](?:[a-z0-9_]|[A-Z](?![A-Z]))*)(?:(?:\.|::)[A-Za-z_](?:[a-z0-9_]|[A-Z](?![A-Z]))*)+$"
+)
 _SKIP_KINDS = frozenset({"Secret", "SealedSecret", "ExternalSecret", "ClusterExternalSecret", "PushSecret"})
 
 
@@ -40,6 +45,8 @@ def is_high_entropy(value: str) -> bool:
         return False
     if is_placeholder(value) or value.startswith(("http://", "https://", "/", "./")):
         return False
+    if not any(ch.isdigit() for ch in value) or _DOTTED_NAME.match(value):
+        return False  # identifiers and type names ("*ecdsa.PrivateKey"), not generated secrets
     threshold = 3.0 if _HEX.match(value) else 3.5
     return shannon_entropy(value) >= threshold
 
@@ -65,15 +72,11 @@ class HighEntropyValues:
             self._walk(file, obj)
 
     def _walk(self, file: ScanFile, node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if isinstance(value, (dict, list)):
-                    self._walk(file, value)
-                elif isinstance(value, str) and is_secret_key_name(str(key)) and is_high_entropy(value):
-                    file.report("high-entropy-secret", line_of(node, key), str(key), value)
-        elif isinstance(node, list):
-            for item in node:
-                self._walk(file, item)
+        for leaf in iter_leaves(node):
+            key, value = leaf.key, leaf.value
+            if isinstance(key, str) and isinstance(value, str) and is_secret_key_name(key):
+                if is_high_entropy(value):
+                    file.report("high-entropy-secret", line_of(leaf.container, key), key, value)
 
     def _lines(self, file: ScanFile) -> None:
         for n, line in enumerate(file.text.splitlines(), 1):

@@ -18,6 +18,7 @@ from secretsops.check.sopsfmt import (
     check_metadata,
     flat_metadata_check,
     is_enc,
+    iter_leaves,
     looks_like_sops_metadata,
     plaintext_leaves,
 )
@@ -159,8 +160,4 @@ def _parse_any(file: ScanFile) -> list[Any] | None:
 
 
 def _has_enc_value(node: Any) -> bool:
-    if isinstance(node, dict):
-        return any(_has_enc_value(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_has_enc_value(v) for v in node)
-    return is_enc(node)
+    return any(is_enc(leaf.value) for leaf in iter_leaves(node))

@@ -200,6 +200,11 @@ def _private_keys(args: argparse.Namespace) -> list[keys.SealingKey]:
 # -- seal ------------------------------------------------------------------------------------
 
 
+def _env(flag: str, default: str | None) -> str | None:
+    """kubeseal's pflagenv: ``SEALED_SECRETS_<FLAG>`` sets a flag's default."""
+    return os.environ.get("SEALED_SECRETS_" + flag.upper().replace("-", "_"), default)
+
+
 def _register_seal(sub: Any) -> None:
     p = sub.add_parser("seal", help="seal a Secret into a SealedSecret (kubeseal-compatible)")
     p.add_argument("file", nargs="?", help="Secret manifest (YAML or JSON); default stdin")
@@ -211,13 +216,15 @@ def _register_seal(sub: Any) -> None:
         "--cert", action="append", default=[], help="certificate file or URL; repeat to seal for several"
     )
     p.add_argument("--fetch-cert", action="store_true", help="write the certificate to stdout")
-    p.add_argument("--controller-name", default=certs.DEFAULT_CONTROLLER_NAME)
-    p.add_argument("--controller-namespace", default=certs.DEFAULT_CONTROLLER_NAMESPACE)
+    p.add_argument("--controller-name", default=_env("controller-name", certs.DEFAULT_CONTROLLER_NAME))
+    p.add_argument(
+        "--controller-namespace", default=_env("controller-namespace", certs.DEFAULT_CONTROLLER_NAMESPACE)
+    )
     p.add_argument(
         "-n", "--namespace", help="namespace for Secrets without one (default: kubeconfig's, or default)"
     )
     _add_kube_flags(p)
-    p.add_argument("--scope", default=None, help="strict, namespace-wide or cluster-wide")
+    p.add_argument("--scope", default=_env("scope", None), help="strict, namespace-wide or cluster-wide")
     p.add_argument("--raw", action="store_true", help="seal a single raw value (--from-file or stdin)")
     p.add_argument(
         "--name", default="", help="name of the sealed secret (required with --raw in strict scope)"
@@ -243,7 +250,11 @@ def _register_seal(sub: Any) -> None:
     )
     p.add_argument("--validate", action="store_true", help="check that a SealedSecret can be opened")
     p.add_argument(
-        "-o", "--format", default=None, choices=["json", "yaml"], help="output format (default json)"
+        "-o",
+        "--format",
+        default=_env("format", None),
+        choices=["json", "yaml"],
+        help="output format (default json)",
     )
     p.add_argument("--allow-empty-data", action="store_true", help="allow Secrets without data")
     p.set_defaults(func=seal_command)
@@ -268,6 +279,8 @@ def _certificates(args: argparse.Namespace) -> list[tuple[str, Any]]:
 
 
 def seal_command(args: argparse.Namespace) -> int:
+    if not args.cert and _env("cert", None):
+        args.cert = [str(_env("cert", None))]
     if args.from_file and not args.raw:
         raise UsageError("--from-file requires --raw")
     input_path = args.secret_file or args.file

@@ -318,3 +318,9 @@ def test_seal_reads_tab_indented_json(run_cli, kp):
         indent="\t",
     )
     assert run_cli("seal", "--cert", str(kp.cert_path), stdin=doc.encode())[0] == 0
+
+
+def test_sealed_secrets_env_vars_set_flag_defaults_like_kubeseal(run_cli, kp, monkeypatch):
+    monkeypatch.setenv("SEALED_SECRETS_CERT", str(kp.cert_path))
+    code, out, _ = run_cli("seal", stdin=SECRET.format(value="x").encode())
+    assert code == 0 and json.loads(out)["kind"] == "SealedSecret"

@@ -207,7 +207,13 @@ def _first_cert(cert_pem: str) -> tuple[x509.Certificate, bytes]:
 
 
 def _encryption(password: str) -> serialization.KeySerializationEncryption:
-    """go-pkcs12 Modern: AES-256-CBC, PBKDF2-HMAC-SHA-256 (2048 rounds), SHA-256 MAC."""
+    """go-pkcs12 Modern: AES-256-CBC, PBKDF2-HMAC-SHA-256 (2048 rounds), SHA-256 MAC.
+
+    ``cryptography`` cannot encrypt with an empty password, which go-pkcs12 does; an empty
+    password therefore yields an unencrypted archive (readable with an empty password).
+    """
+    if not password:
+        return serialization.NoEncryption()
     return (
         serialization.PrivateFormat.PKCS12.encryption_builder()
         .kdf_rounds(2048)

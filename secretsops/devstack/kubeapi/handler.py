@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery, status, tables
+from . import discovery, openapi, status, tables
 from .resources import ResourceType
 from .selectors import Requirement, labels_match, parse_field_selector, parse_label_selector
 from .status import ApiError
@@ -45,6 +45,9 @@ class Handler(BaseHTTPRequestHandler):
     """One request. The owning :class:`KubeApiServer` is reached through ``self.server.kubeapi``."""
 
     protocol_version = "HTTP/1.1"
+    #: one buffered write per response (headers and body together) and no Nagle: no 40 ms delayed-ACK stalls
+    wbufsize = 1 << 16
+    disable_nagle_algorithm = True
     server_version = "secretsops-kubeapi"
 
     # -- plumbing ------------------------------------------------------------------------------------
@@ -145,6 +148,15 @@ class Handler(BaseHTTPRequestHandler):
             return discovery.api_resource_list(catalog, "", "v1")
         if path == "/apis":
             return discovery.api_group_list(catalog)
+        if path == "/openapi/v3":
+            return openapi.root(catalog)
+        if path.startswith("/openapi/v3/"):
+            gv = path[len("/openapi/v3/") :].split("/")
+            if gv[:1] == ["api"] and len(gv) == 2:
+                return openapi.group_version(catalog, "", gv[1])
+            if gv[:1] == ["apis"] and len(gv) == 3:
+                return openapi.group_version(catalog, gv[1], gv[2])
+            return None
         parts = [p for p in path.split("/") if p]
         if len(parts) == 2 and parts[0] == "apis" and catalog.versions(parts[1]):
             return {"kind": "APIGroup", "apiVersion": "v1", **discovery.api_group(catalog, parts[1])}

@@ -63,7 +63,12 @@ class WorktreeSource(Source):
         if self._list is None:
             if self.in_git:
                 out = gitio.git(self.root, "ls-files", "-co", "--exclude-standard", "-z", "--", *self.paths)
-                self._list = sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
+                listed = {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
+                # a file named on the command line is scanned even when .gitignore hides it
+                listed.update(
+                    p for p in self.paths if (self.root / p).is_file() or (self.root / p).is_symlink()
+                )
+                self._list = sorted(listed)
             else:
                 self._list = sorted(self._walk())
         return self._list

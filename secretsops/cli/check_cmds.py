@@ -46,7 +46,12 @@ def _options(args: argparse.Namespace) -> tuple[CheckOptions, bool]:
     if "-" in paths and not stdin:
         raise UsageError("'-' (stdin) cannot be combined with other paths")
     start = Path(paths[0]) if paths and not stdin else Path.cwd()
-    if not stdin and paths and not all(Path(p).exists() or Path(p).is_symlink() for p in paths):
+    if (
+        not stdin
+        and not args.staged
+        and paths
+        and not all(Path(p).exists() or Path(p).is_symlink() for p in paths)
+    ):
         missing = next(p for p in paths if not (Path(p).exists() or Path(p).is_symlink()))
         raise CheckError(f"{missing}: no such file or directory")
     root, in_git = resolve_root(start.absolute())

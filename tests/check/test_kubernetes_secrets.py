@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.check.conftest import b64
 from tests.helpers import assert_no_canary
 
@@ -140,3 +142,21 @@ def test_external_secret_passes(repo):
         "  data:\n  - secretKey: password\n    remoteRef: {key: secret/db, property: password}\n",
     )
     assert repo.check().code == 0
+
+
+@pytest.mark.parametrize("output", ["yaml", "json"])
+def test_kubectl_create_secret_output_is_found(repo, canary, output, tmp_path):
+    import subprocess
+
+    made = subprocess.run(
+        ["kubectl", "create", "secret", "generic", "db", f"--from-literal=password={canary}",
+         "--dry-run=client", "-o", output],
+        check=True, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin:/usr/local/bin",
+                                                         "HOME": str(tmp_path), "KUBECONFIG": "/dev/null"},
+    ).stdout  # fmt: skip
+    repo.write(f"db.{output}", made)
+    res = repo.check_json()
+    assert [(f["rule"], f["key"]) for f in res.json["findings"]] == [
+        ("k8s-secret-plaintext", "data.password")
+    ]
+    assert_no_canary(canary, res.out)

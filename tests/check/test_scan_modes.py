@@ -99,3 +99,19 @@ def test_outside_a_git_repository_every_file_is_scanned(tmp_path, capsys, monkey
     monkeypatch.chdir(tmp_path / "plain")
     assert main(["check", "--no-progress"]) == 1
     assert "s.yaml:6" in capsys.readouterr().out
+
+
+def test_a_file_named_on_the_command_line_is_scanned_even_if_ignored(repo, canary):
+    repo.write(".gitignore", "local/\n")
+    repo.write("local/s.yaml", LEAK.format(pw=canary))
+    assert repo.check().code == 0
+    assert repo.check_json("local/s.yaml").rules_at() == {("k8s-secret-plaintext", "local/s.yaml", 6)}
+
+
+def test_scanning_from_a_subdirectory_covers_the_whole_repo(repo, canary):
+    repo.write("a/b/c.txt", "x\n")
+    repo.write("top.yaml", LEAK.format(pw=canary))
+    repo.monkeypatch.chdir(repo.root / "a" / "b")
+    from secretsops.cli.main import main
+
+    assert main(["check", "--no-progress"]) == 1

@@ -133,3 +133,12 @@ def test_a_single_enc_value_without_metadata_does_not_pass(repo, sops_encrypt, a
     enc_line = path.read_text().splitlines()[0]
     repo.write("fake.yaml", f"{enc_line}\nother: {'plain-value'}\n")
     assert ("sops-metadata-broken", "fake.yaml", 1) in repo.check_json().rules_at()
+
+
+def test_ini_value_decrypted_by_hand_is_found(repo, sops_encrypt, age_key, canary):
+    path = repo.write("c.ini", "[db]\nhost = db1\npassword = x\n")
+    sops_encrypt(path)
+    path.write_text(re.sub(r"^password\s*=.*$", f"password = {canary}", path.read_text(), flags=re.M))
+    res = repo.check_json()
+    assert res.rules_at() == {("sops-partially-decrypted", "c.ini", 3)}
+    assert_no_canary(canary, res.out)

@@ -92,6 +92,9 @@ class _GoYamlDumper(yaml.SafeDumper):
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    """go-yaml's choices: literal block for multi-line text, double quotes where plain would mislead."""
+    if "\n" in value and all(c.isprintable() or c == "\n" for c in value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     node = dumper.represent_scalar("tag:yaml.org,2002:str", value)
     if dumper.resolve(yaml.ScalarNode, value, (True, False)) != "tag:yaml.org,2002:str":
         node.style = '"'
@@ -102,9 +105,7 @@ _GoYamlDumper.add_representer(str, _represent_str)
 
 
 def go_yaml(obj: Any) -> str:
-    return yaml.dump(
-        obj, Dumper=_GoYamlDumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=1 << 30
-    )
+    return yaml.dump(obj, Dumper=_GoYamlDumper, sort_keys=True, default_flow_style=False, allow_unicode=True)
 
 
 def render(objs: Iterable[Obj], fmt: str) -> str:

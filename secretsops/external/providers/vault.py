@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import ssl
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -35,6 +37,8 @@ from secretsops.external.resources import Find, RemoteRef
 SYSTEM_METADATA_KEYS = ("created_time", "current_version", "delete_version_after")
 #: renew a login token when less than this share of its TTL is left
 RENEW_FRACTION = 0.2
+#: concurrent reads while prefetching a pass (below urllib3's default pool of 10)
+PREFETCH_WORKERS = 8
 
 
 @dataclass
@@ -76,6 +80,7 @@ class VaultProvider(Provider):
         self._reads: dict[tuple[str, str], Any] = {}
         self._lists: dict[str, list[str]] = {}
         self._client: hvac.Client | None = None
+        self._count_lock = threading.Lock()
 
     # --- connection and login ---------------------------------------------------------------
 
@@ -252,7 +257,7 @@ class VaultProvider(Provider):
             )
         finally:
             client.adapter.token = saved
-        self.sc.count("vault.login", 1)
+        self._count("vault.login")
         body = gojson.loads(resp.text) if resp.text else {}
         auth = (body or {}).get("auth") or {}
         token = str(auth.get("client_token") or "")
@@ -309,10 +314,14 @@ class VaultProvider(Provider):
                 raise
             client.token = self._login(client, login_method, material, force=True).token
             resp = self._call(lambda: call(url, **kwargs), what)
-        self.sc.count("vault." + ("list" if method == "list" else "read"), 1)
+        self._count("vault." + ("list" if method == "list" else "read"))
         if not resp.text:
             return None
         return gojson.loads(resp.text)
+
+    def _count(self, what: str) -> None:
+        with self._count_lock:
+            self.sc.count(what, 1)
 
     # --- paths ------------------------------------------------------------------------------
 
@@ -344,6 +353,22 @@ class VaultProvider(Provider):
         return f"{self.mount}/metadata/{key}"
 
     # --- reads ------------------------------------------------------------------------------
+
+    def prefetch(self, refs: list[RemoteRef]) -> None:
+        """Read every distinct path of the pass once, a few at a time (KV has no batch read)."""
+        todo = sorted({(r.key, r.version) for r in refs if r.metadata_policy != "Fetch"} - set(self._reads))
+        if len(todo) < 2:
+            return
+        self.client()  # log in once, before the workers share the token
+
+        def one(item: tuple[str, str]) -> None:
+            try:
+                self.read(*item)
+            except ExternalError:
+                pass  # memoised; the resolve that needs it reports it in context
+
+        with ThreadPoolExecutor(max_workers=min(PREFETCH_WORKERS, len(todo))) as pool:
+            list(pool.map(one, todo))
 
     def read(self, key: str, version: str = "") -> dict[str, Any]:
         """The data of one path (memoised per pass: one request whatever the properties)."""

@@ -45,7 +45,9 @@ def register(sub: Any, keygen_sub: Any) -> None:
     )
     s.add_argument("--repo", default=".", help="repository directory (default: the current one)")
     s.add_argument(
-        "--pattern", action="append", default=None,
+        "--pattern",
+        action="append",
+        default=None,
         help="gitattributes pattern of sops files (repeatable; default: *.sops.yaml *.sops.yml "
         "*.sops.json *.sops.env *.sops.ini)",
     )

@@ -36,11 +36,20 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 15.0
 MAX_ATTEMPTS = 3
 
-_TEMPORARY_CODES = frozenset({
-    "ThrottlingException", "Throttling", "KMSInternalException", "DependencyTimeoutException",
-    "ServiceUnavailable", "ServiceUnavailableException", "InternalFailure", "RequestTimeout",
-    "RequestTimeoutException", "LimitExceededException",
-})
+_TEMPORARY_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "KMSInternalException",
+        "DependencyTimeoutException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "InternalFailure",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "LimitExceededException",
+    }
+)
 _REASONS = {
     "AccessDeniedException": "access denied",
     "AccessDenied": "access denied",
@@ -209,12 +218,14 @@ class KmsKeySource(MasterKey):
                 arn = item.get("arn")
                 if not isinstance(arn, str) or not arn:
                     raise InputError("invalid kms key configuration: a key group entry has no arn")
-                keys.append(cls(
-                    arn,
-                    str(item.get("role") or ""),
-                    parse_encryption_context(item.get("context")) if item.get("context") else None,
-                    str(item.get("aws_profile") or ""),
-                ))
+                keys.append(
+                    cls(
+                        arn,
+                        str(item.get("role") or ""),
+                        parse_encryption_context(item.get("context")) if item.get("context") else None,
+                        str(item.get("aws_profile") or ""),
+                    )
+                )
             else:
                 raise InputError("invalid kms key configuration: expected string in list")
         return keys
@@ -254,9 +265,15 @@ class KmsKeySource(MasterKey):
 
     def wrap(self, data_key: bytes, ctx: KeyContext) -> None:
         client = kms_client(ctx, self)
-        resp = _call(self, "encrypt", lambda: client.encrypt(
-            KeyId=self.arn, Plaintext=data_key, EncryptionContext=self.context or {},
-        ))
+        resp = _call(
+            self,
+            "encrypt",
+            lambda: client.encrypt(
+                KeyId=self.arn,
+                Plaintext=data_key,
+                EncryptionContext=self.context or {},
+            ),
+        )
         self.enc = base64.b64encode(resp["CiphertextBlob"]).decode("ascii")
 
     def unwrap(self, ctx: KeyContext) -> bytes:
@@ -267,9 +284,15 @@ class KmsKeySource(MasterKey):
         if not blob:
             raise KeySourceError(f"AWS KMS key {self.identifier}: enc is empty")
         client = kms_client(ctx, self)
-        resp = _call(self, "decrypt", lambda: client.decrypt(
-            KeyId=self.arn, CiphertextBlob=blob, EncryptionContext=self.context or {},
-        ))
+        resp = _call(
+            self,
+            "decrypt",
+            lambda: client.decrypt(
+                KeyId=self.arn,
+                CiphertextBlob=blob,
+                EncryptionContext=self.context or {},
+            ),
+        )
         return bytes(resp["Plaintext"])
 
 
@@ -356,9 +379,14 @@ def _role_session(creds: Mapping[str, Any], region: str) -> Any:
 
 def _assume_role(ctx: KeyContext, key: KmsKeySource, session: Any, region: str, config: Any) -> Any:
     sts = session.client("sts", region_name=region, endpoint_url=_endpoint(ctx.env, "sts"), config=config)
-    resp = _call(key, f"assume role {key.role}", lambda: sts.assume_role(
-        RoleArn=key.role, RoleSessionName=sts_session_name(),
-    ))
+    resp = _call(
+        key,
+        f"assume role {key.role}",
+        lambda: sts.assume_role(
+            RoleArn=key.role,
+            RoleSessionName=sts_session_name(),
+        ),
+    )
     return resp["Credentials"]
 
 
@@ -378,8 +406,12 @@ def _call(key: KmsKeySource, what: str, fn: Any) -> Any:
         if code in _TEMPORARY_CODES:
             raise TemporaryKeySourceError(msg) from None
         raise KeySourceError(msg) from None
-    except (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError,
-            bex.ConnectionClosedError) as exc:
+    except (
+        bex.EndpointConnectionError,
+        bex.ConnectTimeoutError,
+        bex.ReadTimeoutError,
+        bex.ConnectionClosedError,
+    ) as exc:
         raise TemporaryKeySourceError(
             f"{where}: {what} failed: AWS KMS is unreachable ({type(exc).__name__})"
         ) from None

@@ -124,15 +124,23 @@ class PgpKeySource(MasterKey):
         return {"created_at": self.created_at, "enc": self.enc, "fp": self.fingerprint}
 
     def wrap(self, data_key: bytes, ctx: KeyContext) -> None:
-        proc = run_gpg(ctx, [
-            "--no-default-recipient", "--yes", "--encrypt", "-a",
-            "-r", self.fingerprint, "--trusted-key", short_fingerprint(self.fingerprint),
-            "--no-encrypt-to",
-        ], data_key)
+        proc = run_gpg(
+            ctx,
+            [
+                "--no-default-recipient",
+                "--yes",
+                "--encrypt",
+                "-a",
+                "-r",
+                self.fingerprint,
+                "--trusted-key",
+                short_fingerprint(self.fingerprint),
+                "--no-encrypt-to",
+            ],
+            data_key,
+        )
         if proc.returncode != 0 or not proc.stdout.strip():
-            raise KeySourceError(
-                f"PGP key {self.fingerprint}: encryption failed: {_gpg_reason(proc.stderr)}"
-            )
+            raise KeySourceError(f"PGP key {self.fingerprint}: encryption failed: {_gpg_reason(proc.stderr)}")
         self.enc = proc.stdout.decode("ascii", "replace").strip()
 
     def unwrap(self, ctx: KeyContext) -> bytes:

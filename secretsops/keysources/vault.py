@@ -133,11 +133,16 @@ class VaultTransitKeySource(MasterKey):
 
     def wrap(self, data_key: bytes, ctx: KeyContext) -> None:
         client = vault_client(ctx, self.vault_address)
-        resp = _call(self, ctx, "encrypt", lambda: client.secrets.transit.encrypt_data(
-            name=self.key_name,
-            plaintext=base64.b64encode(data_key).decode("ascii"),
-            mount_point=self.engine_path,
-        ))
+        resp = _call(
+            self,
+            ctx,
+            "encrypt",
+            lambda: client.secrets.transit.encrypt_data(
+                name=self.key_name,
+                plaintext=base64.b64encode(data_key).decode("ascii"),
+                mount_point=self.engine_path,
+            ),
+        )
         ciphertext = (resp.get("data") or {}).get("ciphertext") if isinstance(resp, Mapping) else None
         if not isinstance(ciphertext, str) or not ciphertext:
             raise KeySourceError(f"Vault transit key {self.identifier}: encrypt returned no ciphertext")
@@ -147,9 +152,16 @@ class VaultTransitKeySource(MasterKey):
         if not self.enc:
             raise KeySourceError(f"Vault transit key {self.identifier}: enc is empty")
         client = vault_client(ctx, self.vault_address)
-        resp = _call(self, ctx, "decrypt", lambda: client.secrets.transit.decrypt_data(
-            name=self.key_name, ciphertext=self.enc, mount_point=self.engine_path,
-        ))
+        resp = _call(
+            self,
+            ctx,
+            "decrypt",
+            lambda: client.secrets.transit.decrypt_data(
+                name=self.key_name,
+                ciphertext=self.enc,
+                mount_point=self.engine_path,
+            ),
+        )
         plain = (resp.get("data") or {}).get("plaintext") if isinstance(resp, Mapping) else None
         if not isinstance(plain, str):
             raise KeySourceError(f"Vault transit key {self.identifier}: decrypt returned no plaintext")
@@ -198,8 +210,13 @@ def vault_client(ctx: KeyContext, address: str) -> Any:
     env = ctx.env
     session = requests.Session()
     retry = Retry(
-        total=RETRIES, connect=RETRIES, read=0, backoff_factor=0.2,
-        status_forcelist=(412, 500, 502, 503, 504), allowed_methods=None, raise_on_status=False,
+        total=RETRIES,
+        connect=RETRIES,
+        read=0,
+        backoff_factor=0.2,
+        status_forcelist=(412, 500, 502, 503, 504),
+        allowed_methods=None,
+        raise_on_status=False,
     )
     session.mount("http://", HTTPAdapter(max_retries=retry))
     session.mount("https://", HTTPAdapter(max_retries=retry))

@@ -202,17 +202,41 @@ def merge_documents(
     return ours, ["<number of documents>"]
 
 
-def _key_signature(tree: DecryptedTree) -> str:
+def _key_signature(tree: DecryptedTree, *, wrapped: bool = True) -> str:
+    """What the metadata says beyond MAC and date: recipients (with their wrapped data key when
+    ``wrapped``, so a rotation counts as a change), Shamir threshold and encryption rules."""
     meta = tree.metadata
+    groups = [[k.to_metadata() if wrapped else [k.kind, k.identifier] for k in g] for g in meta.key_groups]
     return json.dumps(
         {
-            "groups": [[k.to_metadata() for k in g] for g in meta.key_groups],
+            "groups": groups,
             "threshold": meta.shamir_threshold,
             "rules": {f: getattr(meta.rules, f) for f in vars(meta.rules) if not f.startswith("_")},
         },
         sort_keys=True,
         default=str,
     )
+
+
+def _choose_metadata(
+    base: DecryptedTree | None, ours: DecryptedTree, theirs: DecryptedTree
+) -> DecryptedTree | None:
+    """Whose metadata and data key the result keeps; None when both sides changed recipients.
+
+    Three-way on the full metadata (a rotation on one side is kept); when both sides changed
+    it but name the same recipients and rules (both rotated, or added the file twice), ours.
+    """
+    sig_o, sig_t = _key_signature(ours), _key_signature(theirs)
+    if sig_o == sig_t:
+        return ours
+    sig_b = _key_signature(base) if base is not None else None
+    if sig_b == sig_o:
+        return theirs
+    if sig_b == sig_t:
+        return ours
+    if _key_signature(ours, wrapped=False) == _key_signature(theirs, wrapped=False):
+        return ours
+    return None
 
 
 @dataclass
@@ -255,16 +279,11 @@ def merge_files(
     base = ring.decrypt(base_ef, f"{name} (ancestor)") if base_ef is not None else None
 
     docs, conflicts = merge_documents(base.branches if base else None, ours.branches, theirs.branches)
-    # keys, crypt rules and the data key follow the same three-way rule as values
-    chosen = ours
-    sig_o, sig_t = _key_signature(ours), _key_signature(theirs)
-    if sig_o != sig_t:
-        sig_b = _key_signature(base) if base else None
-        if sig_b == sig_o:
-            chosen = theirs
-        elif sig_b != sig_t:
-            conflicts.append("sops metadata (recipients, key groups or encryption rules)")
-    if conflicts:
+    # recipients, crypt rules and the data key follow the same three-way rule as values
+    chosen = _choose_metadata(base, ours, theirs)
+    if chosen is None:
+        conflicts.append("sops metadata (recipients, key groups or encryption rules)")
+    if conflicts or chosen is None:
         raise MergeConflict(name, conflicts)
     other = theirs if chosen is ours else ours
     stash = dict(chosen.cipher.stash)

@@ -25,8 +25,11 @@ def all_blobs(repo: Path) -> bytes:
     names = git(repo, "rev-list", "--all", "--objects").stdout.split()
     shas = [n for n in names if len(n) == 40]
     proc = subprocess.run(
-        ["git", "cat-file", "--batch"], cwd=repo, input="\n".join(shas).encode(),
-        capture_output=True, check=True,
+        ["git", "cat-file", "--batch"],
+        cwd=repo,
+        input="\n".join(shas).encode(),
+        capture_output=True,
+        check=True,
     )
     return proc.stdout
 
@@ -81,7 +84,10 @@ def sops_encrypt(sops_bin: str, age_files, text: str, tmp_path: Path) -> bytes:
     plain.write_text(text)
     proc = subprocess.run(
         [sops_bin, "encrypt", "--age", age_files.recipient, str(plain)],
-        capture_output=True, check=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        check=True,
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin"},
     )
     plain.unlink()
     return proc.stdout
@@ -89,7 +95,10 @@ def sops_encrypt(sops_bin: str, age_files, text: str, tmp_path: Path) -> bytes:
 
 def sops_decrypt(sops_bin: str, age_files, path: Path) -> str:
     proc = subprocess.run(
-        [sops_bin, "decrypt", str(path)], capture_output=True, text=True, check=True,
+        [sops_bin, "decrypt", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PATH": "/usr/bin:/bin", "SOPS_AGE_KEY_FILE": str(age_files.key_file)},
     )
     return proc.stdout
@@ -101,7 +110,9 @@ def test_real_git_merge_of_different_keys_is_clean_and_sops_decrypts_it(
     plain = f"db:\n    user: admin\n    password: {canary}\napi_key: k1\n"
     base = sops_encrypt(sops_bin, age_files, plain, tmp_path)
     f = _branches_changing(
-        repo, age_files, base,
+        repo,
+        age_files,
+        base,
         ours_change=lambda d: set_key(d[0].get("db"), "user", "root"),
         theirs_change=lambda d: set_key(d[0], "api_key", "k2"),
     )
@@ -118,7 +129,9 @@ def test_real_git_merge_conflict_leaves_ciphertext_and_names_the_key(
 ):
     base = sops_encrypt(sops_bin, age_files, "password: p0\nother: o\n", tmp_path)
     f = _branches_changing(
-        repo, age_files, base,
+        repo,
+        age_files,
+        base,
         ours_change=lambda d: set_key(d[0], "password", canary + "-main"),
         theirs_change=lambda d: set_key(d[0], "password", canary + "-feature"),
     )
@@ -140,7 +153,7 @@ def test_git_diff_shows_the_changed_key_through_textconv(repo, age_files, tmp_pa
     diff = git(repo, "diff").stdout
     assert '-["b"]: "two"' in diff and '+["b"]: "three"' in diff
     assert '-["a"]' not in diff and '+["a"]' not in diff
-    assert 'ENC[' not in diff
+    assert "ENC[" not in diff
 
 
 def test_redacted_git_diff_shows_fingerprints_never_values(repo, age_files, canary):

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from secretsops.cli.main import main
 from secretsops.errors import MacMismatch
@@ -79,7 +80,7 @@ def test_keys_added_on_both_sides_are_kept_in_place(age_files, tmp_path):
     o, a, b = write3(tmp_path, base, ours, theirs)
     merge_files(o, a, b, "x.yaml", ctx=age_files.ctx())
     text = age_files.decrypt(a.read_bytes())
-    assert text.index("theirs_new") < text.index("password") and "ours_new: \"1\"" in text
+    assert text.index("theirs_new") < text.index("password") and 'ours_new: "1"' in text
 
 
 def test_deleting_an_unchanged_key_wins(age_files, tmp_path):
@@ -259,3 +260,22 @@ def test_cli_without_a_key_fails_with_one_line_and_writes_nothing(age_files, tmp
     err = capsys.readouterr().err
     assert code == 128 and err.count("\n") == 1 and "Traceback" not in err
     assert a.read_bytes() == ours
+
+
+def test_a_data_key_rotation_on_one_side_is_kept(age_files, tmp_path):
+    base = age_files.encrypt(BASE)
+    ours = age_files.edit(base, lambda d: set_key(d[0], "password", "x"))
+    theirs = age_files.encrypt(BASE)  # `sops rotate`: same recipients and values, new data key
+    o, a, b = write3(tmp_path, base, ours, theirs)
+    merge_files(o, a, b, "x.yaml", ctx=age_files.ctx())
+    merged = a.read_bytes()
+    assert yaml.safe_load(merged)["sops"]["age"] == yaml.safe_load(theirs)["sops"]["age"]
+    assert "password: x" in age_files.decrypt(merged)
+
+
+def test_file_added_on_both_sides_merges_by_key(age_files, tmp_path):
+    ours = age_files.encrypt("a: 1\nshared: same\n")
+    theirs = age_files.encrypt("b: 2\nshared: same\n")
+    o, a, b = write3(tmp_path, b"", ours, theirs)
+    merge_files(o, a, b, "x.yaml", ctx=age_files.ctx())
+    assert age_files.decrypt(a.read_bytes()) == "b: 2\na: 1\nshared: same\n"  # where theirs put it

@@ -29,11 +29,17 @@ def make_gpg_home(path: Path, uid: str) -> GpgHome:
     env = {"GNUPGHOME": str(path), "PATH": os.environ["PATH"]}
     subprocess.run(
         ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", uid, "default", "default", "never"],
-        env=env, check=True, capture_output=True, timeout=120,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
     )
     out = subprocess.run(
         ["gpg", "--batch", "--with-colons", "--list-secret-keys"],
-        env=env, check=True, capture_output=True, text=True,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     fpr = next(line.split(":")[9] for line in out.splitlines() if line.startswith("fpr:"))
     return GpgHome(path, fpr)

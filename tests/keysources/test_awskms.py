@@ -74,9 +74,7 @@ def test_encryption_context_string_round_trips_like_sops():
 
 
 def test_key_group_entries_are_mappings_with_role_context_and_profile():
-    keys = KmsKeySource.from_rule(
-        [{"arn": ARN, "role": ROLE, "context": {"team": "x"}, "aws_profile": "p"}]
-    )
+    keys = KmsKeySource.from_rule([{"arn": ARN, "role": ROLE, "context": {"team": "x"}, "aws_profile": "p"}])
     k = keys[0]
     assert (k.arn, k.role, k.context, k.aws_profile) == (ARN, ROLE, {"team": "x"}, "p")  # type: ignore[attr-defined]
 
@@ -133,8 +131,11 @@ def test_endpoint_and_credentials_come_from_the_context_not_os_environ(moto: Ser
     import boto3
 
     arn = boto3.client(
-        "kms", region_name="us-east-1", endpoint_url=moto.url,
-        aws_access_key_id="a", aws_secret_access_key="b",
+        "kms",
+        region_name="us-east-1",
+        endpoint_url=moto.url,
+        aws_access_key_id="a",
+        aws_secret_access_key="b",
     ).create_key()["KeyMetadata"]["Arn"]
     assert "AWS_ENDPOINT_URL" not in os.environ
     env = {"AWS_ENDPOINT_URL": moto.url, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}

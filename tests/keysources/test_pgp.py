@@ -63,12 +63,7 @@ def test_missing_gpg_binary_is_a_clear_error(gpg_home):
 def test_data_key_never_reaches_gpg_argv_or_environment(gpg_home, tmp_path, canary):
     log = tmp_path / "gpg-calls.log"
     wrapper = tmp_path / "gpg-wrapper"
-    wrapper.write_text(
-        "#!/bin/sh\n"
-        f'printf "%s\\n" "$@" >> "{log}"\n'
-        f'env >> "{log}"\n'
-        'exec gpg "$@"\n'
-    )
+    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" >> "{log}"\nenv >> "{log}"\nexec gpg "$@"\n')
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
     env = dict(gpg_home.env(), SOPS_GPG_EXEC=str(wrapper), SOPS_CANARY_VALUE=canary)
     key = PgpKeySource(gpg_home.fingerprint)

@@ -24,15 +24,18 @@ def test_wrap_then_unwrap_returns_the_data_key(vault_env, openbao: Service, tran
 
 
 def test_stanza_has_sops_field_order():
-    key = VaultTransitKeySource("https://v:8200", "transit", "k", enc="vault:v1:x",
-                                created_at="2024-01-01T00:00:00Z")
+    key = VaultTransitKeySource(
+        "https://v:8200", "transit", "k", enc="vault:v1:x", created_at="2024-01-01T00:00:00Z"
+    )
     assert list(key.to_metadata()) == ["vault_address", "engine_path", "key_name", "created_at", "enc"]
 
 
 def test_uri_splits_address_engine_path_and_key_name():
     (key,) = VaultTransitKeySource.from_cli("https://vault.example.com:8200/v1/transit/keys/app", {})
     assert (key.vault_address, key.engine_path, key.key_name) == (  # type: ignore[attr-defined]
-        "https://vault.example.com:8200", "transit", "app",
+        "https://vault.example.com:8200",
+        "transit",
+        "app",
     )
     assert key.identifier == "https://vault.example.com:8200/v1/transit/keys/app"
 

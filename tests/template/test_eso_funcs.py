@@ -128,8 +128,9 @@ def _b64u(n: int) -> str:
 def rsa_jwk() -> tuple[dict[str, str], rsa.RSAPrivateKey]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pn = key.private_numbers()
-    jwk = {"kty": "RSA", "n": _b64u(pn.public_numbers.n), "e": _b64u(pn.public_numbers.e), "d": _b64u(pn.d),
-           "p": _b64u(pn.p), "q": _b64u(pn.q), "dp": _b64u(pn.dmp1), "dq": _b64u(pn.dmq1), "qi": _b64u(pn.iqmp)}
+    ints = {"n": pn.public_numbers.n, "e": pn.public_numbers.e, "d": pn.d, "p": pn.p, "q": pn.q,
+            "dp": pn.dmp1, "dq": pn.dmq1, "qi": pn.iqmp}
+    jwk = {"kty": "RSA", **{k: _b64u(v) for k, v in ints.items()}}
     return jwk, key
 
 

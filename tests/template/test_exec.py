@@ -119,7 +119,10 @@ def test_range_else_runs_for_empty_collections() -> None:
 
 
 def test_range_break_and_continue() -> None:
-    t = "{{ range . }}{{ if eq . 2 }}{{ continue }}{{ end }}{{ if eq . 4 }}{{ break }}{{ end }}{{ . }}{{ end }}"
+    t = (
+        "{{ range . }}{{ if eq . 2 }}{{ continue }}{{ end }}"
+        "{{ if eq . 4 }}{{ break }}{{ end }}{{ . }}{{ end }}"
+    )
     assert go(t, [1, 2, 3, 4, 5]) == "13"
 
 
@@ -161,7 +164,8 @@ def test_undefined_template_is_an_error() -> None:
 
 
 def test_recursive_template_stops_at_a_depth_limit() -> None:
-    assert "exceeded maximum template depth" in go_error('{{ define "r" }}{{ template "r" }}{{ end }}{{ template "r" }}')
+    text = '{{ define "r" }}{{ template "r" }}{{ end }}{{ template "r" }}'
+    assert "exceeded maximum template depth" in go_error(text)
 
 
 def test_compiled_template_is_reusable() -> None:

@@ -76,16 +76,17 @@ class Template:
 
     def execute(self, data: Any, *, funcs: Mapping[str, Callable[..., Any] | GoFunc] | None = None) -> str:
         """Render with ``data`` as dot; extra ``funcs`` override or add functions at run time."""
-        table = self.funcs if not funcs else {**self.funcs, **_merge(funcs)}
+        table = self.funcs
         if funcs:
-            for name, fn in funcs.items():
-                table[name] = wrap_python(fn)
+            table = {**self.funcs, **{name: wrap_python(fn) for name, fn in funcs.items()}}
         try:
             return execute(self.trees, self.name, data, table, self.missingkey)
         except ExecError as e:
             raise TemplateError(redact(str(e), data)) from None
 
-    def execute_bytes(self, data: Any, *, funcs: Mapping[str, Callable[..., Any] | GoFunc] | None = None) -> bytes:
+    def execute_bytes(
+        self, data: Any, *, funcs: Mapping[str, Callable[..., Any] | GoFunc] | None = None
+    ) -> bytes:
         """Render to the exact bytes Go would produce (binary results such as ``b64dec``)."""
         return gobytes(self.execute(data, funcs=funcs))
 

@@ -296,14 +296,14 @@ class State:
             return value
         return self.eval_field_chain(dot, value, v, v.ident[1:], args, final)
 
-    def eval_field_chain(
+    def eval_field_chain(  # noqa: PLR0917 - mirrors exec.go
         self, dot: Any, receiver: Any, node: n.Node, ident: list[str], args: list[n.Node], final: Any
     ) -> Any:
         for name in ident[:-1]:
             receiver = self.eval_field(dot, name, node, [], NOFINAL, receiver)
         return self.eval_field(dot, ident[-1], node, args, final, receiver)
 
-    def eval_field(
+    def eval_field(  # noqa: PLR0917 - mirrors exec.go
         self, dot: Any, name: str, node: n.Node, args: list[n.Node], final: Any, receiver: Any
     ) -> Any:
         if receiver is MISSING:
@@ -334,7 +334,7 @@ class State:
             raise self.errorf(f"{_q(node.ident)} is not a defined function")
         return self.eval_call(dot, fn, cmd, node, node.ident, args, final)
 
-    def eval_call(  # noqa: C901
+    def eval_call(  # noqa: C901, PLR0917 - mirrors exec.go
         self, dot: Any, fn: GoFunc, cmd: n.Node, node: n.Node, name: str, args: list[n.Node], final: Any
     ) -> Any:
         rest = args[1:] if args else []

@@ -52,7 +52,7 @@ def gofunc(table: FuncMap, name: str, *params: str, variadic: bool = False) -> C
     return deco
 
 
-def wrap_python(fn: Callable[..., Any]) -> GoFunc:
+def wrap_python(fn: Callable[..., Any] | GoFunc) -> GoFunc:
     """A caller-supplied Python callable: ``func(args ...interface{}) interface{}``."""
     if isinstance(fn, GoFunc):
         return fn

@@ -13,7 +13,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import ExtensionOID
 
 from . import goyaml, pem
 from .funcs import ANY, STRING, FuncError, FuncMap, gobytes, gofunc, gostr
@@ -35,7 +34,7 @@ _reg("fromYaml", STRING)(goyaml.from_yaml)
 
 
 def _blocks(data: bytes) -> tuple[list[pem.Block], bytes]:
-    out = []
+    out: list[pem.Block] = []
     rest = data
     while True:
         block, rest = pem.decode(rest)
@@ -55,15 +54,16 @@ def filter_pem(pem_type: str, text: str) -> str:
 
 def _ski(cert: x509.Certificate) -> bytes | None:
     try:
-        return cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_KEY_IDENTIFIER).value.digest
+        ext = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+        return ext.digest
     except x509.ExtensionNotFound:
         return None
 
 
 def _aki(cert: x509.Certificate) -> bytes | None:
     try:
-        ext = cert.extensions.get_extension_for_oid(ExtensionOID.AUTHORITY_KEY_IDENTIFIER).value
-        return ext.key_identifier
+        aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value
+        return aki.key_identifier
     except x509.ExtensionNotFound:
         return None
 
@@ -274,7 +274,9 @@ def _b64u_bytes(s: Any) -> bytes:
     return base64.urlsafe_b64decode(s + "=" * (-len(s) % 4))
 
 
-_CURVES: dict[str, ec.EllipticCurve] = {"P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1()}
+_CURVES: dict[str, ec.EllipticCurve] = {
+    "P-256": ec.SECP256R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1(),
+}
 
 
 def _jwk_key(text: str) -> Any:  # noqa: C901

@@ -169,15 +169,14 @@ def _eq(arg1: Any, *arg2: Any) -> bool:
                 raise FuncError("incompatible types for comparison")
         elif k1 != _INVALID:
             truth = arg1 == arg
+        elif not _valid(arg1) or not _valid(arg):
+            truth = _valid(arg1) == _valid(arg)
         else:
-            if not _valid(arg1) or not _valid(arg):
-                truth = _valid(arg1) == _valid(arg)
-            else:
-                if go_type_name(arg1) != go_type_name(arg) or isinstance(arg1, list | dict):
-                    raise FuncError(
-                        f"non-comparable types {go_type_name(arg1)} and {go_type_name(arg)}"
-                    )
-                truth = arg1 == arg
+            if go_type_name(arg1) != go_type_name(arg) or isinstance(arg1, list | dict):
+                raise FuncError(
+                    f"non-comparable types {go_type_name(arg1)} and {go_type_name(arg)}"
+                )
+            truth = arg1 == arg
         if truth:
             return True
     return False
@@ -191,7 +190,7 @@ def _ne(a: Any, b: Any) -> bool:
 @gofunc(BUILTINS, "lt", VALUE, VALUE)
 def _lt(a: Any, b: Any) -> bool:
     k1, k2 = _kind(a), _kind(b)
-    if k1 == _INVALID or k2 == _INVALID:
+    if _INVALID in (k1, k2):
         raise FuncError("invalid type for comparison")
     if k1 != k2:
         raise FuncError("incompatible types for comparison")

@@ -22,7 +22,7 @@ from typing import Any
 import re2
 
 from . import gojson
-from .funcs import ANY, BOOL, FLOAT64, INT, LIST, MAP, STRING, FuncError, FuncMap, gobytes, gofunc, gostr
+from .funcs import ANY, BOOL, FLOAT64, INT, MAP, STRING, FuncError, FuncMap, gobytes, gofunc, gostr
 from .gofmt import go_quote, sprintf
 from .parser import _parse_go_int
 from .values import MISSING, Int64, StringList, StringMap, go_type_name, wrap_int64
@@ -474,9 +474,7 @@ reg("typeIs", STRING, ANY)(lambda t, v: go_type_name(v) == t)
 
 # --- numbers --------------------------------------------------------------------------------------
 
-reg("atoi", STRING)(lambda s: _atoi(s))
-
-
+@reg("atoi", STRING)
 def _atoi(s: str) -> int:
     if re.fullmatch(r"[+-]?[0-9]+", s):
         n = int(s)
@@ -484,7 +482,7 @@ def _atoi(s: str) -> int:
     return 0
 
 
-reg("int", ANY)(lambda v: to_int64(v))
+reg("int", ANY)(to_int64)
 reg("int64", ANY)(lambda v: Int64(to_int64(v)))
 reg("float64", ANY)(to_float64)
 reg("toDecimal", ANY)(lambda v: Int64(_octal(v)))
@@ -862,35 +860,6 @@ def _compile(pattern: str) -> Any:
         raise FuncError(f"regexp: Compile({go_quote(pattern)}): error parsing regexp") from None
 
 
-def _expand(repl: str) -> str:
-    """Go's $1 / ${name} template syntax into the re2 module's \\g<...> form."""
-    out = []
-    i = 0
-    while i < len(repl):
-        c = repl[i]
-        if c == "\\":
-            out.append("\\\\")
-            i += 1
-            continue
-        if c != "$":
-            out.append(c)
-            i += 1
-            continue
-        if i + 1 < len(repl) and repl[i + 1] == "$":
-            out.append("$")
-            i += 2
-            continue
-        m = re.match(r"\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+)", repl[i + 1 :])
-        if not m:
-            out.append("$")
-            i += 1
-            continue
-        name = m.group(1) or m.group(2)
-        out.append(f"\\g<{name}>")
-        i += 1 + m.end()
-    return "".join(out)
-
-
 def _replace_all(rx: Any, s: str, repl: str) -> str:
     template = repl
 
@@ -1109,4 +1078,3 @@ def _date_in_zone(fmt: str, v: Any, zone: str) -> str:
 reg("unixEpoch", ANY)(lambda v: str(int(_as_time(v).timestamp())))
 reg("htmlDate", ANY)(lambda v: go_time_format(_as_time(v), "2006-01-02"))
 
-_ = (LIST, _expand)

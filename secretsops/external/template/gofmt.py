@@ -20,7 +20,7 @@ from .values import MISSING, go_type_name
 
 def _quote_rune_body(c: str, quote: str) -> str:
     code = ord(c)
-    if c == quote or c == "\\":
+    if c in (quote, "\\"):
         return "\\" + c
     if c.isprintable() and not (0xD800 <= code <= 0xDFFF):
         return c
@@ -49,7 +49,7 @@ def go_quote_rune(code: int) -> str:
 
 
 def _can_backquote(s: str) -> bool:
-    return all(c != "`" and c != "\ufeff" and (c == "\t" or c.isprintable()) for c in s)
+    return all(c not in ("`", "\ufeff") and (c == "\t" or c.isprintable()) for c in s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,11 +142,10 @@ def format_float(v: float, fmt: str = "g", prec: int = -1) -> str:
         if eprec > len(d.digits) and len(d.digits) >= d.dp:
             eprec = len(d.digits)
     exp = d.dp - 1
-    e = "e" if fmt == "g" else "E"
+    echar = "e" if fmt == "g" else "E"
     if exp < -4 or exp >= eprec:
-        if prec > len(d.digits):
-            prec = len(d.digits)
-        return sign + _fmt_e(d, prec - 1, e)
+        prec = min(prec, len(d.digits))
+        return sign + _fmt_e(d, prec - 1, echar)
     if prec > d.dp:
         prec = len(d.digits)
     return sign + _fmt_f(d, max(prec - d.dp, 0))

@@ -10,8 +10,8 @@ JSON numbers become YAML ints (sigs.k8s.io/yaml round-trips through JSON).
 from __future__ import annotations
 
 import functools
-import re
 import math
+import re
 import unicodedata
 from typing import Any
 

@@ -191,10 +191,17 @@ def _run(path: Path, runner: ProcessRunner, shown: str) -> str:
     return result.stdout.decode("utf-8")
 
 
+_KLOG = re.compile(r"^[EWIF]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] ")
+_KLOG_ERR = re.compile(r'err="(.*)"\s*$')
+
+
 def _first_error_line(stderr: str) -> str:
-    """kustomize errors are one long line of file names and causes; no values are in them."""
-    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    """kustomize's cause, stable across runs (no klog timestamps); file names, no values."""
+    lines = [_KLOG.sub("", ln.strip()) for ln in stderr.splitlines() if ln.strip()]
     for line in lines:
+        found = _KLOG_ERR.search(line)
+        if found:
+            return found.group(1).replace('\\"', '"')[:400]
         if line.lower().startswith("error"):
-            return line[:400]
+            return line.removeprefix("Error: ")[:400]
     return (lines[0] if lines else "unknown error")[:400]

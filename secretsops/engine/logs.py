@@ -34,5 +34,4 @@ def configure(level: int = logging.INFO, stream: Any = None) -> logging.Handler:
     logger = logging.getLogger("secretsops")
     logger.handlers = [handler]
     logger.setLevel(level)
-    logger.propagate = False
     return handler

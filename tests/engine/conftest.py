@@ -104,10 +104,9 @@ def runner(recorded: Recorded) -> ProcessRunner:
 NAMESPACE_YAML = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n"
 
 
-def configmap(name: str, value: str = "v", **annotations: str) -> str:
-    ann = "".join(f"\n    {k}: {v!r}" for k, v in annotations.items())
-    meta_ann = f"\n  annotations:{ann}" if annotations else ""
-    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: apps{meta_ann}\ndata:\n  k: {value!r}\n"
+def configmap(name: str, value: str = "v") -> str:
+    meta = f"metadata:\n  name: {name}\n  namespace: apps\n"
+    return f"apiVersion: v1\nkind: ConfigMap\n{meta}data:\n  k: {value!r}\n"
 
 
 @dataclass

@@ -1,0 +1,87 @@
+"""`secretsops reconcile` and `secretsops status` as a user runs them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from secretsops.cli.main import main
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    logger = logging.getLogger("secretsops")
+    saved = (list(logger.handlers), logger.level)
+    yield
+    logger.handlers, _ = saved[0], logger.setLevel(saved[1])
+
+
+def reconcile_args(harness, *extra: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [
+        "reconcile",
+        "--once",
+        "--repo",
+        harness.repo.url,
+        "--path",
+        "apps",
+        "--name",
+        "apps",
+        "--kubeconfig",
+        str(harness.api.kubeconfig),
+        "--decryption-secret",
+        "secretsops-system/sops-age",
+        *extra,
+    ]
+
+
+def test_reconcile_once_applies_and_exits_zero(harness, capsys) -> None:
+    harness.write_app({"A": "1"}, {"cm-a": "1"})
+    head = harness.repo.commit()
+    assert main(reconcile_args(harness)) == 0
+    assert f"apps: main@sha1:{head}: ReconciliationSucceeded" in capsys.readouterr().out
+    assert harness.configmaps() == {"cm-a": "1"} and harness.secret() == {"A": "1"}
+
+
+def test_reconcile_once_exits_non_zero_when_the_pass_failed(harness, capsys) -> None:
+    harness.repo.write("apps/bad.yaml", "kind: [\n")
+    harness.repo.commit()
+    assert main(reconcile_args(harness)) == 1
+    err = capsys.readouterr().err
+    assert "apps: BuildFailed: " in err and "bad.yaml" in err and "Traceback" not in err
+
+
+def test_reconcile_dry_run_lists_the_plan(harness, capsys) -> None:
+    harness.write_app({"A": "1"}, {"cm-a": "1"})
+    harness.repo.commit()
+    assert main(reconcile_args(harness, "--dry-run")) == 0
+    out = capsys.readouterr().out
+    assert "would apply 3" in out and "  apply ConfigMap/apps/cm-a" in out
+    assert harness.configmaps() == {}
+
+
+def test_status_prints_a_table_per_source(harness, capsys) -> None:
+    harness.write_app({"A": "1"})
+    harness.repo.commit()
+    main(reconcile_args(harness))
+    capsys.readouterr()
+    assert main(["status", "--kubeconfig", str(harness.api.kubeconfig)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["SOURCE", "READY", "REASON", "REVISION", "OBJECTS", "DRIFTED", "MESSAGE"]
+    assert lines[1].split()[:3] == ["apps", "True", "ReconciliationSucceeded"]
+
+
+def test_missing_repo_and_config_is_a_usage_error(capsys) -> None:
+    assert main(["reconcile", "--once"]) == 2
+    assert "--repo URL|PATH" in capsys.readouterr().err
+
+
+def test_missing_kubeconfig_file_is_a_clear_error(tmp_path, capsys) -> None:
+    assert main(["reconcile", "--once", "--repo", str(tmp_path), "--kubeconfig", str(tmp_path / "nope")]) == 2
+    assert "kubeconfig not found" in capsys.readouterr().err
+
+
+def test_without_kubeconfig_outside_a_cluster_says_so(tmp_path, capsys) -> None:
+    assert main(["status"]) == 2
+    assert "not running inside a cluster" in capsys.readouterr().err

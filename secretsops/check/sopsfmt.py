@@ -3,8 +3,9 @@
 A document is SOPS-encrypted when it has ``sops`` metadata with a MAC and at least one key
 stanza that carries a wrapped data key, and every value the metadata's rules
 (unencrypted/encrypted suffix and regex, as sops' ``shouldBeEncrypted`` applies them to every
-key on the path) say must be encrypted is an ``ENC[AES256_GCM,...]`` string. One ``ENC[`` is
-not enough. Comments are not checked (PyYAML drops them).
+key on the path, and the comment regexes against the comment lines above a key and its
+parents) say must be encrypted is an ``ENC[AES256_GCM,...]`` string. One ``ENC[`` is not
+enough.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import re2
+
+from secretsops.check.yamllines import LineDict
 
 #: sops' value format, stricter than sops' own parse regex: base64 fields and a known type.
 ENC_VALUE = re.compile(
@@ -45,6 +48,8 @@ class EncryptionRules:
     encrypted_suffix: str = ""
     unencrypted_regex: str = ""
     encrypted_regex: str = ""
+    unencrypted_comment_regex: str = ""
+    encrypted_comment_regex: str = ""
     _compiled: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -54,27 +59,46 @@ class EncryptionRules:
             encrypted_suffix=str(meta.get("encrypted_suffix") or ""),
             unencrypted_regex=str(meta.get("unencrypted_regex") or ""),
             encrypted_regex=str(meta.get("encrypted_regex") or ""),
+            unencrypted_comment_regex=str(meta.get("unencrypted_comment_regex") or ""),
+            encrypted_comment_regex=str(meta.get("encrypted_comment_regex") or ""),
         )
         if default_suffix and not any(meta.get(k) for k in _OPTIONS):
             rules.unencrypted_suffix = DEFAULT_UNENCRYPTED_SUFFIX
         return rules
 
-    def _rx(self, pattern: str) -> Any:
-        if pattern not in self._compiled:
-            self._compiled[pattern] = re2.compile(pattern)
-        return self._compiled[pattern]
+    @property
+    def uses_comments(self) -> bool:
+        return bool(self.unencrypted_comment_regex or self.encrypted_comment_regex)
 
-    def must_encrypt(self, path: list[str]) -> bool:
-        """sops' shouldBeEncrypted for a value at ``path`` (comments aside)."""
+    def _search(self, pattern: str, text: str) -> bool:
+        """Go's regexp.Match: unanchored; an invalid pattern never matches (sops ignores the error)."""
+        if pattern not in self._compiled:
+            try:
+                self._compiled[pattern] = re2.compile(pattern)
+            except re2.error:
+                self._compiled[pattern] = None
+        rx = self._compiled[pattern]
+        return rx is not None and rx.search(text) is not None
+
+    def must_encrypt(self, path: list[str], comments: list[str] | None = None) -> bool:
+        """sops' shouldBeEncrypted for a value at ``path``; ``comments`` are the comment lines
+        above the value and its ancestors (sops' comment stack), read from the raw text."""
         encrypted = True
         if self.unencrypted_suffix and any(p.endswith(self.unencrypted_suffix) for p in path):
             encrypted = False
         if self.encrypted_suffix:
             encrypted = any(p.endswith(self.encrypted_suffix) for p in path)
-        if self.unencrypted_regex and any(self._rx(self.unencrypted_regex).search(p) for p in path):
+        if self.unencrypted_regex and any(self._search(self.unencrypted_regex, p) for p in path):
             encrypted = False
         if self.encrypted_regex:
-            encrypted = any(self._rx(self.encrypted_regex).search(p) for p in path)
+            encrypted = any(self._search(self.encrypted_regex, p) for p in path)
+        comments = comments or []
+        if self.unencrypted_comment_regex and any(
+            self._search(self.unencrypted_comment_regex, c) for c in comments
+        ):
+            encrypted = False
+        if self.encrypted_comment_regex:
+            encrypted = any(self._search(self.encrypted_comment_regex, c) for c in comments)
         return encrypted
 
 
@@ -112,38 +136,67 @@ class Leaf:
     value: Any
     container: Any
     key: Any
+    #: 1-based lines of the keys on the path (0 where unknown), outermost first
+    key_lines: list[int] = field(default_factory=list)
 
 
-def iter_leaves(node: Any, path: list[str] | None = None, seen: set[int] | None = None) -> Iterator[Leaf]:
+def iter_leaves(
+    node: Any, path: list[str] | None = None, seen: set[int] | None = None, lines: list[int] | None = None
+) -> Iterator[Leaf]:
     """Every scalar under ``node`` with its sops path (list items add no path element).
 
     Containers reached twice through YAML aliases are walked once (no alias bombs, no cycles).
     """
-    path = path or []
+    path, lines = path or [], lines or []
     seen = set() if seen is None else seen
     if id(node) in seen:
         return
     seen.add(id(node))
     if isinstance(node, dict):
+        key_lines = getattr(node, "lines", {})
         for k, v in node.items():
+            child_lines = [*lines, key_lines.get(k, 0)]
             if isinstance(v, (dict, list)):
-                yield from iter_leaves(v, [*path, str(k)], seen)
+                yield from iter_leaves(v, [*path, str(k)], seen, child_lines)
             elif v is not None:
-                yield Leaf([*path, str(k)], v, node, k)
+                yield Leaf([*path, str(k)], v, node, k, child_lines)
     elif isinstance(node, list):
+        item_lines = getattr(node, "lines", [])
         for i, v in enumerate(node):
+            child_lines = [*lines, item_lines[i] if i < len(item_lines) else 0]
             if isinstance(v, (dict, list)):
-                yield from iter_leaves(v, path, seen)
+                yield from iter_leaves(v, path, seen, child_lines)
             elif v is not None:
-                yield Leaf(path, v, node, i)
+                yield Leaf(path, v, node, i, child_lines)
 
 
-def plaintext_leaves(doc: dict[str, Any], rules: list[EncryptionRules]) -> Iterator[Leaf]:
+def comments_above(text_lines: list[str], key_lines: list[int]) -> list[str]:
+    """The comment lines directly above each key on the path (sops' comment stack, roughly)."""
+    out: list[str] = []
+    for line in key_lines:
+        n = line - 2
+        while 0 <= n < len(text_lines) and text_lines[n].lstrip().startswith("#"):
+            out.append(text_lines[n].lstrip()[1:].strip())
+            n -= 1
+    return out
+
+
+def plaintext_leaves(
+    doc: dict[str, Any], rules: list[EncryptionRules], text_lines: list[str] | None = None
+) -> Iterator[Leaf]:
     """Values that any of ``rules`` says must be encrypted but are not ENC[...] (empty is fine)."""
-    for leaf in iter_leaves({k: v for k, v in doc.items() if k != "sops"}):
+    needs_comments = text_lines is not None and any(r.uses_comments for r in rules)
+    top = LineDict()
+    doc_lines = getattr(doc, "lines", {})
+    for k, v in doc.items():
+        if k != "sops":
+            top[k] = v
+            top.lines[k] = doc_lines.get(k, 0)
+    for leaf in iter_leaves(top):
         if leaf.value == "" or is_enc(leaf.value):
             continue
-        if any(r.must_encrypt(leaf.path) for r in rules):
+        comments = comments_above(text_lines or [], leaf.key_lines) if needs_comments else None
+        if any(r.must_encrypt(leaf.path, comments) for r in rules):
             yield leaf
 
 

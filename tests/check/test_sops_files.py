@@ -142,3 +142,27 @@ def test_ini_value_decrypted_by_hand_is_found(repo, sops_encrypt, age_key, canar
     res = repo.check_json()
     assert res.rules_at() == {("sops-partially-decrypted", "c.ini", 3)}
     assert_no_canary(canary, res.out)
+
+
+def test_comment_regex_files_are_judged_by_their_comments(repo, sops_bin, age_key, canary):
+    import subprocess
+
+    repo.write(
+        ".sops.yaml",
+        f"creation_rules:\n  - path_regex: enc-comment\\.yaml$\n    encrypted_comment_regex: 'sops:enc'\n"
+        f"    age: {age_key.recipient}\n  - path_regex: keep-comment\\.yaml$\n"
+        f"    unencrypted_comment_regex: 'keep'\n    age: {age_key.recipient}\n",
+    )
+    enc_path = repo.write(
+        "enc-comment.yaml", "a: 1\n# sops:enc\nb: secret\nc:\n    # sops:enc\n    d: x\n    e: y\n"
+    )
+    keep_path = repo.write("keep-comment.yaml", "a: 1\n# keep\nb: visible\nc: hidden\n")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(repo.root), "SOPS_AGE_KEY_FILE": str(age_key.key_file)}
+    for path in (enc_path, keep_path):
+        subprocess.run(
+            [sops_bin, "encrypt", "-i", str(path)], check=True, cwd=repo.root, env=env, capture_output=True
+        )
+    assert "b: visible" in keep_path.read_text() and "    e: " in enc_path.read_text()
+    assert repo.check().code == 0
+    enc_path.write_text(decrypt_one_value_by_hand(enc_path.read_text(), "d", canary))
+    assert repo.check_json().rules_at() == {("sops-partially-decrypted", "enc-comment.yaml", 6)}

@@ -74,7 +74,7 @@ class SopsFiles:
             rules = [EncryptionRules.from_mapping(meta)]
             if file.sops_rule is not None:
                 rules.append(file.sops_rule.rules)
-            for leaf in plaintext_leaves(doc, rules):
+            for leaf in plaintext_leaves(doc, rules, file.text.splitlines()):
                 value = leaf.value if isinstance(leaf.value, str) else str(leaf.value)
                 file.report(
                     "sops-partially-decrypted", line_of(leaf.container, leaf.key), ".".join(leaf.path), value

@@ -29,3 +29,41 @@ def apps(client: kubernetes.client.ApiClient) -> kubernetes.client.AppsV1Api:
 @pytest.fixture
 def dynamic(client: kubernetes.client.ApiClient) -> kubernetes.dynamic.DynamicClient:
     return kubernetes.dynamic.DynamicClient(client)
+
+
+WIDGET_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "widgets.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "shortNames": ["wd"]},
+        "versions": [{
+            "name": "v1", "served": True, "storage": True,
+            "subresources": {"status": {}},
+            "schema": {"openAPIV3Schema": {
+                "type": "object",
+                "properties": {
+                    "spec": {"type": "object", "properties": {
+                        "size": {"type": "integer"},
+                        "color": {"type": "string"},
+                        "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "ports": {"type": "array", "x-kubernetes-list-type": "map",
+                                  "x-kubernetes-list-map-keys": ["name"],
+                                  "items": {"type": "object", "properties": {
+                                      "name": {"type": "string"}, "port": {"type": "integer"}}}},
+                    }},
+                    "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                },
+            }},
+        }],
+    },
+}
+
+
+@pytest.fixture
+def crd(kubeapi: KubeApiServer, client: kubernetes.client.ApiClient) -> str:
+    """The ``widgets.example.com`` CRD (example.com/v1 Widget, status subresource), created and served."""
+    kubernetes.client.ApiextensionsV1Api(client).create_custom_resource_definition(WIDGET_CRD)
+    return "widgets.example.com"

@@ -164,10 +164,14 @@ def decrypt_tree(
     ignore_mac: bool = False,
     cache: DataKeyCache | None = None,
     where: str = "<input>",
+    in_place: bool = False,
 ) -> DecryptedTree:
-    """Decrypt in memory and verify the MAC (unless ``ignore_mac``); the input is not changed."""
+    """Decrypt in memory and verify the MAC (unless ``ignore_mac``).
+
+    The input is left unchanged unless ``in_place`` (saves a copy when the caller drops it).
+    """
     key = _data_key(ef.metadata, ctx, cache)
-    branches = copy.deepcopy(ef.branches)
+    branches = ef.branches if in_place else copy.deepcopy(ef.branches)
     cipher = Cipher(key)
     try:
         computed = decrypt_branches(branches, cipher, ef.metadata.rules)
@@ -224,13 +228,18 @@ def encrypt_tree(
     )
     data_key = os.urandom(32)
     wrap_data_key(data_key, meta, ctx)
-    tree = DecryptedTree(copy.deepcopy(branches), meta, data_key, Cipher(data_key), fmt)
-    return reencrypt(tree, indent=options.indent)
+    tree = DecryptedTree(branches, meta, data_key, Cipher(data_key), fmt)
+    return reencrypt(tree, indent=options.indent, in_place=True)
 
 
-def reencrypt(tree: DecryptedTree, *, indent: int | None = None, touch: bool = True) -> bytes:
-    """Encrypt ``tree`` with its own data key and metadata (unchanged values keep their IVs)."""
-    branches = copy.deepcopy(tree.branches)
+def reencrypt(
+    tree: DecryptedTree, *, indent: int | None = None, touch: bool = True, in_place: bool = False
+) -> bytes:
+    """Encrypt ``tree`` with its own data key and metadata (unchanged values keep their IVs).
+
+    ``tree.branches`` stay plaintext unless ``in_place`` (then they are consumed).
+    """
+    branches = tree.branches if in_place else copy.deepcopy(tree.branches)
     mac = encrypt_branches(branches, tree.cipher, tree.metadata.rules)
     if touch or not tree.metadata.lastmodified:
         tree.metadata.lastmodified = now_rfc3339()
@@ -279,7 +288,12 @@ def decrypt_bytes(
 ) -> bytes:
     """Encrypted file bytes → plaintext file bytes (in ``output_fmt``, default the same)."""
     tree = decrypt_tree(
-        load_encrypted(data, fmt, where=where), ctx=ctx, ignore_mac=ignore_mac, cache=cache, where=where
+        load_encrypted(data, fmt, where=where),
+        ctx=ctx,
+        ignore_mac=ignore_mac,
+        cache=cache,
+        where=where,
+        in_place=True,
     )
     store = get_store(output_fmt or fmt, indent)
     try:
@@ -327,7 +341,9 @@ def decrypt_document(
         raise MetadataNotFound(f"{where}: sops metadata not found")
     meta = Metadata.from_dict(doc[METADATA_KEY], where=where)
     branch = _to_branch({k: v for k, v in doc.items() if k != METADATA_KEY})
-    tree = decrypt_tree(EncryptedFile([branch], meta, "yaml"), ctx=ctx, cache=cache, where=where)
+    tree = decrypt_tree(
+        EncryptedFile([branch], meta, "yaml"), ctx=ctx, cache=cache, where=where, in_place=True
+    )
     out = _to_dict(tree.branches[0])
     assert isinstance(out, dict)
     return out

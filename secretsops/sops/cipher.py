@@ -142,9 +142,9 @@ class Cipher:
         if m is None:
             raise DecryptionFailed(f"value at {where or aad!r} is not in sops' ENC[...] format")
         try:
-            data = base64.b64decode(m.group(1), validate=True)
-            iv = base64.b64decode(m.group(2), validate=True)
-            tag = base64.b64decode(m.group(3), validate=True)
+            data = binascii.a2b_base64(m.group(1), strict_mode=True)
+            iv = binascii.a2b_base64(m.group(2), strict_mode=True)
+            tag = binascii.a2b_base64(m.group(3), strict_mode=True)
         except (binascii.Error, ValueError):
             raise DecryptionFailed(f"value at {where or aad!r} has invalid base64") from None
         kind = m.group(4)

@@ -81,17 +81,53 @@ class UnknownKey(MasterKey):
         raise NotImplementedError
 
 
-def keysource_classes() -> dict[str, type[MasterKey]]:
-    """Installed key sources by metadata kind; sources that fail to import are skipped."""
+#: the key sources shipped with secretsops (same targets as the entry points in pyproject);
+#: looked up directly so the common path does not scan every installed distribution
+_BUILTIN_KEYSOURCES = {
+    "age": "secretsops.keysources.age:AgeKeySource",
+    "kms": "secretsops.keysources.awskms:KmsKeySource",
+    "hc_vault": "secretsops.keysources.vault:VaultTransitKeySource",
+    "pgp": "secretsops.keysources.pgp:PgpKeySource",
+}
+
+
+def keysource_class(kind: str) -> type[MasterKey] | None:
+    """The key source for a metadata kind: built-in first, then ``secretsops.keysources`` plugins."""
+    target = _BUILTIN_KEYSOURCES.get(kind)
+    if target is not None:
+        module, _, attr = target.partition(":")
+        try:
+            from importlib import import_module
+
+            cls = getattr(import_module(module), attr)
+        except (ImportError, AttributeError):
+            cls = None
+        if cls is not None:
+            return cls  # type: ignore[no-any-return]
     from importlib.metadata import entry_points
 
-    found: dict[str, type[MasterKey]] = {}
     for ep in entry_points(group="secretsops.keysources"):
-        try:
-            found[ep.name] = ep.load()
-        except (ImportError, AttributeError):
-            continue
-    return found
+        if ep.name == kind:
+            try:
+                return ep.load()  # type: ignore[no-any-return]
+            except (ImportError, AttributeError):
+                return None
+    return None
+
+
+class _LazyClasses(dict):  # type: ignore[type-arg]
+    """A mapping kind → class that loads each key source on first use."""
+
+    def get(self, kind: str, default: object = None) -> type[MasterKey] | None:  # type: ignore[override]
+        if kind not in self:
+            self[kind] = keysource_class(kind)
+        found = self[kind]
+        return found if found is not None else default  # type: ignore[return-value]
+
+
+def keysource_classes() -> dict[str, type[MasterKey]]:
+    """Installed key sources by kind, loaded lazily (a key source that fails to import is absent)."""
+    return _LazyClasses()
 
 
 def now_rfc3339() -> str:

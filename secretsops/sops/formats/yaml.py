@@ -107,14 +107,65 @@ def _doc_to_branch(doc: Any, n: int) -> Branch:
     raise InvalidFormat(f"YAML document {n} is a single value; only mappings are supported (as in sops)")
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+_RESOLVE_FIRST = frozenset("0123456789-+.~nNtTfF")
+
+
+def _resolve_plain(text: str) -> Any:
+    """YAML 1.2 core resolution of a plain scalar (go-yaml v3 into interface{})."""
+    if not text or text[0] not in _RESOLVE_FIRST:
+        return None if text == "" else text
+    if text in _NULL:
+        return None
+    if text in _BOOL:
+        return _BOOL[text]
+    if _INT.match(text):
+        clean = text.replace("_", "")
+        if clean.startswith("0o"):
+            return int(clean[2:], 8)
+        return int(clean, 0) if clean.startswith(("0x", "0b")) else int(clean, 10)
+    if _FLOAT.match(text):
+        low = text.replace("_", "").lower()
+        if low.endswith(".inf"):
+            return -math.inf if low.startswith("-") else math.inf
+        if low == ".nan":
+            return math.nan
+        return float(low)
+    return text
+
+
+def _node_value(node: Any) -> Any:
+    if isinstance(node, pyyaml.MappingNode):
+        return Branch((_node_value(k), _node_value(v)) for k, v in node.value)
+    if isinstance(node, pyyaml.SequenceNode):
+        return [_node_value(v) for v in node.value]
+    text = node.value
+    tag = node.tag
+    if tag == _STR_TAG:
+        return _resolve_plain(text) if not node.style else text
+    if tag.endswith(":int"):
+        return _resolve_plain(text)
+    if tag.endswith(":float"):
+        return float(_resolve_plain(text))
+    if tag.endswith(":bool"):
+        return _BOOL.get(text, text)
+    if tag.endswith(":null"):
+        return None
+    return text
+
+
+_BaseLoader = pyyaml.CBaseLoader if hasattr(pyyaml, "CBaseLoader") else pyyaml.BaseLoader
+
+
 def _load_fast(text: str) -> list[Branch]:
+    """libyaml composes the node graph; scalars are resolved here (YAML 1.2 core, as sops)."""
     try:
-        docs = list(pyyaml.load_all(text, Loader=_CoreLoader))  # noqa: S506 - safe loader subclass
+        nodes = list(pyyaml.compose_all(text, Loader=_BaseLoader))  # noqa: S506 - composes nodes only
     except pyyaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise InvalidFormat(f"input is not valid YAML{where}") from None
-    return [_doc_to_branch(d, i + 1) for i, d in enumerate(docs)]
+    return [_doc_to_branch(None if n is None else _node_value(n), i + 1) for i, n in enumerate(nodes)]
 
 
 # --- comment-preserving path (ruamel.yaml) -------------------------------------------------
@@ -296,7 +347,15 @@ def go_yaml_float(v: float) -> str:
     return format(d, "f")
 
 
+_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\Z")
+_RESERVED = frozenset(_BOOL) | _NULL | frozenset(
+    "y Y yes Yes YES n N no No NO on On ON off Off OFF".split()
+)
+
+
 def _plain_ok(s: str) -> bool:
+    if _SIMPLE.match(s):
+        return s not in _RESERVED
     if not _PLAIN_SAFE.match(s) or s != s.strip() or not s.isprintable():
         return False
     if ": " in s or " #" in s or s.endswith(":"):

@@ -76,9 +76,13 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    #: files a detector failed on: the scan is incomplete, so it cannot pass (exit 2)
+    errors: list[Note] = field(default_factory=list)
     files_scanned: int = 0
     mode: str = "worktree"
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.findings else 0
+        if self.findings:
+            return 1
+        return 2 if self.errors else 0

@@ -140,7 +140,13 @@ def _scan_item(
 
     file = ScanFile(item.path, text, commit, read_sibling=read_sibling, sops_rule=rule)
     for detector in detectors:
-        detector.scan(file)
+        try:
+            detector.scan(file)
+        except Exception as exc:  # one bad file must not stop the gate
+            # fail closed: the file could not be judged, so the run cannot pass
+            report.errors.append(
+                Note(where, f"not fully scanned: {type(detector).__name__} failed ({type(exc).__name__})")
+            )
     lines = text.splitlines() if any(h in text for h in HINT) else []
     exact_lines = {f.line for f in file.findings if f.rule not in WEAK_RULES}
     for finding in file.findings:

@@ -35,5 +35,6 @@ def render_json(report: Report) -> str:
             {**finding_dict(s.finding), "suppression": s.kind, "reason": s.reason} for s in report.suppressed
         ],  # fmt: skip
         "notes": [{"path": n.path, "reason": n.reason} for n in report.notes],
+        "errors": [{"path": n.path, "reason": n.reason} for n in report.errors],
     }
     return json.dumps(doc, indent=2) + "\n"

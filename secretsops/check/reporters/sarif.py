@@ -92,7 +92,9 @@ def render_sarif(report: Report) -> str:
                 "originalUriBaseIds": {
                     "%SRCROOT%": {"uri": "file:///", "description": {"text": "repo root"}}
                 },
-                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notes}],
+                "invocations": [
+                    {"executionSuccessful": not report.errors, "toolExecutionNotifications": notes}
+                ],
                 "results": results,
                 "columnKind": "unicodeCodePoints",
             }

@@ -19,6 +19,8 @@ def render_text(report: Report) -> str:
     for n in report.notes:
         if n.reason != "binary file, skipped":
             out.append(f"note: {n.path}: {n.reason}")
+    for n in report.errors:
+        out.append(f"error: {n.path}: {n.reason}")
     if binary:
         out.append(f"note: {binary} binary file(s) skipped")
     inline = sum(1 for s in report.suppressed if s.kind == "inline")

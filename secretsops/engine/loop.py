@@ -302,8 +302,11 @@ class SourceReconciler:
         return key_context(self.deps.edge_env, secret, f"decryption Secret {ref}")
 
     def _count_calls(self, keys: KeyContext, ctx: DecryptContext) -> None:
-        for kind, n in {**keys.calls, **ctx.calls}.items():
-            self.deps.metrics.decrypt_calls.labels(self.spec.name, kind).inc(n)
+        """Key-service calls by kind (age, kms, hc_vault, pgp) plus providers' own counters."""
+        counted = {**{k: v for k, v in ctx.calls.items() if k != "sops.key_calls"}, **keys.calls}
+        for kind, n in counted.items():
+            if n:
+                self.deps.metrics.decrypt_calls.labels(self.spec.name, kind).inc(n)
 
     def _health(self, live: list[Obj], result: PassResult) -> None:
         unhealthy: list[str] = []

@@ -209,7 +209,7 @@ class State:
             raise self.errorf(f"template {_q(t.name)} not defined")
         if self.depth >= MAX_EXEC_DEPTH:
             raise self.errorf(f"exceeded maximum template depth ({MAX_EXEC_DEPTH})")
-        new_dot = self.eval_pipeline(dot, t.pipe) if t.pipe is not None else None
+        new_dot = self.eval_pipeline(dot, t.pipe) if t.pipe is not None else MISSING
         child = State(t.name, self.trees, self.funcs, self.missingkey, self.out, [("$", new_dot)])
         child.depth = self.depth + 1
         child.walk(new_dot, tree.root)
@@ -372,16 +372,15 @@ class State:
         if final is not NOFINAL:
             t = fn.params[-1] if fn.variadic and len(argv) >= num_fixed else fn.params[len(argv)]
             argv.append(self.validate_type(final, t))
-        self.at(node)
         try:
             result = fn.fn(*argv)
         except FuncError as e:
-            self.at(node)
+            self.at(cmd)
             raise self.errorf(f"error calling {name}: {e}") from None
         except (ExecError, RecursionError):
             raise
         except Exception as e:  # a Go panic: report its type only, never its (data-bearing) text
-            self.at(node)
+            self.at(cmd)
             raise self.errorf(f"error calling {name}: {type(e).__name__}") from None
         return result
 

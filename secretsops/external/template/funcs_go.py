@@ -218,9 +218,10 @@ def _ge(a: Any, b: Any) -> bool:
 
 
 def _eval_args(args: tuple[Any, ...]) -> str:
+    """text/template evalArgs: Sprint, but nil arguments print as <no value>."""
     if len(args) == 1 and isinstance(args[0], str):
         return args[0]
-    return sprint(*[_arg(a) for a in args])
+    return sprint(*["<no value>" if a is None or a is MISSING else a for a in args])
 
 
 _HTML = {'"': "&#34;", "'": "&#39;", "&": "&amp;", "<": "&lt;", ">": "&gt;", "\x00": "\ufffd"}

@@ -7,7 +7,10 @@ import yaml
 from secretsops.sealed.keyring import cluster_keys, create_cluster_key
 from secretsops.sealed.sealing import new_sealed_secret
 
-SECRET = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: apps\nstringData:\n  token: {value}\n"
+SECRET = (
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: apps\n"
+    "stringData:\n  token: {value}\n"
+)
 
 
 def add_resources(harness, *files: str) -> None:  # type: ignore[no-untyped-def]

@@ -296,9 +296,9 @@ def seal_command(args: argparse.Namespace) -> int:
             pem = certs.fetch_cluster_cert(_api_client(args), args.controller_namespace, args.controller_name)
         sys.stdout.buffer.write(pem)
         return 0
-    targets = _certificates(args)
     if args.re_encrypt:
-        return _re_encrypt(args, input_path, targets, fmt)
+        return _re_encrypt(args, input_path, fmt)
+    targets = _certificates(args)
     if args.raw:
         return _seal_raw(args, targets)
     namespace, explicit = _default_namespace(args)
@@ -383,25 +383,28 @@ def _merge(
     return 0
 
 
-def _re_encrypt(
-    args: argparse.Namespace, input_path: str | None, targets: list[tuple[str, Any]], fmt: str
-) -> int:
-    if not args.private_key:
-        raise UsageError(
-            "--re-encrypt works offline: give --private-key (the old key) and --cert (the new one)"
-        )
-    if len(targets) != 1:
-        raise UsageError("--re-encrypt takes exactly one --cert")
+def _re_encrypt(args: argparse.Namespace, input_path: str | None, fmt: str) -> int:
+    """Offline with --private-key and --cert; otherwise the controller's /v1/rotate, as kubeseal."""
     text, where = _read_input(input_path)
     objs = _objects(text, where)
-    unsealer = Unsealer(_private_keys(args), _template_renderer())
-    public_key = certs.public_key_of(targets[0][1])
-    out = []
     for obj in objs:
         if not sealing.is_sealed_secret(obj):
             raise SealedError(f"{where}: expected a SealedSecret, found kind {obj.get('kind') or '(none)'}")
-        out.append(re_encrypt(obj, unsealer, public_key, where))
-    _emit(args, gofmt.render(out, fmt))
+    if not args.private_key:
+        from secretsops.sealed.cluster import rotate_with_controller
+
+        client = _api_client(args)
+        out = [
+            rotate_with_controller(client, args.controller_namespace, args.controller_name, o) for o in objs
+        ]
+        _emit(args, gofmt.render(out, fmt))
+        return 0
+    targets = _certificates(args)
+    if len(targets) != 1:
+        raise UsageError("--re-encrypt takes exactly one --cert")
+    unsealer = Unsealer(_private_keys(args), _template_renderer())
+    public_key = certs.public_key_of(targets[0][1])
+    _emit(args, gofmt.render([re_encrypt(obj, unsealer, public_key, where) for obj in objs], fmt))
     return 0
 
 

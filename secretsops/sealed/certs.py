@@ -56,19 +56,11 @@ def read_cert_ref(ref: str) -> bytes:
 
 def fetch_cluster_cert(api_client: Any, namespace: str, name: str) -> bytes:
     """The controller's certificate through the kube API service proxy, as kubeseal fetches it."""
-    from kubernetes.client import CoreV1Api
-    from kubernetes.client.exceptions import ApiException
+    from secretsops.sealed.cluster import ProxyStatus, controller_request
 
-    from secretsops.sealed.cluster import port_name
-
-    core = CoreV1Api(api_client)
     try:
-        port = port_name(core, namespace, name)
-        resp = core.connect_get_namespaced_service_proxy_with_path(
-            f"http:{name}:{port}", namespace, "v1/cert.pem", _preload_content=False
-        )
-        return bytes(resp.data)  # type: ignore[attr-defined]
-    except ApiException as exc:
+        return controller_request(api_client, namespace, name, "GET", "cert.pem")
+    except ProxyStatus as exc:
         raise SealedError(f"cannot fetch certificate from {namespace}/{name}: HTTP {exc.status}") from None
     except SealedError:
         raise

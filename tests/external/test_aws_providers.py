@@ -249,3 +249,15 @@ def test_parameter_store_batches_reads(ssm, uniq, endpoint_only, counter) -> Non
     [secret] = resolver.resolve(es)
     assert secret_values(secret)["p11"] == "v11"
     assert counter == {"aws.ssm.batch": 2}
+
+
+def test_no_value_reaches_debug_logs(sm, resolve, uniq, endpoint_only, canary, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    sm.create_secret(Name=f"{uniq}/logged", SecretString=json.dumps({"pw": canary}))
+    caplog.clear()
+    es = _es(data=[{"secretKey": "pw", "remoteRef": {"key": f"{uniq}/logged", "property": "pw"}}])
+    [secret] = resolve([aws_store(auth=STATIC_AUTH), aws_creds(), es], env=endpoint_only)
+    assert secret_values(secret) == {"pw": canary}
+    assert canary not in caplog.text

@@ -212,3 +212,21 @@ def test_sealed_server_is_temporary(resolve, uniq, tmp_path) -> None:
         hvac.Client(url=svc.url, token=svc.token).sys.seal()
         with pytest.raises(ProviderUnavailable, match="sealed"):
             resolve([vault_store(svc.url), token_secret("vault-token", svc.token), _one_key(uniq)])
+
+
+def test_no_value_or_token_reaches_debug_logs(bao, openbao, resolve, uniq, approle, canary, caplog) -> None:
+    import logging
+
+    role_id, secret_id = approle
+    caplog.set_level(logging.DEBUG)
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/x", {"v": canary}, mount_point="secret")
+    store = vault_store(
+        openbao.url,
+        auth={
+            "appRole": {"path": "approle", "roleId": role_id, "secretRef": {"name": "a", "key": "secret-id"}}
+        },
+    )
+    caplog.clear()
+    [secret] = resolve([store, token_secret("a", secret_id, key="secret-id"), _one_key(uniq)])
+    assert secret_values(secret) == {"v": canary}
+    assert canary not in caplog.text and secret_id not in caplog.text

@@ -11,6 +11,7 @@ credentials are kept in ``connections`` until the credentials near expiry.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -49,6 +50,18 @@ SESSION_NAME = "external-secrets-provider-aws"  # as ESO names its STS sessions
 IRSA_ROLE_ANNOTATION = "eks.amazonaws.com/role-arn"
 
 
+def quiet_body_logs() -> None:
+    """Keep botocore's DEBUG logs (request params, response bodies: secret values) from being emitted.
+
+    They are the library's, not ours; a process that turns on DEBUG logging must still not log
+    plaintext. Raising botocore's own level to INFO is idempotent and leaves INFO+ untouched.
+    """
+    for name in ("botocore", "boto3"):
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET or logger.level < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
 def aws_call(store: str, what: str, fn: Callable[[], T]) -> T:
     """Run one API call, turning botocore failures into the error taxonomy (no values)."""
     try:
@@ -84,6 +97,7 @@ class AwsClients:
     """Builds (and caches across passes) boto3 clients for one store as seen from one namespace."""
 
     def __init__(self, sc: StoreContext) -> None:
+        quiet_body_logs()
         self.sc = sc
         self.p = sc.store.provider
         env = sc.settings.env

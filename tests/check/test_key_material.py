@@ -138,3 +138,28 @@ def test_low_entropy_or_short_values_under_secret_keys_pass(repo):
         "values.yaml", "password: aaaaaaaaaaaaaaaaaaaa\ntoken: short\napiKeyRef: x9QzL2mX7pR4tV6wY1bN5\n"
     )
     assert repo.check().code == 0
+
+
+def test_keys_exported_by_real_tools_are_found(repo, tmp_path):
+    import subprocess
+
+    gnupg = tmp_path / "gnupg"
+    gnupg.mkdir(mode=0o700)
+    env = {"PATH": "/usr/bin:/bin", "GNUPGHOME": str(gnupg), "HOME": str(tmp_path)}
+    gpg = ["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
+    subprocess.run([*gpg, "--quick-gen-key", "t <t@example.invalid>", "ed25519", "sign", "1d"],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    armored = subprocess.run(
+        [*gpg, "--armor", "--export-secret-keys"], env=env, check=True, capture_output=True
+    )
+    repo.write("keys/signing.asc", armored.stdout)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(repo.root / "keys/id_ed25519")],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    res = repo.check_json()
+    assert res.rules_at() == {("private-key", "keys/signing.asc", 1), ("private-key", "keys/id_ed25519", 1)}
+    assert ".pub" not in res.out
+
+
+def test_dotenv_inline_comments_are_not_part_of_the_value(repo):
+    repo.write(".env", "API_TOKEN=  # set me in CI\nDB_PASSWORD=${DB_PASSWORD} # from the vault\n")
+    assert repo.check().code == 0

@@ -22,7 +22,8 @@ class DotenvCredentials:
         items = _dotenv_items(file.text)
         if any(k.startswith("sops_") for k, _v, _l, _s in items):
             return
-        for key, value, line, _section in items:
+        for key, raw, line, _section in items:
+            value = _without_inline_comment(raw)
             if not value or is_enc(value) or is_placeholder(value):
                 continue
             url = URL_WITH_PASSWORD.match(value)
@@ -30,3 +31,9 @@ class DotenvCredentials:
                 file.report("dotenv-credential", line, key, value)
             elif is_secret_key_name(key):
                 file.report("dotenv-credential", line, key, value)
+
+
+def _without_inline_comment(value: str) -> str:
+    """``KEY=value # note`` -> ``value`` (quoted values were already unquoted whole)."""
+    head, sep, _tail = value.partition(" #")
+    return head.strip() if sep else value

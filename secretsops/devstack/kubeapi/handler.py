@@ -55,6 +55,19 @@ class Handler(BaseHTTPRequestHandler):
     def api(self) -> KubeApiServer:
         return self.server.kubeapi  # type: ignore[attr-defined,no-any-return]
 
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+    def finish(self) -> None:
+        """A client that hung up mid-response is normal for watches: nothing to report."""
+        try:
+            super().finish()
+        except OSError:
+            pass
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         """Quiet: request lines go to the server's request log, never to stderr."""
 
@@ -382,8 +395,8 @@ class Handler(BaseHTTPRequestHandler):
                 )
                 self._end_chunks()
                 return
-            _, current = store.snapshot_events(rt, ns)
-            seen = {(e.namespace, e.obj["metadata"]["name"]) for e in current if visible(e.obj)}
+            seen = {(o["metadata"].get("namespace", ""), o["metadata"]["name"])
+                    for o in store.objects_at(rt, ns, after) if visible(o)}
         while time.monotonic() < deadline and not self.api.stopping:
             events = store.events_after(rt, ns, after, min(0.5, max(0.0, deadline - time.monotonic())))
             if events is None:

@@ -257,6 +257,25 @@ class Store:
                 and (namespace is None or e.namespace == namespace)
             ]
 
+    def objects_at(self, rt: ResourceType, namespace: str | None, at: int) -> list[dict[str, Any]]:
+        """The objects as they were at resource version ``at``, by undoing the later history."""
+        with self.cond:
+            state = {k: o for k, o in self._bucket(rt).items() if namespace is None or k[0] == namespace}
+            history = [e for e in self._history if e.storage == rt.storage_key
+                       and (namespace is None or e.namespace == namespace)]
+            for index in range(len(history) - 1, -1, -1):
+                event = history[index]
+                if event.rv <= at:
+                    break
+                key = (event.namespace, event.obj["metadata"]["name"])
+                if event.type == "ADDED":
+                    state.pop(key, None)
+                    continue
+                earlier = next((e.obj for e in reversed(history[:index])
+                                if (e.namespace, e.obj["metadata"]["name"]) == key), event.obj)
+                state[key] = earlier
+            return list(state.values())
+
     def too_old(self, after: int) -> bool:
         with self.cond:
             if after >= self._rv:

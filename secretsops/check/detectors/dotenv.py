@@ -35,5 +35,7 @@ class DotenvCredentials:
 
 def _without_inline_comment(value: str) -> str:
     """``KEY=value # note`` -> ``value`` (quoted values were already unquoted whole)."""
+    if value.startswith("#"):
+        return ""
     head, sep, _tail = value.partition(" #")
     return head.strip() if sep else value

@@ -89,9 +89,6 @@ def render_sarif(report: Report) -> str:
                         ],
                     }
                 },
-                "originalUriBaseIds": {
-                    "%SRCROOT%": {"uri": "file:///", "description": {"text": "repo root"}}
-                },
                 "invocations": [
                     {"executionSuccessful": not report.errors, "toolExecutionNotifications": notes}
                 ],

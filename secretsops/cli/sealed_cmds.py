@@ -528,7 +528,7 @@ def keygen_command(args: argparse.Namespace) -> int:
     key_path, crt_path = keyring.KeyDir(Path(args.keys_dir)).generate(
         args.key_size, args.key_ttl, args.my_cn, args.key_prefix
     )
-    print(f"private key: {key_path}\ncertificate: {crt_path}", file=sys.stderr)
+    print(f"private key: {key_path}\ncertificate: {crt_path}")
     return 0
 
 

@@ -148,7 +148,11 @@ class Unsealer:
         if len(value.wrapped_key) not in sizes:
             return f"{NO_KEY}: value is not sealed for a key of this size (tampered or garbage?)"
         fps = ", ".join(sorted(self.by_fp))
-        return f"{NO_KEY}: sealed for none of the {len(self.by_fp)} key(s) given ({fps}) under any scope"
+        return (
+            f"{NO_KEY}: none of the {len(self.by_fp)} key(s) given ({fps}) opens it for {ns}/{name}, "
+            f"namespace {ns} or cluster-wide: it was sealed with another key, or for a name the object "
+            "no longer records"
+        )
 
     def warm(self, objects: Iterable[Mapping[str, Any]], workers: int = 2) -> int:
         """Unwrap the session keys of many SealedSecrets ahead of time, RSA work spread on threads.

@@ -109,7 +109,7 @@ def test_renamed_copy_names_the_original_from_the_template(kp):
 
 def test_foreign_key_is_reported_with_the_fingerprints_tried(keypairs):
     sealed = _sealed(keypairs[0])
-    with pytest.raises(UnsealError, match="no key could decrypt secret: sealed for none of the 1 key"):
+    with pytest.raises(UnsealError, match="no key could decrypt secret: none of the 1 key"):
         Unsealer([keypairs[1].sealing_key()]).unseal(sealed)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -16,6 +17,9 @@ SAMPLES = {
     "s.yaml": b'# top\na: hello  # eol\nb: 12\nc: 1.5\nd: true\ne: ""\nf: null\n'
     b"nested:\n  # inner\n  x: [1, two, false]\n"
     b"  y_unencrypted: keep\nlist:\n  - k: v\n  - plain\nmulti: |\n  line1\n  line2\n",
+    "n.yaml": b"l:\n  - a: 1\n    m:\n      x: 1\n      y:\n        - p\n        - q: 2\n          r:\n            s: t\n"
+    b"    n: [1, 2]\n  - - x\n    - - y\n      - z\ntop:\n  inner:\n    - w\nq: '12'\nf: 1000000.0\nsp: ' lead'\n"
+    b"u: \xc3\xbc\nyes: 'yes'\nblock: |\n  one\n  two\n",
     "s.json": b'{"a": "b", "n": 1, "f": 2.5, "l": [1, {"z": true}], "o": {}, "html": "<&>"}',
     "s.env": b"A=1\n# comment\nB=hello world\nC=with\\nnewline\n",
     "s.ini": b"[sec]\nk = v\n; comment\nn = 2\n[other]\nx = y\n",
@@ -204,3 +208,33 @@ def test_mac_only_encrypted_files_interoperate(tmp_path, age_key, run_sops):
     (tmp_path / "mine.yaml").write_bytes(mine.replace(b"kind: Secret", b"kind: Other"))
     out = run_sops("decrypt", "mine.yaml", env={"SOPS_AGE_KEY_FILE": str(age_key.key_file)}).stdout
     assert yaml.safe_load(out)["data"] == {"pw": "aGk="}
+
+
+def _layout(text: bytes) -> list[str]:
+    """The file with every random part (ciphertext, IVs, tags, armor, dates) masked."""
+    out = []
+    for line in text.decode().splitlines():
+        stripped = line.strip()
+        if stripped and all(c.isalnum() or c in "+/=" for c in stripped):
+            continue  # armored age payload
+        line = re.sub(r"data:[^,]*,iv:[^,]*,tag:[^,]*", "X", line)
+        line = re.sub(r"age1[0-9a-z]+", "R", line)
+        out.append(re.sub(r"\d{4}-\d\d-\d\dT[0-9:]+Z", "T", line))
+    return out
+
+
+def test_encrypted_yaml_layout_matches_sops_including_key_groups(tmp_path, run_sops, monkeypatch):
+    from pyrage import x25519
+
+    r1, r2 = (str(x25519.Identity.generate().to_public()) for _ in range(2))
+    (tmp_path / ".sops.yaml").write_text(
+        f"creation_rules:\n  - path_regex: groups\n    shamir_threshold: 2\n    key_groups:\n"
+        f"      - age: [{r1}]\n      - age: [{r2}]\n  - age: {r1},{r2}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    for name in ("groups.yaml", "flat.yaml"):
+        (tmp_path / name).write_bytes(SAMPLES["n.yaml"])
+        theirs = run_sops("encrypt", name).stdout
+        out = tmp_path / ("mine-" + name)
+        assert main(["encrypt", name, "--output", str(out)]) == 0
+        assert _layout(out.read_bytes()) == _layout(theirs)

@@ -348,9 +348,7 @@ def go_yaml_float(v: float) -> str:
 
 
 _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\Z")
-_RESERVED = frozenset(_BOOL) | _NULL | frozenset(
-    "y Y yes Yes YES n N no No NO on On ON off Off OFF".split()
-)
+_RESERVED = frozenset(_BOOL) | _NULL | frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())
 
 
 def _plain_ok(s: str) -> bool:
@@ -439,8 +437,15 @@ class _Emitter:
             return self.block(v, block_pad if block_pad is not None else pad + " " * self.step)
         return scalar(v)
 
-    def mapping(self, b: Branch, pad: str, first_prefix: str | None = None) -> None:
-        """Write a mapping; ``first_prefix`` replaces ``pad`` on its first line (``- ``)."""
+    def mapping(
+        self, b: Branch, pad: str, first_prefix: str | None = None, child_pad: str | None = None
+    ) -> None:
+        """Write a mapping; ``first_prefix`` replaces ``pad`` on its first line (``- ``).
+
+        go-yaml indents the children of a mapping that is a sequence item relative to the dash,
+        not to the keys: ``child_pad`` carries that column.
+        """
+        child = child_pad if child_pad is not None else pad + " " * self.step
         first = True
         for k, v in b:
             lead = first_prefix if (first and first_prefix is not None) else pad
@@ -453,15 +458,15 @@ class _Emitter:
                 continue
             first = False
             key = scalar(k)
-            inline = self.value_inline(v, pad, pad + "  " if first_prefix is not None else None)
+            inline = self.value_inline(v, pad, child)
             if inline is not None:
                 self.out.append(f"{lead}{key}: {inline}")
             elif isinstance(v, Branch):
                 self.out.append(f"{lead}{key}:")
-                self.mapping(v, pad + " " * self.step)
+                self.mapping(v, child)
             else:
                 self.out.append(f"{lead}{key}:")
-                self.sequence(v, pad + " " * self.step)
+                self.sequence(v, child)
 
     def sequence(self, items: list[Any], pad: str, first_prefix: str | None = None) -> None:
         for n, v in enumerate(items):
@@ -478,7 +483,7 @@ class _Emitter:
             if inline is not None:
                 self.out.append(f"{lead}- {inline}")
             elif isinstance(v, Branch):
-                self.mapping(v, pad + "  ", first_prefix=lead + "- ")
+                self.mapping(v, pad + "  ", first_prefix=lead + "- ", child_pad=pad + " " * self.step)
             else:
                 self.sequence(v, pad + "  ", first_prefix=lead + "- ")
 

@@ -17,8 +17,9 @@ SAMPLES = {
     "s.yaml": b'# top\na: hello  # eol\nb: 12\nc: 1.5\nd: true\ne: ""\nf: null\n'
     b"nested:\n  # inner\n  x: [1, two, false]\n"
     b"  y_unencrypted: keep\nlist:\n  - k: v\n  - plain\nmulti: |\n  line1\n  line2\n",
-    "n.yaml": b"l:\n  - a: 1\n    m:\n      x: 1\n      y:\n        - p\n        - q: 2\n          r:\n            s: t\n"
-    b"    n: [1, 2]\n  - - x\n    - - y\n      - z\ntop:\n  inner:\n    - w\nq: '12'\nf: 1000000.0\nsp: ' lead'\n"
+    "n.yaml": b"l:\n  - a: 1\n    m:\n      x: 1\n      y:\n        - p\n        - q: 2\n"
+    b"          r:\n            s: t\n    n: [1, 2]\n  - - x\n    - - y\n      - z\n"
+    b"top:\n  inner:\n    - w\nq: '12'\nf: 1000000.0\nsp: ' lead'\n"
     b"u: \xc3\xbc\nyes: 'yes'\nblock: |\n  one\n  two\n",
     "s.json": b'{"a": "b", "n": 1, "f": 2.5, "l": [1, {"z": true}], "o": {}, "html": "<&>"}',
     "s.env": b"A=1\n# comment\nB=hello world\nC=with\\nnewline\n",
@@ -213,13 +214,13 @@ def test_mac_only_encrypted_files_interoperate(tmp_path, age_key, run_sops):
 def _layout(text: bytes) -> list[str]:
     """The file with every random part (ciphertext, IVs, tags, armor, dates) masked."""
     out = []
-    for line in text.decode().splitlines():
-        stripped = line.strip()
+    for raw in text.decode().splitlines():
+        stripped = raw.strip()
         if stripped and all(c.isalnum() or c in "+/=" for c in stripped):
             continue  # armored age payload
-        line = re.sub(r"data:[^,]*,iv:[^,]*,tag:[^,]*", "X", line)
-        line = re.sub(r"age1[0-9a-z]+", "R", line)
-        out.append(re.sub(r"\d{4}-\d\d-\d\dT[0-9:]+Z", "T", line))
+        masked = re.sub(r"data:[^,]*,iv:[^,]*,tag:[^,]*", "X", raw)
+        masked = re.sub(r"age1[0-9a-z]+", "R", masked)
+        out.append(re.sub(r"\d{4}-\d\d-\d\dT[0-9:]+Z", "T", masked))
     return out
 
 

@@ -30,6 +30,7 @@ class ScanFile:
     sops_rule: CreationRule | None = None
     findings: list[Finding] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    parsed_ok: bool = False
     _docs: list[Any] | None = None
 
     @property
@@ -43,12 +44,18 @@ class ScanFile:
     @property
     def docs(self) -> list[Any]:
         """Parsed YAML/JSON documents ([] when not structured or unparseable, with a note)."""
+        return self.parse() if self.is_structured else []
+
+    def parse(self) -> list[Any]:
+        """Parse as YAML/JSON whatever the file name ([] with a note when it does not parse);
+        for files whose name does not say YAML: ``kubeconfig``, ``Kustomization``, sops' binary store."""
         if self._docs is None:
-            self._docs = []
-            if self.is_structured:
-                try:
-                    self._docs = parse_with_lines(self.text, self.path)
-                except InputError as exc:
+            try:
+                self._docs = parse_with_lines(self.text, self.path)
+                self.parsed_ok = True
+            except InputError as exc:
+                self._docs = []
+                if self.is_structured:
                     self.note(str(exc).split(": ", 1)[-1])
         return self._docs
 

@@ -26,15 +26,8 @@ class KubeconfigCredentials:
     def scan(self, file: ScanFile) -> None:
         if "users" not in file.text:
             return
-        docs: list[Any] = file.docs if file.is_structured else []
-        if not file.is_structured and "clusters" in file.text and "apiVersion" in file.text:
-            from secretsops.check.yamllines import parse_with_lines
-            from secretsops.errors import InputError
-
-            try:
-                docs = parse_with_lines(file.text, file.path)
-            except InputError:
-                return
+        looks_yaml = "clusters" in file.text and "apiVersion" in file.text
+        docs = file.parse() if file.is_structured or looks_yaml else []
         for doc in docs:
             if not _looks_like_kubeconfig(doc):
                 continue

@@ -41,16 +41,9 @@ class SecretGenerators:
     def scan(self, file: ScanFile) -> None:
         if file.name not in KUSTOMIZATION_NAMES or "secretGenerator" not in file.text:
             return
-        if file.name == "Kustomization":
-            from secretsops.check.yamllines import parse_with_lines as parse
-
-            try:
-                docs = parse(file.text, file.path)
-            except InputError as exc:
-                file.note(str(exc).split(": ", 1)[-1])
-                return
-        else:
-            docs = file.docs
+        docs = file.parse()
+        if not file.parsed_ok and file.name == "Kustomization":
+            file.note("cannot parse YAML")
         for doc in docs:
             generators = doc.get("secretGenerator") if isinstance(doc, dict) else None
             if isinstance(generators, list):

@@ -50,14 +50,9 @@ class SopsFiles:
     def _tree(self, file: ScanFile) -> None:
         if file.sops_rule is None and "sops" not in file.text and _ENC_ANYWHERE not in file.text:
             return
-        if not file.is_structured and file.sops_rule is not None:
-            if "\0" in file.text:
-                file.report("sops-unencrypted", 1, "", file.text)
-                return
-        docs = file.docs if file.is_structured else _parse_any(file)
-        if docs is None:
-            return
-        if not docs:
+        docs = file.parse()
+        if not any(isinstance(d, dict) for d in docs):
+            # nothing that could carry sops metadata: a covered file is not encrypted
             if file.sops_rule is not None and file.text.strip():
                 file.report("sops-unencrypted", 1, "", file.text)
             return
@@ -141,22 +136,6 @@ def _unquote(value: str) -> str:
     if len(v) >= 2 and v[0] == v[-1] and v[0] in "'\"":
         return v[1:-1]
     return v
-
-
-def _parse_any(file: ScanFile) -> list[Any] | None:
-    """Covered files of other types: sops' binary store output is JSON; else not encrypted."""
-    from secretsops.check.yamllines import parse_with_lines
-    from secretsops.errors import InputError
-
-    try:
-        docs = parse_with_lines(file.text, file.path)
-    except InputError:
-        file.report("sops-unencrypted", 1, "", file.text)
-        return None
-    if not any(isinstance(d, dict) for d in docs):
-        file.report("sops-unencrypted", 1, "", file.text)
-        return None
-    return docs
 
 
 def _has_enc_value(node: Any) -> bool:

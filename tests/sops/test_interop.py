@@ -239,3 +239,18 @@ def test_encrypted_yaml_layout_matches_sops_including_key_groups(tmp_path, run_s
         out = tmp_path / ("mine-" + name)
         assert main(["encrypt", name, "--output", str(out)]) == 0
         assert _layout(out.read_bytes()) == _layout(theirs)
+
+
+@pytest.mark.parametrize("rule", ["encrypted_comment_regex: sops:enc", "unencrypted_comment_regex: sops:plain"])
+def test_comment_regex_rules_match_sops(rule, tmp_path, age_key, run_sops, monkeypatch):
+    (tmp_path / ".sops.yaml").write_text(f"creation_rules:\n  - age: {age_key.recipient}\n    {rule}\n")
+    src = "a: 1\n# sops:enc\nb: secret\n# sops:plain\nc: open\nnested:\n  # sops:enc\n  d: x\n  e: y\n"
+    (tmp_path / "f.yaml").write_text(src)
+    theirs = run_sops("encrypt", "f.yaml").stdout
+    monkeypatch.chdir(tmp_path)
+    assert main(["encrypt", "f.yaml", "--output", "mine.yaml"]) == 0
+    mine = (tmp_path / "mine.yaml").read_bytes()
+    assert _layout(mine)[:10] == _layout(theirs)[:10]
+    key_env = {"SOPS_AGE_KEY_FILE": str(age_key.key_file)}
+    ctx = KeyContext.from_environ(key_env)
+    assert api.decrypt_bytes(theirs, "yaml", ctx=ctx) == run_sops("decrypt", "mine.yaml", env=key_env).stdout

@@ -241,7 +241,9 @@ def test_encrypted_yaml_layout_matches_sops_including_key_groups(tmp_path, run_s
         assert _layout(out.read_bytes()) == _layout(theirs)
 
 
-@pytest.mark.parametrize("rule", ["encrypted_comment_regex: sops:enc", "unencrypted_comment_regex: sops:plain"])
+@pytest.mark.parametrize(
+    "rule", ["encrypted_comment_regex: sops:enc", "unencrypted_comment_regex: sops:plain"]
+)
 def test_comment_regex_rules_match_sops(rule, tmp_path, age_key, run_sops, monkeypatch):
     (tmp_path / ".sops.yaml").write_text(f"creation_rules:\n  - age: {age_key.recipient}\n    {rule}\n")
     src = "a: 1\n# sops:enc\nb: secret\n# sops:plain\nc: open\nnested:\n  # sops:enc\n  d: x\n  e: y\n"

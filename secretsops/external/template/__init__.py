@@ -23,6 +23,8 @@ from .funcs import FuncMap, GoFunc, gobytes, gostr, wrap_python
 from .funcs_eso import ESO_FUNCS
 from .funcs_go import BUILTINS
 from .funcs_sprig import SPRIG_FUNCS
+from .funcs_sprig_extra import _ as _extra_registered  # noqa: F401 - registers into SPRIG_FUNCS
+from .funcs_time import parse_duration as _time_registered  # noqa: F401 - registers into SPRIG_FUNCS
 from .parser import ParseError, Tree, parse
 from .redact import redact
 from .values import MISSING, Int64, StringList, StringMap

@@ -564,36 +564,6 @@ def _round(a: Any, p: int, *r_opt: float) -> float:
     return rounder / pow_
 
 
-@reg("addf", ANY, variadic=True)
-def _addf(*vals: Any) -> float:
-    return float(sum(to_float64(v) for v in vals))
-
-
-@reg("subf", ANY, ANY, variadic=True)
-def _subf(a: Any, *vals: Any) -> float:
-    r = to_float64(a)
-    for v in vals:
-        r -= to_float64(v)
-    return r
-
-
-@reg("mulf", ANY, ANY, variadic=True)
-def _mulf(a: Any, *vals: Any) -> float:
-    r = to_float64(a)
-    for v in vals:
-        r *= to_float64(v)
-    return r
-
-
-@reg("divf", ANY, ANY, variadic=True)
-def _divf(a: Any, *vals: Any) -> float:
-    r = to_float64(a)
-    for v in vals:
-        d = to_float64(v)
-        r = r / d if d != 0 else (math.copysign(math.inf, r) if r != 0 else math.nan)
-    return r
-
-
 @reg("until", INT)
 def _until(n: int) -> list[Any]:
     return list(range(0, n, 1 if n >= 0 else -1))

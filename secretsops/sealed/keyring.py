@@ -47,9 +47,12 @@ def newest_first(keys: list[SealingKey]) -> list[SealingKey]:
 
 
 def read_key_files(paths: list[str]) -> list[SealingKey]:
-    """Every key in the given files (PEM, key Secret, or List of key Secrets)."""
+    """Every key in the given files (PEM, key Secret, or List of key Secrets) or key directories."""
     keys: list[SealingKey] = []
     for path in paths:
+        if Path(path).is_dir():
+            keys.extend(KeyDir(Path(path)).keys())
+            continue
         try:
             data = Path(path).read_bytes()
         except OSError as exc:

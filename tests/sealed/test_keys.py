@@ -118,3 +118,9 @@ def test_generated_key_can_be_4096_bits_like_the_controller():
     key, cert = generate_key()
     assert key.key_size == 4096
     assert cert.public_key().key_size == 4096
+
+
+def test_a_key_directory_can_be_given_as_a_key_file(tmp_path):
+    kd = KeyDir(tmp_path / "keys")
+    kd.generate(key_size=2048)
+    assert len(read_key_files([str(tmp_path / "keys")])) == 1

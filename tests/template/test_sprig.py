@@ -195,3 +195,43 @@ def test_now_formats_with_go_layouts() -> None:
 
 def test_date_of_unix_seconds() -> None:
     assert go('{{ date "2006-01-02 15:04" 0 }}') == "1970-01-01 00:00"
+
+
+MORE_CASES = [
+    ("addf 0.1 0.2", "0.3"),
+    ("subf 1 0.9", "0.1"),
+    ("mulf 1.1 3", "3.3"),
+    ("divf 1 3", "0.3333333333333333"),
+    ("add1f 1.5", "2.5"),
+    ("maxf 1 2.5", "2.5"),
+    ("minf 1 2.5", "1"),
+    ('hexdec "6869"', "hi"),
+    ('trimall "$" "$5$"', "5"),
+    ('decryptAES "k" (encryptAES "k" "hello")', "hello"),
+    ('htpasswd "u" "p" "sha"', "u:{SHA}UWuXg/ylF+7L0dBk2i0WUxCxl1k="),
+    ('(urlParse "https://u:p@h.com:8443/a?q=1#f").hostname', "h.com"),
+    ('(urlParse "https://u:p@h.com:8443/a?q=1#f").userinfo', "u:p"),
+    ('urlJoin (dict "scheme" "https" "host" "h" "path" "/x y" "query" "a=1")', "https://h/x%20y?a=1"),
+    ("duration 95", "1m35s"),
+    ('duration "3661"', "1h1m1s"),
+    ('durationRound "2h5m"', "2h"),
+    ('toDate "2006-01-02" "2024-03-05" | date "02/01/2006"', "05/03/2024"),
+    ('dateModify "-1.5h" (toDate "2006-01-02 15:04" "2024-03-05 10:00") | date "15:04"', "08:30"),
+    ("len (randAlphaNum 12)", "12"),
+    ("deepEqual (list 1) (list 1)", "true"),
+    ("mustFirst (list 3 4)", "3"),
+    ('osBase "/a/b"', "b"),
+]
+
+
+@pytest.mark.parametrize(("expr", "out"), MORE_CASES)
+def test_more_sprig_functions(expr: str, out: str) -> None:
+    assert go("{{ " + expr + " }}") == out
+
+
+def test_decimal_division_by_zero_fails() -> None:
+    assert "error calling divf: decimal division by 0" in go_error("{{ divf 1 0 }}")
+
+
+def test_htpasswd_bcrypt_is_reported_unsupported() -> None:
+    assert "bcrypt is not supported" in go_error('{{ htpasswd "u" "p" "bcrypt" }}')

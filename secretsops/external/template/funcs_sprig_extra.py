@@ -175,7 +175,8 @@ def _url_parse(s: str) -> dict[str, Any]:
     userinfo, _, hostport = u.netloc.rpartition("@")
     return {
         "scheme": u.scheme, "host": hostport, "hostname": u.hostname or "",
-        "path": urllib.parse.unquote(u.path), "query": u.query, "opaque": "", "fragment": u.fragment, "userinfo": userinfo,
+        "path": urllib.parse.unquote(u.path), "query": u.query, "opaque": "", "fragment": u.fragment,
+        "userinfo": userinfo,
     }
 
 

@@ -69,7 +69,7 @@ def make_source(options: CheckOptions, in_git: bool) -> Source:
     if options.mode == "staged":
         return StagedSource(root, options.paths, size)
     if options.mode in ("history", "since"):
-        return HistorySource(root, options.since if options.mode == "since" else None, size)
+        return HistorySource(root, options.since if options.mode == "since" else None, size, options.paths)
     raise CheckError(f"unknown scan mode {options.mode!r}")
 
 

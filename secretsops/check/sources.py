@@ -161,8 +161,9 @@ class StagedSource(Source):
 class HistorySource(Source):
     """Every blob reachable from any ref (or new since REV), each scanned once."""
 
-    def __init__(self, root: Path, since: str | None, max_size: int) -> None:
+    def __init__(self, root: Path, since: str | None, max_size: int, paths: list[str] | None = None) -> None:
         self.root, self.since, self.max_size = root, since, max_size
+        self.paths = [p.rstrip("/") for p in paths or []]
         self._blobs: list[tuple[str, str]] | None = None
         self._first_commit: dict[str, str] = {}
 
@@ -184,7 +185,7 @@ class HistorySource(Source):
         seen: dict[str, str] = {}
         for line in out.decode("utf-8", "surrogateescape").splitlines():
             oid, _, path = line.partition(" ")
-            if path and oid not in seen:
+            if path and oid not in seen and self._wanted(path):
                 seen[oid] = path
         log = gitio.git(
             self.root, "log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "--format=C %H", *revs
@@ -199,6 +200,9 @@ class HistorySource(Source):
                     self._first_commit[fields[3]] = commit
         self._blobs = sorted(seen.items(), key=lambda kv: kv[1])
         return self._blobs
+
+    def _wanted(self, path: str) -> bool:
+        return not self.paths or any(path == p or path.startswith(p + "/") for p in self.paths)
 
     def count(self) -> int | None:
         return len(self._list())

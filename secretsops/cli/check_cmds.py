@@ -45,15 +45,11 @@ def _options(args: argparse.Namespace) -> tuple[CheckOptions, bool]:
     stdin = paths == ["-"]
     if "-" in paths and not stdin:
         raise UsageError("'-' (stdin) cannot be combined with other paths")
-    start = Path(paths[0]) if paths and not stdin else Path.cwd()
-    if (
-        not stdin
-        and not args.staged
-        and paths
-        and not all(Path(p).exists() or Path(p).is_symlink() for p in paths)
-    ):
-        missing = next(p for p in paths if not (Path(p).exists() or Path(p).is_symlink()))
-        raise CheckError(f"{missing}: no such file or directory")
+    on_disk = not (stdin or args.staged or args.history or args.since)  # else paths name git content
+    missing = [p for p in paths if on_disk and not (Path(p).exists() or Path(p).is_symlink())]
+    if missing:
+        raise CheckError(f"{missing[0]}: no such file or directory")
+    start = Path(paths[0]) if paths and on_disk else Path.cwd()
     root, in_git = resolve_root(start.absolute())
     rel: list[str] = []
     for p in [] if stdin else paths:

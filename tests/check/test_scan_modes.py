@@ -115,3 +115,12 @@ def test_scanning_from_a_subdirectory_covers_the_whole_repo(repo, canary):
     from secretsops.cli.main import main
 
     assert main(["check", "--no-progress"]) == 1
+
+
+def test_history_can_be_limited_to_paths(repo, canary):
+    repo.write("apps/s.yaml", LEAK.format(pw=canary))
+    repo.write("infra/s.yaml", LEAK.format(pw=canary + "-2"))
+    repo.commit("two leaks")
+    repo.git("rm", "-q", "-r", "apps")
+    repo.commit("remove apps")
+    assert repo.check_json("--history", "apps").rules_at() == {("k8s-secret-plaintext", "apps/s.yaml", 6)}

@@ -45,7 +45,13 @@ class ObjectLookup:
             return found
         # A manifest without a namespace lands in whatever namespace it is applied to.
         loose = self._loose.get((kind, name)) or []
-        return loose[0] if len(loose) == 1 else None
+        if len(loose) == 1:
+            return loose[0]
+        if not namespace:
+            anywhere = [o for (k, _ns, n), o in self._index.items() if k == kind and n == name]
+            if len(anywhere) == 1:
+                return anywhere[0]
+        return None
 
     def _api(self, call: Any, what: str) -> Any:
         from kubernetes.client.exceptions import ApiException

@@ -230,3 +230,20 @@ def test_no_value_or_token_reaches_debug_logs(bao, openbao, resolve, uniq, appro
     [secret] = resolve([store, token_secret("a", secret_id, key="secret-id"), _one_key(uniq)])
     assert secret_values(secret) == {"v": canary}
     assert canary not in caplog.text and secret_id not in caplog.text
+
+
+def test_slow_server_times_out_as_temporary(resolve, uniq) -> None:
+    import socket
+
+    with socket.socket() as listener:  # accepts connections (backlog) but never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        start = time.monotonic()
+        with pytest.raises(ProviderUnavailable, match="did not answer within 1s"):
+            resolve(
+                [vault_store(url), token_secret("vault-token", "root"), _one_key(uniq)],
+                timeout=1.0,
+                retries=1,
+            )
+        assert time.monotonic() - start < 8

@@ -119,7 +119,7 @@ class VaultProvider(Provider):
         retry = Retry(
             total=settings.retries,
             connect=settings.retries,
-            read=0,
+            read=False,  # a read timeout surfaces as such (and is not repeated)
             status=0,
             backoff_factor=settings.backoff,
             allowed_methods=None,
@@ -247,16 +247,15 @@ class VaultProvider(Provider):
                 return cached
         path = material["path"].strip("/")
         url = f"/v1/auth/{path}" if material.get("login_path") else f"/v1/auth/{path}/login"
-        auth_ns = (self.provider.get("auth") or {}).get("namespace")
-        headers = {"X-Vault-Namespace": str(auth_ns)} if auth_ns else None
-        saved = client.adapter.token
-        client.adapter.token = None
+        # ESO logs in within auth.namespace when set, else the store's namespace
+        auth_ns = (self.provider.get("auth") or {}).get("namespace") or self.namespace
+        adapter = client.adapter
+        saved = (adapter.token, adapter.namespace)
+        adapter.token, adapter.namespace = None, (str(auth_ns) if auth_ns else None)
         try:
-            resp = self._call(
-                lambda: client.adapter.post(url, json=material["body"], headers=headers), f"login ({method})"
-            )
+            resp = self._call(lambda: adapter.post(url, json=material["body"]), f"login ({method})")
         finally:
-            client.adapter.token = saved
+            adapter.token, adapter.namespace = saved
         self._count("vault.login")
         body = gojson.loads(resp.text) if resp.text else {}
         auth = (body or {}).get("auth") or {}

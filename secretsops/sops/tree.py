@@ -59,9 +59,13 @@ class CryptRules:
             self._compiled[pattern] = rx
         return rx
 
-    def should_encrypt(self, path: list[str], stack: list[list[str]], is_comment: bool) -> bool:
+    def should_encrypt(
+        self, path: list[str], stack: list[list[str]], is_comment: bool, aad: str | None = None
+    ) -> bool:
+        """sops' shouldBeEncrypted; ``aad`` (the joined path) lets the common case skip the scan."""
         encrypted = True
-        if self.unencrypted_suffix and any(p.endswith(self.unencrypted_suffix) for p in path):
+        suffix = self.unencrypted_suffix
+        if suffix and (aad is None or suffix + ":" in aad) and any(p.endswith(suffix) for p in path):
             encrypted = False
         if self.encrypted_suffix:
             encrypted = any(p.endswith(self.encrypted_suffix) for p in path)
@@ -157,12 +161,13 @@ def encrypt_branches(branches: list[Branch], cipher: Cipher, rules: CryptRules) 
 
     def leaf(value: Any, path: list[str], stack: list[list[str]]) -> Any:
         is_comment = isinstance(value, Comment)
-        enc = rules.should_encrypt(path, stack, is_comment)
+        aad = ":".join(path) + ":"
+        enc = rules.should_encrypt(path, stack, is_comment, aad)
         if (not rules.mac_only_encrypted or enc) and not is_comment:
             h.update(to_bytes(value))
         if not enc:
             return value
-        out = cipher.encrypt(value, aad_of(path))
+        out = cipher.encrypt(value, aad)
         if is_comment:
             if rules.unencrypted_comment_regex and rules._rx(rules.unencrypted_comment_regex).search(out):
                 raise InputError(
@@ -189,13 +194,17 @@ def decrypt_branches(branches: list[Branch], cipher: Cipher, rules: CryptRules) 
 
     def leaf(value: Any, path: list[str], stack: list[list[str]]) -> Any:
         is_comment = isinstance(value, Comment)
-        enc = rules.should_encrypt(path, stack, is_comment)
+        aad = ":".join(path) + ":"
+        enc = rules.should_encrypt(path, stack, is_comment, aad)
         out = value
         if enc:
             if is_comment:
                 out = _decrypt_comment(cipher, value, path)
             elif isinstance(value, str):
-                out = cipher.decrypt(value, aad_of(path), path_str(path))
+                try:
+                    out = cipher.decrypt(value, aad)
+                except DecryptionFailed as exc:
+                    raise DecryptionFailed(str(exc).replace(repr(aad), path_str(path))) from None
             else:
                 raise DecryptionFailed(
                     f"value at {path_str(path)} should be encrypted but is not (tampered file?)"

@@ -314,21 +314,23 @@ def _botocore_config() -> Any:
     )
 
 
-def _base_session(ctx: KeyContext, key: KmsKeySource, region: str) -> Any:
-    """A boto3 session from ``ctx.env``: explicit keys, else the profile, else botocore's chain.
+def _core_session(ctx: KeyContext, profile: str) -> Any:
+    """One botocore session per (profile, files) in ``ctx.clients``; it loads service data once.
 
     As in sops (SDK v2), a profile named on the key beats credentials in the environment.
     """
-    import boto3
+    env = ctx.env
+    cache_key = ("aws-session", profile, env.get("AWS_CONFIG_FILE"), env.get("AWS_SHARED_CREDENTIALS_FILE"))
+    core = ctx.clients.get(cache_key)
+    if core is not None:
+        return core
     import botocore.session
 
-    env = ctx.env
     core = botocore.session.Session()
     if env.get("AWS_CONFIG_FILE"):
         core.set_config_variable("config_file", env["AWS_CONFIG_FILE"])
     if env.get("AWS_SHARED_CREDENTIALS_FILE"):
         core.set_config_variable("credentials_file", env["AWS_SHARED_CREDENTIALS_FILE"])
-    profile = key.aws_profile
     if profile:
         core.set_config_variable("profile", profile)
     elif env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
@@ -337,7 +339,8 @@ def _base_session(ctx: KeyContext, key: KmsKeySource, region: str) -> Any:
         )
     elif env.get("AWS_PROFILE"):
         core.set_config_variable("profile", env["AWS_PROFILE"])
-    return boto3.Session(botocore_session=core, region_name=region)
+    ctx.clients[cache_key] = core
+    return core
 
 
 def kms_client(ctx: KeyContext, key: KmsKeySource) -> Any:
@@ -351,12 +354,17 @@ def kms_client(ctx: KeyContext, key: KmsKeySource) -> Any:
     import botocore.exceptions
 
     try:
-        session = _base_session(ctx, key, region)
+        core = _core_session(ctx, key.aws_profile)
         config = _botocore_config()
+        creds: dict[str, Any] = {}
         if key.role:
-            creds = _assume_role(ctx, key, session, region, config)
-            session = _role_session(creds, region)
-        client = session.client("kms", region_name=region, endpoint_url=endpoint, config=config)
+            assumed = _assume_role(ctx, key, core, region, config)
+            creds = {
+                "aws_access_key_id": assumed["AccessKeyId"],
+                "aws_secret_access_key": assumed["SecretAccessKey"],
+                "aws_session_token": assumed["SessionToken"],
+            }
+        client = core.create_client("kms", region_name=region, endpoint_url=endpoint, config=config, **creds)
     except botocore.exceptions.ProfileNotFound:
         raise KeySourceError(
             f"AWS KMS key {key.identifier}: AWS profile {key.aws_profile or ctx.env.get('AWS_PROFILE')!r} "
@@ -366,26 +374,12 @@ def kms_client(ctx: KeyContext, key: KmsKeySource) -> Any:
     return client
 
 
-def _role_session(creds: Mapping[str, Any], region: str) -> Any:
-    import boto3
-
-    return boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=region,
-    )
-
-
-def _assume_role(ctx: KeyContext, key: KmsKeySource, session: Any, region: str, config: Any) -> Any:
-    sts = session.client("sts", region_name=region, endpoint_url=_endpoint(ctx.env, "sts"), config=config)
+def _assume_role(ctx: KeyContext, key: KmsKeySource, core: Any, region: str, config: Any) -> Any:
+    sts = core.create_client("sts", region_name=region, endpoint_url=_endpoint(ctx.env, "sts"), config=config)
     resp = _call(
         key,
         f"assume role {key.role}",
-        lambda: sts.assume_role(
-            RoleArn=key.role,
-            RoleSessionName=sts_session_name(),
-        ),
+        lambda: sts.assume_role(RoleArn=key.role, RoleSessionName=sts_session_name()),
     )
     return resp["Credentials"]
 

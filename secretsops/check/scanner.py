@@ -73,13 +73,19 @@ def make_source(options: CheckOptions, in_git: bool) -> Source:
     raise CheckError(f"unknown scan mode {options.mode!r}")
 
 
-def run_check(options: CheckOptions, in_git: bool = True) -> Report:
-    """Scan per ``options`` and return the report (findings, suppressed, notes)."""
+def run_check(options: CheckOptions, in_git: bool | None = None) -> Report:
+    """Scan per ``options`` and return the report (findings, suppressed, notes).
+
+    ``in_git`` defaults to whether ``options.root`` is inside a git work tree.
+    """
     if options.mode not in MODES:
         raise CheckError(f"unknown scan mode {options.mode!r}")
+    if in_git is None:
+        in_git = gitio.toplevel(options.root) is not None
     source = make_source(options, in_git)
     config = load_check_config(source.read_worktree(CONFIG_FILE))
     excludes = Excludes([*config.get("exclude", []), *options.exclude])
+    source.skip = excludes.match
     sops_configs = SopsConfigs(source.read_worktree)
     detectors = options.detectors if options.detectors is not None else default_detectors()
     report = Report(mode=options.mode)
@@ -88,8 +94,6 @@ def run_check(options: CheckOptions, in_git: bool = True) -> Report:
     for n, item in enumerate(source.items(), 1):
         if options.progress is not None:
             options.progress(n, total, item.path)
-        if excludes.match(item.path):
-            continue
         _scan_item(
             item,
             source=source,

@@ -8,7 +8,7 @@ kustomize detector needs for the files a secretGenerator points at.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,8 @@ class Source:
 
     root: Path
     max_size: int = DEFAULT_MAX_FILE_SIZE
+    #: paths to leave out before reading them (the scanner sets this from the excludes)
+    skip: Callable[[str], bool] = staticmethod(lambda _path: False)
 
     def items(self) -> Iterator[Item]:
         raise NotImplementedError
@@ -68,9 +70,9 @@ class WorktreeSource(Source):
                 listed.update(
                     p for p in self.paths if (self.root / p).is_file() or (self.root / p).is_symlink()
                 )
-                self._list = sorted(listed)
+                self._list = sorted(p for p in listed if not self.skip(p))
             else:
-                self._list = sorted(self._walk())
+                self._list = sorted(p for p in self._walk() if not self.skip(p))
         return self._list
 
     def _walk(self) -> Iterator[str]:
@@ -133,7 +135,7 @@ class StagedSource(Source):
                 diff = gitio.git(self.root, "diff", "--cached", "--name-only", "-z", "--diff-filter=ACMRT")
                 changed = set(diff.decode("utf-8", "surrogateescape").split("\0"))
                 index = {p: o for p, o in index.items() if p in changed}
-            self._entries = sorted(index.items())
+            self._entries = sorted((p, o) for p, o in index.items() if not self.skip(p))
         return self._entries
 
     def count(self) -> int | None:
@@ -185,7 +187,7 @@ class HistorySource(Source):
         seen: dict[str, str] = {}
         for line in out.decode("utf-8", "surrogateescape").splitlines():
             oid, _, path = line.partition(" ")
-            if path and oid not in seen and self._wanted(path):
+            if path and oid not in seen and self._wanted(path) and not self.skip(path):
                 seen[oid] = path
         log = gitio.git(
             self.root, "log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "--format=C %H", *revs

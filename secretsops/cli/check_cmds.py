@@ -35,7 +35,13 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.add_argument("--baseline", metavar="FILE", help="accept the findings recorded in FILE")
     p.add_argument("--update-baseline", action="store_true", help="write current findings to --baseline FILE")
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB")
-    p.add_argument("--max-file-size", type=int, default=DEFAULT_MAX_FILE_SIZE, metavar="BYTES")
+    p.add_argument(
+        "--max-file-size",
+        type=int,
+        default=DEFAULT_MAX_FILE_SIZE,
+        metavar="BYTES",
+        help="skip larger files (note)",
+    )
     p.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     p.set_defaults(func=run)
 

@@ -22,8 +22,9 @@ def _cm(data: dict, labels: dict | None = None) -> dict:
 
 
 def _apply(core: CoreV1Api, body: dict, manager: str = "secretsops", force: bool = False):
-    return core.patch_namespaced_config_map("cfg", "default", body, field_manager=manager, force=force,
-                                            _content_type=APPLY)
+    return core.patch_namespaced_config_map(
+        "cfg", "default", body, field_manager=manager, force=force, _content_type=APPLY
+    )
 
 
 def _fields(obj, manager: str, operation: str = "Apply") -> dict:
@@ -32,15 +33,25 @@ def _fields(obj, manager: str, operation: str = "Apply") -> dict:
 
 
 def test_apply_creates_when_absent(kubeapi: KubeApiServer) -> None:
-    code, body = call(kubeapi.url, "PATCH", "/api/v1/namespaces/default/configmaps/cfg?fieldManager=me",
-                      yaml.safe_dump(_cm({"a": "1"})), APPLY)
+    code, body = call(
+        kubeapi.url,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/cfg?fieldManager=me",
+        yaml.safe_dump(_cm({"a": "1"})),
+        APPLY,
+    )
     assert code == 201 and body["data"] == {"a": "1"} and body["metadata"]["uid"]
 
 
 def test_apply_to_existing_answers_200(kubeapi: KubeApiServer, core: CoreV1Api) -> None:
     _apply(core, _cm({"a": "1"}))
-    code, _ = call(kubeapi.url, "PATCH", "/api/v1/namespaces/default/configmaps/cfg?fieldManager=secretsops",
-                   json.dumps(_cm({"a": "2"})), APPLY)
+    code, _ = call(
+        kubeapi.url,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/cfg?fieldManager=secretsops",
+        json.dumps(_cm({"a": "2"})),
+        APPLY,
+    )
     assert code == 200
 
 
@@ -48,21 +59,34 @@ def test_apply_records_managed_fields_in_fieldsv1(core: CoreV1Api) -> None:
     applied = _apply(core, _cm({"a": "1"}, {"app": "x"}))
     entry = applied.metadata.managed_fields[0]
     assert (entry.manager, entry.operation, entry.api_version, entry.fields_type) == (
-        "secretsops", "Apply", "v1", "FieldsV1")
+        "secretsops",
+        "Apply",
+        "v1",
+        "FieldsV1",
+    )
     assert entry.fields_v1 == {"f:data": {"f:a": {}}, "f:metadata": {"f:labels": {"f:app": {}}}}
 
 
 def test_keyed_list_items_use_k_notation(core: CoreV1Api) -> None:
     apps = AppsV1Api(core.api_client)
-    body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
-            "spec": {"selector": {"matchLabels": {"app": "web"}},
-                     "template": {"metadata": {"labels": {"app": "web"}},
-                                  "spec": {"containers": [{"name": "app", "image": "nginx"}]}}}}
+    body = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "app", "image": "nginx"}]},
+            },
+        },
+    }
     applied = apps.patch_namespaced_deployment("web", "default", body, field_manager="m", _content_type=APPLY)
     spec = applied.metadata.managed_fields[0].fields_v1["f:spec"]
     assert spec["f:selector"] == {}
     assert spec["f:template"]["f:spec"]["f:containers"] == {
-        'k:{"name":"app"}': {".": {}, "f:image": {}, "f:name": {}}}
+        'k:{"name":"app"}': {".": {}, "f:image": {}, "f:name": {}}
+    }
 
 
 def test_reapplying_without_a_field_removes_it(core: CoreV1Api) -> None:
@@ -86,12 +110,14 @@ def test_conflict_with_another_manager_is_409_with_causes(core: CoreV1Api) -> No
     assert err.value.status == 409 and body["reason"] == "Conflict"
     assert body["message"] == 'Apply failed with 1 conflict: conflict with "one": .data.a'
     assert body["details"]["causes"] == [
-        {"reason": "FieldManagerConflict", "message": 'conflict with "one"', "field": ".data.a"}]
+        {"reason": "FieldManagerConflict", "message": 'conflict with "one"', "field": ".data.a"}
+    ]
 
 
 def test_conflict_with_an_update_manager_names_version_and_time(core: CoreV1Api) -> None:
-    core.create_namespaced_config_map("default", {"metadata": {"name": "cfg"}, "data": {"a": "1"}},
-                                      field_manager="kubectl-create")
+    core.create_namespaced_config_map(
+        "default", {"metadata": {"name": "cfg"}, "data": {"a": "1"}}, field_manager="kubectl-create"
+    )
     with pytest.raises(ApiException) as err:
         _apply(core, _cm({"a": "2"}))
     message = json.loads(err.value.body)["message"]
@@ -104,7 +130,8 @@ def test_several_conflicts_are_listed_per_manager(core: CoreV1Api) -> None:
     with pytest.raises(ApiException) as err:
         _apply(core, _cm({"a": "2", "b": "2"}), manager="two")
     assert json.loads(err.value.body)["message"] == (
-        'Apply failed with 2 conflicts: conflicts with "one":\n- .data.a\n- .data.b')
+        'Apply failed with 2 conflicts: conflicts with "one":\n- .data.a\n- .data.b'
+    )
 
 
 def test_same_value_is_shared_ownership_not_a_conflict(core: CoreV1Api) -> None:
@@ -123,14 +150,17 @@ def test_force_takes_ownership_from_the_other_manager(core: CoreV1Api) -> None:
 
 def test_update_takes_ownership_of_changed_fields(core: CoreV1Api) -> None:
     _apply(core, _cm({"a": "1", "b": "1"}), manager="one")
-    after = core.patch_namespaced_config_map("cfg", "default", {"data": {"a": "edited"}}, field_manager="editor")
+    after = core.patch_namespaced_config_map(
+        "cfg", "default", {"data": {"a": "edited"}}, field_manager="editor"
+    )
     assert _fields(after, "one") == {"f:data": {"f:b": {}}}
     assert _fields(after, "editor", "Update") == {"f:data": {"f:a": {}}}
 
 
 def test_dry_run_apply_persists_nothing(core: CoreV1Api) -> None:
-    result = core.patch_namespaced_config_map("cfg", "default", _cm({"a": "1"}), field_manager="m",
-                                              dry_run="All", _content_type=APPLY)
+    result = core.patch_namespaced_config_map(
+        "cfg", "default", _cm({"a": "1"}), field_manager="m", dry_run="All", _content_type=APPLY
+    )
     assert result.data == {"a": "1"}
     with pytest.raises(ApiException) as err:
         core.read_namespaced_config_map("cfg", "default")
@@ -138,20 +168,31 @@ def test_dry_run_apply_persists_nothing(core: CoreV1Api) -> None:
 
 
 def test_apply_without_field_manager_is_invalid(kubeapi: KubeApiServer) -> None:
-    code, body = call(kubeapi.url, "PATCH", "/api/v1/namespaces/default/configmaps/cfg",
-                      json.dumps(_cm({"a": "1"})), APPLY)
+    code, body = call(
+        kubeapi.url, "PATCH", "/api/v1/namespaces/default/configmaps/cfg", json.dumps(_cm({"a": "1"})), APPLY
+    )
     assert code == 422 and "fieldManager: Required value" in body["message"]
 
 
 def test_apply_name_mismatch_is_bad_request(kubeapi: KubeApiServer) -> None:
-    code, body = call(kubeapi.url, "PATCH", "/api/v1/namespaces/default/configmaps/other?fieldManager=m",
-                      json.dumps(_cm({"a": "1"})), APPLY)
+    code, body = call(
+        kubeapi.url,
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/other?fieldManager=m",
+        json.dumps(_cm({"a": "1"})),
+        APPLY,
+    )
     assert code == 400 and body["reason"] == "BadRequest"
 
 
 def test_apply_into_missing_namespace_is_not_found(kubeapi: KubeApiServer) -> None:
-    code, body = call(kubeapi.url, "PATCH", "/api/v1/namespaces/absent/configmaps/cfg?fieldManager=m",
-                      json.dumps(_cm({"a": "1"})), APPLY)
+    code, body = call(
+        kubeapi.url,
+        "PATCH",
+        "/api/v1/namespaces/absent/configmaps/cfg?fieldManager=m",
+        json.dumps(_cm({"a": "1"})),
+        APPLY,
+    )
     assert code == 404 and body["message"] == 'namespaces "absent" not found'
 
 
@@ -167,12 +208,27 @@ def test_apply_of_secret_string_data_lands_in_data(core: CoreV1Api) -> None:
     assert applied.data == {"k": "dg=="} and applied.type == "Opaque"
 
 
-def test_apply_of_custom_resource_uses_the_crd_schema(core: CoreV1Api, kubeapi: KubeApiServer, crd: str) -> None:
-    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
-              "spec": {"size": 1, "tags": {"t": "x"}, "ports": [{"name": "http", "port": 80}]}}
-    code, body = call(kubeapi.url, "PATCH", "/apis/example.com/v1/namespaces/default/widgets/w?fieldManager=m",
-                      json.dumps(widget), APPLY)
+def test_apply_of_custom_resource_uses_the_crd_schema(
+    core: CoreV1Api, kubeapi: KubeApiServer, crd: str
+) -> None:
+    widget = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"size": 1, "tags": {"t": "x"}, "ports": [{"name": "http", "port": 80}]},
+    }
+    code, body = call(
+        kubeapi.url,
+        "PATCH",
+        "/apis/example.com/v1/namespaces/default/widgets/w?fieldManager=m",
+        json.dumps(widget),
+        APPLY,
+    )
     assert code == 201
-    assert body["metadata"]["managedFields"][0]["fieldsV1"] == {"f:spec": {
-        "f:ports": {'k:{"name":"http"}': {".": {}, "f:name": {}, "f:port": {}}},
-        "f:size": {}, "f:tags": {"f:t": {}}}}
+    assert body["metadata"]["managedFields"][0]["fieldsV1"] == {
+        "f:spec": {
+            "f:ports": {'k:{"name":"http"}': {".": {}, "f:name": {}, "f:port": {}}},
+            "f:size": {},
+            "f:tags": {"f:t": {}},
+        }
+    }

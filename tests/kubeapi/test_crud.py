@@ -12,7 +12,10 @@ from secretsops.devstack.kubeapi import KubeApiServer
 
 
 def _secret(name: str, **data: str) -> dict:
-    return {"metadata": {"name": name}, "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}}
+    return {
+        "metadata": {"name": name},
+        "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
+    }
 
 
 def test_default_namespaces_exist(core: CoreV1Api) -> None:
@@ -62,7 +65,10 @@ def test_list_across_namespaces(core: CoreV1Api) -> None:
     core.create_namespaced_config_map("default", {"metadata": {"name": "a"}})
     core.create_namespaced_config_map("other", {"metadata": {"name": "a"}})
     listed = core.list_config_map_for_all_namespaces()
-    assert {(i.metadata.namespace, i.metadata.name) for i in listed.items} == {("default", "a"), ("other", "a")}
+    assert {(i.metadata.namespace, i.metadata.name) for i in listed.items} == {
+        ("default", "a"),
+        ("other", "a"),
+    }
 
 
 def test_update_with_current_resource_version_succeeds(core: CoreV1Api) -> None:
@@ -128,8 +134,10 @@ def test_create_in_a_missing_namespace_is_namespace_not_found(core: CoreV1Api) -
 
 def test_dynamic_client_crud_roundtrip(dynamic: kubernetes.dynamic.DynamicClient) -> None:
     cms = dynamic.resources.get(api_version="v1", kind="ConfigMap")
-    cms.create(body={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d"}, "data": {"x": "1"}},
-               namespace="default")
+    cms.create(
+        body={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d"}, "data": {"x": "1"}},
+        namespace="default",
+    )
     assert cms.get(name="d", namespace="default").data.x == "1"
     cms.delete(name="d", namespace="default")
     assert [i.metadata.name for i in cms.get(namespace="default").items] == []
@@ -137,10 +145,17 @@ def test_dynamic_client_crud_roundtrip(dynamic: kubernetes.dynamic.DynamicClient
 
 def test_generation_bumps_on_spec_change_only(kubeapi: KubeApiServer) -> None:
     apps = kubernetes.client.AppsV1Api(kubeapi.api_client())
-    body = {"metadata": {"name": "web", "labels": {"a": "1"}},
-            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
-                     "template": {"metadata": {"labels": {"app": "web"}},
-                                  "spec": {"containers": [{"name": "app", "image": "nginx"}]}}}}
+    body = {
+        "metadata": {"name": "web", "labels": {"a": "1"}},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "app", "image": "nginx"}]},
+            },
+        },
+    }
     created = apps.create_namespaced_deployment("default", body)
     assert created.metadata.generation == 1
     labelled = apps.patch_namespaced_deployment("web", "default", {"metadata": {"labels": {"a": "2"}}})

@@ -11,13 +11,25 @@ from tests.kubeapi.conftest import WIDGET_CRD
 from tests.kubeapi.rawhttp import call
 
 SEALED_SECRET_CRD = {
-    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
     "metadata": {"name": "sealedsecrets.bitnami.com"},
-    "spec": {"group": "bitnami.com", "scope": "Namespaced",
-             "names": {"plural": "sealedsecrets", "singular": "sealedsecret", "kind": "SealedSecret"},
-             "versions": [{"name": "v1alpha1", "served": True, "storage": True, "subresources": {"status": {}},
-                           "schema": {"openAPIV3Schema": {"type": "object",
-                                                          "x-kubernetes-preserve-unknown-fields": True}}}]},
+    "spec": {
+        "group": "bitnami.com",
+        "scope": "Namespaced",
+        "names": {"plural": "sealedsecrets", "singular": "sealedsecret", "kind": "SealedSecret"},
+        "versions": [
+            {
+                "name": "v1alpha1",
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "schema": {
+                    "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                },
+            }
+        ],
+    },
 }
 
 
@@ -42,10 +54,13 @@ def test_crd_is_established(client: kubernetes.client.ApiClient, crd: str) -> No
 
 def test_custom_objects_crud(client: kubernetes.client.ApiClient, crd: str) -> None:
     custom = CustomObjectsApi(client)
-    created = custom.create_namespaced_custom_object("example.com", "v1", "default", "widgets", _widget(size=1))
+    created = custom.create_namespaced_custom_object(
+        "example.com", "v1", "default", "widgets", _widget(size=1)
+    )
     assert created["metadata"]["generation"] == 1
-    patched = custom.patch_namespaced_custom_object("example.com", "v1", "default", "widgets", "w",
-                                                    {"spec": {"size": 2}})
+    patched = custom.patch_namespaced_custom_object(
+        "example.com", "v1", "default", "widgets", "w", {"spec": {"size": 2}}
+    )
     assert patched["spec"]["size"] == 2 and patched["metadata"]["generation"] == 2
     listed = custom.list_namespaced_custom_object("example.com", "v1", "default", "widgets")
     assert [i["metadata"]["name"] for i in listed["items"]] == ["w"]
@@ -57,14 +72,19 @@ def test_custom_objects_crud(client: kubernetes.client.ApiClient, crd: str) -> N
 
 
 def test_dynamic_client_finds_custom_kinds(client: kubernetes.client.ApiClient, crd: str) -> None:
-    widgets = kubernetes.dynamic.DynamicClient(client).resources.get(api_version="example.com/v1", kind="Widget")
+    widgets = kubernetes.dynamic.DynamicClient(client).resources.get(
+        api_version="example.com/v1", kind="Widget"
+    )
     widgets.create(body=_widget(size=3), namespace="default")
     assert widgets.get(name="w", namespace="default").spec.size == 3
 
 
-def test_deleting_the_crd_removes_its_objects_and_resource(kubeapi: KubeApiServer,
-                                                          client: kubernetes.client.ApiClient, crd: str) -> None:
-    CustomObjectsApi(client).create_namespaced_custom_object("example.com", "v1", "default", "widgets", _widget())
+def test_deleting_the_crd_removes_its_objects_and_resource(
+    kubeapi: KubeApiServer, client: kubernetes.client.ApiClient, crd: str
+) -> None:
+    CustomObjectsApi(client).create_namespaced_custom_object(
+        "example.com", "v1", "default", "widgets", _widget()
+    )
     ApiextensionsV1Api(client).delete_custom_resource_definition(crd)
     assert call(kubeapi.url, "GET", "/apis/example.com/v1/namespaces/default/widgets")[0] == 404
     assert call(kubeapi.url, "GET", "/apis/example.com/v1")[0] == 404
@@ -77,17 +97,25 @@ def test_crd_name_must_match_plural_and_group(client: kubernetes.client.ApiClien
     assert err.value.status == 422 and 'must be spec.names.plural+\\".\\"+spec.group' in err.value.body
 
 
-def test_sealed_secret_crd_serves_sealed_secrets(kubeapi: KubeApiServer, client: kubernetes.client.ApiClient) -> None:
+def test_sealed_secret_crd_serves_sealed_secrets(
+    kubeapi: KubeApiServer, client: kubernetes.client.ApiClient
+) -> None:
     ApiextensionsV1Api(client).create_custom_resource_definition(SEALED_SECRET_CRD)
-    body = {"apiVersion": "bitnami.com/v1alpha1", "kind": "SealedSecret", "metadata": {"name": "s"},
-            "spec": {"encryptedData": {"k": "AgBy..."}, "template": {"type": "Opaque"}}}
+    body = {
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": {"name": "s"},
+        "spec": {"encryptedData": {"k": "AgBy..."}, "template": {"type": "Opaque"}},
+    }
     created = CustomObjectsApi(client).create_namespaced_custom_object(
-        "bitnami.com", "v1alpha1", "default", "sealedsecrets", body)
+        "bitnami.com", "v1alpha1", "default", "sealedsecrets", body
+    )
     assert created["spec"]["encryptedData"] == {"k": "AgBy..."}
 
 
 def test_custom_resource_status_is_dropped_on_create(client: kubernetes.client.ApiClient, crd: str) -> None:
     body = {**_widget(size=1), "status": {"ready": True}}
-    created = CustomObjectsApi(client).create_namespaced_custom_object("example.com", "v1", "default", "widgets",
-                                                                       body)
+    created = CustomObjectsApi(client).create_namespaced_custom_object(
+        "example.com", "v1", "default", "widgets", body
+    )
     assert "status" not in created

@@ -36,8 +36,15 @@ def test_core_resource_list_describes_secrets(kubeapi: KubeApiServer) -> None:
 
 def test_group_list_names_the_builtin_groups(kubeapi: KubeApiServer) -> None:
     groups = {g["name"]: g for g in _get(kubeapi, "/apis")["groups"]}
-    assert {"apps", "batch", "coordination.k8s.io", "events.k8s.io", "rbac.authorization.k8s.io",
-            "networking.k8s.io", "apiextensions.k8s.io"} <= set(groups)
+    assert {
+        "apps",
+        "batch",
+        "coordination.k8s.io",
+        "events.k8s.io",
+        "rbac.authorization.k8s.io",
+        "networking.k8s.io",
+        "apiextensions.k8s.io",
+    } <= set(groups)
     assert groups["apps"]["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}
 
 
@@ -53,8 +60,10 @@ def test_namespaces_are_cluster_scoped_in_discovery(kubeapi: KubeApiServer) -> N
 
 
 def test_aggregated_discovery_accept_header_gets_plain_json(kubeapi: KubeApiServer) -> None:
-    accept = ("application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
-              "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json")
+    accept = (
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
+    )
     assert _get(kubeapi, "/apis", accept)["kind"] == "APIGroupList"
 
 

@@ -19,9 +19,14 @@ def test_not_found_status_shape(core: CoreV1Api) -> None:
     with pytest.raises(ApiException) as err:
         core.read_namespaced_secret("missing", "default")
     assert _status(err) == {
-        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-        "message": 'secrets "missing" not found', "reason": "NotFound",
-        "details": {"name": "missing", "kind": "secrets"}, "code": 404,
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": 'secrets "missing" not found',
+        "reason": "NotFound",
+        "details": {"name": "missing", "kind": "secrets"},
+        "code": 404,
     }
 
 
@@ -39,7 +44,10 @@ def test_already_exists_status_shape(core: CoreV1Api) -> None:
         core.create_namespaced_config_map("default", {"metadata": {"name": "dup"}})
     body = _status(err)
     assert (err.value.status, body["reason"], body["message"]) == (
-        409, "AlreadyExists", 'configmaps "dup" already exists')
+        409,
+        "AlreadyExists",
+        'configmaps "dup" already exists',
+    )
 
 
 def test_invalid_name_is_422_with_field_cause(core: CoreV1Api) -> None:
@@ -47,8 +55,10 @@ def test_invalid_name_is_422_with_field_cause(core: CoreV1Api) -> None:
         core.create_namespaced_config_map("default", {"metadata": {"name": "Bad_Name"}})
     body = _status(err)
     assert err.value.status == 422 and body["reason"] == "Invalid"
-    assert body["message"].startswith('ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": '
-                                      "a lowercase RFC 1123 subdomain")
+    assert body["message"].startswith(
+        'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": '
+        "a lowercase RFC 1123 subdomain"
+    )
     assert body["details"]["kind"] == "ConfigMap"
     assert body["details"]["causes"][0]["reason"] == "FieldValueInvalid"
     assert body["details"]["causes"][0]["field"] == "metadata.name"
@@ -57,8 +67,9 @@ def test_invalid_name_is_422_with_field_cause(core: CoreV1Api) -> None:
 def test_missing_name_is_required_value(core: CoreV1Api) -> None:
     with pytest.raises(ApiException) as err:
         core.create_namespaced_config_map("default", {"metadata": {}})
-    assert _status(err)["message"] == ('ConfigMap "" is invalid: metadata.name: Required value: name or '
-                                       "generateName is required")
+    assert _status(err)["message"] == (
+        'ConfigMap "" is invalid: metadata.name: Required value: name or generateName is required'
+    )
 
 
 def test_invalid_secret_key_names_the_key_not_the_value(core: CoreV1Api, canary: str) -> None:
@@ -79,8 +90,9 @@ def test_changing_a_secret_type_is_immutable(core: CoreV1Api) -> None:
 
 
 def test_immutable_secret_data_cannot_change(core: CoreV1Api) -> None:
-    core.create_namespaced_secret("default", {"metadata": {"name": "s"}, "immutable": True,
-                                              "stringData": {"a": "1"}})
+    core.create_namespaced_secret(
+        "default", {"metadata": {"name": "s"}, "immutable": True, "stringData": {"a": "1"}}
+    )
     with pytest.raises(ApiException) as err:
         core.patch_namespaced_secret("s", "default", {"stringData": {"a": "2"}})
     assert err.value.status == 422 and _status(err)["details"]["causes"][0]["field"] == "data"

@@ -8,8 +8,12 @@ from kubernetes.client import ApiException, CoreV1Api
 
 @pytest.fixture
 def labelled(core: CoreV1Api) -> CoreV1Api:
-    for name, labels in (("a", {"app": "web", "tier": "front"}), ("b", {"app": "db"}),
-                         ("c", {"app": "cache", "tier": "back"}), ("d", {})):
+    for name, labels in (
+        ("a", {"app": "web", "tier": "front"}),
+        ("b", {"app": "db"}),
+        ("c", {"app": "cache", "tier": "back"}),
+        ("d", {}),
+    ):
         core.create_namespaced_config_map("default", {"metadata": {"name": name, "labels": labels}})
     return core
 
@@ -18,16 +22,19 @@ def _names(core: CoreV1Api, **kw: str) -> list[str]:
     return [i.metadata.name for i in core.list_namespaced_config_map("default", **kw).items]
 
 
-@pytest.mark.parametrize(("selector", "expected"), [
-    ("app=web", ["a"]),
-    ("app==web", ["a"]),
-    ("app!=web", ["b", "c", "d"]),
-    ("app in (web,db)", ["a", "b"]),
-    ("app notin (web, db)", ["c", "d"]),
-    ("tier", ["a", "c"]),
-    ("!tier", ["b", "d"]),
-    ("app,tier=back", ["c"]),
-])
+@pytest.mark.parametrize(
+    ("selector", "expected"),
+    [
+        ("app=web", ["a"]),
+        ("app==web", ["a"]),
+        ("app!=web", ["b", "c", "d"]),
+        ("app in (web,db)", ["a", "b"]),
+        ("app notin (web, db)", ["c", "d"]),
+        ("tier", ["a", "c"]),
+        ("!tier", ["b", "d"]),
+        ("app,tier=back", ["c"]),
+    ],
+)
 def test_label_selector(labelled: CoreV1Api, selector: str, expected: list[str]) -> None:
     assert _names(labelled, label_selector=selector) == expected
 

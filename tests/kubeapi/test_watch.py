@@ -55,8 +55,9 @@ def test_watch_from_resource_version_replays_later_events_only(core: CoreV1Api) 
 def test_label_selector_watch_sees_objects_leave_the_selection(core: CoreV1Api) -> None:
     core.create_namespaced_config_map("default", {"metadata": {"name": "a", "labels": {"sel": "yes"}}})
 
-    thread = _in_background(lambda: core.patch_namespaced_config_map(
-        "a", "default", {"metadata": {"labels": {"sel": "no"}}}))
+    thread = _in_background(
+        lambda: core.patch_namespaced_config_map("a", "default", {"metadata": {"labels": {"sel": "no"}}})
+    )
     events = _collect(core, 2, label_selector="sel=yes")
     thread.join()
     assert events == [("ADDED", "a"), ("DELETED", "a")]
@@ -73,7 +74,9 @@ def test_watch_event_objects_carry_kind_and_api_version(kubeapi: KubeApiServer, 
     import json
     import urllib.request
 
-    with urllib.request.urlopen(kubeapi.url + "/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1") as r:
+    with urllib.request.urlopen(
+        kubeapi.url + "/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1"
+    ) as r:
         first = json.loads(r.readline())
     assert first["type"] == "ADDED"
     assert (first["object"]["kind"], first["object"]["apiVersion"]) == ("ConfigMap", "v1")

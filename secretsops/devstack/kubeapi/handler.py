@@ -395,8 +395,11 @@ class Handler(BaseHTTPRequestHandler):
                 )
                 self._end_chunks()
                 return
-            seen = {(o["metadata"].get("namespace", ""), o["metadata"]["name"])
-                    for o in store.objects_at(rt, ns, after) if visible(o)}
+            seen = {
+                (o["metadata"].get("namespace", ""), o["metadata"]["name"])
+                for o in store.objects_at(rt, ns, after)
+                if visible(o)
+            }
         while time.monotonic() < deadline and not self.api.stopping:
             events = store.events_after(rt, ns, after, min(0.5, max(0.0, deadline - time.monotonic())))
             if events is None:

@@ -261,8 +261,11 @@ class Store:
         """The objects as they were at resource version ``at``, by undoing the later history."""
         with self.cond:
             state = {k: o for k, o in self._bucket(rt).items() if namespace is None or k[0] == namespace}
-            history = [e for e in self._history if e.storage == rt.storage_key
-                       and (namespace is None or e.namespace == namespace)]
+            history = [
+                e
+                for e in self._history
+                if e.storage == rt.storage_key and (namespace is None or e.namespace == namespace)
+            ]
             for index in range(len(history) - 1, -1, -1):
                 event = history[index]
                 if event.rv <= at:
@@ -271,8 +274,14 @@ class Store:
                 if event.type == "ADDED":
                     state.pop(key, None)
                     continue
-                earlier = next((e.obj for e in reversed(history[:index])
-                                if (e.namespace, e.obj["metadata"]["name"]) == key), event.obj)
+                earlier = next(
+                    (
+                        e.obj
+                        for e in reversed(history[:index])
+                        if (e.namespace, e.obj["metadata"]["name"]) == key
+                    ),
+                    event.obj,
+                )
                 state[key] = earlier
             return list(state.values())
 
@@ -338,6 +347,8 @@ class Store:
             obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
             obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
             obj.setdefault("status", {}).setdefault("phase", "Active")
+        for path, micro in TIME_FIELDS.get((rt.group, rt.kind), ()):
+            _normalize_time(obj, path, micro)
         if rt.kind == "CustomResourceDefinition" and rt.group == "apiextensions.k8s.io":
             names = (obj.get("spec") or {}).get("names") or {}
             names.setdefault("singular", str(names.get("kind", "")).lower())
@@ -775,6 +786,36 @@ class Store:
                 elif all(r.get("uid") == owner_uid for r in refs):
                     self._remove(rt, key, obj)
                     self._collect_dependents(obj["metadata"]["uid"], propagation)
+
+
+#: timestamps the apiserver re-serializes: (group, kind) -> (path, is MicroTime)
+TIME_FIELDS: dict[tuple[str, str], tuple[tuple[tuple[str, ...], bool], ...]] = {
+    ("coordination.k8s.io", "Lease"): ((("spec", "acquireTime"), True), (("spec", "renewTime"), True)),
+    ("", "Event"): ((("eventTime",), True), (("firstTimestamp",), False), (("lastTimestamp",), False)),
+    ("events.k8s.io", "Event"): (
+        (("eventTime",), True),
+        (("deprecatedFirstTimestamp",), False),
+        (("deprecatedLastTimestamp",), False),
+    ),
+}
+
+
+def _normalize_time(obj: dict[str, Any], path: tuple[str, ...], micro: bool) -> None:
+    """``Time`` as ``2006-01-02T15:04:05Z``, ``MicroTime`` as ``2006-01-02T15:04:05.000000Z`` (always UTC)."""
+    parent: Any = obj
+    for part in path[:-1]:
+        parent = parent.get(part) if isinstance(parent, dict) else None
+    if not isinstance(parent, dict) or not isinstance(parent.get(path[-1]), str):
+        return
+    text = parent[path[-1]]
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise status.bad_request(f"parsing time {json.dumps(text)}: cannot parse as RFC3339") from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    when = when.astimezone(UTC)
+    parent[path[-1]] = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")
 
 
 def _spec_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:

@@ -1,0 +1,93 @@
+"""The real kubectl works against the server through the fixture's kubeconfig."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from secretsops.devstack.kubeapi import KubeApiServer
+
+pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
+
+MANIFEST = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: demo
+  namespace: default
+  labels: {app: demo}
+data:
+  a: "1"
+"""
+
+
+def kubectl(server: KubeApiServer, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    assert server.kubeconfig is not None
+    cache = Path(server.kubeconfig).parent / "cache"
+    return subprocess.run(
+        ["kubectl", "--kubeconfig", str(server.kubeconfig), "--cache-dir", str(cache), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def test_kubeconfig_uses_the_kubeapi_test_context(kubeapi: KubeApiServer) -> None:
+    result = kubectl(kubeapi, "config", "current-context")
+    assert result.stdout.strip() == "kubeapi-test"
+
+
+def test_kubectl_api_resources_lists_builtins(kubeapi: KubeApiServer) -> None:
+    result = kubectl(kubeapi, "api-resources", "-o", "name")
+    assert result.returncode == 0, result.stderr
+    names = set(result.stdout.split())
+    assert {"secrets", "configmaps", "deployments.apps", "leases.coordination.k8s.io"} <= names
+
+
+def test_kubectl_server_side_apply_then_get(kubeapi: KubeApiServer) -> None:
+    applied = kubectl(kubeapi, "apply", "--server-side", "-f", "-", stdin=MANIFEST)
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stdout.strip() == "configmap/demo serverside-applied"
+    got = json.loads(
+        kubectl(kubeapi, "get", "configmap", "demo", "-o", "json", "--show-managed-fields").stdout
+    )
+    assert got["data"] == {"a": "1"} and got["metadata"]["managedFields"][0]["manager"] == "kubectl"
+
+
+def test_kubectl_apply_conflict_fails_without_force(kubeapi: KubeApiServer) -> None:
+    kubectl(kubeapi, "apply", "--server-side", "-f", "-", stdin=MANIFEST)
+    changed = MANIFEST.replace('"1"', '"2"')
+    result = kubectl(kubeapi, "apply", "--server-side", "--field-manager", "other", "-f", "-", stdin=changed)
+    assert result.returncode != 0 and 'conflict with "kubectl": .data.a' in result.stderr
+    forced = kubectl(
+        kubeapi,
+        "apply",
+        "--server-side",
+        "--field-manager",
+        "other",
+        "--force-conflicts",
+        "-f",
+        "-",
+        stdin=changed,
+    )
+    assert forced.returncode == 0, forced.stderr
+
+
+def test_kubectl_get_prints_a_table(kubeapi: KubeApiServer) -> None:
+    kubectl(kubeapi, "apply", "--server-side", "-f", "-", stdin=MANIFEST)
+    result = kubectl(kubeapi, "get", "configmaps")
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "AGE"] and lines[1].split()[0] == "demo"
+
+
+def test_kubectl_label_selector_and_delete(kubeapi: KubeApiServer) -> None:
+    kubectl(kubeapi, "apply", "--server-side", "-f", "-", stdin=MANIFEST)
+    assert kubectl(kubeapi, "get", "cm", "-l", "app=demo", "-o", "name").stdout.strip() == "configmap/demo"
+    deleted = kubectl(kubeapi, "delete", "configmap", "demo")
+    assert deleted.returncode == 0 and 'configmap "demo" deleted' in deleted.stdout

@@ -1,0 +1,39 @@
+"""``python -m secretsops.devstack.kubeapi`` runs the server as a subprocess for the demo stack."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+
+from secretsops.devstack.services import free_port, wait_http
+
+
+def test_module_serves_on_the_given_port() -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "secretsops.devstack.kubeapi", "--port", str(port), "--state-file", "none"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", timeout=20)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/namespaces") as resp:
+            names = {i["metadata"]["name"] for i in json.loads(resp.read())["items"]}
+        assert "default" in names
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_module_refuses_a_state_file() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "secretsops.devstack.kubeapi", "--state-file", "/tmp/x"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 2 and "only 'none' is supported" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -296,6 +296,10 @@ class VaultProvider(Provider):
             raise ProviderUnavailable(
                 f"{self.store}: {what}: {self.server} did not answer within {self.sc.settings.timeout:g}s"
             ) from None
+        except requests.exceptions.SSLError:
+            raise ExternalError(
+                f"{self.store}: {what}: TLS verification of {self.server} failed (set caBundle or caProvider)"
+            ) from None
         except requests.ConnectionError:
             raise ProviderUnavailable(f"{self.store}: {what}: cannot connect to {self.server}") from None
         except requests.RequestException as exc:

@@ -201,3 +201,40 @@ def test_from_yaml_error_does_not_echo_the_document() -> None:
     out = go("{{ (fromYaml .y).Error }}", {"y": "key: [unclosed-CANARY"})
     assert out.startswith("error converting YAML to JSON")
     assert "CANARY" not in out
+
+
+def test_cert_sans_lists_dns_ip_email_and_uri_names() -> None:
+    import ipaddress
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    san = x509.SubjectAlternativeName([
+        x509.DNSName("a.example"), x509.IPAddress(ipaddress.ip_address("10.0.0.1")),
+        x509.RFC822Name("ops@example.com"), x509.UniformResourceIdentifier("https://example.com"),
+        x509.DNSName("b.example"),
+    ])
+    cert = (
+        x509.CertificateBuilder().subject_name(_name("x")).issuer_name(_name("x")).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(san, critical=False).sign(key, hashes.SHA256())
+    )
+    text = "junk before " + cert.public_bytes(serialization.Encoding.PEM).decode()
+    out = go("{{ certSANs .c }}", eso_data({"c": text.encode()}))
+    assert out == "[a.example b.example 10.0.0.1 ops@example.com https://example.com]"
+
+
+def test_rsa_decrypt_oaep_round_trip() -> None:
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ct = key.public_key().encrypt(
+        b"top", padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+    )
+    pem_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    data = eso_data({"ct": ct, "key": pem_key})
+    assert go('{{ rsaDecrypt "RSA-OAEP" "SHA256" .ct .key }}', data) == "top"
+    assert "decryption scheme RSA-PKCS1 is not supported" in go_error(
+        '{{ rsaDecrypt "RSA-PKCS1" "SHA256" .ct .key }}', data
+    )
+    assert "error decrypting data with RSA" in go_error('{{ rsaDecrypt "RSA-OAEP" "SHA1" .ct .key }}', data)

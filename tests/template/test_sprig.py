@@ -44,6 +44,8 @@ CASES = [
     ('b64enc "hello"', "aGVsbG8="),
     ('b64dec "aGVsbG8="', "hello"),
     ('b64dec "!!!!"', "illegal base64 data at input byte 0"),
+    ('b64dec "iam_no_base64"', "illegal base64 data at input byte 3"),
+    ('b64dec "abcde"', "illegal base64 data at input byte 4"),
     ('b32enc "hi"', "NBUQ===="),
     ('sha1sum "hello"', "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d"),
     ('sha256sum "hello"', "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"),

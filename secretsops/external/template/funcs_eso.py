@@ -11,11 +11,12 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from . import goyaml, pem
 from .funcs import ANY, STRING, FuncError, FuncMap, gobytes, gofunc, gostr
+from .values import StringList
 
 ESO_FUNCS: FuncMap = {}
 
@@ -350,3 +351,56 @@ def jwk_private_key_pem(text: str) -> str:
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return gostr(pem.encode(pem.Block("PRIVATE KEY", der)))
+
+
+# --- certificate SANs and RSA decryption ------------------------------------------------------------
+
+
+@_reg("certSANs", STRING)
+def cert_sans(text: str) -> StringList:
+    data = gobytes(text)
+    i = data.find(b"-----BEGIN")
+    block, _ = pem.decode(data[i:] if i >= 0 else data)
+    if block is None:
+        raise FuncError("failed to decode PEM block")
+    try:
+        cert = x509.load_der_x509_certificate(block.der)
+    except ValueError:
+        raise FuncError("failed to parse certificate: x509: malformed certificate") from None
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return StringList()
+    out = StringList(san.get_values_for_type(x509.DNSName))
+    out.extend(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
+    out.extend(san.get_values_for_type(x509.RFC822Name))
+    out.extend(san.get_values_for_type(x509.UniformResourceIdentifier))
+    return out
+
+
+_OAEP_HASH: dict[str, hashes.HashAlgorithm] = {
+    "SHA1": hashes.SHA1(), "SHA256": hashes.SHA256(), "SHA512": hashes.SHA512(),
+}
+
+
+@_reg("rsaDecrypt", STRING, STRING, STRING, STRING)
+def rsa_decrypt(scheme: str, hash_name: str, data: str, private_key: str) -> str:
+    if scheme == "None":
+        return data
+    if scheme != "RSA-OAEP":
+        raise FuncError(f"decryption scheme {scheme} is not supported")
+    block, _ = pem.decode(gobytes(private_key))
+    if block is None:
+        raise FuncError("failed to decode PEM block")
+    try:
+        key = serialization.load_der_private_key(block.der, None)
+    except (ValueError, TypeError):
+        raise FuncError("could not parse private key: unable to parse private key type") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise FuncError("could not parse RSA private key")
+    algo = _OAEP_HASH.get(hash_name, hashes.SHA256())
+    try:
+        out = key.decrypt(gobytes(data), padding.OAEP(mgf=padding.MGF1(algo), algorithm=algo, label=None))
+    except ValueError:
+        raise FuncError("error decrypting data with RSA: crypto/rsa: decryption error") from None
+    return gostr(out)

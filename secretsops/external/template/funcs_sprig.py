@@ -338,12 +338,12 @@ def _b64dec(s: str) -> str:
 
 def _strict_b64(s: str) -> bytes:
     """base64.StdEncoding.DecodeString: strict padding; \\r and \\n are ignored."""
+    for i, c in enumerate(s):
+        if not (c.isascii() and (c.isalnum() or c in "+/=\r\n")):
+            raise ValueError(f"illegal base64 data at input byte {i}")
     data = s.replace("\r", "").replace("\n", "")
     if len(data) % 4 != 0:
         raise ValueError(f"illegal base64 data at input byte {len(data) - len(data) % 4}")
-    for i, c in enumerate(data):
-        if not (c.isascii() and (c.isalnum() or c in "+/=")):
-            raise ValueError(f"illegal base64 data at input byte {i}")
     try:
         return base64.b64decode(data, validate=True)
     except binascii.Error:

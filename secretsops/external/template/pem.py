@@ -29,7 +29,8 @@ def decode(data: bytes) -> tuple[Block | None, bytes]:
         end_marker = b"-----END " + typ + b"-----"
         i = after.find(end_marker)
         if i < 0:
-            return None, data
+            rest = after  # Go: a likely-looking but invalid block; search again after it
+            continue
         body = after[:i]
         tail = after[i + len(end_marker) :]
         tail = re.sub(rb"^[ \t]*\r?\n", b"", tail, count=1) if re.match(rb"^[ \t]*\r?\n", tail) else tail

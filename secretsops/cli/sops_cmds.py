@@ -312,15 +312,15 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
         return _recursive(args, ctx, "encrypt")
     data = _read(args.file)
     groups, options = _encryption_plan(args, args.file)
-    fmt = _fmt(args, args.file)
-    out = api.encrypt_bytes(data, fmt, groups=groups, options=options, ctx=ctx, where=args.file or "<stdin>")
-    out_fmt = _fmt(args, args.file, "output")
-    if out_fmt != fmt:
-        tree = api.decrypt_tree(api.load_encrypted(out, fmt), ctx=ctx)
-        out = api.reencrypt(
-            api.DecryptedTree(tree.branches, tree.metadata, tree.data_key, tree.cipher, out_fmt),
-            indent=args.indent,
-        )
+    out = api.encrypt_bytes(
+        data,
+        _fmt(args, args.file),
+        groups=groups,
+        options=options,
+        ctx=ctx,
+        where=args.file or "<stdin>",
+        output_fmt=_fmt(args, args.file, "output"),
+    )
     _emit(args, args.file, out)
     return 0
 

@@ -270,9 +270,11 @@ def encrypt_bytes(
     options: EncryptOptions,
     ctx: KeyContext,
     where: str = "<input>",
+    output_fmt: str | None = None,
 ) -> bytes:
-    """Plaintext file bytes → encrypted file bytes (same format)."""
-    return encrypt_tree(load_plain(data, fmt, where=where), fmt, groups=groups, options=options, ctx=ctx)
+    """Plaintext file bytes → encrypted file bytes (in ``output_fmt``, default the same)."""
+    branches = load_plain(data, fmt, where=where)
+    return encrypt_tree(branches, output_fmt or fmt, groups=groups, options=options, ctx=ctx)
 
 
 def decrypt_bytes(

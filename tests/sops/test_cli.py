@@ -193,3 +193,11 @@ def test_recursive_encrypt_and_decrypt_walk_a_tree(env, age_key, capsys):
 def test_no_key_given_and_no_config_is_exit_111(env, capsys):
     (env / "s.yaml").write_text("a: b\n")
     assert main(["encrypt", "s.yaml"]) == 111
+
+
+def test_encrypt_to_another_output_type_needs_no_private_key(tmp_path, age_key, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s.yaml").write_text("a: b\n")
+    assert main(["encrypt", "--age", age_key.recipient, "--output-type", "json", "s.yaml"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["a"].startswith("ENC[") and "sops" in out

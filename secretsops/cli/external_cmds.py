@@ -1,7 +1,8 @@
 """``secretsops render DIR``: every object of a directory with all decryptors applied.
 
-SOPS values decrypted, SealedSecrets opened (when ``--private-key`` files are given), each
-ExternalSecret replaced by the Secret it resolves to, stores consumed. Output is built whole
+SOPS values decrypted (also SOPS files behind kustomize secretGenerators), SealedSecrets opened
+(when ``--private-key`` files are given), each ExternalSecret replaced by the Secret it resolves
+to, stores consumed: the same pipeline the engine runs before applying. Output is built whole
 before anything is printed: on any failure nothing reaches stdout and the exit code is non-zero.
 ``--redact`` prints key names and keyed fingerprints instead of values.
 """
@@ -93,6 +94,7 @@ def redact(item: SourcedObject, key: bytes) -> Obj:
 
 
 def run_render(args: argparse.Namespace) -> int:
+    from secretsops.engine.generators import open_generated
     from secretsops.engine.render import render_path
 
     key_files = [f for arg in args.private_keys for f in str(arg).split(",") if f]
@@ -102,7 +104,7 @@ def run_render(args: argparse.Namespace) -> int:
         sealing_key_files=key_files,
         options={"external_timeout": args.timeout},
     )
-    plain = run_decryptors(items, load_decryptors(), ctx)
+    plain = open_generated(run_decryptors(items, load_decryptors(), ctx), ctx)
     if args.redact:
         hkey = os.urandom(32)
         objs = [redact(i, hkey) for i in plain]

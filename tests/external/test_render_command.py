@@ -178,3 +178,28 @@ def test_external_secrets_and_stores_count_as_protected() -> None:
     assert dec.claims(es) and dec.is_protected(es)
     assert dec.claims(vault_store("http://127.0.0.1:1"))
     assert not dec.claims(token_secret("t", "x"))
+
+
+def test_store_token_may_be_a_sealed_secret(tmp_path, bao, openbao, uniq, canary, capsys) -> None:
+    from secretsops.sealed.keys import generate_key, private_key_pem
+    from secretsops.sealed.sealing import new_sealed_secret
+
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/s", {"v": canary}, mount_point="secret")
+    key, _cert = generate_key(key_size=2048)
+    (tmp_path / "sealing.key").write_bytes(private_key_pem(key))
+    d = tmp_path / "sealed"
+    d.mkdir()
+    sealed = new_sealed_secret(key.public_key(), token_secret("vault-token", openbao.token))
+    (d / "token.sealed.yaml").write_text(dump_yaml([sealed]))
+    _write(d, "store.yaml", vault_store(openbao.url))
+    _write(
+        d,
+        "es.yaml",
+        external_secret(data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/s", "property": "v"}}]),
+    )
+    assert main(["render", str(d), "--private-key", str(tmp_path / "sealing.key"), "--redact"]) == 0
+    out = capsys.readouterr().out
+    docs = list(yaml.safe_load_all(out))
+    assert sorted(o["metadata"]["name"] for o in docs) == ["app-db-secret", "vault-token"]
+    assert_no_canary(canary, out)
+    assert_no_canary(openbao.token, out)

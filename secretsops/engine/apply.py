@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from secretsops.engine.inventory import Entry
@@ -93,19 +94,45 @@ class ApplyResult:
     live: dict[ObjectId, Obj] = field(default_factory=dict)
 
 
-def apply_all(kube: KubeClient, objs: list[Obj], result: ApplyResult, *, dry_run: bool = False) -> None:
-    """Apply in order; CRDs invalidate discovery so their kinds resolve in the same pass."""
-    crds_applied = False
-    for obj in apply_order(objs):
-        if crds_applied and obj.get("kind") not in FIRST_KINDS:
-            kube.forget_discovery()
-            crds_applied = False
-        live = kube.apply(obj, dry_run=dry_run)
-        oid = ObjectId.of(obj)
-        result.applied.append(oid)
-        result.live[oid] = live
-        if obj.get("kind") == "CustomResourceDefinition":
-            crds_applied = True
+def apply_all(
+    kube: KubeClient, objs: list[Obj], result: ApplyResult, *, dry_run: bool = False, workers: int = 8
+) -> None:
+    """Namespaces and CRDs first, one by one; then the rest concurrently (they are independent).
+
+    After CRDs, discovery is refreshed so their kinds resolve in the same pass. The first
+    failure is raised once every started request has finished.
+    """
+    ordered = apply_order(objs)
+    first = [o for o in ordered if o.get("kind") in FIRST_KINDS]
+    rest = [o for o in ordered if o.get("kind") not in FIRST_KINDS]
+    for obj in first:
+        _apply_one(kube, obj, result, dry_run)
+    if any(o.get("kind") == "CustomResourceDefinition" for o in first):
+        kube.forget_discovery()
+    if workers <= 1 or len(rest) < 2:
+        for obj in rest:
+            _apply_one(kube, obj, result, dry_run)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="apply") as pool:
+        futures = [pool.submit(kube.apply, obj, dry_run=dry_run) for obj in rest]
+        errors: list[BaseException] = []
+        for obj, fut in zip(rest, futures, strict=True):
+            exc = fut.exception()
+            if exc is not None:
+                errors.append(exc)
+                continue
+            oid = ObjectId.of(obj)
+            result.applied.append(oid)
+            result.live[oid] = fut.result()
+    if errors:
+        raise errors[0]
+
+
+def _apply_one(kube: KubeClient, obj: Obj, result: ApplyResult, dry_run: bool) -> None:
+    live = kube.apply(obj, dry_run=dry_run)
+    oid = ObjectId.of(obj)
+    result.applied.append(oid)
+    result.live[oid] = live
 
 
 def prune(kube: KubeClient, stale: list[Entry], result: ApplyResult, *, dry_run: bool = False) -> None:

@@ -32,8 +32,9 @@ ARN_RE = re.compile(r"^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+$", re.ASCII)
 _STS_SESSION_STRIP = re.compile(r"[^a-zA-Z0-9=,.@-_]+")
 _ROLE_SESSION_LIMIT = 64
 
+#: worst case for a black-holed endpoint: MAX_ATTEMPTS x (READ_TIMEOUT + backoff) ≈ 30 s
 CONNECT_TIMEOUT = 5.0
-READ_TIMEOUT = 15.0
+READ_TIMEOUT = 10.0
 MAX_ATTEMPTS = 3
 
 _TEMPORARY_CODES = frozenset(

@@ -288,3 +288,11 @@ def test_extra_funcs_at_execute_time() -> None:
     tpl = compile("{{ shout .a }}", funcs={"shout": lambda s: s + "!"})
     assert tpl.execute({"a": "hi"}) == "hi!"
     assert tpl.execute({"a": "hi"}, funcs={"shout": lambda s: s + "?"}) == "hi?"
+
+
+def test_nil_cannot_be_passed_to_a_builtin_comparison() -> None:
+    assert "cannot assign nil to reflect.Value" in go_error("{{ eq .a nil }}", {"a": 1})
+
+
+def test_upper_maps_rune_by_rune_like_go() -> None:
+    assert go('{{ upper "straße" }}') == "STRAßE"

@@ -389,7 +389,7 @@ class State:
         if isinstance(arg, n.DotNode):
             return self.validate_type(dot, typ)
         if isinstance(arg, n.NilNode):
-            if typ in (ANY, VALUE) or typ.startswith(("map[", "[]")):
+            if typ == ANY or typ.startswith(("map[", "[]")):
                 return None
             raise self.errorf(f"cannot assign nil to {typ}")
         if isinstance(arg, n.FieldNode):

@@ -121,8 +121,13 @@ def _listish(v: Any, fn: str) -> list[Any]:
 
 # --- strings ------------------------------------------------------------------------------------
 
-reg("upper", STRING)(lambda s: s.upper())
-reg("lower", STRING)(lambda s: s.lower())
+def _per_rune(s: str, conv: Callable[[str], str]) -> str:
+    """Go maps case rune by rune; Python's special casing (ß → SS) does not apply."""
+    return "".join(c2 if len(c2 := conv(c)) == 1 else c for c in s)
+
+
+reg("upper", STRING)(lambda s: _per_rune(s, str.upper))
+reg("lower", STRING)(lambda s: _per_rune(s, str.lower))
 reg("trim", STRING)(lambda s: s.strip(_UNICODE_SPACE))
 reg("trimAll", STRING, STRING)(lambda cut, s: s.strip(cut))
 reg("trimSuffix", STRING, STRING)(lambda suf, s: s[: -len(suf)] if suf and s.endswith(suf) else s)

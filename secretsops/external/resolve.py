@@ -100,6 +100,27 @@ def _selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     return True
 
 
+def _refs_need_namespace(spec: Any) -> bool:
+    """True when some Secret/ServiceAccount/CA reference in a store spec omits its namespace."""
+    if isinstance(spec, dict):
+        if (
+            isinstance(spec.get("name"), str)
+            and "namespace" not in spec
+            and set(spec)
+            <= {
+                "name",
+                "key",
+                "audiences",
+                "type",
+            }
+        ):
+            return True
+        return any(_refs_need_namespace(v) for v in spec.values())
+    if isinstance(spec, list):
+        return any(_refs_need_namespace(v) for v in spec)
+    return False
+
+
 class Resolver:
     """Resolves ExternalSecrets for one pass."""
 
@@ -150,7 +171,10 @@ class Resolver:
         raise ExternalError(f"{es}: {store} does not allow namespace {ns!r} (spec.conditions)")
 
     def provider(self, es: ExternalSecret, store: Store) -> Provider:
-        key = (store.kind, store.namespace, store.name, es.namespace)
+        # A ClusterSecretStore whose references all name their namespace sees the same backend from
+        # every namespace: one provider (and one read per remote key) for all of them.
+        scope = es.namespace if store.kind == "SecretStore" or _refs_need_namespace(store.provider) else "*"
+        key = (store.kind, store.namespace, store.name, scope)
         found = self.cache.providers.get(key)
         if found is None:
             sc = StoreContext(

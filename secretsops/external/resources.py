@@ -283,6 +283,14 @@ class ExternalSecret:
             )
         if not data and not data_from:
             raise InputError("spec.data or spec.dataFrom is required")
+        if spec.get("refreshInterval") not in (None, ""):
+            from secretsops.external.refresh import parse_duration
+
+            try:
+                parse_duration(str(spec["refreshInterval"]))
+            except InputError as exc:
+                raise InputError(f"spec.refreshInterval: {exc}") from None
+        _enum(spec.get("refreshPolicy"), ("CreatedOnce", "Periodic", "OnChange"), "spec.refreshPolicy", "Periodic")
         return cls(
             name=name,
             namespace=str(meta.get("namespace") or ""),

@@ -331,3 +331,42 @@ def test_whole_secret_json_round_trips_numbers_as_literals(bao, openbao, resolve
     es = external_secret(data=[{"secretKey": "all", "remoteRef": {"key": f"{uniq}/num"}}])
     [secret] = resolve(_objs(openbao, es))
     assert json.loads(secret_values(secret)["all"]) == {"n": 1.5, "i": 10}
+
+
+def test_cluster_store_shared_by_namespaces_reads_each_path_once(bao, openbao, uniq) -> None:
+    from secretsops.decryptors.base import DecryptContext, run_decryptors
+    from secretsops.decryptors.external import ExternalDecryptor
+    from secretsops.manifests import SourcedObject
+
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/shared", {"v": "x"}, mount_point="secret")
+    store = vault_store(
+        openbao.url,
+        name="global",
+        kind="ClusterSecretStore",
+        auth={"tokenSecretRef": {"name": "bao-root", "namespace": "platform", "key": "token"}},
+    )
+    items = [
+        SourcedObject(store),
+        SourcedObject(token_secret("bao-root", openbao.token, namespace="platform")),
+    ]
+    for ns in ("team-a", "team-b", "team-c"):
+        items.append(
+            SourcedObject(
+                external_secret(
+                    store="global",
+                    store_kind="ClusterSecretStore",
+                    namespace=ns,
+                    data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/shared", "property": "v"}}],
+                )
+            )
+        )
+    ctx = DecryptContext()
+    out = run_decryptors(items, [ExternalDecryptor()], ctx)
+    assert sorted(
+        o.obj["metadata"]["namespace"] for o in out if o.obj["metadata"]["name"] == "app-db-secret"
+    ) == [
+        "team-a",
+        "team-b",
+        "team-c",
+    ]
+    assert ctx.calls == {"vault.read": 1}

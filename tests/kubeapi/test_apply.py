@@ -232,3 +232,29 @@ def test_apply_of_custom_resource_uses_the_crd_schema(
             "f:tags": {"f:t": {}},
         }
     }
+
+
+def test_apply_with_a_stale_resource_version_is_a_conflict(core: CoreV1Api) -> None:
+    first = _apply(core, _cm({"a": "1"}))
+    _apply(core, _cm({"a": "2"}))
+    body = _cm({"a": "3"})
+    body["metadata"]["resourceVersion"] = first.metadata.resource_version
+    with pytest.raises(ApiException) as err:
+        _apply(core, body)
+    assert err.value.status == 409 and "the object has been modified" in err.value.body
+
+
+def test_apply_to_the_status_subresource_changes_only_status(kubeapi: KubeApiServer, crd: str) -> None:
+    base = "/apis/example.com/v1/namespaces/default/widgets/w"
+    widget = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w"},
+        "spec": {"size": 1},
+    }
+    call(kubeapi.url, "PATCH", base + "?fieldManager=m", json.dumps(widget), APPLY)
+    status_cfg = {**widget, "spec": {"size": 9}, "status": {"phase": "Ready"}}
+    code, body = call(kubeapi.url, "PATCH", base + "/status?fieldManager=ctl", json.dumps(status_cfg), APPLY)
+    assert code == 200 and body["status"] == {"phase": "Ready"} and body["spec"] == {"size": 1}
+    entry = next(e for e in body["metadata"]["managedFields"] if e["manager"] == "ctl")
+    assert entry["subresource"] == "status" and entry["fieldsV1"] == {"f:status": {"f:phase": {}}}

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .server import KubeApiServer
 
 MAX_BODY = 16 * 1024 * 1024
+BODY_TYPES = ("application/json", "application/yaml")
 
 
 @dataclass
@@ -325,8 +326,11 @@ class Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    @staticmethod
-    def _json(body: bytes) -> Any:
+    def _json(self, body: bytes) -> Any:
+        """Decode a JSON (or YAML) request body; other media types (protobuf) get 415 so clients fall back."""
+        content_type = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if body and content_type not in BODY_TYPES:
+            raise status.unsupported_media_type(content_type, list(BODY_TYPES))
         try:
             return json.loads(body.decode() or "null")
         except (ValueError, UnicodeDecodeError) as exc:

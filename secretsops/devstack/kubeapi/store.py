@@ -637,6 +637,11 @@ class Store:
             checked["metadata"]["name"] = name
             key = (namespace if rt.namespaced else "", name)
             live = self._bucket(rt).get(key)
+            given_rv = checked["metadata"].get("resourceVersion")
+            if given_rv and (live is None or str(given_rv) != live["metadata"]["resourceVersion"]):
+                if live is None:
+                    raise status.not_found(rt.plural, rt.group, name)
+                raise status.modified_conflict(rt.plural, rt.group, name)
             if live is None:
                 if opts.subresource:
                     raise status.not_found(rt.plural, rt.group, name)

@@ -290,7 +290,12 @@ class ExternalSecret:
                 parse_duration(str(spec["refreshInterval"]))
             except InputError as exc:
                 raise InputError(f"spec.refreshInterval: {exc}") from None
-        _enum(spec.get("refreshPolicy"), ("CreatedOnce", "Periodic", "OnChange"), "spec.refreshPolicy", "Periodic")
+        _enum(
+            spec.get("refreshPolicy"),
+            ("CreatedOnce", "Periodic", "OnChange"),
+            "spec.refreshPolicy",
+            "Periodic",
+        )
         return cls(
             name=name,
             namespace=str(meta.get("namespace") or ""),

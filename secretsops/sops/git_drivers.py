@@ -344,12 +344,14 @@ def _flatten(
             yield path, {}, False, False
     elif isinstance(plain, list):
         enc_l = enc if isinstance(enc, list) else []
+        index = 0  # items only: comments in a list do not shift the indices users see
         for i, v in enumerate(plain):
             ev = enc_l[i] if i < len(enc_l) else None
             if isinstance(v, Comment):
                 yield path, v.value, isinstance(ev, Comment) and is_encrypted_value(ev.value), True
             else:
-                yield from _flatten(v, ev, [*path, i])
+                yield from _flatten(v, ev, [*path, index])
+                index += 1
         if not plain:
             yield path, [], False, False
     else:
@@ -402,7 +404,7 @@ def textconv(data: bytes, name: str, *, ctx: KeyContext, redact: bool = False, f
             else:
                 shown = _show(value)
             if is_comment:
-                lines.append(f"{label} # {shown if redact and encrypted else value}")
+                lines.append(f"{label} # {shown}" if redact and encrypted else f"{label} #{value}")
             else:
                 lines.append(f"{label}: {shown}")
     return "\n".join(lines) + "\n"

@@ -200,3 +200,12 @@ def test_plain_textconv_without_keys_fails_with_one_line(tmp_path, capsys, age_f
     assert main(["diff-driver", str(f)]) == 128
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "secret" not in err.replace("secretsops", "")
+
+
+def test_textconv_shows_comments_and_list_indices_without_counting_comments(tmp_path, capsys, age_files):
+    from secretsops.keysources.base import KeyContext
+    from secretsops.sops.git_drivers import textconv
+
+    data = age_files.encrypt("# top\nlist:\n    # about x\n    - x\n    - y\n")
+    out = textconv(data, "f.yaml", ctx=KeyContext(env=age_files.env))
+    assert '<root> # top\n' in out and '["list"][0]: "x"\n["list"][1]: "y"\n' in out

@@ -86,6 +86,13 @@ def redact(item: SourcedObject, key: bytes) -> Obj:
             out["data"] = data
         if isinstance(obj.get("stringData"), dict):
             out["stringData"] = {k: _redacted(v, key) for k, v in obj["stringData"].items()}
+        meta = obj.get("metadata") or {}
+        if item.extra.get("decryptor") and isinstance(meta.get("annotations"), dict):
+            # templated annotations may carry values, and ESO's data-hash is a guessable digest of them
+            out["metadata"] = {
+                **meta,
+                "annotations": {k: _redacted(v, key) for k, v in meta["annotations"].items()},
+            }
         return out
     if item.extra.get("decryptor"):
         # anything a decryptor opened may carry plaintext anywhere outside its identity

@@ -70,6 +70,7 @@ def test_render_redact_shows_keys_and_fingerprints_only(app_dir, capsys, canary,
     assert main(["render", str(app_dir), "--redact", "-o", "json"]) == 0
     out = capsys.readouterr().out
     assert '"password": "<redacted, fp ' in out and '"user": "<redacted, fp ' in out
+    assert '"reconcile.external-secrets.io/data-hash": "<redacted, fp ' in out
     assert_no_canary(canary, out)
     assert_no_canary(base64.b64encode(canary.encode()).decode(), out)
     assert_no_canary(base64.b64encode(openbao.token.encode()).decode(), out)

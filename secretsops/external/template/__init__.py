@@ -85,6 +85,8 @@ class Template:
             return execute(self.trees, self.name, data, table, self.missingkey)
         except ExecError as e:
             raise TemplateError(redact(str(e), data)) from None
+        except Exception as e:  # a bug of ours must still fail closed, without a value
+            raise TemplateError(f"template: {self.name}: internal error ({type(e).__name__})") from None
 
     def execute_bytes(
         self, data: Any, *, funcs: Mapping[str, Callable[..., Any] | GoFunc] | None = None
@@ -118,6 +120,8 @@ def compile(  # noqa: A001 - the API name the ESO code calls
         raise err from None
     except RecursionError:
         raise TemplateError(f"template: {name}: template nested too deeply") from None
+    except Exception as e:  # a bug of ours must still fail closed
+        raise TemplateError(f"template: {name}: internal error ({type(e).__name__})") from None
     return Template(name, trees, table, "default" if missingkey == "invalid" else missingkey)
 
 

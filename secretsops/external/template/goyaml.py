@@ -183,7 +183,8 @@ def from_yaml(text: str) -> dict[str, Any]:
     The message is ours and names no content, since the input is usually a secret.
     """
     try:
-        doc = yaml.load(text, Loader=_JsonishLoader)  # noqa: S506 - a SafeLoader subclass
+        # go-yaml's Unmarshal reads the first document and ignores the rest
+        doc = next(iter(yaml.load_all(text, Loader=_JsonishLoader)), None)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

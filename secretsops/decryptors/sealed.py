@@ -16,11 +16,13 @@ Options (``ctx.options``):
   object that does not exist would get the Secret garbage-collected) or ``"never"``;
 - ``sealed_respect_live``: with ``ctx.kube``, read the live Secret and apply the controller's
   rules for existing Secrets (``managed`` / ``patch`` annotations, refuse foreign Secrets);
-- ``sealed_workers``: threads for the unit's RSA work (default 2).
+- ``sealed_workers``: threads for the unit's RSA work (default 2);
+- ``sealed_keyring_ttl``: seconds before the cached keyring is read again (default 300).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any, ClassVar
 
 from secretsops.decryptors.base import DecryptContext, Decryptor
@@ -33,7 +35,10 @@ from secretsops.sealed.sealing import is_sealed_secret
 from secretsops.sealed.unsealing import Unsealer, UnsealMemory
 
 KEYRING_CACHE = "sealed.keyring"
+KEYRING_LOADED_AT = "sealed.keyring_loaded_at"
 MEMORY_CACHE = "sealed.memory"
+#: seconds a keyring read from the cluster is trusted (a retired key stops opening after this)
+DEFAULT_KEYRING_TTL = 300.0
 
 
 def _memory(ctx: DecryptContext) -> UnsealMemory:
@@ -44,9 +49,16 @@ def _memory(ctx: DecryptContext) -> UnsealMemory:
 
 
 def load_keyring(ctx: DecryptContext, refresh: bool = False) -> list[SealingKey]:
-    """Every key the context gives, newest first; cached in ``ctx.cache`` unless ``refresh``."""
+    """Every key the context gives, newest first; cached in ``ctx.cache`` unless ``refresh``.
+
+    The cache expires after ``ctx.options["sealed_keyring_ttl"]`` seconds (default 300) so a
+    long-lived engine notices keys the controller added and keys an operator retired.
+    """
     cached = ctx.cache.get(KEYRING_CACHE)
-    if cached is not None and not refresh:
+    loaded_at = ctx.cache.get(KEYRING_LOADED_AT)
+    ttl = float(ctx.options.get("sealed_keyring_ttl", DEFAULT_KEYRING_TTL))
+    expired = loaded_at is not None and time.monotonic() - float(loaded_at) > ttl
+    if cached is not None and not refresh and not expired:
         return list(cached)
     keys = read_key_files(list(ctx.sealing_key_files))
     if ctx.kube is not None:
@@ -54,6 +66,7 @@ def load_keyring(ctx: DecryptContext, refresh: bool = False) -> list[SealingKey]
         keys.extend(cluster_keys(ctx.kube, ctx.sealing_key_namespace))
     ring = newest_first(keys)
     ctx.cache[KEYRING_CACHE] = ring
+    ctx.cache[KEYRING_LOADED_AT] = time.monotonic()
     return list(ring)
 
 

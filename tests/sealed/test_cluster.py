@@ -127,3 +127,16 @@ def test_cli_unseal_from_cluster(kubeapi, run_cli, kp, canary):
     )
     assert code == 0, err
     assert_no_canary(canary, err)
+
+
+def test_retired_key_stops_opening_once_the_cached_keyring_expires(kubeapi, kp):
+    api = kubeapi.api_client()
+    name = _store_key(api, kp)
+    ctx = DecryptContext(kube=api, options={"sealed_keyring_ttl": 0})
+    run_decryptors([_item(kp)], [SealedDecryptor()], ctx)
+    core = CoreV1Api(api)
+    live = core.read_namespaced_secret(name, "kube-system")
+    live.metadata.labels = {KEY_LABEL: "compromised"}
+    core.replace_namespaced_secret(name, "kube-system", live)
+    with pytest.raises(DecryptFailed, match="no sealing key"):
+        run_decryptors([_item(kp)], [SealedDecryptor()], ctx)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import socket
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -121,7 +120,11 @@ def context_to_string(context: Mapping[str, str] | None) -> str:
 
 def sts_session_name(hostname: str | None = None) -> str:
     """``sops@<hostname>`` sanitised and truncated exactly as sops names its STS sessions."""
-    host = socket.gethostname() if hostname is None else hostname
+    if hostname is None:
+        import socket
+
+        hostname = socket.gethostname()
+    host = hostname
     name = "sops@" + _STS_SESSION_STRIP.sub("", host)
     return name[:_ROLE_SESSION_LIMIT]
 

@@ -261,3 +261,33 @@ def test_no_value_reaches_debug_logs(sm, resolve, uniq, endpoint_only, canary, c
     [secret] = resolve([aws_store(auth=STATIC_AUTH), aws_creds(), es], env=endpoint_only)
     assert secret_values(secret) == {"pw": canary}
     assert canary not in caplog.text
+
+
+def test_web_identity_from_injected_environment(sm, resolve, uniq, aws_env, tmp_path, counter) -> None:
+    sm.create_secret(Name=f"{uniq}/irsa", SecretString="via-web-identity")
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2ln")
+    env = {
+        "AWS_ENDPOINT_URL": aws_env["AWS_ENDPOINT_URL"],
+        "AWS_WEB_IDENTITY_TOKEN_FILE": str(token),
+        "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/irsa",
+    }
+    es = _es(data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/irsa"}}])
+    [secret] = resolve([aws_store(), es], env=env)
+    assert secret_values(secret) == {"v": "via-web-identity"}
+    assert counter["aws.sts"] == 1
+
+
+def test_metadata_policy_fetch_returns_tags_as_json(sm, resolve, uniq, endpoint_only) -> None:
+    sm.create_secret(Name=f"{uniq}/tagged", SecretString="x", Tags=[{"Key": "team", "Value": "red"}])
+    es = _es(
+        data=[
+            {
+                "secretKey": "team",
+                "remoteRef": {"key": f"{uniq}/tagged", "property": "team", "metadataPolicy": "Fetch"},
+            },
+            {"secretKey": "tags", "remoteRef": {"key": f"{uniq}/tagged", "metadataPolicy": "Fetch"}},
+        ]
+    )
+    [secret] = resolve([aws_store(auth=STATIC_AUTH), aws_creds(), es], env=endpoint_only)
+    assert secret_values(secret) == {"team": "red", "tags": '{"team":"red"}'}

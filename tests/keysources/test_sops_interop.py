@@ -182,3 +182,23 @@ def test_all_three_key_sources_in_one_file_round_trip(
     ctx = KeyContext(env=env)
     assert decrypt_bytes(data, "yaml", ctx=ctx).decode() == plain_text(canary)
     assert ctx.calls.get("kms", 0) == 0 and ctx.calls.get("hc_vault", 0) == 0  # local pgp tried first
+
+
+def test_sops_kms_file_with_aws_profile_uses_that_profile(sops_bin, moto: Service, kms_arn, tmp_path, canary):
+    creds = tmp_path / "credentials"
+    creds.write_text("[team]\naws_access_key_id = team-key\naws_secret_access_key = team-secret\n")
+    env = {
+        "AWS_ENDPOINT_URL": moto.url,
+        "AWS_SHARED_CREDENTIALS_FILE": str(creds),
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    data = sops_encrypts(
+        sops_bin, ["--kms", kms_arn, "--aws-profile", "team"], env, tmp_path, plain_text(canary)
+    )
+    assert stanzas(data, "kms")[0]["aws_profile"] == "team"
+    assert secretsops_decrypts(env, data) == plain_text(canary)
+    keys = KmsKeySource.from_cli(kms_arn, {"aws_profile": "team"})
+    assert sops_decrypts(
+        sops_bin, env, tmp_path, secretsops_encrypts(keys, env, plain_text(canary))
+    ) == plain_text(canary)

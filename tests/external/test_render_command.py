@@ -204,3 +204,33 @@ def test_store_token_may_be_a_sealed_secret(tmp_path, bao, openbao, uniq, canary
     assert sorted(o["metadata"]["name"] for o in docs) == ["app-db-secret", "vault-token"]
     assert_no_canary(canary, out)
     assert_no_canary(openbao.token, out)
+
+
+def test_render_builds_a_kustomization(tmp_path, bao, openbao, uniq, capsys) -> None:
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/k", {"v": "kustomized"}, mount_point="secret")
+    d = tmp_path / "kust"
+    d.mkdir()
+    store = vault_store(
+        openbao.url,
+        name="global",
+        kind="ClusterSecretStore",
+        auth={"tokenSecretRef": {"name": "vault-token", "namespace": "apps", "key": "token"}},
+    )
+    _write(d, "store.yaml", store)
+    _write(d, "token.yaml", token_secret("vault-token", openbao.token))
+    es = external_secret(
+        store="global",
+        store_kind="ClusterSecretStore",
+        data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/k", "property": "v"}}],
+    )
+    del es["metadata"]["namespace"]
+    _write(d, "es.yaml", es)
+    (d / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: apps\n"
+        "resources: [store.yaml, token.yaml, es.yaml]\n"
+    )
+    assert main(["render", str(d)]) == 0
+    out = list(yaml.safe_load_all(capsys.readouterr().out))
+    secret = next(o for o in out if o["metadata"]["name"] == "app-db-secret")
+    assert secret["metadata"]["namespace"] == "apps"
+    assert base64.b64decode(secret["data"]["v"]) == b"kustomized"

@@ -7,6 +7,7 @@ The pieces are exposed separately so callers can cache the (expensive) RSA step.
 
 from __future__ import annotations
 
+import base64
 import os
 import struct
 from dataclasses import dataclass
@@ -22,6 +23,11 @@ ZERO_NONCE = bytes(12)
 
 class TooShort(ValueError):
     """The value is shorter than its own length prefix says (``SealedSecret data is too short``)."""
+
+
+def go_b64decode(text: object) -> bytes:
+    """base64.StdEncoding.DecodeString: padded standard alphabet, ``\r``/``\n`` ignored, else error."""
+    return base64.b64decode(str(text).replace("\r", "").replace("\n", ""), validate=True)
 
 
 def oaep(label: bytes) -> padding.OAEP:

@@ -23,6 +23,7 @@ from cryptography.x509.oid import ExtensionOID
 
 from secretsops.errors import SealedError
 from secretsops.manifests import Obj, iter_objects, parse_documents
+from secretsops.sealed.crypto import go_b64decode
 
 KEY_LABEL = "sealedsecrets.bitnami.com/sealed-secrets-key"
 KEY_PREFIX = "sealed-secrets-key"
@@ -177,7 +178,7 @@ def key_from_secret(obj: Obj, source: str) -> SealingKey:
             return str(string_data[key]).encode()
         if key in data and data[key] is not None:
             try:
-                return base64.b64decode(str(data[key]), validate=True)
+                return go_b64decode(data[key])
             except ValueError:
                 raise SealedError(f"{where}: data.{key} is not valid base64") from None
         return None

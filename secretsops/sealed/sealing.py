@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from secretsops.errors import SealedError
 from secretsops.manifests import Obj
-from secretsops.sealed.crypto import hybrid_encrypt
+from secretsops.sealed.crypto import go_b64decode, hybrid_encrypt
 from secretsops.sealed.gofmt import order_meta, sorted_map
 from secretsops.sealed.scope import Scope, scope_of, with_scope_annotations
 
@@ -67,7 +67,7 @@ def secret_values(secret: Mapping[str, Any], where: str) -> dict[str, bytes]:
             values[str(key)] = b""
             continue
         try:
-            values[str(key)] = base64.b64decode(str(value), validate=True)
+            values[str(key)] = go_b64decode(value)
         except (binascii.Error, ValueError):
             raise SealedError(f"{where}: data.{key} is not valid base64") from None
     for key, value in string_data.items():

@@ -25,7 +25,7 @@ from typing import Any
 
 from secretsops.errors import SealedError, UnsealError
 from secretsops.manifests import Obj, ObjectId
-from secretsops.sealed.crypto import SealedValue, TooShort, open_payload, unwrap_session_key
+from secretsops.sealed.crypto import SealedValue, TooShort, go_b64decode, open_payload, unwrap_session_key
 from secretsops.sealed.gofmt import order_meta, sorted_map
 from secretsops.sealed.keys import SealingKey
 from secretsops.sealed.scope import SKIP_SET_OWNER_REFERENCES, Scope, scope_of
@@ -173,7 +173,7 @@ class Unsealer:
             remembered = self.memory.opened_by.get(identity(sealed))
             for text in encrypted.values():
                 try:
-                    value = SealedValue.parse(base64.b64decode(str(text or ""), validate=True))
+                    value = SealedValue.parse(go_b64decode(text or ""))
                 except (binascii.Error, ValueError, TooShort):
                     continue
                 if self._is_cached(value, label):
@@ -236,7 +236,7 @@ class Unsealer:
         preferred = [self.memory.opened_by[ident]] if ident in self.memory.opened_by else []
         for key in sorted(encrypted):
             try:
-                blob = base64.b64decode(str(encrypted[key] or ""), validate=True)
+                blob = go_b64decode(encrypted[key] or "")
                 value = SealedValue.parse(blob)
             except (binascii.Error, ValueError):
                 errors.append(f"{key}: illegal base64 data")
@@ -286,7 +286,7 @@ class Unsealer:
                 "at the same time"
             )
         try:
-            value = SealedValue.parse(base64.b64decode(str(spec["data"]), validate=True))
+            value = SealedValue.parse(go_b64decode(spec["data"]))
         except (binascii.Error, ValueError, TooShort):
             raise UnsealError(f"{where}: {what}: spec.data is not a sealed value") from None
         preferred = [self.memory.opened_by[ident]] if ident in self.memory.opened_by else []
@@ -332,7 +332,7 @@ def re_encrypt(sealed: Obj, unsealer: Unsealer, public_key: Any, where: str = "<
     out_values: dict[str, str] = {}
     ident = identity(sealed)
     for key, text in sorted((spec.get("encryptedData") or {}).items()):
-        value = SealedValue.parse(base64.b64decode(str(text)))
+        value = SealedValue.parse(go_b64decode(text))
         preferred = [unsealer.memory.opened_by.get(ident, "")]
         opened = unsealer.open_value(value, label, preferred)
         if opened is None:  # pragma: no cover - unseal above already proved it opens

@@ -185,3 +185,8 @@ def test_merge_into_adds_and_replaces_items_and_keeps_the_rest(kp):
     assert merged["spec"]["template"]["metadata"]["labels"] == {"x": "1", "y": "2"}
     data = Unsealer([kp.sealing_key()]).unseal(merged)["data"]
     assert data == {"a": "MQ==", "b": "Mw==", "c": "NA=="}
+
+
+def test_base64_with_line_breaks_is_accepted_as_go_does(kp):
+    sealed = seal_secret(kp.public, secret(data={"a": "aGVs\nbG8="}), SealOptions())
+    assert Unsealer([kp.sealing_key()]).unseal(sealed)["data"] == {"a": "aGVsbG8="}

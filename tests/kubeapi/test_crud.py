@@ -162,3 +162,10 @@ def test_generation_bumps_on_spec_change_only(kubeapi: KubeApiServer) -> None:
     assert labelled.metadata.generation == 1
     scaled = apps.patch_namespaced_deployment("web", "default", {"spec": {"replicas": 3}})
     assert scaled.metadata.generation == 2
+
+
+def test_namespace_delete_answers_with_the_terminating_namespace(core: CoreV1Api) -> None:
+    core.create_namespace({"metadata": {"name": "bye"}})
+    answer = core.api_client.sanitize_for_serialization(core.delete_namespace("bye"))
+    assert answer["kind"] == "Namespace" and answer["status"]["phase"] == "Terminating"
+    assert answer["metadata"]["deletionTimestamp"]

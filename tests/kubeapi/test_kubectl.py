@@ -91,3 +91,12 @@ def test_kubectl_label_selector_and_delete(kubeapi: KubeApiServer) -> None:
     assert kubectl(kubeapi, "get", "cm", "-l", "app=demo", "-o", "name").stdout.strip() == "configmap/demo"
     deleted = kubectl(kubeapi, "delete", "configmap", "demo")
     assert deleted.returncode == 0 and 'configmap "demo" deleted' in deleted.stdout
+
+
+def test_kubectl_create_from_file_and_label(kubeapi: KubeApiServer) -> None:
+    created = kubectl(kubeapi, "create", "-f", "-", stdin=MANIFEST)
+    assert created.returncode == 0, created.stderr
+    labelled = kubectl(kubeapi, "label", "configmap", "demo", "tier=web")
+    assert labelled.returncode == 0, labelled.stderr
+    got = json.loads(kubectl(kubeapi, "get", "configmap", "demo", "-o", "json").stdout)
+    assert got["metadata"]["labels"] == {"app": "demo", "tier": "web"}

@@ -46,6 +46,11 @@ class ScanFile:
         """Parsed YAML/JSON documents ([] when not structured or unparseable, with a note)."""
         return self.parse() if self.is_structured else []
 
+    @property
+    def parsed(self) -> bool:
+        """Whether a parse was already attempted (so asking for docs costs nothing)."""
+        return self._docs is not None
+
     def parse(self) -> list[Any]:
         """Parse as YAML/JSON whatever the file name ([] with a note when it does not parse);
         for files whose name does not say YAML: ``kubeconfig``, ``Kustomization``, sops' binary store."""

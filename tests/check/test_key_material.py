@@ -163,3 +163,8 @@ def test_keys_exported_by_real_tools_are_found(repo, tmp_path):
 def test_dotenv_inline_comments_are_not_part_of_the_value(repo):
     repo.write(".env", "API_TOKEN=  # set me in CI\nDB_PASSWORD=${DB_PASSWORD} # from the vault\n")
     assert repo.check().code == 0
+
+
+def test_high_entropy_block_scalar_value_is_found(repo):
+    repo.write("app.yaml", "auth:\n  apiToken: |\n    Zq8Lm2Pz7RtY3Kv6Wn1Bc4Hd5Fg0Js\n")
+    assert repo.check_json().rules_at() == {("high-entropy-secret", "app.yaml", 2)}

@@ -26,6 +26,12 @@ from secretsops.check.yamllines import line_of
 MIN_LENGTH = 16
 _HINT = re.compile(r"(?i)pass|secret|token|key|credential|pwd|dsn")
 _ASSIGNMENT = re.compile(r"""(?i)([A-Za-z_][\w.\-]*)["']?\s*(?::=|=>|[:=])\s*["']([^"'\s]{16,})["']""")
+#: a secret-like key followed by a long value (or a block scalar) somewhere in the text; files
+#: without one are not parsed just for this detector
+_CANDIDATE = re.compile(
+    r"(?i)(?:pass|secret|token|key|credential|pwd|dsn)[\w.-]*[\"']?\s*:\s*"
+    r"(?:[\"']?[^\s\"'#{}\[\],]{16,}|[|>])"
+)
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 #: a dotted name made of camelCase/snake_case words: ``ed25519.PrivateKey``, ``pkg.module.Class``
 _DOTTED_NAME = re.compile(
@@ -41,6 +47,7 @@ def shannon_entropy(value: str) -> float:
 
 
 def is_high_entropy(value: str) -> bool:
+    value = value.strip()  # block scalars end with a newline
     if len(value) < MIN_LENGTH or any(ch.isspace() for ch in value) or is_enc(value):
         return False
     if is_placeholder(value) or value.startswith(("http://", "https://", "/", "./")):
@@ -56,6 +63,8 @@ class HighEntropyValues:
         if is_dotenv_name(file.name) or not _HINT.search(file.text):
             return
         if file.is_structured:
+            if not file.parsed and not _CANDIDATE.search(file.text):
+                return
             docs = file.docs
             if docs or not file.notes:
                 for doc in docs:

@@ -17,34 +17,57 @@ from secretsops.check.scanfile import ScanFile
 _L = r"(?<![A-Za-z0-9+/_\-.])"  # not inside a longer token
 _R = r"(?![A-Za-z0-9+/_\-])"
 
-_PATTERNS: list[tuple[str, str]] = [
-    ("age-secret-key", r"AGE-SECRET-KEY-(?:PQ-)?1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{50,}"),
-    (
+
+@dataclass(frozen=True)
+class Pattern:
+    """One token format: the regex runs only when one of its literals is in the text."""
+
+    rule: str
+    literals: tuple[str, ...]
+    regex: re.Pattern[str]
+    lowercase_literals: bool = False
+
+
+def _p(rule: str, literals: tuple[str, ...], regex: str, lowercase_literals: bool = False) -> Pattern:
+    return Pattern(rule, literals, re.compile(regex), lowercase_literals)
+
+
+PATTERNS: tuple[Pattern, ...] = (
+    _p(
+        "age-secret-key",
+        ("AGE-SECRET-KEY-",),
+        r"AGE-SECRET-KEY-(?:PQ-)?1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{50,}",
+    ),
+    _p(
         "private-key",
+        ("PRIVATE KEY",),
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
         r"(?:\\[nr]|\s|[A-Za-z-]+: [^\n\\]*)*[A-Za-z0-9+/=]{32,}",
     ),
-    ("aws-access-key", _L + r"(?:AKIA|ASIA)[A-Z0-9]{16}" + _R),
-    (
+    _p("aws-access-key", ("AKIA", "ASIA"), _L + r"(?:AKIA|ASIA)[A-Z0-9]{16}" + _R),
+    _p(
         "aws-access-key",
+        ("secret_access_key", "secretaccesskey", "secret-access-key"),
         r"(?i:aws_?secret_?access_?key)[\"']?\s*[:=]\s*[\"']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])",
+        lowercase_literals=True,
     ),
-    ("vault-token", _L + r"hv[sbr]\.[A-Za-z0-9_-]{24,}" + _R),
-    (
+    _p("vault-token", ("hvs.", "hvb.", "hvr."), _L + r"hv[sbr]\.[A-Za-z0-9_-]{24,}" + _R),
+    _p(
         "vault-token",
-        _L + r"s\.(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[0-9])[A-Za-z0-9]{24}" + _R,
+        ("s.",),
+        r"s\.[A-Za-z0-9]{24}" + _R,  # verified by _LEGACY_VAULT below (mixed classes, word start)
     ),
-    ("vault-token", _L + r"b\.AAAAAQ[A-Za-z0-9_-]{40,}" + _R),
-    ("github-token", _L + r"gh[pousr]_[A-Za-z0-9]{36,255}" + _R),
-    ("github-token", _L + r"github_pat_[A-Za-z0-9_]{60,255}" + _R),
-    ("gitlab-token", _L + r"gl(?:pat|dt|rt|ptt|ft|cbt|soat)-[A-Za-z0-9_-]{20,}" + _R),
-]
-_COMBINED = re.compile("|".join(f"(?P<r{i}>{p})" for i, (_rule, p) in enumerate(_PATTERNS)))
-#: cheap pre-filter: none of the tokens can appear without one of these substrings
-_HINT = re.compile(
-    r"AGE-SECRET-KEY|PRIVATE KEY|AKIA|ASIA|(?i:aws_?secret)|hv[sbr]\.|s\.|b\.AAAA"
-    r"|gh[pousr]_|github_pat_|gl[a-z]{1,4}-"
+    _p("vault-token", ("b.AAAAAQ",), _L + r"b\.AAAAAQ[A-Za-z0-9_-]{40,}" + _R),
+    _p("github-token", ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), _L + r"gh[pousr]_[A-Za-z0-9]{36,255}" + _R),
+    _p("github-token", ("github_pat_",), _L + r"github_pat_[A-Za-z0-9_]{60,255}" + _R),
+    _p(
+        "gitlab-token",
+        ("glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glcbt-", "glsoat-"),
+        _L + r"gl(?:pat|dt|rt|ptt|ft|cbt|soat)-[A-Za-z0-9_-]{20,}" + _R,
+    ),
 )
+_LEGACY_VAULT = re.compile(r"s\.(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[0-9])")
+_TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-.")
 _KEY_ON_LINE = re.compile(r"""^\s*(?:-\s*)?(?:export\s+)?["']?([A-Za-z0-9_.\-/]+)["']?\s*[:=]""")
 
 
@@ -57,17 +80,26 @@ class Match:
 
 def find_key_material(text: str) -> Iterator[Match]:
     """Every token/key in ``text`` with its rule id and offset (placeholders skipped)."""
-    if not _HINT.search(text):
-        return
-    for m in _COMBINED.finditer(text):
-        group = m.lastgroup or ""
-        rule = _PATTERNS[int(group[1:])][0]
-        value = m.group(group)
-        if rule == "aws-access-key" and value[:3].lower() == "aws":
-            value = value[-40:]  # the secret access key itself, not its label
-        if is_placeholder(value) or "EXAMPLE" in value:
+    lowered: str | None = None
+    for pattern in PATTERNS:
+        if pattern.lowercase_literals:
+            lowered = text.lower() if lowered is None else lowered
+            haystack = lowered
+        else:
+            haystack = text
+        if not any(lit in haystack for lit in pattern.literals):
             continue
-        yield Match(rule, m.start(), value)
+        for m in pattern.regex.finditer(text):
+            start, value = m.start(), m.group(0)
+            if pattern.literals == ("s.",) and (
+                (start and text[start - 1] in _TOKEN_CHARS) or not _LEGACY_VAULT.match(value)
+            ):
+                continue
+            if pattern.lowercase_literals:
+                value = value[-40:]  # the secret access key itself, not its label
+            if is_placeholder(value) or "EXAMPLE" in value:
+                continue
+            yield Match(pattern.rule, start, value)
 
 
 def key_on_line(line: str) -> str:

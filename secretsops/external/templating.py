@@ -89,7 +89,8 @@ def _keys_and_values_scope(run: _Run, text: str, target: str, decoding: str) -> 
     ex, data, out = run.ex, run.data, run.out
     rendered = ex.run(text, text, data).decode("utf-8", "surrogateescape")
     try:
-        parsed = yaml.safe_load(rendered)
+        # sigs.k8s.io/yaml into map[string]string turns scalars into strings: keep them as text
+        parsed = yaml.load(rendered, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str/list/dict
     except yaml.YAMLError:
         raise TemplateError(
             "could not unmarshal template to 'map[string][]byte': rendered text is not YAML"

@@ -113,3 +113,9 @@ def test_rewrite_transform_renames_keys(bao, openbao, resolve, uniq) -> None:
     )
     [secret] = _run(resolve, openbao, es)
     assert secret_values(secret) == {"DB_USER": "u"}
+
+
+def test_keys_and_values_literal_keeps_scalars_as_text(openbao, resolve, creds) -> None:
+    es = _es(creds, {"templateFrom": [{"literal": "port: 5432\nuser: {{ .user }}\n"}]})
+    [secret] = _run(resolve, openbao, es)
+    assert secret_values(secret) == {"port": "5432", "user": "app"}

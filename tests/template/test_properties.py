@@ -81,3 +81,10 @@ def test_range_over_a_map_visits_keys_in_sorted_order(d: dict[str, int]) -> None
 def test_nan_and_infinity_print_like_go() -> None:
     data = {"a": math.nan, "b": math.inf, "c": -math.inf}
     assert render("{{ .a }} {{ .b }} {{ .c }}", data) == "NaN +Inf -Inf"
+
+
+def test_lone_surrogates_from_json_become_replacement_characters_in_bytes() -> None:
+    from secretsops.external.template import compile
+
+    out = compile('{{ (fromJson "{\\"a\\": \\"x\\\\ud800y\\"}").a }}').execute_bytes({})
+    assert out == "x\ufffdy".encode()

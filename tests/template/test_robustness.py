@@ -9,7 +9,8 @@ from secretsops.errors import TemplateError
 from secretsops.external.template import compile
 
 PIECES = [
-    "{{", "}}", "{{-", "-}}", " ", ".", ".a", ".b.c", "$", "$x", ":=", "=", "|", "(", ")", '"s"', "`r`", "'c'",
+    "{{", "}}", "{{-", "-}}", " ", ".", ".a", ".b.c", "$", "$x", ":=", "=", "|", "(", ")", '"s"',
+    "`r`", "'c'",
     "1", "-2", "1.5", "0x1F", "if", "else", "end", "range", "with", "define", "template", "block", "break",
     "continue", "nil", "true", "and", "or", "not", "len", "index", "printf", "upper", "default", "toJson",
     "fromJson", "b64dec", ",", "/*", "*/", "\n", "x", "eq", "list", "dict",

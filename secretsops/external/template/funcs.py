@@ -60,8 +60,18 @@ def wrap_python(fn: Callable[..., Any] | GoFunc) -> GoFunc:
 
 
 def gobytes(s: str) -> bytes:
-    """The bytes of a Go string (non-UTF-8 bytes ride along as surrogate escapes)."""
-    return s.encode("utf-8", "surrogateescape")
+    """The bytes of a Go string (non-UTF-8 bytes ride along as surrogate escapes).
+
+    Other lone surrogates (say from a JSON ``\\ud800``) cannot exist in a Go string; Go
+    turns them into U+FFFD, and so do we.
+    """
+    try:
+        return s.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        fixed = "".join(
+            "\ufffd" if 0xD800 <= ord(c) <= 0xDFFF and not 0xDC80 <= ord(c) <= 0xDCFF else c for c in s
+        )
+        return fixed.encode("utf-8", "surrogateescape")
 
 
 def gostr(b: bytes) -> str:

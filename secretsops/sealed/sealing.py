@@ -62,6 +62,12 @@ def secret_values(secret: Mapping[str, Any], where: str) -> dict[str, bytes]:
     string_data = secret.get("stringData") or {}
     if not isinstance(data, Mapping) or not isinstance(string_data, Mapping):
         raise SealedError(f"{where}: data and stringData must be mappings")
+    for field, mapping in (("data", data), ("stringData", string_data)):
+        for key, value in mapping.items():
+            if value is not None and not isinstance(value, str):
+                raise SealedError(
+                    f"{where}: {field}.{key} must be a string, found {type(value).__name__} (quote it in YAML)"
+                )
     for key, value in data.items():
         if value is None:
             values[str(key)] = b""
@@ -71,7 +77,7 @@ def secret_values(secret: Mapping[str, Any], where: str) -> dict[str, bytes]:
         except (binascii.Error, ValueError):
             raise SealedError(f"{where}: data.{key} is not valid base64") from None
     for key, value in string_data.items():
-        values[str(key)] = b"" if value is None else str(value).encode()
+        values[str(key)] = b"" if value is None else value.encode()
     return values
 
 

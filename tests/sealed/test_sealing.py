@@ -190,3 +190,8 @@ def test_merge_into_adds_and_replaces_items_and_keeps_the_rest(kp):
 def test_base64_with_line_breaks_is_accepted_as_go_does(kp):
     sealed = seal_secret(kp.public, secret(data={"a": "aGVs\nbG8="}), SealOptions())
     assert Unsealer([kp.sealing_key()]).unseal(sealed)["data"] == {"a": "aGVsbG8="}
+
+
+def test_unquoted_yaml_number_or_boolean_is_refused_as_kubeseal_does(kp):
+    with pytest.raises(SealedError, match=r"stringData\.port must be a string, found int"):
+        seal_secret(kp.public, secret(stringData={"port": 5432}), SealOptions())

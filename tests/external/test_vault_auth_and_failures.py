@@ -247,3 +247,14 @@ def test_slow_server_times_out_as_temporary(resolve, uniq) -> None:
                 retries=1,
             )
         assert time.monotonic() - start < 8
+
+
+def test_store_namespace_reads_inside_an_openbao_namespace(bao, openbao, resolve, uniq) -> None:
+    bao.adapter.post(f"/v1/sys/namespaces/{uniq}", json={})
+    inside = hvac.Client(url=openbao.url, token=openbao.token, namespace=uniq)
+    inside.sys.enable_secrets_engine("kv", path="secret", options={"version": "2"})
+    inside.secrets.kv.v2.create_or_update_secret(f"{uniq}/x", {"v": "in-namespace"}, mount_point="secret")
+    store = vault_store(openbao.url)
+    store["spec"]["provider"]["vault"]["namespace"] = uniq
+    [secret] = resolve([store, token_secret("vault-token", openbao.token), _one_key(uniq)])
+    assert secret_values(secret) == {"v": "in-namespace"}

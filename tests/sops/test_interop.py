@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import yaml
@@ -256,3 +257,24 @@ def test_comment_regex_rules_match_sops(rule, tmp_path, age_key, run_sops, monke
     key_env = {"SOPS_AGE_KEY_FILE": str(age_key.key_file)}
     ctx = KeyContext.from_environ(key_env)
     assert api.decrypt_bytes(theirs, "yaml", ctx=ctx) == run_sops("decrypt", "mine.yaml", env=key_env).stdout
+
+
+def test_scalar_styles_types_and_timestamps_match_sops_both_ways(tmp_path, age_key, run_sops):
+    """Quoting, escapes, old octal, floats, timestamps: decrypted output is byte-identical to sops'."""
+    src = (Path(__file__).parent / "data" / "scalars.yaml").read_bytes()
+    (tmp_path / "w.yaml").write_bytes(src)
+    key_env = {"SOPS_AGE_KEY_FILE": str(age_key.key_file)}
+    theirs_enc = run_sops("encrypt", "w.yaml", env={"SOPS_AGE_RECIPIENTS": age_key.recipient}).stdout
+    (tmp_path / "theirs.yaml").write_bytes(theirs_enc)
+    expected = run_sops("decrypt", "theirs.yaml", env=key_env).stdout
+    ctx = KeyContext.from_environ(key_env)
+    assert api.decrypt_bytes(theirs_enc, "yaml", ctx=ctx) == expected
+    mine = api.encrypt_bytes(
+        src,
+        "yaml",
+        groups=[[AgeKeySource(age_key.recipient)]],
+        options=api.EncryptOptions(),
+        ctx=KeyContext(),
+    )
+    (tmp_path / "mine.yaml").write_bytes(mine)
+    assert run_sops("decrypt", "mine.yaml", env=key_env).stdout == expected

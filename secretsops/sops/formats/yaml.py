@@ -9,7 +9,6 @@ file decrypted here reads like one decrypted by sops; scalars are quoted only wh
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterator
@@ -37,9 +36,41 @@ _AMBIGUOUS = re.compile(
     r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$"
     r"|^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$"
     r"|^[-+]?0[0-7_]+$"
-    r"|^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
     r"|^[-+]?\.(inf|Inf|INF|nan|NaN|NAN)$"
 )
+
+
+_TIMESTAMP = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
+    r"(?:(?:([Tt])|( ))(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?)?$"
+)
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def go_timestamp(text: str) -> str | None:
+    """The RFC 3339 (nano) text go-yaml gives a plain timestamp, or None when it is not one."""
+    m = _TIMESTAMP.match(text)
+    if m is None:
+        return None
+    year, month, day, t_sep, space_sep, hh, mm, ss, frac, zone = m.groups()
+    if (t_sep and zone is None) or (space_sep and zone is not None):
+        return None  # go-yaml's layouts: T needs a zone, a space allows none
+    from datetime import date
+
+    try:
+        date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+    if hh is None:
+        return f"{year}-{int(month):02d}-{int(day):02d}T00:00:00Z"
+    if int(hh) > 23 or int(mm) > 59 or int(ss) > 59:
+        return None
+    frac_text = ("." + frac.rstrip("0")) if frac and frac.rstrip("0") else ""
+    if zone in (None, "Z", "+00:00", "-00:00"):
+        zone = "Z"
+    return (
+        f"{year}-{int(month):02d}-{int(day):02d}T{int(hh):02d}:{int(mm):02d}:{int(ss):02d}{frac_text}{zone}"
+    )
 
 
 class _CoreLoader(pyyaml.CSafeLoader if hasattr(pyyaml, "CSafeLoader") else pyyaml.SafeLoader):  # type: ignore[misc]
@@ -108,22 +139,40 @@ def _doc_to_branch(doc: Any, n: int) -> Branch:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+_OLD_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
 _RESOLVE_FIRST = frozenset("0123456789-+.~nNtTfF")
 
 
 def _resolve_plain(text: str) -> Any:
-    """YAML 1.2 core resolution of a plain scalar (go-yaml v3 into interface{})."""
+    """Resolution of a plain scalar as go-yaml v3 does it into an interface{} (what sops sees)."""
     if not text or text[0] not in _RESOLVE_FIRST:
         return None if text == "" else text
     if text in _NULL:
         return None
     if text in _BOOL:
         return _BOOL[text]
-    if _INT.match(text):
+    if _INT.match(text) or _OLD_OCTAL.match(text):
         clean = text.replace("_", "")
-        if clean.startswith("0o"):
-            return int(clean[2:], 8)
-        return int(clean, 0) if clean.startswith(("0x", "0b")) else int(clean, 10)
+        sign = -1 if clean.startswith("-") else 1
+        digits = clean.lstrip("+-")
+        if digits.startswith("0o"):
+            value = int(digits[2:], 8)
+        elif digits.startswith(("0x", "0b")):
+            value = int(digits, 0)
+        elif len(digits) > 1 and digits.startswith("0"):
+            value = int(digits, 8)  # Go's ParseInt(s, 0, 64): a leading 0 means octal
+        else:
+            value = int(digits, 10)
+        value *= sign
+        if _INT64[0] <= value <= _INT64[1]:
+            return value
+        if value <= 2**64 - 1:
+            raise InvalidFormat("integers above 2^63-1 are not supported (sops cannot encrypt them either)")
+        return float(value)
+    if text[0].isdigit():
+        stamp = go_timestamp(text)
+        if stamp is not None:
+            return TimeValue(stamp)
     if _FLOAT.match(text):
         low = text.replace("_", "").lower()
         if low.endswith(".inf"):
@@ -157,15 +206,20 @@ def _node_value(node: Any) -> Any:
 _BaseLoader = pyyaml.CBaseLoader if hasattr(pyyaml, "CBaseLoader") else pyyaml.BaseLoader
 
 
-def _load_fast(text: str) -> list[Branch]:
-    """libyaml composes the node graph; scalars are resolved here (YAML 1.2 core, as sops)."""
+def _compose(text: str) -> list[Any]:
     try:
-        nodes = list(pyyaml.compose_all(text, Loader=_BaseLoader))  # noqa: S506 - composes nodes only
+        return list(pyyaml.compose_all(text, Loader=_BaseLoader))  # noqa: S506 - composes nodes only
     except pyyaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise InvalidFormat(f"input is not valid YAML{where}") from None
-    return [_doc_to_branch(None if n is None else _node_value(n), i + 1) for i, n in enumerate(nodes)]
+
+
+def _load_fast(text: str) -> list[Branch]:
+    """libyaml composes the node graph; scalars are resolved here (as go-yaml v3 does for sops)."""
+    return [
+        _doc_to_branch(None if n is None else _node_value(n), i + 1) for i, n in enumerate(_compose(text))
+    ]
 
 
 # --- comment-preserving path (ruamel.yaml) -------------------------------------------------
@@ -178,7 +232,12 @@ def _ruamel() -> Any:
     class _Constructor(RoundTripConstructor):
         pass
 
-    _Constructor.add_constructor("tag:yaml.org,2002:timestamp", lambda c, n: str(c.construct_scalar(n)))
+    def _timestamp(c: Any, n: Any) -> Any:
+        text = str(c.construct_scalar(n))
+        stamp = go_timestamp(text)
+        return TimeValue(stamp) if stamp is not None else text
+
+    _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
     y = YAML(typ="rt")
     y.Constructor = _Constructor
     y.allow_duplicate_keys = True
@@ -245,55 +304,48 @@ class _CommentPlacer:
         return out
 
 
-def _scalar_from_ruamel(v: Any) -> Any:
-    from ruamel.yaml.scalarbool import ScalarBoolean
-
-    if isinstance(v, (bool, ScalarBoolean)):
-        return bool(v)
-    if isinstance(v, int):
-        return int(v)
-    if isinstance(v, float):
-        return float(v)
-    if isinstance(v, str):
-        return str(v)
-    if v is None:
-        return None
-    if hasattr(v, "value"):  # TaggedScalar
-        return str(v.value)
-    return str(v)
-
-
-def _from_ruamel(node: Any, placer: _CommentPlacer) -> Any:
+def _ruamel_comments(node: Any, placer: _CommentPlacer, out: dict[tuple[str, int, int], Any]) -> None:
+    """Comments of every ruamel container, keyed by the container's kind and position."""
     if isinstance(node, dict):
+        out[("map", node.lc.line, node.lc.col)] = placer.comments_for(node)  # type: ignore[attr-defined]
+        for v in node.values():
+            _ruamel_comments(v, placer, out)
+    elif isinstance(node, list):
+        out[("seq", node.lc.line, node.lc.col)] = placer.comments_for(node)  # type: ignore[attr-defined]
+        for v in node:
+            _ruamel_comments(v, placer, out)
+
+
+def _node_value_with_comments(node: Any, comments: dict[tuple[str, int, int], Any]) -> Any:
+    """Like ``_node_value`` (same scalars as the fast path) with comment items put in line order."""
+    if isinstance(node, pyyaml.MappingNode):
         entries: list[tuple[tuple[int, int, int], Any]] = []
-        for i, (k, v) in enumerate(node.items()):
-            try:
-                line = node.lc.key(k)[0]  # type: ignore[attr-defined]
-            except (KeyError, AttributeError, TypeError):
-                line = 0
-            entries.append(((line, 1, i), (_scalar_from_ruamel(k), _from_ruamel(v, placer))))
-        for j, (line, text) in enumerate(placer.comments_for(node)):
+        for i, (k, v) in enumerate(node.value):
+            entries.append(
+                ((k.start_mark.line, 1, i), (_node_value(k), _node_value_with_comments(v, comments)))
+            )
+        pos = ("map", node.start_mark.line, node.start_mark.column)
+        for j, (line, text) in enumerate(comments.get(pos, ())):
             entries.append(((line, 0, j), (Comment(text), None)))
         entries.sort(key=lambda e: e[0])
         return Branch(item for _, item in entries)
-    if isinstance(node, list):
+    if isinstance(node, pyyaml.SequenceNode):
         seq: list[tuple[tuple[int, int, int], Any]] = []
-        for i, v in enumerate(node):
-            try:
-                line = node.lc.item(i)[0]  # type: ignore[attr-defined]
-            except (KeyError, AttributeError, TypeError):
-                line = 0
-            seq.append(((line, 1, i), _from_ruamel(v, placer)))
-        for j, (line, text) in enumerate(placer.comments_for(node)):
+        for i, v in enumerate(node.value):
+            seq.append(((v.start_mark.line, 1, i), _node_value_with_comments(v, comments)))
+        pos = ("seq", node.start_mark.line, node.start_mark.column)
+        for j, (line, text) in enumerate(comments.get(pos, ())):
             seq.append(((line, 0, j), Comment(text)))
         seq.sort(key=lambda e: e[0])
         return [item for _, item in seq]
-    return _scalar_from_ruamel(node)
+    return _node_value(node)
 
 
 def _load_with_comments(text: str) -> list[Branch]:
+    """Values from libyaml (as the fast path), comments and their lines from ruamel.yaml."""
     from ruamel.yaml.error import YAMLError
 
+    nodes = _compose(text)
     y = _ruamel()
     try:
         docs = list(y.load_all(text))
@@ -304,10 +356,13 @@ def _load_with_comments(text: str) -> list[Branch]:
     except Exception:
         raise InvalidFormat("input is not valid YAML") from None
     out = []
-    for i, d in enumerate(docs):
-        placer = _CommentPlacer()
-        placer.visit(d, 0)
-        out.append(_doc_to_branch(_from_ruamel(d, placer), i + 1))
+    for i, n in enumerate(nodes):
+        comments: dict[tuple[str, int, int], Any] = {}
+        if i < len(docs):
+            placer = _CommentPlacer()
+            placer.visit(docs[i], 0)
+            _ruamel_comments(docs[i], placer, comments)
+        out.append(_doc_to_branch(None if n is None else _node_value_with_comments(n, comments), i + 1))
     return out
 
 
@@ -323,10 +378,9 @@ def load_yaml(data: bytes) -> list[Branch]:
 
 # --- emitter -------------------------------------------------------------------------------
 
-_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./=+$()^~\\\u00a0-\U0010ffff][^\n\r\t\x00-\x1f\x7f\"#]*$")
-
 
 def go_yaml_float(v: float) -> str:
+    """go-yaml's float text: ``strconv.FormatFloat(v, 'g', -1, 64)`` plus YAML's inf/nan."""
     if math.isnan(v):
         return ".nan"
     if math.isinf(v):
@@ -340,21 +394,42 @@ def go_yaml_float(v: float) -> str:
     assert isinstance(exp, int)
     nd = len(digits)
     x = nd + exp - 1  # decimal exponent of the leading digit
-    if x < -4 or x >= max(6, 0) and x >= 21 or x >= 6 and nd <= x:
-        # exponent form, Go style: at least two exponent digits
+    if x < -4 or x >= 6:
         mant = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if nd > 1 else "")
         return ("-" if sign else "") + f"{mant}e{'-' if x < 0 else '+'}{abs(x):02d}"
     return format(d, "f")
 
 
+def go_printable(ch: str) -> bool:
+    """libyaml's is_printable as go-yaml has it (no tabs, no astral plane, no NEL/BOM)."""
+    c = ord(ch)
+    return c == 0x0A or 0x20 <= c <= 0x7E or 0xA0 <= c <= 0xD7FF or (0xE000 <= c <= 0xFFFD and c != 0xFEFF)
+
+
 _SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\Z")
 _RESERVED = frozenset(_BOOL) | _NULL | frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())
+_ALWAYS_INDICATOR = set("#,[]{}&*!|>'\"%@`")
+_ENC_PLAIN = re.compile(
+    r"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]*,tag:[A-Za-z0-9+/=]*,type:[a-z]+\]\Z"
+)
+
+
+def _special(s: str) -> bool:
+    return not all(go_printable(c) for c in s)
 
 
 def _plain_ok(s: str) -> bool:
+    """libyaml's block-plain rules for a one-line string, plus go-yaml's type check."""
     if _SIMPLE.match(s):
         return s not in _RESERVED
-    if not _PLAIN_SAFE.match(s) or s != s.strip() or not s.isprintable():
+    if not s or s != s.strip(" ") or "\n" in s or _special(s):
+        return False
+    if s.startswith(("---", "...")):
+        return False
+    first = s[0]
+    if first in _ALWAYS_INDICATOR:
+        return False
+    if first in "-?:" and (len(s) == 1 or s[1] == " "):
         return False
     if ": " in s or " #" in s or s.endswith(":"):
         return False
@@ -362,13 +437,18 @@ def _plain_ok(s: str) -> bool:
 
 
 def _type_ambiguous(s: str) -> bool:
-    return bool(s in _NULL or s in _BOOL or _AMBIGUOUS.match(s) or _INT.match(s) or _FLOAT.match(s))
+    return bool(
+        s in _NULL
+        or s in _BOOL
+        or _AMBIGUOUS.match(s)
+        or _INT.match(s)
+        or _FLOAT.match(s)
+        or go_timestamp(s) is not None
+    )
 
 
 def _literal_ok(s: str) -> bool:
-    if "\n" not in s or s != s.lstrip(" ") or "\r" in s or "\t" in s:
-        return False
-    if any(ord(c) < 0x20 and c != "\n" for c in s):
+    if "\n" not in s or s[0] == " " or _special(s.replace("\n", "")):
         return False
     return not any(line != line.rstrip(" ") for line in s.split("\n"))
 
@@ -387,26 +467,48 @@ def scalar(v: Any) -> str:
     if isinstance(v, bytes):
         v = v.decode("utf-8", "surrogateescape")
     if isinstance(v, str):
-        if v.startswith("ENC[AES256_GCM,") and _PLAIN_SAFE.match(v) and " " not in v:
+        if v.startswith("ENC[") and _ENC_PLAIN.match(v):
             return v
         if _plain_ok(v):
             return v
-        if not _type_ambiguous(v) and v.isprintable():
+        if not _type_ambiguous(v) and "\n" not in v and not _special(v):
             return "'" + v.replace("'", "''") + "'"
         return _double_quoted(v)
     raise InvalidFormat(f"cannot write a {type(v).__name__} value as YAML")
 
 
+_ESCAPES = {
+    "\0": "\\0",
+    "\x07": "\\a",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\x0b": "\\v",
+    "\f": "\\f",
+    "\r": "\\r",
+    "\x1b": "\\e",
+    '"': '\\"',
+    "\\": "\\\\",
+    "\x85": "\\N",
+    "\xa0": "\\_",
+    "\u2028": "\\L",
+    "\u2029": "\\P",
+}
+
+
 def _double_quoted(v: str) -> str:
-    out = json.dumps(v, ensure_ascii=False)
-    if out.isprintable():
-        return out
-    return "".join(ch if ch.isprintable() else _escape_char(ch) for ch in out)
-
-
-def _escape_char(ch: str) -> str:
-    c = ord(ch)
-    return f"\\u{c:04x}" if c <= 0xFFFF else f"\\U{c:08x}"
+    """libyaml's double-quoted style: its escapes, upper-case hex for the rest."""
+    out = ['"']
+    for ch in v:
+        esc = _ESCAPES.get(ch)
+        if esc is None and (not go_printable(ch) or ch == "\ufeff"):
+            c = ord(ch)
+            esc = f"\\x{c:02X}" if c <= 0xFF else f"\\u{c:04X}" if c <= 0xFFFF else f"\\U{c:08X}"
+        if esc is not None and ch == "\n":
+            esc = "\\n"
+        out.append(esc if esc is not None else ch)
+    out.append('"')
+    return "".join(out)
 
 
 class _Emitter:

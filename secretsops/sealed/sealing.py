@@ -66,7 +66,7 @@ def secret_values(secret: Mapping[str, Any], where: str) -> dict[str, bytes]:
         for key, value in mapping.items():
             if value is not None and not isinstance(value, str):
                 raise SealedError(
-                    f"{where}: {field}.{key} must be a string, found {type(value).__name__} (quote it in YAML)"
+                    f"{where}: {field}.{key} must be a string, found {type(value).__name__} (quote it)"
                 )
     for key, value in data.items():
         if value is None:

@@ -294,7 +294,7 @@ def test_cert_can_be_fetched_from_a_loopback_url(run_cli, kp, tmp_path):
 
 
 def test_unseal_reads_kubeseals_concatenated_json_output(run_cli, kp, tmp_path):
-    two = "\n".join(SECRET.format(value=v).replace("name: db", f"name: db{v}") for v in ("1", "2"))
+    two = "\n".join(SECRET.format(value=v).replace("name: db", f"name: db{v}") for v in ("a", "b"))
     code, out, _ = run_cli(
         "seal",
         "--cert",

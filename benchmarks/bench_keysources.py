@@ -102,32 +102,48 @@ def main() -> None:
         client.secrets.transit.create_key(name="bench")
         vault = {"VAULT_ADDR": bao.url, "VAULT_TOKEN": bao.token}
         gpg_env, fpr = gpg_home(root)
-        cases: list[tuple[str, Callable[[], MasterKey], dict[str, str]]] = [
-            ("kms", lambda: KmsKeySource(arn), aws),
-            ("hc_vault", lambda: VaultTransitKeySource(bao.url, "transit", "bench"), vault),
-            ("pgp", lambda: PgpKeySource(fpr), gpg_env),
-        ]
-        print(f"n={n} per measurement, medians")
-        for kind, make, env in cases:
-            ctx = KeyContext(env=env)
-            key = make()
-            key.wrap(DATA_KEY, ctx)
-            wrap_warm = median_ms(lambda k=key, c=ctx: k.wrap(DATA_KEY, c), n)  # type: ignore[misc]
-            unwrap_warm = median_ms(lambda k=key, c=ctx: k.unwrap(c), n)  # type: ignore[misc]
-            unwrap_cold = median_ms(lambda k=key, e=env: k.unwrap(KeyContext(env=e)), n)  # type: ignore[misc]
-            f = root / f"{kind}.yaml"
-            f.write_bytes(
-                encrypt_bytes(
-                    PLAIN, "yaml", groups=[[make()]], options=EncryptOptions(), ctx=KeyContext(env=env)
-                )
-            )
-            ours = cli_ms([secretsops, "decrypt", str(f)], env, max(5, n // 3))
-            theirs = cli_ms([sops, "decrypt", str(f)], env, max(5, n // 3))
-            print(
-                f"{kind:9s} wrap {wrap_warm:6.2f} ms | unwrap warm {unwrap_warm:6.2f} ms, "
-                f"cold client {unwrap_cold:6.2f} ms | decrypt 3-value file: secretsops {ours:6.1f} ms, "
-                f"sops {theirs:6.1f} ms ({ours / theirs:.2f}x)"
-            )
+        try:
+            run_cases(n, sops, secretsops, root, aws, arn, bao.url, vault, gpg_env, fpr)
+        finally:
+            subprocess.run(["gpgconf", "--homedir", gpg_env["GNUPGHOME"], "--kill", "all"], check=False)
+
+
+def run_cases(
+    n: int,
+    sops: str,
+    secretsops: str,
+    root: Path,
+    aws: dict[str, str],
+    arn: str,
+    bao_url: str,
+    vault: dict[str, str],
+    gpg_env: dict[str, str],
+    fpr: str,
+) -> None:
+    cases: list[tuple[str, Callable[[], MasterKey], dict[str, str]]] = [
+        ("kms", lambda: KmsKeySource(arn), aws),
+        ("hc_vault", lambda: VaultTransitKeySource(bao_url, "transit", "bench"), vault),
+        ("pgp", lambda: PgpKeySource(fpr), gpg_env),
+    ]
+    print(f"n={n} per measurement, medians")
+    for kind, make, env in cases:
+        ctx = KeyContext(env=env)
+        key = make()
+        key.wrap(DATA_KEY, ctx)
+        wrap_warm = median_ms(lambda k=key, c=ctx: k.wrap(DATA_KEY, c), n)  # type: ignore[misc]
+        unwrap_warm = median_ms(lambda k=key, c=ctx: k.unwrap(c), n)  # type: ignore[misc]
+        unwrap_cold = median_ms(lambda k=key, e=env: k.unwrap(KeyContext(env=e)), n)  # type: ignore[misc]
+        f = root / f"{kind}.yaml"
+        f.write_bytes(
+            encrypt_bytes(PLAIN, "yaml", groups=[[make()]], options=EncryptOptions(), ctx=KeyContext(env=env))
+        )
+        ours = cli_ms([secretsops, "decrypt", str(f)], env, max(5, n // 3))
+        theirs = cli_ms([sops, "decrypt", str(f)], env, max(5, n // 3))
+        print(
+            f"{kind:9s} wrap {wrap_warm:6.2f} ms | unwrap warm {unwrap_warm:6.2f} ms, "
+            f"cold client {unwrap_cold:6.2f} ms | decrypt 3-value file: secretsops {ours:6.1f} ms, "
+            f"sops {theirs:6.1f} ms ({ours / theirs:.2f}x)"
+        )
 
 
 if __name__ == "__main__":

@@ -258,3 +258,42 @@ def test_apply_to_the_status_subresource_changes_only_status(kubeapi: KubeApiSer
     assert code == 200 and body["status"] == {"phase": "Ready"} and body["spec"] == {"size": 1}
     entry = next(e for e in body["metadata"]["managedFields"] if e["manager"] == "ctl")
     assert entry["subresource"] == "status" and entry["fieldsV1"] == {"f:status": {"f:phase": {}}}
+
+
+def _web(containers: list[dict]) -> dict:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": containers}},
+        },
+    }
+
+
+def test_dropping_a_keyed_list_item_removes_only_that_item(core: CoreV1Api) -> None:
+    apps = AppsV1Api(core.api_client)
+    two = [
+        {"name": "a", "image": "x", "env": [{"name": "K", "value": "1"}, {"name": "L", "value": "2"}]},
+        {"name": "b", "image": "y"},
+    ]
+    apps.patch_namespaced_deployment("web", "default", _web(two), field_manager="m", _content_type=APPLY)
+    one = [{"name": "a", "image": "x", "env": [{"name": "K", "value": "1"}]}]
+    after = apps.patch_namespaced_deployment(
+        "web", "default", _web(one), field_manager="m", _content_type=APPLY
+    )
+    containers = after.spec.template.spec.containers
+    assert [c.name for c in containers] == ["a"] and [e.name for e in containers[0].env] == ["K"]
+
+
+def test_list_item_added_by_another_manager_survives_reapply(core: CoreV1Api) -> None:
+    apps = AppsV1Api(core.api_client)
+    mine = [{"name": "a", "image": "x"}]
+    apps.patch_namespaced_deployment("web", "default", _web(mine), field_manager="m", _content_type=APPLY)
+    sidecar = {"spec": {"template": {"spec": {"containers": [{"name": "sidecar", "image": "s"}]}}}}
+    apps.patch_namespaced_deployment("web", "default", sidecar, field_manager="injector")
+    after = apps.patch_namespaced_deployment(
+        "web", "default", _web(mine), field_manager="m", _content_type=APPLY
+    )
+    assert [c.name for c in after.spec.template.spec.containers] == ["a", "sidecar"]

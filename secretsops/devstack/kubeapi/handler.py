@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import select
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -404,7 +406,7 @@ class Handler(BaseHTTPRequestHandler):
                 for o in store.objects_at(rt, ns, after)
                 if visible(o)
             }
-        while time.monotonic() < deadline and not self.api.stopping:
+        while time.monotonic() < deadline and not self.api.stopping and not self._client_gone():
             events = store.events_after(rt, ns, after, min(0.5, max(0.0, deadline - time.monotonic())))
             if events is None:
                 self._chunk(self._error_line(status.gone(f"too old resource version: {after}")))
@@ -415,6 +417,14 @@ class Handler(BaseHTTPRequestHandler):
                 if line is not None:
                     self._chunk(line)
         self._end_chunks()
+
+    def _client_gone(self) -> bool:
+        """A watcher that hung up shows as a readable socket with nothing to read: end the stream."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return True
 
     def _translate(
         self,

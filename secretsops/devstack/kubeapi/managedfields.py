@@ -204,10 +204,17 @@ def server_side_apply(live: dict[str, Any] | None, applied: dict[str, Any], writ
     previous = me.fields if me else set()
     owned_by_others: set[Path] = set().union(*(e.fields for e in others)) if others else set()
     still_owned = owned_by_others | new_set
-    for path in sorted(previous - new_set - owned_by_others, key=len, reverse=True):
-        if not any(o[: len(path)] == path for o in still_owned):
-            fp.remove_path(merged, path)
-            _prune_empty_parents(merged, path, still_owned)
+    removable = [
+        p for p in previous - new_set - owned_by_others if not any(o[: len(p)] == p for o in still_owned)
+    ]
+    removed: list[Path] = []
+    for path in sorted(removable, key=lambda p: (len(p), p)):
+        if any(path[: len(r)] == r for r in removed):
+            continue  # inside something already removed (a list item is found by its key fields)
+        fp.remove_path(merged, path)
+        removed.append(path)
+    for path in sorted(removed, key=len, reverse=True):
+        _prune_empty_parents(merged, path, still_owned)
     if me is None:
         me = Entry(manager, "Apply", api_version, now, set(), subresource)
         entries.append(me)

@@ -53,7 +53,6 @@ class SealingKey:
     source: str
     cert: x509.Certificate | None = None
     name: str = ""
-    created: str = ""
     label_value: str = "active"
 
     @property
@@ -193,7 +192,6 @@ def key_from_secret(obj: Obj, source: str) -> SealingKey:
         source=source,
         cert=load_cert_pem(tls_crt, where) if tls_crt else None,
         name=name,
-        created=str(meta.get("creationTimestamp") or ""),
         label_value=str(labels.get(KEY_LABEL, "")),
     )
 

@@ -278,3 +278,20 @@ def test_scalar_styles_types_and_timestamps_match_sops_both_ways(tmp_path, age_k
     )
     (tmp_path / "mine.yaml").write_bytes(mine)
     assert run_sops("decrypt", "mine.yaml", env=key_env).stdout == expected
+
+
+@pytest.mark.parametrize("name", ["tricky.json", "tricky.env", "tricky.ini"])
+def test_tricky_json_dotenv_ini_match_sops_both_ways(name, tmp_path, age_key, run_sops):
+    src = (Path(__file__).parent / "data" / name).read_bytes()
+    (tmp_path / name).write_bytes(src)
+    fmt = _fmt(name)
+    key_env = {"SOPS_AGE_KEY_FILE": str(age_key.key_file)}
+    theirs_enc = run_sops("encrypt", name, env={"SOPS_AGE_RECIPIENTS": age_key.recipient}).stdout
+    (tmp_path / ("theirs." + name)).write_bytes(theirs_enc)
+    expected = run_sops("decrypt", "theirs." + name, env=key_env).stdout
+    assert api.decrypt_bytes(theirs_enc, fmt, ctx=KeyContext.from_environ(key_env)) == expected
+    mine = api.encrypt_bytes(
+        src, fmt, groups=[[AgeKeySource(age_key.recipient)]], options=api.EncryptOptions(), ctx=KeyContext()
+    )
+    (tmp_path / ("mine." + name)).write_bytes(mine)
+    assert run_sops("decrypt", "mine." + name, env=key_env).stdout == expected

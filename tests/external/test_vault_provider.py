@@ -370,3 +370,12 @@ def test_cluster_store_shared_by_namespaces_reads_each_path_once(bao, openbao, u
         "team-c",
     ]
     assert ctx.calls == {"vault.read": 1}
+
+
+def test_find_by_path_alone_takes_everything_under_it(bao, openbao, resolve, uniq, counter) -> None:
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/all/a", {"k": "1"}, mount_point="secret")
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/all/b", {"k": "2"}, mount_point="secret")
+    es = external_secret(data_from=[{"find": {"path": f"{uniq}/all"}}])
+    [secret] = resolve(_objs(openbao, es))
+    assert set(secret_values(secret)) == {f"{uniq}_all_a", f"{uniq}_all_b"}
+    assert counter == {"vault.list": 1, "vault.read": 2}

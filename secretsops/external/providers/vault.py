@@ -489,7 +489,7 @@ class VaultProvider(Provider):
             if matcher is not None:
                 if not matcher.search(name):
                     continue
-            else:
+            elif find.tags:
                 meta = self.read_metadata(name)
                 if any(meta.get(k) != v for k, v in find.tags.items()):
                     continue

@@ -295,3 +295,26 @@ def test_tricky_json_dotenv_ini_match_sops_both_ways(name, tmp_path, age_key, ru
     )
     (tmp_path / ("mine." + name)).write_bytes(mine)
     assert run_sops("decrypt", "mine." + name, env=key_env).stdout == expected
+
+
+def test_metadata_as_other_sops_versions_write_it_is_read(tmp_path, age_key, run_sops):
+    """Sorted keys (sops ≥ 3.12), empty key lists (≤ 3.8), another 3.x version, an unknown key kind."""
+    (tmp_path / "s.yaml").write_text("a: secret\nb: 2\n")
+    enc = yaml.safe_load(run_sops("encrypt", "s.yaml", env={"SOPS_AGE_RECIPIENTS": age_key.recipient}).stdout)
+    md = enc["sops"]
+    md.update({"kms": [], "gcp_kms": [], "azure_kv": [], "hc_vault": [], "pgp": [], "version": "3.7.3"})
+    md["hckms"] = [{"key_id": "x", "enc": "y", "created_at": "2024-01-01T00:00:00Z"}]
+    enc["sops"] = dict(sorted(md.items()))
+    text = yaml.safe_dump(enc, sort_keys=False).encode()
+    ctx = KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(age_key.key_file)})
+    assert yaml.safe_load(api.decrypt_bytes(text, "yaml", ctx=ctx)) == {"a": "secret", "b": 2}
+
+
+def test_binary_files_with_and_without_crypt_rule_fields_are_read(tmp_path, age_key, run_sops):
+    (tmp_path / "blob").write_bytes(b"\x00raw bytes\xff")
+    enc = json.loads(run_sops("encrypt", "blob", env={"SOPS_AGE_RECIPIENTS": age_key.recipient}).stdout)
+    assert "unencrypted_suffix" not in enc["sops"]
+    ctx = KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(age_key.key_file)})
+    assert api.decrypt_bytes(json.dumps(enc).encode(), "binary", ctx=ctx) == b"\x00raw bytes\xff"
+    enc["sops"]["unencrypted_suffix"] = "_unencrypted"  # what older sops wrote for binary files
+    assert api.decrypt_bytes(json.dumps(enc).encode(), "binary", ctx=ctx) == b"\x00raw bytes\xff"

@@ -20,9 +20,63 @@ import yaml
 from . import gojson
 from .gofmt import format_float
 
+_ESCAPES = {
+    "\0": "0", "\a": "a", "\b": "b", "\t": "t", "\n": "n", "\v": "v", "\f": "f", "\r": "r", "\x1b": "e",
+    '"': '"', "\\": "\\", "\x85": "N", "\xa0": "_", "\u2028": "L", "\u2029": "P",
+}
+
+
+def _go_printable(ch: str) -> bool:
+    """go-yaml's is_printable: no C0/C1 controls, no astral planes, no BOM/U+FFFE/U+FFFF."""
+    o = ord(ch)
+    return o == 0x0A or 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xD7FF or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
+
 
 class _GoDumper(yaml.SafeDumper):
-    pass
+    """PyYAML's emitter with go-yaml's printable set and double-quoted line folding."""
+
+    def analyze_scalar(self, scalar: str) -> Any:
+        analysis = super().analyze_scalar(scalar)
+        if any(not _go_printable(c) and c not in "\t\r\x85\u2028\u2029" for c in scalar):
+            analysis.allow_flow_plain = analysis.allow_block_plain = False
+            analysis.allow_single_quoted = analysis.allow_block = False
+        return analysis
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        tag = super().resolve(kind, value, implicit)
+        if kind is yaml.ScalarNode and tag in _PLAIN_TAGS:
+            return "tag:yaml.org,2002:str"
+        return tag
+
+    def _put(self, data: str) -> None:
+        self.column += len(data)
+        self.stream.write(data)
+
+    def write_double_quoted(self, text: str, split: bool = True) -> None:
+        """libyaml's yaml_emitter_write_double_quoted_scalar (folds at a space, not with \\)."""
+        self.write_indicator('"', True)
+        spaces = False
+        n = len(text)
+        for i, ch in enumerate(text):
+            o = ord(ch)
+            if not _go_printable(ch) or ch in '"\\\n':
+                esc = _ESCAPES.get(ch) or (
+                    f"x{o:02X}" if o <= 0xFF else f"u{o:04X}" if o <= 0xFFFF else f"U{o:08X}"
+                )
+                self._put("\\" + esc)
+                spaces = False
+            elif ch == " ":
+                if split and not spaces and self.column > self.best_width and 0 < i < n - 1:
+                    self.write_indent()
+                    if text[i + 1] == " ":
+                        self._put("\\")
+                else:
+                    self._put(" ")
+                spaces = True
+            else:
+                self._put(ch)
+                spaces = False
+        self.write_indicator('"', False)
 
 
 def _natural_less(a: str, b: str) -> bool:  # noqa: C901
@@ -82,7 +136,7 @@ def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
     if "\n" in data:
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
     implicit = dumper.resolve(yaml.ScalarNode, data, (True, False))
-    if implicit != "tag:yaml.org,2002:str" or data == "" or _go_resolves_non_string(data):
+    if implicit not in _PLAIN_TAGS or data == "" or _go_resolves_non_string(data):
         return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
     return dumper.represent_scalar("tag:yaml.org,2002:str", data)
 
@@ -91,8 +145,9 @@ _GO_SPECIAL = {
     "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "true", "True", "TRUE", "false",
     "False", "FALSE", "on", "On", "ON", "off", "Off", "OFF", "~", "null", "Null", "NULL", ".nan",
     ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
-    "<<",
 }
+# PyYAML resolves these too; go-yaml leaves "<<" and "=" plain strings.
+_PLAIN_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}
 _GO_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _GO_INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F]+|0[oO]?[0-7]+|0[bB][01]+|[0-9]+)$")
 

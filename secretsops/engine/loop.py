@@ -160,7 +160,8 @@ class SourceReconciler:
             self.status.lastReconcileTime = _now()
             if not self.settings.dry_run:
                 self._save_status()
-            log.info(
+            log.log(
+                logging.INFO if result.ok else logging.WARNING,
                 "pass finished" if result.ok else "pass failed",
                 extra={
                     "source": name,

@@ -85,3 +85,32 @@ def test_missing_kubeconfig_file_is_a_clear_error(tmp_path, capsys) -> None:
 def test_without_kubeconfig_outside_a_cluster_says_so(tmp_path, capsys) -> None:
     assert main(["status"]) == 2
     assert "not running inside a cluster" in capsys.readouterr().err
+
+
+def test_reconcile_reads_several_sources_from_a_config_file(harness, tmp_path, capsys) -> None:
+    harness.write_app({"A": "1"}, {"cm-a": "1"})
+    harness.repo.commit()
+    config = tmp_path / "sources.yaml"
+    config.write_text(
+        f"sources:\n- name: first\n  url: {harness.repo.url}\n  path: apps/ns.yaml\n"
+        f"- name: second\n  url: {harness.repo.url}\n  path: apps/cm-a.yaml\n"
+        f"- name: third\n  url: {harness.repo.url}\n  path: apps/ns.yaml\n  suspend: true\n"
+    )
+    args = ["reconcile", "--once", "--config", str(config), "--kubeconfig", str(harness.api.kubeconfig)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "first: main@sha1:" in out and "second: main@sha1:" in out and "third: : Suspended" in out
+    assert harness.configmaps() == {"cm-a": "1"}
+
+
+def test_plain_directory_works_as_a_source(harness, tmp_path, capsys) -> None:
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n")
+    (plain / "cm.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-dir, namespace: apps}\n"
+    )
+    args = ["reconcile", "--once", "--repo", str(plain), "--kubeconfig", str(harness.api.kubeconfig)]
+    assert main(args) == 0
+    assert "default: dir@sha1:" in capsys.readouterr().out
+    assert "cm-dir" in harness.configmaps() or harness.core().read_namespaced_config_map("cm-dir", "apps")

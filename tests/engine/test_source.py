@@ -126,3 +126,45 @@ def test_unsigned_commit_is_refused_permanently(git_repo, runner, tmp_path) -> N
         assert not err.value.temporary
     finally:
         src.close()
+
+
+def test_gpg_signed_commit_verifies_against_the_keyring(git_repo, runner, tmp_path) -> None:
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    env = {**__import__("os").environ, "GNUPGHOME": str(home)}
+    subprocess.run(
+        [
+            "gpg",
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            "secretsops tests <tests@secretsops.invalid>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    keyring = tmp_path / "trusted.asc"
+    keyring.write_bytes(
+        subprocess.run(["gpg", "--armor", "--export"], check=True, capture_output=True, env=env).stdout
+    )
+    subprocess.run(
+        ["git", "commit", "-q", "-S", "--allow-empty", "-m", "signed"],
+        cwd=git_repo.path,
+        check=True,
+        env=env,
+        capture_output=True,
+    )
+    src = source(git_repo, runner, verify=Verification("gpg", keyring))
+    try:
+        assert src.sync().commit == git_repo.git("rev-parse", "HEAD")
+        git_repo.git("commit", "-q", "--allow-empty", "-m", "unsigned")
+        with pytest.raises(SignatureError):
+            src.sync()
+    finally:
+        src.close()
+        subprocess.run(["gpgconf", "--kill", "all"], env=env, check=False, capture_output=True)

@@ -40,3 +40,22 @@ def test_to_yaml_quotes_escapes_folds_and_orders_like_go_yaml() -> None:
     values = TRICKY + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40))) for _ in range(120)]
     data = {f"k{i}": v for i, v in enumerate(values)}  # k10 sorts after k9, as go-yaml does
     assert to_yaml({"data": data}) == _kubectl_yaml(data)
+
+
+def test_to_json_escapes_strings_like_encoding_json() -> None:
+    from secretsops.external.template.gojson import marshal
+
+    rng = random.Random(11)
+    alphabet = string.ascii_letters + "<>&\"\\'\t\n\x01\x08\x0c\x1f\u2028\u2029é😀 "
+    values = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 20))) for _ in range(60)]
+    data = {f"k{i}": v for i, v in enumerate(values)}
+    args = ["kubectl", "create", "configmap", "t", "--dry-run=client", "-o", "json"]
+    args += [f"--from-literal={k}={v}" for k, v in data.items()]
+    out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
+    block = out[out.index('"data": {') + len('"data": {') :]
+    lines = [ln.strip().rstrip(",") for ln in block[: block.index("}")].strip().splitlines()]
+    seen = {}
+    for ln in lines:
+        key, _, encoded = ln.partition(": ")
+        seen[key.strip('"')] = encoded
+    assert seen == {k: marshal(v) for k, v in data.items()}

@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 from secretsops.decryptors.base import DecryptContext, Decryptor
 from secretsops.errors import UnsealError
 from secretsops.manifests import Obj, SourcedObject
+from secretsops.sealed.crypto import looks_sealed
 from secretsops.sealed.keyring import cluster_keys, newest_first, read_key_files
 from secretsops.sealed.keys import SealingKey
 from secretsops.sealed.ownership import secret_to_write
@@ -78,8 +79,19 @@ class SealedDecryptor(Decryptor):
         return is_sealed_secret(obj)
 
     def is_protected(self, obj: Obj) -> bool:
-        """A SealedSecret holds only ciphertext (template data is rendered from it, not secret)."""
-        return is_sealed_secret(obj)
+        """True when every ``encryptedData`` value has the shape of a sealed value (no keys needed).
+
+        ``spec.template`` is plain by design (metadata and Go templates over the sealed values).
+        """
+        if not is_sealed_secret(obj):
+            return False
+        spec = obj.get("spec") or {}
+        if not isinstance(spec, dict):
+            return False
+        if spec.get("data") is not None:
+            return looks_sealed(spec["data"])
+        encrypted = spec.get("encryptedData") or {}
+        return isinstance(encrypted, dict) and all(looks_sealed(v) for v in encrypted.values())
 
     def decrypt(self, item: SourcedObject, ctx: DecryptContext) -> list[Obj]:
         return [self.unseal(item, ctx)]

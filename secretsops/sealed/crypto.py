@@ -60,6 +60,19 @@ class SealedValue:
         return cls(blob[2 : rsa_len + 2], blob[rsa_len + 2 :])
 
 
+def looks_sealed(text: object) -> bool:
+    """True when ``text`` has the shape of a sealed value (base64, RSA block of a real key size, GCM tag).
+
+    Lets a checker tell ciphertext from a plaintext pasted into ``encryptedData`` without keys.
+    """
+    try:
+        blob = go_b64decode(text)
+        value = SealedValue.parse(blob)
+    except (ValueError, TooShort):
+        return False
+    return len(value.wrapped_key) in (128, 256, 384, 512, 768, 1024) and len(value.payload) >= 16
+
+
 def unwrap_session_key(private_key: rsa.RSAPrivateKey, value: SealedValue, label: bytes) -> bytes | None:
     """The session key, or None when this key/label pair does not open the value."""
     try:

@@ -87,3 +87,13 @@ def test_owner_reference_policy(kp, policy, uid, expected):
     ctx = DecryptContext(sealing_key_files=[str(kp.key_path)], options={"sealed_owner_references": policy})
     out = run_decryptors([item], [SealedDecryptor()], ctx)
     assert ("ownerReferences" in out[0].obj["metadata"]) is expected
+
+
+def test_plaintext_pasted_into_encrypted_data_is_not_protected(kp):
+    item = _item(kp)
+    dec = SealedDecryptor()
+    assert dec.is_protected(item.obj)
+    item.obj["spec"]["encryptedData"]["k"] = base64.b64encode(b"hunter2").decode()
+    assert not dec.is_protected(item.obj)
+    item.obj["spec"]["encryptedData"]["k"] = "hunter2"
+    assert not dec.is_protected(item.obj)

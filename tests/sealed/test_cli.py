@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 import yaml
 from kubesealpy import SealedSecret, Sealer
 from kubesealpy import Unsealer as TheirUnsealer
@@ -324,3 +325,18 @@ def test_sealed_secrets_env_vars_set_flag_defaults_like_kubeseal(run_cli, kp, mo
     monkeypatch.setenv("SEALED_SECRETS_CERT", str(kp.cert_path))
     code, out, _ = run_cli("seal", stdin=SECRET.format(value="x").encode())
     assert code == 0 and json.loads(out)["kind"] == "SealedSecret"
+
+
+def test_unseal_renders_sprig_templates_with_the_go_template_engine(run_cli, kp):
+    pytest.importorskip("secretsops.external.template")
+    from secretsops.sealed.sealing import SealOptions, seal_secret
+
+    sealed = seal_secret(
+        kp.public,
+        {"kind": "Secret", "metadata": {"name": "db", "namespace": "shop"}, "stringData": {"user": "app"}},
+        SealOptions(),
+    )
+    sealed["spec"]["template"]["data"] = {"dsn": "{{ .user | upper }}@{{ .absent }}"}
+    code, out, err = run_cli("unseal", "--private-key", str(kp.key_path), stdin=json.dumps(sealed).encode())
+    assert code == 0, err
+    assert base64.b64decode(json.loads(out)["data"]["dsn"]) == b"APP@<no value>"

@@ -166,7 +166,7 @@ class KeyDir:
     ) -> tuple[Path, Path]:
         """A new key pair; the key file is created 0600 before anything is written to it."""
         key, cert = generate_key(key_size, validity, cn)
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
         name = random_key_name(prefix)
         while (self.path / f"{name}.key").exists():
             name = random_key_name(prefix)

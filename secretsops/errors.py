@@ -216,3 +216,15 @@ class TreeDecryptionFailed(DecryptionFailed):
     """A value did not decrypt with the data key: tampered or wrong key (sops: ErrorDecryptingTree = 25)."""
 
     exit_code = 25
+
+
+class NoFileSpecified(SopsError):
+    """No input file, or the file does not exist (sops: NoFileSpecified = 100)."""
+
+    exit_code = 100
+
+
+class ConflictingParameters(UsageError):
+    """Flags that cannot be combined, e.g. --in-place with --output (sops: 8)."""
+
+    exit_code = 8

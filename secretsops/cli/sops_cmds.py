@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from secretsops.errors import (
+    ConflictingParameters,
     CouldNotReadInputFile,
     CouldNotWriteOutputFile,
     FileHasNotBeenModified,
     MetadataNotFound,
     NoEncryptionKeyFound,
+    NoFileSpecified,
     SecretsOpsError,
     UsageError,
 )
@@ -83,6 +85,9 @@ def register(sub: Any, keygen_sub: Any) -> None:
     _io_flags(p)
     p.add_argument("--extract", help='output only this path, e.g. \'["data"]["password"]\'')
     p.add_argument("--ignore-mac", action="store_true", help="DANGEROUS: skip the integrity check")
+    p.add_argument(
+        "--decryption-order", help="comma-separated key kinds to try first (SOPS_DECRYPTION_ORDER)"
+    )
     p.set_defaults(func=cmd_decrypt)
 
     p = sub.add_parser("rotate", help="new data key, re-encrypt every value (sops rotate)")
@@ -166,12 +171,12 @@ def _fmt(args: argparse.Namespace, path: str | None, kind: str = "input") -> str
 def _read(path: str | None) -> bytes:
     if path in (None, "-"):
         if sys.stdin.isatty():
-            raise UsageError("no file specified")
+            raise NoFileSpecified("no file specified")
         return sys.stdin.buffer.read()
     try:
         return Path(path).read_bytes()
     except FileNotFoundError:
-        raise CouldNotReadInputFile(f"cannot read {path}: no such file") from None
+        raise NoFileSpecified(f"cannot operate on non-existent file {path}") from None
     except OSError as exc:
         raise CouldNotReadInputFile(f"cannot read {path}: {exc.strerror}") from None
 
@@ -193,10 +198,19 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
         raise CouldNotWriteOutputFile(f"cannot write {path}: {exc.strerror}") from None
 
 
+def _check_output_flags(args: argparse.Namespace) -> None:
+    """sops' rules: --in-place excludes --output and standard input."""
+    if getattr(args, "in_place", False):
+        if getattr(args, "output", None):
+            raise ConflictingParameters("cannot operate on both --output and --in-place")
+        if getattr(args, "file", None) in (None, "-"):
+            raise ConflictingParameters("cannot use --in-place when reading from stdin")
+
+
 def _emit(args: argparse.Namespace, path: str | None, data: bytes) -> None:
     if getattr(args, "in_place", False):
         if path in (None, "-"):
-            raise UsageError("--in-place needs a file")
+            raise ConflictingParameters("cannot use --in-place when reading from stdin")
         write_atomic(Path(path), data)  # type: ignore[arg-type]
     elif getattr(args, "output", None):
         write_atomic(Path(args.output), data)
@@ -310,6 +324,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     ctx = _ctx()
     if getattr(args, "recursive", False):
         return _recursive(args, ctx, "encrypt")
+    _check_output_flags(args)
     data = _read(args.file)
     groups, options = _encryption_plan(args, args.file)
     out = api.encrypt_bytes(
@@ -323,6 +338,13 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     )
     _emit(args, args.file, out)
     return 0
+
+
+def _decryption_order(args: argparse.Namespace) -> list[str] | None:
+    text = getattr(args, "decryption_order", None) or os.environ.get("SOPS_DECRYPTION_ORDER")
+    if not text:
+        return None
+    return [t.strip().replace("hc_vault_transit", "hc_vault") for t in text.split(",") if t.strip()]
 
 
 def _warn_ignore_mac() -> None:
@@ -344,6 +366,8 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
         _warn_ignore_mac()
     if getattr(args, "recursive", False):
         return _recursive(args, ctx, "decrypt")
+    _check_output_flags(args)
+    order = _decryption_order(args)
     data = _read(args.file)
     fmt = _fmt(args, args.file)
     where = args.file or "<stdin>"
@@ -351,7 +375,11 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
     if args.extract:
         path = parse_path(args.extract)
         tree = api.decrypt_tree(
-            api.load_encrypted(data, fmt, where=where), ctx=ctx, ignore_mac=args.ignore_mac, where=where
+            api.load_encrypted(data, fmt, where=where),
+            ctx=ctx,
+            ignore_mac=args.ignore_mac,
+            where=where,
+            decryption_order=order,
         )
         value = get_path(tree.branches[0], path)
         store = get_store(out_fmt, args.indent)
@@ -370,6 +398,7 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
             output_fmt=out_fmt,
             indent=args.indent,
             where=where,
+            decryption_order=order,
         )
     _emit(args, args.file, out)
     return 0
@@ -381,6 +410,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         _warn_ignore_mac()
     if getattr(args, "recursive", False):
         return _recursive(args, ctx, "rotate")
+    _check_output_flags(args)
     data = _read(args.file)
     _emit(args, args.file, _rotate_bytes(args, ctx, data, args.file))
     return 0

@@ -146,12 +146,14 @@ def load_encrypted(data: bytes, fmt: str, *, where: str = "<input>") -> Encrypte
     return EncryptedFile(branches, meta, fmt)
 
 
-def _data_key(meta: Metadata, ctx: KeyContext, cache: DataKeyCache | None) -> bytes:
+def _data_key(
+    meta: Metadata, ctx: KeyContext, cache: DataKeyCache | None, order: list[str] | None = None
+) -> bytes:
     if cache is not None:
         hit = cache.get(meta)
         if hit is not None:
             return hit
-    key = unwrap_data_key(meta, ctx)
+    key = unwrap_data_key(meta, ctx, order)
     if cache is not None:
         cache.put(meta, key)
     return key
@@ -165,12 +167,13 @@ def decrypt_tree(
     cache: DataKeyCache | None = None,
     where: str = "<input>",
     in_place: bool = False,
+    decryption_order: list[str] | None = None,
 ) -> DecryptedTree:
     """Decrypt in memory and verify the MAC (unless ``ignore_mac``).
 
     The input is left unchanged unless ``in_place`` (saves a copy when the caller drops it).
     """
-    key = _data_key(ef.metadata, ctx, cache)
+    key = _data_key(ef.metadata, ctx, cache, decryption_order)
     branches = ef.branches if in_place else copy.deepcopy(ef.branches)
     cipher = Cipher(key)
     try:
@@ -287,6 +290,7 @@ def decrypt_bytes(
     output_fmt: str | None = None,
     indent: int | None = None,
     where: str = "<input>",
+    decryption_order: list[str] | None = None,
 ) -> bytes:
     """Encrypted file bytes → plaintext file bytes (in ``output_fmt``, default the same)."""
     tree = decrypt_tree(
@@ -296,6 +300,7 @@ def decrypt_bytes(
         cache=cache,
         where=where,
         in_place=True,
+        decryption_order=decryption_order,
     )
     store = get_store(output_fmt or fmt, indent)
     try:

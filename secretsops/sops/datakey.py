@@ -8,6 +8,8 @@ failure says which keys were tried and why (never a secret).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from secretsops.errors import KeySourceError, NoEncryptionKeyFound, NoKeyRetrieved, SecretsOpsError
 from secretsops.keysources.base import KeyContext, MasterKey
 from secretsops.sops import shamir
@@ -36,15 +38,23 @@ def wrap_data_key(data_key: bytes, meta: Metadata, ctx: KeyContext) -> None:
             key.wrap(part, ctx)
 
 
-def _ordered(group: list[MasterKey]) -> list[MasterKey]:
-    return sorted(group, key=lambda k: k.priority)
+def unwrap_data_key(meta: Metadata, ctx: KeyContext, decryption_order: Sequence[str] | None = None) -> bytes:
+    """The data key, or ``NoKeyRetrieved`` listing every key tried and why it failed.
 
+    Keys are tried in ``decryption_order`` (key kinds, like sops' ``--decryption-order``) when
+    given, then by ``MasterKey.priority`` (local before network).
+    """
+    rank = {kind: i for i, kind in enumerate(decryption_order or ())}
 
-def unwrap_data_key(meta: Metadata, ctx: KeyContext) -> bytes:
-    """The data key, or ``NoKeyRetrieved`` listing every key tried and why it failed."""
+    def cost(k: MasterKey) -> tuple[int, int]:
+        return (rank.get(k.kind, len(rank)), k.priority)
+
+    def _ordered(group: list[MasterKey]) -> list[MasterKey]:
+        return sorted(group, key=cost)
+
     groups = meta.key_groups
     needed = 1 if len(groups) <= 1 else (meta.shamir_threshold or len(groups))
-    order = sorted(range(len(groups)), key=lambda i: min((k.priority for k in groups[i]), default=1000))
+    order = sorted(range(len(groups)), key=lambda i: min((cost(k) for k in groups[i]), default=(1000, 1000)))
     parts: list[bytes] = []
     failures: list[str] = []
     for gi in order:

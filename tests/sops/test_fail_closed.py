@@ -151,3 +151,11 @@ def test_the_cli_exits_cleanly_in_a_subprocess_on_a_tampered_file(encrypted, can
     assert proc.returncode == 25 and proc.stdout == b""
     assert b"Traceback" not in proc.stderr
     assert_no_canary(canary, proc.stdout, proc.stderr)
+
+
+def test_a_missing_file_is_exit_100_like_sops(tmp_path, capsys):
+    assert main(["decrypt", str(tmp_path / "nope.yaml")]) == 100
+
+
+def test_in_place_and_output_together_are_exit_8(encrypted, tmp_path):
+    assert main(["decrypt", "-i", "--output", str(tmp_path / "o.yaml"), str(encrypted)]) == 8

@@ -60,12 +60,10 @@ class ExternalCache:
 
     connections: dict[Any, Any] = field(default_factory=dict)
     providers: dict[Any, Provider] = field(default_factory=dict)
-    marker: object = None
 
-    def begin_pass(self, marker: object = None) -> None:
+    def begin_pass(self) -> None:
         """Forget every provider answer: the next resolve reads the stores again."""
         self.providers.clear()
-        self.marker = marker
 
 
 CACHE_KEY = "external"

@@ -234,3 +234,31 @@ def test_render_builds_a_kustomization(tmp_path, bao, openbao, uniq, capsys) -> 
     secret = next(o for o in out if o["metadata"]["name"] == "app-db-secret")
     assert secret["metadata"]["namespace"] == "apps"
     assert base64.b64decode(secret["data"]["v"]) == b"kustomized"
+
+
+def test_no_answer_outlives_the_pass_in_the_context_cache(bao, openbao, uniq, canary) -> None:
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/p", {"v": canary}, mount_point="secret")
+    items = [
+        SourcedObject(vault_store(openbao.url)),
+        SourcedObject(token_secret("vault-token", openbao.token)),
+        SourcedObject(
+            external_secret(data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/p", "property": "v"}}])
+        ),
+    ]
+    ctx = DecryptContext()
+    run_decryptors(items, [ExternalDecryptor()], ctx)
+    assert set(ctx.cache) == {"external"}
+    assert not ctx.cache["external"].providers
+    assert canary not in repr(ctx.cache["external"].connections)
+    with pytest.raises(DecryptFailed):
+        run_decryptors(
+            items
+            + [
+                SourcedObject(
+                    external_secret("bad", data=[{"secretKey": "a", "remoteRef": {"key": "none/x"}}])
+                )
+            ],
+            [ExternalDecryptor()],
+            ctx,
+        )
+    assert set(ctx.cache) == {"external"} and not ctx.cache["external"].providers

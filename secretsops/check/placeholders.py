@@ -2,7 +2,8 @@
 
 Deliberately narrow: an empty value, a whole-value substitution (``${VAR}``, ``$(VAR)``,
 ``{{ .Values.x }}``, ``%(name)s``), an angle-bracket placeholder (``<your-password>``), a
-run of one filler character (``xxxx``, ``****``), a short list of words everyone uses as
+run of one filler character (``xxxx``, ``****``), a value elided with a trailing ``...``
+(documentation examples: ``AgBy3i4O...``), a short list of words everyone uses as
 "fill me in" (``changeme``, ``replace-me``, ``placeholder``, ``redacted``, ``todo``), and
 AWS's documented ``...EXAMPLE`` keys. ``password``, ``secret`` or ``admin`` are NOT
 placeholders: people deploy them, and they are leaks.
@@ -57,8 +58,8 @@ def is_placeholder(value: str) -> bool:
     v = value.strip()
     if not v:
         return True
-    if _FILLER.match(v) or _SUBSTITUTION.match(v):
-        return True
+    if _FILLER.match(v) or _SUBSTITUTION.match(v) or v.endswith(("...", "\u2026")):
+        return True  # the last: elided in docs ("AgBy3i4OJSWK...")
     low = v.lower().strip("'\"")
     if low in _WORDS:
         return True

@@ -160,3 +160,13 @@ def test_kubectl_create_secret_output_is_found(repo, canary, output, tmp_path):
         ("k8s-secret-plaintext", "data.password")
     ]
     assert_no_canary(canary, res.out)
+
+
+def test_elided_documentation_examples_pass(repo):
+    repo.write(
+        "docs/sealed.yaml",
+        "apiVersion: bitnami.com/v1alpha1\nkind: SealedSecret\nmetadata: {name: db}\nspec:\n"
+        '  encryptedData:\n    password: "AgBy3i4OJSWK..."\n',
+    )
+    repo.write("docs/secret.yaml", secret_yaml("stringData:\n  token: ghx...\n"))
+    assert repo.check().code == 0

@@ -97,6 +97,6 @@ class KubernetesSecrets:
         if not isinstance(values, dict):
             return
         for key, value in values.items():
-            if value in (None, "") or is_kubeseal_ciphertext(value):
+            if value is None or is_placeholder(str(value)) or is_kubeseal_ciphertext(value):
                 continue
             file.report("sealed-secret-not-sealed", line_of(values, key), f"encryptedData.{key}", str(value))

@@ -45,7 +45,7 @@ class RunningEngine:
         if self.settings.metrics_port is not None:
             start_server = _optional("server", "start_server")
             if start_server is not None:
-                start_server(self.engine.deps.metrics, self.engine, self.settings.metrics_port)
+                start_server(self.engine.deps.metrics, self.engine.healthy, self.settings.metrics_port)
         if self.settings.leader_elect:
             elector_cls = _optional("leader", "LeaderElector")
             if elector_cls is not None:

@@ -48,6 +48,12 @@ from secretsops.manifests import Obj, ObjectId
 log = logging.getLogger("secretsops.engine")
 
 
+class InternalError(EngineError):
+    """An unexpected exception in a pass; only its type is reported (its text may quote input)."""
+
+    temporary = True
+
+
 class Source(Protocol):
     def sync(self) -> Revision: ...
     def close(self) -> None: ...
@@ -153,6 +159,9 @@ class SourceReconciler:
             self._record_success(rev, result)
         except SecretsOpsError as exc:
             self._record_failure(exc, result)
+        except Exception as exc:  # noqa: BLE001 - a bug must not end the loop or leak its text
+            log.error("internal error in pass", extra={"source": name, "reason": type(exc).__name__})
+            self._record_failure(InternalError(f"internal error ({type(exc).__name__})"), result)
         finally:
             elapsed = time.monotonic() - started
             self.deps.metrics.duration.labels(name).observe(elapsed)
@@ -407,14 +416,21 @@ class Engine:
     settings: EngineSettings
     deps: Deps
     stop: threading.Event = field(default_factory=threading.Event)
+    #: monotonic time of the loop's last iteration (liveness for /healthz)
+    heartbeat: float = field(default_factory=time.monotonic)
 
     def run_once(self) -> list[PassResult]:
         return [r.reconcile() for r in self.reconcilers]
 
+    def healthy(self, stale_after: float = 300.0) -> bool:
+        """Alive: the loop iterated recently (a pass may take long; a wedged loop does not)."""
+        longest = max((r.spec.interval for r in self.reconcilers), default=0.0)
+        return time.monotonic() - self.heartbeat < stale_after + longest
+
     def run_forever(self, is_leader: Callable[[], bool] = lambda: True) -> None:
         due = {id(r): 0.0 for r in self.reconcilers}
         while not self.stop.is_set():
-            now = time.monotonic()
+            now = self.heartbeat = time.monotonic()
             for rec in self.reconcilers:
                 if due[id(rec)] > now:
                     continue

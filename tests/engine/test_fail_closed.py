@@ -151,3 +151,36 @@ def test_dry_run_writes_nothing(harness) -> None:
     assert res.ok and "ConfigMap/apps/cm-a" in [str(i) for i in res.applied]
     assert harness.core().list_namespaced_config_map("secretsops-system").items == []
     assert [n.metadata.name for n in harness.core().list_namespace().items if n.metadata.name == "apps"] == []
+
+
+def test_the_loop_lives_on_through_failures_and_bugs(harness, monkeypatch) -> None:
+    import threading
+    import time
+
+    harness.write_app({"A": "1"}, {"cm-a": "1"})
+    harness.repo.commit()
+    eng = harness.engine(interval=0.05)
+    rec = eng.engine.reconcilers[0]
+    calls = {"n": 0}
+    real = rec._full_pass
+
+    def flaky(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise KeyError("CANARY-in-a-bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rec, "_full_pass", flaky)
+    monkeypatch.setattr(rec, "next_delay", lambda result: 0.05)
+    thread = threading.Thread(target=eng.engine.run_forever, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not rec.applied_commit:
+        time.sleep(0.05)
+    eng.engine.stop.set()
+    thread.join(timeout=10)
+    assert rec.applied_commit and harness.configmaps() == {"cm-a": "1"}
+    assert eng.engine.healthy()
+    events = harness.core().list_namespaced_event("secretsops-system").items
+    assert any(e.reason == "ReconciliationFailed" and "KeyError" in e.message for e in events)
+    assert all("CANARY" not in (e.message or "") for e in events)

@@ -8,7 +8,8 @@ Public API (imported lazily so ``secretsops.external.template`` stays light):
 * ``ProviderSettings(env=..., timeout=..., retries=...)`` — injected credentials and bounds;
 * ``ExternalCache`` / ``cache_in(ctx.cache)`` — connections and logins across passes,
   ``begin_pass()`` forgets provider answers;
-* ``refresh_due(es, last_resolved_at, now)``, ``parse_duration(text)``, ``refresh_interval(es)``.
+* ``refresh_due(es, last_resolved_at, now)``, ``next_refresh_at(objects, last)``,
+  ``parse_duration(text)``, ``refresh_interval(es)``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ _EXPORTS = {
     "Store": "secretsops.external.resources",
     "refresh_due": "secretsops.external.refresh",
     "refresh_interval": "secretsops.external.refresh",
+    "next_refresh_at": "secretsops.external.refresh",
     "parse_duration": "secretsops.external.refresh",
 }
 
@@ -42,6 +44,7 @@ __all__ = [
     "parse_duration",
     "refresh_due",
     "refresh_interval",
+    "next_refresh_at",
 ]
 
 

@@ -8,6 +8,7 @@ the ExternalSecret itself changes", which the engine detects by its own spec has
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,3 +75,16 @@ def refresh_due(es: dict[str, Any], last_resolved_at: datetime | None, now: date
     if interval is None:
         return False
     return now - last_resolved_at >= interval
+
+
+def next_refresh_at(objects: Iterable[dict[str, Any]], last_resolved_at: datetime) -> datetime | None:
+    """When the earliest ExternalSecret among ``objects`` is due again (None: none on a timer).
+
+    For the engine: a source whose commit did not change still needs a full pass at this time,
+    or its ExternalSecrets would never refresh.
+    """
+    from secretsops.external.resources import EXTERNAL_SECRET, is_eso
+
+    intervals = [refresh_interval(o) for o in objects if is_eso(o, EXTERNAL_SECRET)]
+    timed = [i for i in intervals if i is not None]
+    return last_resolved_at + min(timed) if timed else None

@@ -186,3 +186,16 @@ def test_schema_rejects_what_esos_crd_rejects() -> None:
         bad_patch(bad)
         with pytest.raises(jsonschema.ValidationError):
             eso_schema.validate(bad)
+
+
+def test_next_refresh_is_the_earliest_interval() -> None:
+    from secretsops.external.refresh import next_refresh_at
+
+    last = datetime(2026, 1, 1, tzinfo=UTC)
+    a = external_secret("a", data=[{"secretKey": "a", "remoteRef": {"key": "k"}}])
+    b = external_secret("b", data=[{"secretKey": "a", "remoteRef": {"key": "k"}}])
+    b["spec"]["refreshInterval"] = "10m"
+    never = external_secret("c", data=[{"secretKey": "a", "remoteRef": {"key": "k"}}])
+    never["spec"]["refreshInterval"] = "0s"
+    assert next_refresh_at([a, b, never, {"kind": "ConfigMap"}], last) == last + timedelta(minutes=10)
+    assert next_refresh_at([never], last) is None

@@ -228,3 +228,15 @@ class ConflictingParameters(UsageError):
     """Flags that cannot be combined, e.g. --in-place with --output (sops: 8)."""
 
     exit_code = 8
+
+
+class NotEncrypted(MetadataNotFound):
+    """Decrypting a file without sops metadata: sops itself exits 1 here."""
+
+    exit_code = 1
+
+
+class CouldNotLoadEncryptedFile(SopsError):
+    """An encrypted file does not parse (sops exits 1, unlike plaintext input: 2)."""
+
+    exit_code = 1

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secretsops.errors import (
+    CouldNotLoadEncryptedFile,
     CouldNotReadInputFile,
     DecryptionFailed,
     EmptyFile,
@@ -21,6 +22,7 @@ from secretsops.errors import (
     InvalidFormat,
     MacMismatch,
     MetadataNotFound,
+    NotEncrypted,
     TreeDecryptionFailed,
 )
 from secretsops.keysources.base import KeyContext, MasterKey
@@ -139,9 +141,9 @@ def load_encrypted(data: bytes, fmt: str, *, where: str = "<input>") -> Encrypte
     try:
         branches, raw = store.load_encrypted(data)
     except InvalidFormat as exc:
-        raise CouldNotReadInputFile(f"{where}: {exc}") from None
+        raise CouldNotLoadEncryptedFile(f"{where}: {exc}") from None
     if raw is None:
-        raise MetadataNotFound(f"{where}: sops metadata not found (the file is not encrypted)")
+        raise NotEncrypted(f"{where}: sops metadata not found (the file is not encrypted)")
     meta = Metadata.from_dict(raw, where=where)
     return EncryptedFile(branches, meta, fmt)
 

@@ -172,8 +172,10 @@ class Metadata:
         if version is None or str(version).strip() == "":
             raise UnsupportedVersion(f"{where}: sops metadata has no version")
         vtext = str(version)
-        if not re.match(r"^3(\.|$)", vtext):
-            raise UnsupportedVersion(f"{where}: sops metadata version {vtext!r} is not supported (need 3.x)")
+        if not re.match(r"^[23](\.|$)", vtext):
+            raise UnsupportedVersion(
+                f"{where}: sops metadata version {vtext!r} is not supported (files of sops 2.x and 3.x are)"
+            )
         classes = keysource_classes()
         flat = [k for k in LOAD_ORDER if raw.get(k)]
         groups: list[list[MasterKey]] = []

@@ -125,7 +125,7 @@ def test_malformed_yaml_is_a_one_line_error(tmp_path, age_key, capsys):
 def test_a_plain_file_has_no_metadata(tmp_path, capsys):
     f = tmp_path / "plain.yaml"
     f.write_text("a: b\n")
-    assert main(["decrypt", str(f)]) == 100
+    assert main(["decrypt", str(f)]) == 1  # as sops
     assert main(["filestatus", str(f)]) == 0
     assert '{"encrypted":false}' in capsys.readouterr().out
 

@@ -240,6 +240,7 @@ class SourceReconciler:
                     f"{item.where}: {item.id}: still SOPS-encrypted (no sops decryptor installed?)"
                 )
             obj["metadata"].setdefault("labels", {})[SOURCE_LABEL] = spec.name
+        self._scope_namespaces(desired)
         annotate = _optional("rollout", "annotate_rollouts")
         if annotate is not None:
             desired = annotate(desired)
@@ -292,6 +293,32 @@ class SourceReconciler:
             f"nothing applied. If intended, run: kubectl -n {self.settings.namespace} annotate configmap "
             f"secretsops-status-{self.spec.name} {ALLOW_MASS_PRUNE}={rev.commit} --overwrite"
         )
+
+    def _scope_namespaces(self, desired: list[Obj]) -> None:
+        """As kubectl does: namespaced objects without one go to ``default`` (or the target
+        namespace); cluster-scoped ones lose a namespace they should not have. Kinds the server
+        does not serve yet (CRDs applied in this pass) are left as declared."""
+        crd_kinds = {
+            str(((o.get("spec") or {}).get("names") or {}).get("kind"))
+            for o in desired
+            if o.get("kind") == "CustomResourceDefinition"
+        }
+        for obj in desired:
+            meta = obj["metadata"]
+            if obj.get("kind") in crd_kinds:
+                if not meta.get("namespace") and self.spec.target_namespace:
+                    meta["namespace"] = self.spec.target_namespace
+                continue
+            try:
+                res = self.deps.kube.resource(
+                    str(obj.get("apiVersion")), str(obj.get("kind")), str(ObjectId.of(obj))
+                )
+            except ApplyRejected:
+                continue
+            if not res.namespaced:
+                meta.pop("namespace", None)
+            elif not meta.get("namespace"):
+                meta["namespace"] = self.spec.target_namespace or "default"
 
     @staticmethod
     def _check_unique(desired: list[Obj]) -> None:

@@ -153,3 +153,31 @@ def test_git_revert_restores_the_previous_state_including_secret_values(harness)
     assert eng.run_once()[0].ok
     assert harness.secret() == {"PASSWORD": "v1"}
     assert harness.configmaps() == {"cm-a": "1", "cm-b": "2"}
+
+
+def _add_unnamespaced_configmap(harness) -> None:  # type: ignore[no-untyped-def]
+    import yaml
+
+    harness.repo.write("apps/nons.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-nons\n")
+    k = harness.repo.path / "apps/kustomization.yaml"
+    doc = yaml.safe_load(k.read_text())
+    doc["resources"].append("nons.yaml")
+    k.write_text(yaml.safe_dump(doc))
+
+
+def test_namespaced_object_without_namespace_goes_to_default(harness) -> None:
+    harness.write_app({"A": "1"})
+    _add_unnamespaced_configmap(harness)
+    harness.repo.commit()
+    assert harness.engine().run_once()[0].ok
+    assert harness.core().read_namespaced_config_map("cm-nons", "default").metadata.name == "cm-nons"
+
+
+def test_target_namespace_moves_namespaced_objects_only(harness) -> None:
+    harness.write_app({"A": "1"})
+    _add_unnamespaced_configmap(harness)
+    harness.repo.commit()
+    (res,) = harness.engine(target_namespace="apps").run_once()
+    assert res.ok, res.error
+    assert "cm-nons" in harness.configmaps()
+    assert "Namespace/apps" in [str(i) for i in res.applied]

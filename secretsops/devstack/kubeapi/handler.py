@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery, openapi, status, tables
+from . import discovery, openapi, status, tables, tokens
 from .resources import ResourceType
 from .selectors import Requirement, labels_match, parse_field_selector, parse_label_selector
 from .status import ApiError
@@ -164,6 +164,10 @@ class Handler(BaseHTTPRequestHandler):
             return discovery.api_resource_list(catalog, "", "v1")
         if path == "/apis":
             return discovery.api_group_list(catalog)
+        if path == "/.well-known/openid-configuration":
+            return self.api.issuer.openid_configuration(self.api.url)
+        if path == "/openid/v1/jwks":
+            return self.api.issuer.jwks()
         if path == "/openapi/v3":
             return openapi.root(catalog)
         if path.startswith("/openapi/v3/"):
@@ -208,6 +212,7 @@ class Handler(BaseHTTPRequestHandler):
             sub
             and not (sub == "status" and rt.has_status)
             and not (sub == "finalize" and rt.kind == "Namespace")
+            and not (sub == "token" and rt.kind == "ServiceAccount" and not rt.group)
         ):
             raise status.page_not_found()
         if not rt.namespaced:
@@ -247,6 +252,9 @@ class Handler(BaseHTTPRequestHandler):
                     cont=_one(query, "continue"),
                 )
                 self._send_maybe_table(listed["items"], listed["metadata"], rt, listed)
+            elif method == "POST" and rt.kind == "TokenReview":
+                review = tokens.token_review(self.api.issuer, self._json(body), store.service_account_uid)
+                self._send(201, review)
             elif method == "POST":
                 if rt.namespaced and route.namespace is None:
                     raise ApiError(
@@ -281,6 +289,17 @@ class Handler(BaseHTTPRequestHandler):
             return
         if route.namespace is None:
             raise status.page_not_found()
+        if route.subresource == "token":
+            if method != "POST":
+                raise ApiError(
+                    405,
+                    "MethodNotAllowed",
+                    "the server does not allow this method on the requested resource",
+                    {},
+                )
+            account = store.get(rt, ns, route.name)
+            self._send(201, tokens.token_request(self.api.issuer, ns, account, self._json(body)))
+            return
         if method == "GET":
             obj = store.get(rt, ns, route.name)
             if route.subresource == "status" or not tables.wants_table(self.headers.get("Accept") or ""):

@@ -58,6 +58,18 @@ class ResourceType:
             entry["categories"] = list(self.categories)
         entry["storageVersionHash"] = _storage_hash(self)
         out = [entry]
+        if self.group == "" and self.kind == "ServiceAccount":
+            out.append(
+                {
+                    "name": "serviceaccounts/token",
+                    "singularName": "",
+                    "namespaced": True,
+                    "group": "authentication.k8s.io",
+                    "version": "v1",
+                    "kind": "TokenRequest",
+                    "verbs": ["create"],
+                }
+            )
         if self.has_status:
             out.append(
                 {
@@ -133,6 +145,7 @@ BUILTINS: tuple[ResourceType, ...] = (
     _workload("batch", "jobs", "Job"),
     _workload("batch", "cronjobs", "CronJob", ("cj",)),
     _g("coordination.k8s.io", "v1", "leases", "Lease"),
+    _g("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", ns=False, verbs=("create",)),
     _g("events.k8s.io", "v1", "events", "Event", short=("ev",)),
     _g("rbac.authorization.k8s.io", "v1", "roles", "Role"),
     _g("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding"),

@@ -14,6 +14,7 @@ import yaml
 from .faults import Fault, Faults
 from .handler import Handler
 from .store import Store
+from .tokens import DEFAULT_ISSUER, TokenIssuer
 
 if TYPE_CHECKING:
     import kubernetes.client
@@ -35,8 +36,10 @@ class KubeApiServer:
     ``with KubeApiServer() as api: api.url``; ``port=0`` picks a free port.
     """
 
-    def __init__(self, port: int = 0, host: str = LOOPBACK) -> None:
+    def __init__(self, port: int = 0, host: str = LOOPBACK, issuer: str = DEFAULT_ISSUER) -> None:
         self.host, self._requested_port = host, port
+        #: signs ServiceAccount tokens (TokenRequest) and checks them (TokenReview, /openid/v1/jwks)
+        self.issuer = TokenIssuer(issuer)
         self.store = Store()
         self.faults = Faults()
         self.kubeconfig: Path | None = None

@@ -169,6 +169,11 @@ class Store:
                 raise status.not_found(rt.plural, rt.group, name)
             return self.render(rt, obj)
 
+    def service_account_uid(self, namespace: str, name: str) -> str | None:
+        with self.cond:
+            account = self._objects.get(("", "serviceaccounts"), {}).get((namespace, name))
+            return None if account is None else str(account["metadata"]["uid"])
+
     def list_objects(
         self,
         rt: ResourceType,

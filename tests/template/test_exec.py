@@ -34,8 +34,12 @@ def test_missing_key_is_empty_string_for_string_map_with_zero_option() -> None:
     assert go("[{{ .missing }}]", StringMap(), missingkey="zero") == "[]"
 
 
-def test_field_of_a_string_cannot_be_evaluated() -> None:
-    assert "can't evaluate field b in type string" in go_error("{{ .a.b }}", {"a": "x"})
+def test_field_of_a_value_from_a_generic_map_reports_interface_type() -> None:
+    assert "can't evaluate field b in type interface {}" in go_error("{{ .a.b }}", {"a": "x"})
+
+
+def test_field_of_a_string_from_eso_data_reports_string_type() -> None:
+    assert "can't evaluate field b in type string" in go_error("{{ .a.b }}", eso_data({"a": b"x"}))
 
 
 def test_field_of_nil_is_a_nil_pointer_error() -> None:

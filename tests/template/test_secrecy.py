@@ -57,7 +57,7 @@ def test_fail_with_a_data_value_is_redacted() -> None:
 def test_error_names_the_field_and_position_instead() -> None:
     canary = new_canary()
     with pytest.raises(TemplateError) as info:
-        compile("x\n{{ .pw.inner }}", name="k").execute({"pw": canary})
+        compile("x\n{{ .pw.inner }}", name="k").execute(eso_data({"pw": canary.encode()}))
     assert str(info.value) == (
-        'template: k:2:3: executing "k" at <.pw.inner>: can\'t evaluate field inner in type string'
+        'template: k:2:6: executing "k" at <.pw.inner>: can\'t evaluate field inner in type string'
     )

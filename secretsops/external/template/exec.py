@@ -51,6 +51,8 @@ class State:
     vars: list[tuple[str, Any]] = field(default_factory=list)
     node: n.Node | None = None
     depth: int = 0
+    #: dot came out of a generic container, so Go sees its static type as interface {}
+    dot_iface: bool = False
 
     # -- errors ---------------------------------------------------------------------------
     def errorf(self, msg: str) -> ExecError:
@@ -132,7 +134,12 @@ class State:
             if not ok:
                 raise self.errorf(f"if/with can't use value of type {go_type_name(val)}")
             if truth:
-                self.walk(val if is_with else dot, node.list)
+                saved = self.dot_iface
+                self.dot_iface = self.dot_iface and not is_with
+                try:
+                    self.walk(val if is_with else dot, node.list)
+                finally:
+                    self.dot_iface = saved
             elif node.else_list is not None:
                 self.walk(dot, node.else_list)
         finally:
@@ -157,6 +164,8 @@ class State:
                         self.set_var(decl[1].ident[0], elem)
                     else:
                         self.set_top_var(2, index)
+                saved = self.dot_iface
+                self.dot_iface = generic
                 try:
                     self.walk(elem, r.list)
                 except _Continue:
@@ -165,7 +174,10 @@ class State:
                     return False
                 finally:
                     self.pop(mark)
+                    self.dot_iface = saved
                 return True
+
+            generic = isinstance(val, list | tuple | dict) and not isinstance(val, StringList | StringMap)
 
             if isinstance(val, list | tuple):
                 if len(val) > 0:
@@ -277,7 +289,7 @@ class State:
 
     def eval_field_node(self, dot: Any, f: n.FieldNode, args: list[n.Node], final: Any) -> Any:
         self.at(f)
-        return self.eval_field_chain(dot, dot, f, f.ident, args, final)
+        return self.eval_field_chain(dot, dot, f, f.ident, args, final, iface=self.dot_iface)
 
     def eval_chain_node(self, dot: Any, chain: n.ChainNode, args: list[n.Node], final: Any) -> Any:
         self.at(chain)
@@ -297,14 +309,18 @@ class State:
         return self.eval_field_chain(dot, value, v, v.ident[1:], args, final)
 
     def eval_field_chain(  # noqa: PLR0917 - mirrors exec.go
-        self, dot: Any, receiver: Any, node: n.Node, ident: list[str], args: list[n.Node], final: Any
+        self, dot: Any, receiver: Any, node: n.Node, ident: list[str], args: list[n.Node], final: Any,
+        *, iface: bool = False,
     ) -> Any:
         for name in ident[:-1]:
-            receiver = self.eval_field(dot, name, node, [], NOFINAL, receiver)
-        return self.eval_field(dot, ident[-1], node, args, final, receiver)
+            parent = receiver
+            receiver = self.eval_field(dot, name, node, [], NOFINAL, receiver, iface=iface)
+            iface = isinstance(parent, dict) and not isinstance(parent, StringMap)
+        return self.eval_field(dot, ident[-1], node, args, final, receiver, iface=iface)
 
     def eval_field(  # noqa: PLR0917 - mirrors exec.go
-        self, dot: Any, name: str, node: n.Node, args: list[n.Node], final: Any, receiver: Any
+        self, dot: Any, name: str, node: n.Node, args: list[n.Node], final: Any, receiver: Any,
+        *, iface: bool = False,
     ) -> Any:
         if receiver is MISSING:
             if self.missingkey == "error":
@@ -322,7 +338,8 @@ class State:
             if self.missingkey == "zero":
                 return "" if isinstance(receiver, StringMap) else None
             return MISSING
-        raise self.errorf(f"can't evaluate field {name} in type {go_type_name(receiver)}")
+        typ = "interface {}" if iface else go_type_name(receiver)
+        raise self.errorf(f"can't evaluate field {name} in type {typ}")
 
     # -- functions ------------------------------------------------------------------------
     def eval_function(

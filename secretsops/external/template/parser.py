@@ -493,10 +493,11 @@ class Parser:
             chain = n.ChainNode(self.peek().pos, node)
             while self.peek().typ == T.FIELD:
                 chain.fields.append(self.next().val[1:])
+            # Go gives the merged node the position of the chain (its second token)
             if isinstance(node, n.FieldNode):
-                return n.FieldNode(node.pos, node.ident + chain.fields)
+                return n.FieldNode(chain.pos, node.ident + chain.fields)
             if isinstance(node, n.VariableNode):
-                return n.VariableNode(node.pos, node.ident + chain.fields)
+                return n.VariableNode(chain.pos, node.ident + chain.fields)
             if isinstance(node, n.BoolNode | n.StringNode | n.NumberNode | n.NilNode | n.DotNode):
                 raise self.error(f"unexpected . after term {_q(str(node))}")
             return chain

@@ -1,0 +1,101 @@
+"""Differential specs against real Go text/template: kubectl's ``-o go-template`` printer.
+
+kubectl renders the object (here a ConfigMap, as a map[string]interface{} from JSON) with
+Go's text/template and its builtins (missingkey=default). Every template below is rendered by
+both, and the outputs — or the error messages — must be identical. (kubectl 1.32 is built
+with Go 1.23, before range-over-int; and ``range`` over a scalar is left out on purpose: Go
+prints the value there, we print its type.)
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from secretsops.errors import TemplateError
+from secretsops.external.template import compile
+from secretsops.external.template.funcs_go import BUILTINS
+
+pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
+
+DATA = {"b": "2", "a": "1", "json": '{"x": [1, 2.5, "s"], "n": null}', "multi": "l1\nl2", "empty": ""}
+OBJECT = {
+    "apiVersion": "v1",
+    "data": DATA,
+    "kind": "ConfigMap",
+    "metadata": {"creationTimestamp": None, "name": "t"},
+}
+
+RENDERS = [
+    '{{ printf "%v|%q|%5.2f|%x|%d|%s|%t" .data .data.a 3.14159 "hi" 42 .kind true }}',
+    "{{ .metadata }}|{{ .metadata.creationTimestamp }}|{{ .nope }}|{{ .nope.deeper }}",
+    "{{ 1e6 }} {{ 1.0 }} {{ 0x1F }} {{ 'a' }} {{ -0 }} {{ 1e21 }} {{ .5 }}",
+    '{{- " x " -}} | {{ "a" | printf "%s-%s" "b" }}',
+    '{{ range $k, $v := .data }}{{ $k }}={{ len $v }};{{ end }}',
+    "{{ range $i, $e := .data }}{{ if eq $i \"a\" }}{{ continue }}{{ end }}{{ $i }}{{ end }}",
+    '{{ range .data }}{{ if eq . "2" }}{{ break }}{{ end }}[{{ . }}]{{ end }}',
+    "{{ range .nothing }}x{{ else }}empty{{ end }}",
+    '{{ with .data.empty }}yes{{ else with .data.a }}a={{ . }}{{ else }}no{{ end }}',
+    '{{ if and .data.a .data.b }}both{{ end }} {{ or .data.empty "dflt" }} {{ and 1 0 2 }}',
+    "{{ not .data.empty }}",
+    '{{ eq .data.a "1" "2" }} {{ ne 1 2 }} {{ lt "a" "b" }} {{ le 2 2 }} {{ gt 1.5 0.5 }} {{ ge 1 2 }}',
+    '{{ index .data "a" }}|{{ index .data "zz" }}|{{ index "abc" 1 }}|{{ slice "abcdef" 1 3 }}',
+    '{{ len "héllo" }}',
+    '{{ print 1 2 "a" 3 "b" "c" }}|{{ println "x" 1 }}|{{ print nil }}|{{ printf "%v" nil }}',
+    "{{ html \"<a href='x'>&</a>\" }}|{{ js \"it's <b> & a=b\" }}|{{ urlquery \"a b&c=d/é~\" }}",
+    '{{ $x := 1 }}{{ if true }}{{ $x = 2 }}{{ end }}{{ $x }} {{ $.kind }} {{ $ }}',
+    '{{ define "t2" }}[{{ . }}]{{ end }}{{ template "t2" .data.a }}{{ block "b" .kind }}<{{ . }}>{{ end }}',
+    '{{ printf "%05d|%-4s|%+d|%x|%X|%o|%b|%c|%U" -42 "ab" 5 255 255 8 5 65 65 }}',
+    '{{ printf "%e|%g|%.3g" 1234.5678 1e6 3.14159 }}',
+    '{{ printf "%d %s" "x" 5 }}|{{ printf "%d" }}|{{ printf "%d" 1 2 }}|{{ printf "%T %T %T" 1 "a" 1.5 }}',
+    '{{ printf "%s" .data.multi }}|{{ printf "%q" .data.multi }}|{{ printf "%v" .metadata }}',
+    "{{/* comment */}}a {{- /* trimmed */ -}} b",
+    '{{ printf "%6.2f%%" 12.345 }}|{{ printf "%[2]s-%[1]s" "a" "b" }}|{{ printf "%*d" 4 7 }}',
+    '{{ printf "%!" }}',
+    "{{ (index .data \"a\") }}{{ (.metadata).name }}",
+]
+
+FAILS = [
+    '{{ eq 1 "1" }}',
+    "{{ .kind.x }}",
+    '{{ index .data 1 }}',
+    "{{ len 3 }}",
+    '{{ lt true false }}',
+    '{{ template "nope" }}',
+    '{{ printf }}',
+    "{{ index \"abc\" 5 }}",
+    '{{ "a" 1 }}',
+    "{{ nil }}",
+    "{{ .metadata.name 1 }}",
+]
+
+
+def _kubectl(template: str) -> tuple[str, str]:
+    args = ["kubectl", "create", "configmap", "t", "--dry-run=client", "-o", "go-template=" + template]
+    args += [f"--from-literal={k}={v}" for k, v in DATA.items()]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+    return proc.stdout, proc.stderr
+
+
+def _ours(template: str) -> str:
+    builtin_slice = {"slice": BUILTINS["slice"]}  # kubectl has Go's slice, not sprig's
+    return compile(template, name="output", missingkey="default", funcs=builtin_slice).execute(OBJECT)
+
+
+@pytest.mark.parametrize("template", RENDERS)
+def test_outputs_match_go(template: str) -> None:
+    out, err = _kubectl(template)
+    assert err == ""
+    assert _ours(template) == out
+
+
+@pytest.mark.parametrize("template", FAILS)
+def test_errors_match_go(template: str) -> None:
+    out, err = _kubectl(template)
+    marker = "Error executing template: "
+    go_message = out[out.index(marker) + len(marker) : out.index(". Printing more information")]
+    with pytest.raises(TemplateError) as info:
+        _ours(template)
+    assert str(info.value) == go_message

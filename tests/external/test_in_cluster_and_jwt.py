@@ -115,3 +115,98 @@ def test_jwt_auth_with_token_from_a_secret(bao, openbao, resolve, uniq, jwt_key,
     [secret] = resolve([store, token_secret("jwt", _jwt(jwt_key), key="t"), es])
     assert secret_values(secret) == {"v": "via-jwt"}
     assert counter["vault.login"] == 1
+
+
+@pytest.fixture(scope="module")
+def kubernetes_auth(bao):
+    """OpenBao's real ``kubernetes`` auth method, configured against a TokenReview endpoint.
+
+    The Kubernetes API test server does not serve TokenReview, so a minimal endpoint answers it
+    here: the login request itself (role, jwt, mount path) is checked by the real OpenBao.
+    """
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from secretsops.sealed.keys import cert_pem, generate_key
+
+    class Review(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            self.rfile.read(int(self.headers["Content-Length"]))
+            user = {
+                "username": "system:serviceaccount:apps:eso",
+                "uid": "u-1",
+                "groups": ["system:serviceaccounts"],
+            }
+            data = json.dumps(
+                {
+                    "apiVersion": "authentication.k8s.io/v1",
+                    "kind": "TokenReview",
+                    "status": {"authenticated": True, "user": user},
+                }
+            ).encode()
+            self.send_response(201)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Review)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    bao.sys.enable_auth_method("kubernetes", path="k8s")
+    bao.write_data(
+        "auth/k8s/config",
+        data={
+            "kubernetes_host": f"http://127.0.0.1:{server.server_port}",
+            "disable_local_ca_jwt": True,
+            "kubernetes_ca_cert": cert_pem(generate_key(key_size=2048)[1]).decode(),
+        },
+    )
+    bao.write_data(
+        "auth/k8s/role/eso",
+        data={
+            "bound_service_account_names": ["eso"],
+            "bound_service_account_namespaces": ["apps"],
+            "token_policies": ["read-all"],
+        },
+    )
+    yield
+    server.shutdown()
+
+
+def _sa_jwt() -> str:
+    claims = {
+        "iss": "kubernetes/serviceaccount",
+        "kubernetes.io/serviceaccount/namespace": "apps",
+        "kubernetes.io/serviceaccount/service-account.name": "eso",
+        "kubernetes.io/serviceaccount/service-account.uid": "u-1",
+        "sub": "system:serviceaccount:apps:eso",
+    }
+    header = _b64url(json.dumps({"alg": "RS256"}).encode())
+    return f"{header}.{_b64url(json.dumps(claims).encode())}.c2ln"
+
+
+def test_kubernetes_auth_with_token_secret(bao, openbao, resolve, uniq, kubernetes_auth, counter) -> None:
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/k", {"v": "via-k8s"}, mount_point="secret")
+    store = vault_store(
+        openbao.url,
+        auth={"kubernetes": {"mountPath": "k8s", "role": "eso", "secretRef": {"name": "eso-sa-token"}}},
+    )
+    es = external_secret(data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/k", "property": "v"}}])
+    [secret] = resolve([store, token_secret("eso-sa-token", _sa_jwt()), es], check_schema=True)
+    assert secret_values(secret) == {"v": "via-k8s"}
+    assert counter["vault.login"] == 1
+
+
+def test_kubernetes_auth_without_refs_uses_the_pods_own_token(
+    bao, openbao, resolve, uniq, kubernetes_auth, tmp_path
+):
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/k", {"v": "own-token"}, mount_point="secret")
+    token = tmp_path / "token"
+    token.write_text(_sa_jwt())
+    store = vault_store(openbao.url, auth={"kubernetes": {"mountPath": "k8s", "role": "eso"}})
+    es = external_secret(data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/k", "property": "v"}}])
+    [secret] = resolve([store, es], service_account_token_path=token)
+    assert secret_values(secret) == {"v": "own-token"}

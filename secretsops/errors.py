@@ -240,3 +240,21 @@ class CouldNotLoadEncryptedFile(SopsError):
     """An encrypted file does not parse (sops exits 1, unlike plaintext input: 2)."""
 
     exit_code = 1
+
+
+class TreePathNotFound(KeyNotFound):
+    """A ``--extract``/``unset`` path that is not in the file (sops exits 1)."""
+
+    exit_code = 1
+
+
+class InvalidSetFormat(UsageError):
+    """A malformed ``set``/``unset`` index or value (sops: ErrorInvalidSetFormat = 7)."""
+
+    exit_code = 7
+
+
+class InvalidTreePathFormat(UsageError):
+    """A malformed ``--extract`` path (sops: InvalidTreePathFormat = 91)."""
+
+    exit_code = 91

@@ -22,6 +22,7 @@ from secretsops.errors import (
     CouldNotReadInputFile,
     CouldNotWriteOutputFile,
     FileHasNotBeenModified,
+    InvalidSetFormat,
     MetadataNotFound,
     NoEncryptionKeyFound,
     NoFileSpecified,
@@ -373,7 +374,12 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
     where = args.file or "<stdin>"
     out_fmt = _fmt(args, args.file, "output")
     if args.extract:
-        path = parse_path(args.extract)
+        try:
+            path = parse_path(args.extract)
+        except InvalidSetFormat as exc:
+            from secretsops.errors import InvalidTreePathFormat
+
+            raise InvalidTreePathFormat(f"--extract: {exc}") from None
         tree = api.decrypt_tree(
             api.load_encrypted(data, fmt, where=where),
             ctx=ctx,
@@ -638,14 +644,14 @@ def cmd_set(args: argparse.Namespace) -> int:
     try:
         value = _to_branch(json.loads(raw, object_pairs_hook=dict))
     except ValueError:
-        raise UsageError("the value must be JSON (quote strings: '\"text\"')") from None
+        raise InvalidSetFormat("value for set is not valid JSON (quote strings: '\"text\"')") from None
     if isinstance(value, float) and value.is_integer() and "." not in raw and "e" not in raw.lower():
         value = int(value)
     return _mutate(args, lambda b: set_path(b, path, value) or not args.idempotent)
 
 
 def cmd_unset(args: argparse.Namespace) -> int:
-    from secretsops.errors import KeyNotFound
+    from secretsops.errors import TreePathNotFound
     from secretsops.sops.paths import parse_path, unset_path
 
     path = parse_path(args.index)
@@ -653,7 +659,7 @@ def cmd_unset(args: argparse.Namespace) -> int:
     def change(b: Any) -> bool:
         try:
             unset_path(b, path)
-        except KeyNotFound:
+        except TreePathNotFound:
             if args.idempotent:
                 return False
             raise

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from secretsops.errors import KeyNotFound, UsageError
+from secretsops.errors import InvalidSetFormat, TreePathNotFound
 from secretsops.sops.cipher import Comment
 from secretsops.sops.tree import Branch
 
@@ -20,7 +20,7 @@ def parse_path(text: str) -> list[str | int]:
     while pos < len(text):
         m = _PART.match(text, pos)
         if m is None:
-            raise UsageError(f'invalid tree path {text!r}: expected a sequence like ["key"][0]')
+            raise InvalidSetFormat(f'invalid tree path {text!r}: expected a sequence like ["key"][0]')
         tok = m.group(1)
         if tok[0] == '"':
             out.append(json.loads(tok))
@@ -30,7 +30,7 @@ def parse_path(text: str) -> list[str | int]:
             out.append(int(tok))
         pos = m.end()
     if not out:
-        raise UsageError("the tree path is empty")
+        raise InvalidSetFormat("the tree path is empty")
     return out
 
 
@@ -47,14 +47,14 @@ def get_path(branch: Branch, path: list[str | int]) -> Any:
                     cur = v
                     break
             else:
-                raise KeyNotFound(f"key {_show(path[: i + 1])} not found")
+                raise TreePathNotFound(f"key {_show(path[: i + 1])} not found")
         elif isinstance(cur, list) and isinstance(p, int):
             items = [v for v in cur if not isinstance(v, Comment)]
             if not -len(items) <= p < len(items):
-                raise KeyNotFound(f"index {_show(path[: i + 1])} is out of range")
+                raise TreePathNotFound(f"index {_show(path[: i + 1])} is out of range")
             cur = items[p]
         else:
-            raise KeyNotFound(f"path {_show(path[: i + 1])} does not exist")
+            raise TreePathNotFound(f"path {_show(path[: i + 1])} does not exist")
     return cur
 
 
@@ -65,7 +65,7 @@ def set_path(branch: Branch, path: list[str | int], value: Any) -> bool:
         last = i == len(path) - 1
         if isinstance(cur, Branch):
             if not isinstance(p, str):
-                raise KeyNotFound(f"{_show(path[: i + 1])}: a mapping needs a string key")
+                raise TreePathNotFound(f"{_show(path[: i + 1])}: a mapping needs a string key")
             for j, (k, v) in enumerate(cur):
                 if k == p:
                     if last:
@@ -88,7 +88,7 @@ def set_path(branch: Branch, path: list[str | int], value: Any) -> bool:
                 cur = nxt
         elif isinstance(cur, list):
             if not isinstance(p, int):
-                raise KeyNotFound(f"{_show(path[: i + 1])}: a list needs an index")
+                raise TreePathNotFound(f"{_show(path[: i + 1])}: a list needs an index")
             if p >= len(cur):
                 if last:
                     cur.append(value)
@@ -115,4 +115,4 @@ def unset_path(branch: Branch, path: list[str | int]) -> None:
     elif isinstance(parent, list) and isinstance(last, int) and -len(parent) <= last < len(parent):
         del parent[last]
         return
-    raise KeyNotFound(f"key {_show(path)} not found")
+    raise TreePathNotFound(f"key {_show(path)} not found")

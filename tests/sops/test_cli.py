@@ -201,3 +201,21 @@ def test_encrypt_to_another_output_type_needs_no_private_key(tmp_path, age_key, 
     assert main(["encrypt", "--age", age_key.recipient, "--output-type", "json", "s.yaml"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["a"].startswith("ENC[") and "sops" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "code"),
+    [
+        (["decrypt", "--extract", "bad", "F"], 91),
+        (["decrypt", "--extract", '["zz"]', "F"], 1),
+        (["unset", "F", '["zz"]'], 1),
+        (["set", "F", "bad", '"v"'], 7),
+        (["set", "F", '["a"]', "notjson"], 7),
+    ],
+)
+def test_path_and_value_errors_use_sops_exit_codes(env, age_key, argv, code):
+    f = env / "s.yaml"
+    _enc(f, age_key.recipient)
+    before = f.read_bytes()
+    assert main([str(f) if a == "F" else a for a in argv]) == code
+    assert f.read_bytes() == before

@@ -21,7 +21,7 @@ _ABOUT = frozenset(
         "file", "path", "name", "url", "uri", "ref", "key_ref", "id", "length", "len", "ttl", "expiry",
         "expires", "type", "header", "endpoint", "policy", "field", "env", "var", "dir", "template",
         "format", "mode", "hash_algorithm", "name_prefix", "version", "min", "max", "rotation", "enabled",
-        "arn", "selector", "source",
+        "arn", "selector", "source", "uuid", "guid",
     }
 )  # fmt: skip
 

@@ -4,7 +4,8 @@ Deliberately narrow: an empty value, a whole-value substitution (``${VAR}``, ``$
 ``{{ .Values.x }}``, ``%(name)s``), an angle-bracket placeholder (``<your-password>``), a
 run of one filler character (``xxxx``, ``****``), a value elided with a trailing ``...``
 (documentation examples: ``AgBy3i4O...``), a short list of words everyone uses as
-"fill me in" (``changeme``, ``replace-me``, ``placeholder``, ``redacted``, ``todo``), and
+"fill me in" (``changeme``, ``replace-me``, ``placeholder``, ``redacted``, ``todo``; the first
+four also inside a longer value), values starting ``your-``/``insert-``, and
 AWS's documented ``...EXAMPLE`` keys. ``password``, ``secret`` or ``admin`` are NOT
 placeholders: people deploy them, and they are leaks.
 """
@@ -25,6 +26,9 @@ _SUBSTITUTION = re.compile(
     )\s*$""",
     re.VERBOSE | re.DOTALL,
 )
+#: words that mark a whole value as a stand-in wherever they appear ("change-me-placeholder")
+_MARKERS = ("placeholder", "changeme", "change-me", "change_me", "replace-me", "replace_me", "replaceme",
+            "redacted")  # fmt: skip
 _FILLER = re.compile(r"^(.)\1{2,}$")
 _WORDS = frozenset(
     {
@@ -61,6 +65,8 @@ def is_placeholder(value: str) -> bool:
     if _FILLER.match(v) or _SUBSTITUTION.match(v) or v.endswith(("...", "\u2026")):
         return True  # the last: elided in docs ("AgBy3i4OJSWK...")
     low = v.lower().strip("'\"")
-    if low in _WORDS:
+    if low in _WORDS or low.startswith(("your-", "your_", "insert-", "insert_")):
+        return True
+    if any(marker in low for marker in _MARKERS):
         return True
     return "EXAMPLE" in v and v[:4] in ("AKIA", "ASIA", "wJal")

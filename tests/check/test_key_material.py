@@ -168,3 +168,31 @@ def test_dotenv_inline_comments_are_not_part_of_the_value(repo):
 def test_high_entropy_block_scalar_value_is_found(repo):
     repo.write("app.yaml", "auth:\n  apiToken: |\n    Zq8Lm2Pz7RtY3Kv6Wn1Bc4Hd5Fg0Js\n")
     assert repo.check_json().rules_at() == {("high-entropy-secret", "app.yaml", 2)}
+
+
+def test_identifiers_and_ids_under_secret_like_names_pass(repo):
+    repo.write(
+        "consts_test.go",
+        'const authorizedKeySecretName1 = "authorizedKeySecretName1"\n'
+        'UnmanagedPushSecretStore1 = "test-unmanaged-store-1"\n'
+        'secretUUID = "d5deb37a-7883-4fe2-a5e7-3c15420adc76"\n',
+    )
+    assert repo.check().code == 0
+
+
+def test_values_marked_as_placeholders_pass(repo):
+    repo.write(
+        "s.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData:\n"
+        "  token: change-me-placeholder\n  password: your-password-here\n",
+    )
+    assert repo.check().code == 0
+
+
+def test_document_paths_and_indexed_names_under_secret_like_keys_pass(repo):
+    repo.write(
+        "mkdocs.yml",
+        "nav:\n  - Kubernetes Secret Types: guides/common-k8s-secret-types.md\n"
+        '  - SecretKey: "some-array[0].entity"\n',
+    )
+    assert repo.check().code == 0

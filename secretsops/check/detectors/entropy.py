@@ -32,6 +32,8 @@ _CANDIDATE = re.compile(
     r"(?i)(?:pass|secret|token|key|credential|pwd|dsn)[\w.-]*[\"']?\s*:\s*"
     r"(?:[\"']?[^\s\"'#{}\[\],]{16,}|[|>])"
 )
+_WORDISH = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
+_FILE_NAME = re.compile(r"^[\w./-]+\.(?:md|ya?ml|json|go|py|txt|html?|sh|tpl|toml|ini|cfg|conf|xml|js|ts)$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
 #: a dotted name made of camelCase/snake_case words: ``ed25519.PrivateKey``, ``pkg.module.Class``
 _DOTTED_NAME = re.compile(
@@ -46,13 +48,33 @@ def shannon_entropy(value: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
+def looks_like_identifier(value: str) -> bool:
+    """Names made of words and small numbers (``authorizedKeySecretName1``,
+    ``test-unmanaged-store-1``): generated secrets are not spelled in words of 3+ letters."""
+    parts = _WORDISH.findall(value)
+    if not parts or "".join(parts) != re.sub(r"[-_.:/\[\]]", "", value):
+        return False
+    for part in parts:
+        if part.isdigit():
+            if len(part) > 4:
+                return False
+        elif part.isupper():
+            if not 2 <= len(part) <= 4:  # acronyms (ID, API, URL), not random capitals
+                return False
+        elif len(part) < 3:
+            return False
+    return True
+
+
 def is_high_entropy(value: str) -> bool:
     value = value.strip()  # block scalars end with a newline
     if len(value) < MIN_LENGTH or any(ch.isspace() for ch in value) or is_enc(value):
         return False
     if is_placeholder(value) or value.startswith(("http://", "https://", "/", "./")):
         return False
-    if not any(ch.isdigit() for ch in value) or _DOTTED_NAME.match(value):
+    if _FILE_NAME.match(value):
+        return False  # a path to a document or manifest, not its content
+    if not any(ch.isdigit() for ch in value) or _DOTTED_NAME.match(value) or looks_like_identifier(value):
         return False  # identifiers and type names ("*ecdsa.PrivateKey"), not generated secrets
     threshold = 3.0 if _HEX.match(value) else 3.5
     return shannon_entropy(value) >= threshold

@@ -119,3 +119,29 @@ def test_custom_resource_status_is_dropped_on_create(client: kubernetes.client.A
         "example.com", "v1", "default", "widgets", body
     )
     assert "status" not in created
+
+
+def test_group_lists_each_version_once_storage_version_preferred(
+    kubeapi: KubeApiServer, client: kubernetes.client.ApiClient
+) -> None:
+    crd = {
+        **WIDGET_CRD,
+        "spec": {
+            **WIDGET_CRD["spec"],
+            "versions": [
+                {
+                    "name": "v1beta1",
+                    "served": True,
+                    "storage": False,
+                    "schema": {
+                        "openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+                    },
+                },
+                {**WIDGET_CRD["spec"]["versions"][0]},
+            ],
+        },
+    }
+    ApiextensionsV1Api(client).create_custom_resource_definition(crd)
+    _, group = call(kubeapi.url, "GET", "/apis/example.com")
+    assert [v["version"] for v in group["versions"]] == ["v1", "v1beta1"]
+    assert group["preferredVersion"]["version"] == "v1"

@@ -100,3 +100,19 @@ def test_kubectl_create_from_file_and_label(kubeapi: KubeApiServer) -> None:
     assert labelled.returncode == 0, labelled.stderr
     got = json.loads(kubectl(kubeapi, "get", "configmap", "demo", "-o", "json").stdout)
     assert got["metadata"]["labels"] == {"app": "demo", "tier": "web"}
+
+
+def test_kubectl_server_side_apply_of_a_crd_and_its_custom_resource(kubeapi: KubeApiServer) -> None:
+    import yaml
+
+    from tests.kubeapi.conftest import WIDGET_CRD
+
+    crd = kubectl(kubeapi, "apply", "--server-side", "-f", "-", stdin=yaml.safe_dump(WIDGET_CRD))
+    assert crd.returncode == 0, crd.stderr
+    widget = (
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: default}\nspec: {size: 2}\n"
+    )
+    applied = kubectl(kubeapi, "apply", "--server-side", "-f", "-", stdin=widget)
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stdout.strip() == "widget.example.com/w serverside-applied"
+    assert kubectl(kubeapi, "get", "wd", "-o", "name").stdout.strip() == "widget.example.com/w"

@@ -208,9 +208,11 @@ class Catalog:
                 del self._versions[group]
 
     def set_preferred(self, group: str, versions: list[str]) -> None:
-        served = [v for v in versions if (group, v) in {(k[0], k[1]) for k in self._types}]
-        others = [v for v in self._versions.get(group, []) if v not in served]
-        self._versions[group] = served + others
+        """Order a group's versions: the given ones first (deduplicated), then any others served."""
+        served = {k[1] for k in self._types if k[0] == group}
+        ordered = list(dict.fromkeys(v for v in versions if v in served))
+        others = [v for v in self._versions.get(group, []) if v not in ordered]
+        self._versions[group] = ordered + others
 
     def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
         return self._types.get((group, version, plural))

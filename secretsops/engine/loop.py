@@ -241,9 +241,9 @@ class SourceReconciler:
                 )
             obj["metadata"].setdefault("labels", {})[SOURCE_LABEL] = spec.name
         self._scope_namespaces(desired)
-        annotate = _optional("rollout", "annotate_rollouts")
+        annotate = _optional("rollout", "pass_hook")
         if annotate is not None:
-            desired = annotate(desired)
+            desired = annotate(desired, deps.kube, settings.namespace, self.cache, settings.dry_run)
         self._check_unique(desired)
         entries = [inventory.Entry.of(o) for o in desired]
         old = inventory.load(deps.kube, settings.namespace, spec.name)
@@ -445,6 +445,27 @@ class Engine:
     stop: threading.Event = field(default_factory=threading.Event)
     #: monotonic time of the loop's last iteration (liveness for /healthz)
     heartbeat: float = field(default_factory=time.monotonic)
+    #: passes asked for from outside (POST /reconcile, /refresh): source name ("" = all) -> full
+    asked: dict[str, bool] = field(default_factory=dict)
+    wake: threading.Event = field(default_factory=threading.Event)
+    _asked_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def ask(self, source: str = "", *, full: bool = False) -> None:
+        """Run a source's (or every source's) next pass now; ``full`` re-renders and re-resolves."""
+        with self._asked_lock:
+            self.asked[source] = self.asked.get(source, False) or full
+        self.wake.set()
+
+    def _take_asked(self, due: dict[int, float]) -> None:
+        with self._asked_lock:
+            asked, self.asked = self.asked, {}
+        for rec in self.reconcilers:
+            full = asked.get(rec.spec.name, asked.get("", None))
+            if full is None:
+                continue
+            due[id(rec)] = 0.0
+            if full:
+                rec.applied_commit = ""
 
     def run_once(self) -> list[PassResult]:
         return [r.reconcile() for r in self.reconcilers]
@@ -457,6 +478,8 @@ class Engine:
     def run_forever(self, is_leader: Callable[[], bool] = lambda: True) -> None:
         due = {id(r): 0.0 for r in self.reconcilers}
         while not self.stop.is_set():
+            self.wake.clear()
+            self._take_asked(due)
             now = self.heartbeat = time.monotonic()
             for rec in self.reconcilers:
                 if due[id(rec)] > now:
@@ -466,8 +489,10 @@ class Engine:
                     continue
                 result = rec.reconcile()
                 due[id(rec)] = time.monotonic() + rec.next_delay(result)
-            wait = max(0.05, min(due.values()) - time.monotonic())
-            self.stop.wait(min(wait, 5.0))
+            wait = max(0.05, min(due.values(), default=5.0) - time.monotonic())
+            deadline = time.monotonic() + min(wait, 5.0)
+            while not self.stop.is_set() and not self.wake.is_set() and time.monotonic() < deadline:
+                self.wake.wait(min(0.25, max(0.0, deadline - time.monotonic())))
 
     def close(self) -> None:
         for rec in self.reconcilers:

@@ -139,11 +139,11 @@ class Resolver:
     def store(self, es: ExternalSecret, ref: StoreRef | None) -> Store:
         ref = ref or es.store_ref
         if ref is None or not ref.name:
-            raise InputError(f"{es}: spec.secretStoreRef.name is required")
+            raise InputError("spec.secretStoreRef.name is required")
         obj = self.lookup.store(ref.kind, es.namespace, ref.name)
         if obj is None:
             where = f" in namespace {es.namespace!r}" if ref.kind == "SecretStore" and es.namespace else ""
-            raise ExternalError(f"{es}: {ref.kind} {ref.name!r} not found{where}")
+            raise ExternalError(f"{ref.kind} {ref.name!r} not found{where}")
         store = Store.parse(obj)
         if store.kind == "SecretStore" and not store.namespace:
             store.namespace = es.namespace
@@ -166,7 +166,7 @@ class Resolver:
             for rx in cond.get("namespaceRegexes") or []:
                 if re2.search(str(rx), ns):
                     return
-        raise ExternalError(f"{es}: {store} does not allow namespace {ns!r} (spec.conditions)")
+        raise ExternalError(f"{store} does not allow namespace {ns!r} (spec.conditions)")
 
     def provider(self, es: ExternalSecret, store: Store) -> Provider:
         # A ClusterSecretStore whose references all name their namespace sees the same backend from

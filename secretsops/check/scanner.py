@@ -167,7 +167,12 @@ def _keep(
     baseline: Baseline | None,
     seen: set[tuple[str, str, str, str, int, str]],
 ) -> None:
-    key = (*finding.identity, finding.line, finding.commit)
+    # in history, one secret kept across many versions of a file is one finding (its first)
+    key = (
+        (*finding.identity, 0, "")
+        if report.mode in ("history", "since")
+        else (*finding.identity, finding.line, finding.commit)
+    )
     if key in seen:
         return
     seen.add(key)

@@ -193,6 +193,7 @@ class HistorySource(Source):
             self.root, "log", "--reverse", "--raw", "--no-abbrev", "--no-renames", "--format=C %H", *revs
         )
         commit = ""
+        order: dict[str, int] = {}
         for line in log.decode("utf-8", "surrogateescape").splitlines():
             if line.startswith("C "):
                 commit = line[2:]
@@ -200,7 +201,9 @@ class HistorySource(Source):
                 fields = line.split("\t", 1)[0].split()
                 if len(fields) >= 4 and fields[3] in seen and fields[3] not in self._first_commit:
                     self._first_commit[fields[3]] = commit
-        self._blobs = sorted(seen.items(), key=lambda kv: kv[1])
+                    order[fields[3]] = len(order)
+        # by path, then oldest first: a secret kept across versions is reported where it began
+        self._blobs = sorted(seen.items(), key=lambda kv: (kv[1], order.get(kv[0], len(order))))
         return self._blobs
 
     def _wanted(self, path: str) -> bool:

@@ -124,3 +124,14 @@ def test_history_can_be_limited_to_paths(repo, canary):
     repo.git("rm", "-q", "-r", "apps")
     repo.commit("remove apps")
     assert repo.check_json("--history", "apps").rules_at() == {("k8s-secret-plaintext", "apps/s.yaml", 6)}
+
+
+def test_history_reports_a_secret_kept_across_versions_once_at_its_first_commit(repo, canary):
+    repo.write("s.yaml", LEAK.format(pw=canary))
+    first = repo.commit("leak")
+    repo.write("s.yaml", "# edited\n" + LEAK.format(pw=canary))
+    repo.commit("edit above")
+    repo.write("s.yaml", "# edited twice\n# really\n" + LEAK.format(pw=canary))
+    repo.commit("edit again")
+    findings = repo.check_json("--history").json["findings"]
+    assert [(f["path"], f["line"], f["commit"]) for f in findings] == [("s.yaml", 6, first)]

@@ -203,7 +203,16 @@ def _node_value(node: Any) -> Any:
     return text
 
 
-_BaseLoader = pyyaml.CBaseLoader if hasattr(pyyaml, "CBaseLoader") else pyyaml.BaseLoader
+_Base = pyyaml.CBaseLoader if hasattr(pyyaml, "CBaseLoader") else pyyaml.BaseLoader
+
+
+class _BaseLoader(_Base):  # type: ignore[misc,valid-type]
+    """libyaml composer without per-scalar resolver work (scalars are resolved in ``_node_value``)."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is pyyaml.ScalarNode:
+            return _STR_TAG
+        return "tag:yaml.org,2002:seq" if kind is pyyaml.SequenceNode else "tag:yaml.org,2002:map"
 
 
 def _compose(text: str) -> list[Any]:

@@ -8,7 +8,7 @@ import hvac
 import pytest
 
 from secretsops.devstack.services import free_port, openbao_dev
-from secretsops.errors import ExternalError, ProviderUnavailable
+from secretsops.errors import ExternalError, InputError, ProviderUnavailable
 from secretsops.external.providers.base import NoSecret
 from secretsops.external.resolve import ExternalCache
 from tests.external.manifests import external_secret, secret_values, token_secret, vault_store
@@ -258,3 +258,20 @@ def test_store_namespace_reads_inside_an_openbao_namespace(bao, openbao, resolve
     store["spec"]["provider"]["vault"]["namespace"] = uniq
     [secret] = resolve([store, token_secret("vault-token", openbao.token), _one_key(uniq)])
     assert secret_values(secret) == {"v": "in-namespace"}
+
+
+def test_openbao_provider_find_by_name_lists_one_level(bao, openbao, resolve, uniq) -> None:
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/app-a", {"k": "a"}, mount_point="kv")
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/app-b", {"k": "b"}, mount_point="kv")
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/other", {"k": "o"}, mount_point="kv")
+    store = vault_store(openbao.url, provider_key="openBao", path="kv")
+    es = external_secret(data_from=[{"find": {"path": uniq, "name": {"regexp": "^app-"}}}])
+    [secret] = resolve([store, token_secret("vault-token", openbao.token), es])
+    assert secret_values(secret) == {"app-a": '{"k":"a"}', "app-b": '{"k":"b"}'}
+
+
+def test_openbao_provider_refuses_versions_on_kv1(openbao, resolve, uniq) -> None:
+    store = vault_store(openbao.url, provider_key="openBao", path="kv1", version="v1")
+    es = external_secret(data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/x", "version": "2"}}])
+    with pytest.raises(InputError, match="KVv1 secrets do not support versioning"):
+        resolve([store, token_secret("vault-token", openbao.token), es])

@@ -16,6 +16,7 @@ from secretsops.engine.loop import Deps, Engine, Source, SourceReconciler, _opti
 from secretsops.engine.metrics import EngineMetrics
 from secretsops.engine.proc import ProcessRunner
 from secretsops.engine.source import GitSource
+from secretsops.errors import UsageError
 from secretsops.keysources.base import KeyContext
 
 log = logging.getLogger("secretsops.engine")
@@ -44,14 +45,19 @@ class RunningEngine:
         is_leader = lambda: True  # noqa: E731
         if self.settings.metrics_port is not None:
             start_server = _optional("server", "start_server")
-            if start_server is not None:
+            if start_server is None:
+                log.warning(
+                    "metrics server not available in this build", extra={"reason": "no engine.server"}
+                )
+            else:
                 start_server(self.engine.deps.metrics, self.engine.healthy, self.settings.metrics_port)
         if self.settings.leader_elect:
             elector_cls = _optional("leader", "LeaderElector")
-            if elector_cls is not None:
-                elector = elector_cls(self.engine.deps.kube.api, self.settings.namespace)
-                threading.Thread(target=elector.run, name="leader-election", daemon=True).start()
-                is_leader = elector.is_leader
+            if elector_cls is None:
+                raise UsageError("--leader-elect: leader election is not available in this build")
+            elector = elector_cls(self.engine.deps.kube.api, self.settings.namespace)
+            threading.Thread(target=elector.run, name="leader-election", daemon=True).start()
+            is_leader = elector.is_leader
         try:
             self.engine.run_forever(is_leader)
         except KeyboardInterrupt:

@@ -1,0 +1,261 @@
+"""Lease-based leader election (``coordination.k8s.io/v1``), so one replica of many applies.
+
+The algorithm is client-go's: read the Lease; if another holder's record has not changed for
+``leaseDurationSeconds`` (judged on *our* monotonic clock since we last saw it change, so clock
+skew between nodes does not matter) or the holder is empty (released), take it with an update
+that carries the ``resourceVersion`` we read (optimistic concurrency: of two candidates one gets
+409 and stays standby). The leader renews every ``retry_period``; if it cannot renew for
+``renew_deadline`` it stops leading at once, before the lease can expire for the others. On a
+clean stop the lease is released (holder emptied) so a standby takes over immediately.
+
+The official client's ``kubernetes.leaderelection`` is not used: its ``run`` blocks in callbacks
+and cannot be asked "am I leader right now?", which the loop needs before every pass. Elections
+have no fencing, so on top of the check before each pass, :class:`FencedKube` refuses writes the
+moment leadership is lost, and applies are idempotent server-side applies anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from secretsops.engine.kube import KubeClient
+from secretsops.errors import ApplyError
+
+log = logging.getLogger("secretsops.engine.leader")
+
+LEASE_NAME = "secretsops-leader"
+
+
+def default_identity() -> str:
+    """``<hostname>_<random>`` as client-go does (the pod name in-cluster)."""
+    return f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class LeaseTimings:
+    lease_duration: float = 15.0
+    renew_deadline: float = 10.0
+    retry_period: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not (self.lease_duration > self.renew_deadline > self.retry_period > 0):
+            raise ValueError("lease timings need lease_duration > renew_deadline > retry_period > 0")
+
+    @classmethod
+    def for_lease(cls, lease_duration: float) -> LeaseTimings:
+        """client-go's default ratios (15 s / 10 s / 2 s) scaled to one lease duration."""
+        return cls(lease_duration, lease_duration * 2 / 3, lease_duration * 2 / 15)
+
+
+@dataclass
+class LeaderElector:
+    """Campaign for one Lease in a thread (``run``); ask ``is_leader()`` before writing."""
+
+    api: Any  # kubernetes.client.ApiClient
+    namespace: str
+    name: str = LEASE_NAME
+    identity: str = field(default_factory=default_identity)
+    timings: LeaseTimings = field(default_factory=LeaseTimings)
+    clock: Callable[[], float] = time.monotonic
+    stopped: threading.Event = field(default_factory=threading.Event)
+    _leading: bool = False
+    _renewed_at: float = 0.0
+    _observed: tuple[str, str, str] | None = None
+    _observed_at: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # --- what the engine asks ------------------------------------------------------------------
+    def is_leader(self) -> bool:
+        """Leading, and the last renewal is within the renew deadline (so never past expiry)."""
+        with self._lock:
+            return self._leading and self.clock() - self._renewed_at < self.timings.renew_deadline
+
+    def run(self) -> None:
+        """Acquire, then renew, until ``stop()``; then release the Lease if we hold it."""
+        try:
+            while not self.stopped.is_set():
+                self.try_acquire_or_renew()
+                wait = self.timings.retry_period
+                if not self.is_leader():
+                    wait *= 1 + random.uniform(0, 0.2)  # noqa: S311 - jitter, not crypto
+                self.stopped.wait(wait)
+        finally:
+            self.release()
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    # --- one round -----------------------------------------------------------------------------
+    def try_acquire_or_renew(self) -> bool:
+        """One round of client-go's ``tryAcquireOrRenew``; True when we hold the Lease after it."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            ok = self._round()
+        except ApiException as exc:
+            log.warning("lease round failed", extra={"reason": f"HTTP {exc.status}"})
+            ok = False
+        except Exception as exc:  # noqa: BLE001 - connection errors: keep campaigning
+            log.warning("lease round failed", extra={"reason": type(exc).__name__})
+            ok = False
+        now = self.clock()
+        with self._lock:
+            was = self._leading
+            if ok:
+                self._leading, self._renewed_at = True, now
+            elif self._leading and now - self._renewed_at >= self.timings.renew_deadline:
+                self._leading = False
+            leading = self._leading
+        if leading != was:
+            log.info("leadership " + ("acquired" if leading else "lost"), extra={"reason": self.identity})
+        return ok
+
+    def _coordination(self) -> Any:
+        from kubernetes import client
+
+        return client.CoordinationV1Api(self.api)
+
+    def _round(self) -> bool:
+        from kubernetes import client
+        from kubernetes.client.exceptions import ApiException
+
+        api = self._coordination()
+        now = datetime.now(UTC)
+        duration = max(1, round(self.timings.lease_duration))
+        try:
+            lease = api.read_namespaced_lease(self.name, self.namespace)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+            body = client.V1Lease(
+                metadata=client.V1ObjectMeta(name=self.name, namespace=self.namespace),
+                spec=client.V1LeaseSpec(
+                    holder_identity=self.identity,
+                    lease_duration_seconds=duration,
+                    acquire_time=now,
+                    renew_time=now,
+                    lease_transitions=0,
+                ),
+            )
+            try:
+                api.create_namespaced_lease(self.namespace, body)
+            except ApiException as exc2:
+                if exc2.status == 409:
+                    return False  # another candidate created it first
+                raise
+            return True
+        spec = lease.spec or client.V1LeaseSpec()
+        holder = spec.holder_identity or ""
+        record = (holder, str(spec.renew_time or ""), str(spec.lease_duration_seconds or ""))
+        mono = self.clock()
+        if record != self._observed:
+            self._observed, self._observed_at = record, mono
+        if holder and holder != self.identity:
+            their_duration = float(spec.lease_duration_seconds or self.timings.lease_duration)
+            if mono - self._observed_at < their_duration:
+                return False  # held, and renewed within its duration as far as we can see
+        if holder != self.identity:
+            spec.acquire_time = now
+            spec.lease_transitions = (spec.lease_transitions or 0) + (1 if holder else 0)
+        spec.holder_identity = self.identity
+        spec.lease_duration_seconds = duration
+        spec.renew_time = now
+        lease.spec = spec
+        try:
+            api.replace_namespaced_lease(self.name, self.namespace, lease)
+        except ApiException as exc:
+            if exc.status == 409:
+                return False  # someone else wrote it since we read it
+            raise
+        self._observed = (self.identity, str(now), str(duration))
+        self._observed_at = mono
+        return True
+
+    def release(self) -> None:
+        """Give the Lease up (holder emptied, 1 s duration) so a standby need not wait it out."""
+        from kubernetes.client.exceptions import ApiException
+
+        with self._lock:
+            leading, self._leading = self._leading, False
+        if not leading:
+            return
+        api = self._coordination()
+        try:
+            lease = api.read_namespaced_lease(self.name, self.namespace)
+            if (lease.spec.holder_identity or "") != self.identity:
+                return
+            now = datetime.now(UTC)
+            lease.spec.holder_identity = ""
+            lease.spec.lease_duration_seconds = 1
+            lease.spec.renew_time = now
+            lease.spec.acquire_time = now
+            api.replace_namespaced_lease(self.name, self.namespace, lease)
+            log.info("leadership released", extra={"reason": self.identity})
+        except ApiException as exc:
+            log.warning("lease release failed", extra={"reason": f"HTTP {exc.status}"})
+        except Exception as exc:  # noqa: BLE001 - best effort: the lease expires anyway
+            log.warning("lease release failed", extra={"reason": type(exc).__name__})
+
+
+@dataclass
+class FencedKube(KubeClient):
+    """A KubeClient that refuses every write once ``fence()`` says we no longer lead."""
+
+    fence: Callable[[], bool] = lambda: True
+
+    @classmethod
+    def around(cls, kube: KubeClient, fence: Callable[[], bool]) -> FencedKube:
+        return cls(
+            api=kube.api, backoff=kube.backoff, timeout=kube.timeout, _discovery=kube._discovery, fence=fence
+        )
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if method.upper() not in ("GET", "HEAD") and not self.fence():
+            what = kwargs.get("what") or path
+            raise ApplyError(f"{what}: not the leader any more; write skipped")
+        return super().request(method, path, **kwargs)
+
+
+def lease_name(shard_key: str = "") -> str:
+    """One Lease per shard, so each shard elects its own leader."""
+    return f"{LEASE_NAME}-{shard_key}" if shard_key else LEASE_NAME
+
+
+def start_election(engine: Any, settings: Any) -> LeaderElector:
+    """Campaign in a daemon thread; the engine's writes are fenced by the outcome.
+
+    Called by the engine builder for ``--leader-elect``; the elector releases the Lease when the
+    engine's ``stop`` event is set (SIGTERM, Ctrl-C).
+    """
+    shard = str(getattr(settings, "shard_key", "") or "")
+    duration = float(getattr(settings, "lease_duration", 0) or 15.0)
+    elector = LeaderElector(
+        engine.deps.kube.api, settings.namespace, lease_name(shard), timings=LeaseTimings.for_lease(duration)
+    )
+    fenced = FencedKube.around(engine.deps.kube, elector.is_leader)
+    engine.deps.kube = fenced
+    for rec in engine.reconcilers:
+        rec.store.kube = fenced
+
+    def campaign() -> None:
+        watcher = threading.Thread(target=lambda: (engine.stop.wait(), elector.stop()), daemon=True)
+        watcher.start()
+        elector.run()
+
+    thread = threading.Thread(target=campaign, name="leader-election", daemon=True)
+    thread.start()
+    elector_thread[id(elector)] = thread
+    return elector
+
+
+#: threads of running elections, so a clean shutdown can wait for the release
+elector_thread: dict[int, threading.Thread] = {}

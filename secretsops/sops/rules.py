@@ -105,6 +105,10 @@ def _keys_of(
         raise ConfigFileError(f"no key source is installed for {kind!r} keys")
     if kind == "kms" and ctx_opts.get("encryption_context") and isinstance(value, str):
         return cls.from_cli(value, ctx_opts)
+    import inspect
+
+    if len(inspect.signature(cls.from_rule).parameters) >= 2:
+        return cls.from_rule(value, ctx_opts)  # type: ignore[call-arg]
     return cls.from_rule(value)
 
 
@@ -132,7 +136,9 @@ def _group_from_rule(group: Mapping[str, Any], classes: dict[str, type[MasterKey
 
 def _build(rule: Mapping[str, Any], encryption_context: Mapping[str, Any] | None) -> CreationRule:
     classes = keysource_classes()
-    opts = {"encryption_context": dict(encryption_context or {})}
+    opts: dict[str, Any] = {"encryption_context": dict(encryption_context or {})}
+    if rule.get("aws_profile"):
+        opts["aws_profile"] = str(rule["aws_profile"])
     crypt = {
         f: str(rule.get(f) or "")
         for f in (

@@ -28,35 +28,62 @@ PASSES = 5
 
 def store(url: str, secret_id: str, role_id: str) -> list[SourcedObject]:
     return [
-        SourcedObject({
-            "apiVersion": "external-secrets.io/v1", "kind": "SecretStore",
-            "metadata": {"name": "vault", "namespace": "bench"},
-            "spec": {"provider": {"vault": {
-                "server": url, "path": "secret", "version": "v2",
-                "auth": {"appRole": {"path": "approle", "roleId": role_id,
-                                     "secretRef": {"name": "approle", "key": "secret-id"}}},
-            }}},
-        }),
-        SourcedObject({
-            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "approle", "namespace": "bench"},
-            "data": {"secret-id": base64.b64encode(secret_id.encode()).decode()},
-        }),
+        SourcedObject(
+            {
+                "apiVersion": "external-secrets.io/v1",
+                "kind": "SecretStore",
+                "metadata": {"name": "vault", "namespace": "bench"},
+                "spec": {
+                    "provider": {
+                        "vault": {
+                            "server": url,
+                            "path": "secret",
+                            "version": "v2",
+                            "auth": {
+                                "appRole": {
+                                    "path": "approle",
+                                    "roleId": role_id,
+                                    "secretRef": {"name": "approle", "key": "secret-id"},
+                                }
+                            },
+                        }
+                    }
+                },
+            }
+        ),
+        SourcedObject(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "approle", "namespace": "bench"},
+                "data": {"secret-id": base64.b64encode(secret_id.encode()).decode()},
+            }
+        ),
     ]
 
 
 def external_secret(i: int, layout: str) -> SourcedObject:
     if layout == "path-per-key":  # 5 keys from 5 different paths: 500 distinct paths
-        data = [{"secretKey": f"k{j}", "remoteRef": {"key": f"bench/es{i}/p{j}", "property": "value"}}
-                for j in range(KEYS)]
+        data = [
+            {"secretKey": f"k{j}", "remoteRef": {"key": f"bench/es{i}/p{j}", "property": "value"}}
+            for j in range(KEYS)
+        ]
     else:  # 4 properties of the app's own path + 1 from a path shared by 10 apps: 110 distinct paths
-        data = [{"secretKey": f"k{j}", "remoteRef": {"key": f"bench/app{i}", "property": f"p{j}"}}
-                for j in range(KEYS - 1)]
-        data.append({"secretKey": "shared", "remoteRef": {"key": f"bench/shared{i % 10}", "property": "value"}})
-    return SourcedObject({
-        "apiVersion": "external-secrets.io/v1", "kind": "ExternalSecret",
-        "metadata": {"name": f"es{i}", "namespace": "bench"},
-        "spec": {"refreshInterval": "1h", "secretStoreRef": {"name": "vault"}, "data": data},
-    })
+        data = [
+            {"secretKey": f"k{j}", "remoteRef": {"key": f"bench/app{i}", "property": f"p{j}"}}
+            for j in range(KEYS - 1)
+        ]
+        data.append(
+            {"secretKey": "shared", "remoteRef": {"key": f"bench/shared{i % 10}", "property": "value"}}
+        )
+    return SourcedObject(
+        {
+            "apiVersion": "external-secrets.io/v1",
+            "kind": "ExternalSecret",
+            "metadata": {"name": f"es{i}", "namespace": "bench"},
+            "spec": {"refreshInterval": "1h", "secretStoreRef": {"name": "vault"}, "data": data},
+        }
+    )
 
 
 def seed(client: hvac.Client) -> None:
@@ -64,15 +91,23 @@ def seed(client: hvac.Client) -> None:
     for i in range(N_ES):
         for j in range(KEYS):
             kv.create_or_update_secret(f"bench/es{i}/p{j}", {"value": f"v{i}-{j}"}, mount_point="secret")
-        kv.create_or_update_secret(f"bench/app{i}", {f"p{j}": f"a{i}-{j}" for j in range(KEYS)}, mount_point="secret")
+        kv.create_or_update_secret(
+            f"bench/app{i}", {f"p{j}": f"a{i}-{j}" for j in range(KEYS)}, mount_point="secret"
+        )
     for s in range(10):
         kv.create_or_update_secret(f"bench/shared{s}", {"value": f"s{s}"}, mount_point="secret")
 
 
 def run(url: str, role_id: str, secret_id: str, layout: str) -> dict[str, object]:
     items = store(url, secret_id, role_id) + [external_secret(i, layout) for i in range(N_ES)]
-    distinct = len({r["remoteRef"]["key"] for it in items if it.obj["kind"] == "ExternalSecret"
-                    for r in it.obj["spec"]["data"]})
+    distinct = len(
+        {
+            r["remoteRef"]["key"]
+            for it in items
+            if it.obj["kind"] == "ExternalSecret"
+            for r in it.obj["spec"]["data"]
+        }
+    )
     ctx = DecryptContext()
     times = []
     for _ in range(PASSES):
@@ -82,9 +117,13 @@ def run(url: str, role_id: str, secret_id: str, layout: str) -> dict[str, object
         assert sum(1 for o in out if o.obj["kind"] == "Secret") == N_ES + 1
     reads = ctx.calls.get("vault.read", 0)
     return {
-        "layout": layout, "distinct_paths": distinct, "first_pass_s": times[0],
-        "median_pass_s": statistics.median(times), "max_pass_s": max(times),
-        "reads_per_pass": reads / PASSES, "reads_per_path": reads / PASSES / distinct,
+        "layout": layout,
+        "distinct_paths": distinct,
+        "first_pass_s": times[0],
+        "median_pass_s": statistics.median(times),
+        "max_pass_s": max(times),
+        "reads_per_pass": reads / PASSES,
+        "reads_per_path": reads / PASSES / distinct,
         "logins_total": ctx.calls.get("vault.login", 0),
     }
 

@@ -141,7 +141,8 @@ def main() -> None:
         for layout in ("path-per-key", "shared-paths"):
             r = run(svc.url, role_id, secret_id, layout)
             print(
-                f"{r['layout']:>13}: {r['distinct_paths']} distinct paths | first pass {r['first_pass_s']:.3f} s"
+                f"{r['layout']:>13}: {r['distinct_paths']} distinct paths"
+                f" | first pass {r['first_pass_s']:.3f} s"
                 f" | median {r['median_pass_s']:.3f} s | max {r['max_pass_s']:.3f} s"
                 f" | reads/pass {r['reads_per_pass']:.0f} ({r['reads_per_path']:.2f} per path)"
                 f" | logins over {PASSES} passes: {r['logins_total']}"

@@ -116,3 +116,23 @@ def test_kubectl_server_side_apply_of_a_crd_and_its_custom_resource(kubeapi: Kub
     assert applied.returncode == 0, applied.stderr
     assert applied.stdout.strip() == "widget.example.com/w serverside-applied"
     assert kubectl(kubeapi, "get", "wd", "-o", "name").stdout.strip() == "widget.example.com/w"
+
+
+def test_kubectl_imperative_create_secret_sends_protobuf_and_works(
+    kubeapi: KubeApiServer, canary: str
+) -> None:
+    created = kubectl(kubeapi, "create", "secret", "generic", "s1", "--from-literal=token=not-a-real-secret")
+    assert created.returncode == 0, created.stderr
+    secret = json.loads(kubectl(kubeapi, "get", "secret", "s1", "-o", "json").stdout)
+    assert secret["type"] == "Opaque" and "generateName" not in secret["metadata"]
+    import base64
+
+    assert base64.b64decode(secret["data"]["token"]) == b"not-a-real-secret"
+
+
+def test_kubectl_imperative_create_namespace_configmap_serviceaccount(kubeapi: KubeApiServer) -> None:
+    assert kubectl(kubeapi, "create", "namespace", "team").returncode == 0
+    assert kubectl(kubeapi, "create", "configmap", "c", "-n", "team", "--from-literal=k=v").returncode == 0
+    assert kubectl(kubeapi, "create", "serviceaccount", "bot", "-n", "team").returncode == 0
+    got = json.loads(kubectl(kubeapi, "get", "configmap", "c", "-n", "team", "-o", "json").stdout)
+    assert got["data"] == {"k": "v"} and got["metadata"]["namespace"] == "team"

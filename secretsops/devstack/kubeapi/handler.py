@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery, openapi, status, tables, tokens
+from . import discovery, openapi, protobuf, status, tables, tokens
 from .resources import ResourceType
 from .selectors import Requirement, labels_match, parse_field_selector, parse_label_selector
 from .status import ApiError
@@ -350,6 +350,11 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, body: bytes) -> Any:
         """Decode a JSON (or YAML) request body; other media types (protobuf) get 415 so clients fall back."""
         content_type = (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
+        if body and content_type == protobuf.CONTENT_TYPE:
+            try:
+                return protobuf.decode(body)
+            except protobuf.Unsupported as exc:
+                raise status.unsupported_media_type(content_type, list(BODY_TYPES)) from exc
         if body and content_type not in BODY_TYPES:
             raise status.unsupported_media_type(content_type, list(BODY_TYPES))
         try:

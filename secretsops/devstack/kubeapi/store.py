@@ -346,7 +346,8 @@ class Store:
                 obj["data"] = data
                 for key, value in string_data.items():
                     data[key] = base64.b64encode(str(value).encode()).decode()
-            obj.setdefault("type", "Opaque")
+            if not obj.get("type"):
+                obj["type"] = "Opaque"
         if rt.group == "" and rt.kind == "Namespace":
             name = obj["metadata"].get("name", "")
             obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name

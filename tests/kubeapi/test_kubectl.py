@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -118,15 +119,11 @@ def test_kubectl_server_side_apply_of_a_crd_and_its_custom_resource(kubeapi: Kub
     assert kubectl(kubeapi, "get", "wd", "-o", "name").stdout.strip() == "widget.example.com/w"
 
 
-def test_kubectl_imperative_create_secret_sends_protobuf_and_works(
-    kubeapi: KubeApiServer, canary: str
-) -> None:
+def test_kubectl_imperative_create_secret_sends_protobuf_and_works(kubeapi: KubeApiServer) -> None:
     created = kubectl(kubeapi, "create", "secret", "generic", "s1", "--from-literal=token=not-a-real-secret")
     assert created.returncode == 0, created.stderr
     secret = json.loads(kubectl(kubeapi, "get", "secret", "s1", "-o", "json").stdout)
     assert secret["type"] == "Opaque" and "generateName" not in secret["metadata"]
-    import base64
-
     assert base64.b64decode(secret["data"]["token"]) == b"not-a-real-secret"
 
 

@@ -291,3 +291,32 @@ def test_metadata_policy_fetch_returns_tags_as_json(sm, resolve, uniq, endpoint_
     )
     [secret] = resolve([aws_store(auth=STATIC_AUTH), aws_creds(), es], env=endpoint_only)
     assert secret_values(secret) == {"team": "red", "tags": '{"team":"red"}'}
+
+
+def test_source_ref_mixes_stores_in_one_external_secret(
+    sm, bao, openbao, resolve, uniq, endpoint_only
+) -> None:
+    from tests.external.manifests import vault_store
+
+    sm.create_secret(Name=f"{uniq}/aws-part", SecretString="from-aws")
+    bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/vault-part", {"v": "from-vault"}, mount_point="secret")
+    es = external_secret(
+        "mixed",
+        data=[
+            {"secretKey": "a", "remoteRef": {"key": f"{uniq}/vault-part", "property": "v"}},
+            {
+                "secretKey": "b",
+                "remoteRef": {"key": f"{uniq}/aws-part"},
+                "sourceRef": {"storeRef": {"name": "aws-store", "kind": "SecretStore"}},
+            },
+        ],
+    )
+    objs = [
+        vault_store(openbao.url),
+        token_secret("vault-token", openbao.token),
+        aws_store(auth=STATIC_AUTH),
+        aws_creds(),
+        es,
+    ]
+    [secret] = resolve(objs, env=endpoint_only)
+    assert secret_values(secret) == {"a": "from-vault", "b": "from-aws"}

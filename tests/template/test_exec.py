@@ -294,8 +294,8 @@ def test_extra_funcs_at_execute_time() -> None:
     assert tpl.execute({"a": "hi"}, funcs={"shout": lambda s: s + "?"}) == "hi?"
 
 
-def test_nil_cannot_be_passed_to_a_builtin_comparison() -> None:
-    assert "cannot assign nil to reflect.Value" in go_error("{{ eq .a nil }}", {"a": 1})
+def test_nil_compares_equal_to_a_nil_value() -> None:
+    assert go("{{ eq .a nil }} {{ eq .b nil }}", {"a": None, "b": 1}) == "true false"
 
 
 def test_upper_maps_rune_by_rune_like_go() -> None:

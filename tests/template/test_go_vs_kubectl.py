@@ -60,15 +60,76 @@ RENDERS = [
 FAILS = [
     '{{ eq 1 "1" }}',
     "{{ .kind.x }}",
-    '{{ index .data 1 }}',
+    "{{ index .data 1 }}",
     "{{ len 3 }}",
-    '{{ lt true false }}',
+    "{{ lt true false }}",
     '{{ template "nope" }}',
-    '{{ printf }}',
-    "{{ index \"abc\" 5 }}",
+    "{{ printf }}",
+    '{{ index "abc" 5 }}',
     '{{ "a" 1 }}',
     "{{ nil }}",
     "{{ .metadata.name 1 }}",
+    "{{ 1 2 }}",
+    "{{ (nil).x }}",
+    "{{ call .data.a }}",
+    "{{ .metadata.creationTimestamp.x }}",
+    '{{ index .metadata.creationTimestamp "x" }}',
+    "{{ len .metadata.creationTimestamp }}",
+    "{{ and }}",
+    "{{ not 1 2 }}",
+    "{{ slice .data }}",
+    '{{ slice "abc" 2 1 }}',
+    "{{ range $v := .data }}{{ $v.x }}{{ end }}",
+    "{{ with .data }}{{ .a.b }}{{ end }}",
+    "{{ $v := .data.a }}{{ $v.x }}",
+]
+
+PARSE_FAILS = [
+    "{{ foo }}",
+    "{{ if }}",
+    "{{ end }}",
+    "{{ if true }}x",
+    "{{ $x }}",
+    '{{ "a" | "b" }}',
+    '{{ .a"x" }}',
+    "{{ (1)2 }}",
+    '{{ "\\q" }}',
+    "{{ break }}",
+    "{{/* x */ 1}}",
+    "{{ else }}",
+    "{{ range $i, $j, $k := .data }}{{ end }}",
+    '{{ define "x" }}a{{ end }}{{ define "x" }}b{{ end }}',
+    "{{ .data. }}",
+    "{{ 09 }}",
+    "{{ 1e400 }}",
+    "{{ 99999999999999999999 }}",
+    "{{ 'ab' }}",
+    '{{ "a".b }}',
+    "{{ nil.x }}",
+    "{{ with $x := .data.a }}{{ $x }}{{ end }}{{ $x }}",
+]
+
+MORE_RENDERS = [
+    '{{ define "a" }}{{ template "b" . }}{{ end }}{{ define "b" }}{{ .x.y }}{{ end }}'
+    '{{ template "a" .data }}',
+    '{{ printf "%v %v" (index .data "a") .data.empty }}',
+    '{{ template "x" }}{{ define "x" }}X{{ . }}{{ end }}',
+    "{{ range $k, $v := .metadata }}{{ $k }}:{{ $v }},{{ end }}",
+    "{{ eq .metadata.creationTimestamp nil }} {{ eq .nope \"x\" }}",
+    '{{ printf "%s" .data | len }}',
+    "{{ html .nope }}|{{ js 1 2 }}|{{ urlquery \"a\" 1 }}|{{ print .nope }}|{{ print 1 .nope 2 }}",
+    "{{- range .data -}} {{ . }} {{- end -}}",
+    '{{ "x" | printf "%s %s" }}|{{ .kind | len | printf "%d-%s" }}',
+    '{{ printf "%v" (1) }} {{ (printf "%d" 1) }}',
+    "{{ $.data.a }}{{ $x := $ }}{{ $x.kind }}",
+    '{{ if eq .kind "ConfigMap" }}cm{{ else if eq .kind "Secret" }}s{{ end }}',
+    '{{ printf "%08.3f|% d|%x|%X" -3.14159 5 "Hé" -255 }}|{{ printf "%.0f %.1f %.2f" 2.5 0.25 1.005 }}',
+    '{{ printf "%v %v %v %v" 1e20 1e-5 123456789.0 100000.0 }}',
+    '{{ printf "%g %G %e %E" 0.000001234 1e100 0.0 -1.5 }}',
+    '{{ printf "%t %v" false true }}|{{ printf "%d" true }}|{{ printf "%s" nil }}|{{ printf "%d" nil }}',
+    "{{ printf \"%5t|%-7v|%q\" true 3 'x' }}|{{ printf \"%x %X % X %#x\" \"abc\" \"abc\" \"abc\" \"abc\" }}",
+    '{{ printf "%c%c%c" 72 105 128512 }}|{{ printf "%3c|%-3c|" 65 66 }}|{{ printf "%+.2e" 12345.678 }}',
+    '{{ printf "%#v" .data.a }} {{ printf "%#v" 1.0 }} {{ printf "%#v" nil }} {{ printf "%#v" 2.5 }}',
 ]
 
 
@@ -84,7 +145,7 @@ def _ours(template: str) -> str:
     return compile(template, name="output", missingkey="default", funcs=builtin_slice).execute(OBJECT)
 
 
-@pytest.mark.parametrize("template", RENDERS)
+@pytest.mark.parametrize("template", RENDERS + MORE_RENDERS)
 def test_outputs_match_go(template: str) -> None:
     out, err = _kubectl(template)
     assert err == ""
@@ -99,3 +160,12 @@ def test_errors_match_go(template: str) -> None:
     with pytest.raises(TemplateError) as info:
         _ours(template)
     assert str(info.value) == go_message
+
+
+@pytest.mark.parametrize("template", PARSE_FAILS)
+def test_parse_errors_match_go(template: str) -> None:
+    out, err = _kubectl(template)
+    assert out == ""
+    with pytest.raises(TemplateError) as info:
+        _ours(template)
+    assert err.strip().endswith(", " + str(info.value))

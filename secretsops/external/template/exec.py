@@ -49,6 +49,8 @@ class State:
     missingkey: str
     out: list[str] = field(default_factory=list)
     vars: list[tuple[str, Any]] = field(default_factory=list)
+    #: indexes into ``vars`` whose value came out of a generic container (Go: interface {})
+    iface_vars: set[int] = field(default_factory=set)
     node: n.Node | None = None
     depth: int = 0
     #: dot came out of a generic container, so Go sees its static type as interface {}
@@ -65,8 +67,6 @@ class State:
         ls = text.rfind("\n", 0, pos) + 1
         col = len(text[ls:pos].encode()) if ls > 0 else len(text[:pos].encode())
         context = str(self.node)
-        if len(context) > 20:
-            context = context[:20] + "..."
         return ExecError(
             f"template: {self.name}:{line}:{col}: executing {_q(self.name)} at <{context}>: {msg}"
         )
@@ -83,23 +83,29 @@ class State:
 
     def pop(self, mark: int) -> None:
         del self.vars[mark:]
+        self.iface_vars = {i for i in self.iface_vars if i < mark}
 
-    def set_var(self, name: str, value: Any) -> None:
+    def _index(self, name: str) -> int:
         for i in range(len(self.vars) - 1, -1, -1):
             if self.vars[i][0] == name:
-                self.vars[i] = (name, value)
-                return
+                return i
         raise self.errorf(f"undefined variable: {name}")
 
-    def set_top_var(self, k: int, value: Any) -> None:
-        name = self.vars[-k][0]
-        self.vars[-k] = (name, value)
+    def _store(self, i: int, value: Any, iface: bool) -> None:
+        self.vars[i] = (self.vars[i][0], value)
+        if iface:
+            self.iface_vars.add(i)
+        else:
+            self.iface_vars.discard(i)
+
+    def set_var(self, name: str, value: Any, iface: bool = False) -> None:
+        self._store(self._index(name), value, iface)
+
+    def set_top_var(self, k: int, value: Any, iface: bool = False) -> None:
+        self._store(len(self.vars) - k, value, iface)
 
     def var_value(self, name: str) -> Any:
-        for i in range(len(self.vars) - 1, -1, -1):
-            if self.vars[i][0] == name:
-                return self.vars[i][1]
-        raise self.errorf(f"undefined variable: {name}")
+        return self.vars[self._index(name)][1]
 
     # -- walking --------------------------------------------------------------------------
     def walk(self, dot: Any, node: n.Node) -> None:  # noqa: C901
@@ -156,12 +162,15 @@ class State:
             def one(index: Any, elem: Any) -> bool:
                 if decl:
                     if r.pipe.is_assign:
-                        self.set_var(decl[0].ident[0], index if len(decl) > 1 else elem)
+                        if len(decl) > 1:
+                            self.set_var(decl[0].ident[0], index)
+                        else:
+                            self.set_var(decl[0].ident[0], elem, generic)
                     else:
-                        self.set_top_var(1, elem)
+                        self.set_top_var(1, elem, generic)
                 if len(decl) > 1:
                     if r.pipe.is_assign:
-                        self.set_var(decl[1].ident[0], elem)
+                        self.set_var(decl[1].ident[0], elem, generic)
                     else:
                         self.set_top_var(2, index)
                 saved = self.dot_iface
@@ -302,11 +311,12 @@ class State:
 
     def eval_variable_node(self, dot: Any, v: n.VariableNode, args: list[n.Node], final: Any) -> Any:
         self.at(v)
-        value = self.var_value(v.ident[0])
+        i = self._index(v.ident[0])
+        value = self.vars[i][1]
         if len(v.ident) == 1:
             self.not_a_function(args, final)
             return value
-        return self.eval_field_chain(dot, value, v, v.ident[1:], args, final)
+        return self.eval_field_chain(dot, value, v, v.ident[1:], args, final, iface=i in self.iface_vars)
 
     def eval_field_chain(  # noqa: PLR0917 - mirrors exec.go
         self, dot: Any, receiver: Any, node: n.Node, ident: list[str], args: list[n.Node], final: Any,
@@ -393,7 +403,10 @@ class State:
             result = fn.fn(*argv)
         except FuncError as e:
             self.at(cmd)
-            raise self.errorf(f"error calling {name}: {e}") from None
+            msg = str(e)
+            if name == "call" and rest and msg.startswith("non-function "):
+                msg = f"non-function {rest[0]} " + msg[len("non-function ") :]  # Go names the callee
+            raise self.errorf(f"error calling {name}: {msg}") from None
         except (ExecError, RecursionError):
             raise
         except Exception as e:  # a Go panic: report its type only, never its (data-bearing) text
@@ -406,7 +419,7 @@ class State:
         if isinstance(arg, n.DotNode):
             return self.validate_type(dot, typ)
         if isinstance(arg, n.NilNode):
-            if typ == ANY or typ.startswith(("map[", "[]")):
+            if typ in (ANY, VALUE) or typ.startswith(("map[", "[]")):
                 return None
             raise self.errorf(f"cannot assign nil to {typ}")
         if isinstance(arg, n.FieldNode):

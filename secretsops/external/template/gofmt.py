@@ -526,10 +526,7 @@ def _sharp_v(arg: Any, p: _Printer, f: _Flags) -> str:
     if isinstance(arg, str):
         return _pad(go_quote(arg), f)
     if isinstance(arg, float):
-        s = format_float(arg, "g", -1)
-        if not any(c in s for c in ".eIN"):
-            s += ".0" if "e" not in s else ""
-        return _pad(s, f)
+        return _pad(format_float(arg, "g", -1), f)
     if isinstance(arg, list | tuple):
         return go_type_name(arg) + "{" + ", ".join(_sharp_v(v, p, _Flags()) for v in arg) + "}"
     if isinstance(arg, dict):

@@ -6,6 +6,7 @@ can search for them; functions are checked at parse time, as Go does.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -155,6 +156,8 @@ def new_number(pos: int, text: str, typ: T) -> n.NumberNode:
                 f = float(text)
         except (ValueError, OverflowError):
             f = None
+        if f is not None and math.isinf(f):
+            f = None  # strconv.ParseFloat: value out of range
         if f is not None and text not in ("+", "-", "."):
             if not any(c in text for c in ".eEpP"):
                 raise ValueError(f"integer overflow: {_q(text)}")

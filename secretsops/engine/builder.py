@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,17 +50,21 @@ class RunningEngine:
                 )
             else:
                 start_server(self.engine.deps.metrics, self.engine.healthy, self.settings.metrics_port)
+        elector = None
         if self.settings.leader_elect:
-            elector_cls = _optional("leader", "LeaderElector")
-            if elector_cls is None:
+            start_election = _optional("leader", "start_election")
+            if start_election is None:
                 raise UsageError("--leader-elect: leader election is not available in this build")
-            elector = elector_cls(self.engine.deps.kube.api, self.settings.namespace)
-            threading.Thread(target=elector.run, name="leader-election", daemon=True).start()
+            elector = start_election(self.engine, self.settings)
             is_leader = elector.is_leader
         try:
             self.engine.run_forever(is_leader)
         except KeyboardInterrupt:
+            pass
+        finally:
             self.engine.stop.set()
+            if elector is not None:
+                elector.shutdown()
 
     def close(self) -> None:
         self.engine.close()

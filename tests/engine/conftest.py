@@ -137,7 +137,15 @@ class Harness:
             "  options: {disableNameSuffixHash: true}\n",
         )
 
-    def engine(self, *, prune: bool = True, self_heal: bool = True, dry_run: bool = False, **kw):  # type: ignore[no-untyped-def]
+    def engine(
+        self,
+        *,
+        prune: bool = True,
+        self_heal: bool = True,
+        dry_run: bool = False,
+        leader_elect: bool = False,
+        **kw,
+    ):  # type: ignore[no-untyped-def]
         from prometheus_client import CollectorRegistry
 
         from secretsops.engine.builder import build_engine
@@ -156,7 +164,7 @@ class Harness:
             decryption_secret=SecretRef("secretsops-system", "sops-age"),
             **kw,
         )
-        settings = EngineSettings(dry_run=dry_run, work_dir=self.work)
+        settings = EngineSettings(dry_run=dry_run, work_dir=self.work, leader_elect=leader_elect)
         engine = build_engine(
             [spec],
             settings,

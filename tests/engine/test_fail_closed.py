@@ -184,3 +184,21 @@ def test_the_loop_lives_on_through_failures_and_bugs(harness, monkeypatch) -> No
     events = harness.core().list_namespaced_event("secretsops-system").items
     assert any(e.reason == "ReconciliationFailed" and "KeyError" in e.message for e in events)
     assert all("CANARY" not in (e.message or "") for e in events)
+
+
+def test_serve_with_leader_election_reconciles_and_releases_the_lease_on_stop(harness) -> None:
+    import threading
+    import time
+
+    harness.write_app({"A": "1"}, {"cm-a": "1"})
+    harness.repo.commit()
+    eng = harness.engine(leader_elect=True, interval=0.2)
+    thread = threading.Thread(target=eng.serve, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not eng.engine.reconcilers[0].applied_commit:
+        time.sleep(0.1)
+    eng.engine.stop.set()
+    thread.join(timeout=15)
+    assert not thread.is_alive()
+    assert harness.configmaps() == {"cm-a": "1"}

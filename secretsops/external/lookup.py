@@ -55,6 +55,7 @@ class ObjectLookup:
 
     def _api(self, call: Any, what: str) -> Any:
         from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
 
         try:
             return call()
@@ -64,7 +65,7 @@ class ObjectLookup:
             if exc.status in (401, 403):
                 raise ExternalError(f"cannot read {what} from the cluster: access denied") from None
             raise ProviderUnavailable(f"cannot read {what} from the cluster: HTTP {exc.status}") from None
-        except OSError as exc:
+        except (OSError, HTTPError) as exc:
             raise ProviderUnavailable(f"cannot read {what} from the cluster: {type(exc).__name__}") from None
 
     def secret_data(self, namespace: str, name: str) -> dict[str, bytes] | None:

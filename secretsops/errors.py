@@ -258,3 +258,9 @@ class InvalidTreePathFormat(UsageError):
     """A malformed ``--extract`` path (sops: InvalidTreePathFormat = 91)."""
 
     exit_code = 91
+
+
+class NoCreationRuleMatched(NoMatchingCreationRules):
+    """``.sops.yaml`` exists but no rule matches the file (the sops CLI exits 1 here)."""
+
+    exit_code = 1

@@ -274,16 +274,10 @@ def _encryption_plan(args: argparse.Namespace, path: str | None) -> tuple[list[A
 
     groups = _groups_from_flags(args)
     rule = None
-    if groups is None or not any(_has_crypt_flags(args)):
-        cfg = Path(args.config) if getattr(args, "config", None) else rules.find_config(Path.cwd())
-        if cfg is not None:
-            try:
-                rule = rules.load_config(cfg).rule_for(
-                    getattr(args, "filename_override", None) or path or "-"
-                )
-            except SecretsOpsError:
-                if groups is None:
-                    raise
+    cfg = Path(args.config) if getattr(args, "config", None) else rules.find_config(Path.cwd())
+    if cfg is not None:
+        # as sops: an existing config must have a rule for the file, even when keys come from flags
+        rule = rules.load_config(cfg).rule_for(getattr(args, "filename_override", None) or path or "-")
     if groups is None:
         if rule is None:
             raise NoEncryptionKeyFound(
@@ -292,10 +286,6 @@ def _encryption_plan(args: argparse.Namespace, path: str | None) -> tuple[list[A
             )
         groups = rule.key_groups
     return groups, _options(args, rule.options if rule is not None else None)
-
-
-def _has_crypt_flags(args: argparse.Namespace) -> list[bool]:
-    return [bool(getattr(args, f, "")) for f in CRYPT_FLAGS]
 
 
 def _walk(root: Path) -> Iterator[Path]:

@@ -16,7 +16,7 @@ from typing import Any
 import re2
 import yaml
 
-from secretsops.errors import ConfigFileError, NoMatchingCreationRules
+from secretsops.errors import ConfigFileError, NoCreationRuleMatched
 from secretsops.keysources.base import MasterKey
 from secretsops.sops.api import EncryptOptions
 from secretsops.sops.metadata import keysource_classes
@@ -62,7 +62,7 @@ class SopsConfig:
                 ) from None
             if rx.search(rel):
                 return _build(rule, encryption_context)
-        raise NoMatchingCreationRules(f"{self.path}: no matching creation rules found for {file_path}")
+        raise NoCreationRuleMatched(f"{self.path}: no matching creation rules found for {file_path}")
 
 
 def find_config(start: Path) -> Path | None:

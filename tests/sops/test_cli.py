@@ -222,6 +222,8 @@ def test_path_and_value_errors_use_sops_exit_codes(env, age_key, argv, code):
 
 
 def test_a_config_without_a_rule_for_the_file_is_an_error_even_with_key_flags(env, age_key):
-    (env / ".sops.yaml").write_text(f"creation_rules:\n  - path_regex: other$\n    age: {age_key.recipient}\n")
+    (env / ".sops.yaml").write_text(
+        f"creation_rules:\n  - path_regex: other$\n    age: {age_key.recipient}\n"
+    )
     (env / "s.yaml").write_text("a: b\n")
     assert main(["encrypt", "--age", age_key.recipient, "s.yaml"]) == 1  # as sops

@@ -319,10 +319,10 @@ class Lexer:
             self.emit(T.LEFT_PAREN)
             self.paren_depth += 1
         elif c == ")":
-            self.emit(T.RIGHT_PAREN)
             self.paren_depth -= 1
             if self.paren_depth < 0:
-                self.error(f"unexpected right paren {_go_rune_repr(c)}")
+                self.error("unexpected right paren")
+            self.emit(T.RIGHT_PAREN)
         elif ord(c) < 128 and c.isprintable():
             self.emit(T.CHAR)
         else:

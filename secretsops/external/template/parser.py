@@ -40,6 +40,7 @@ class _State:
     i: int = 0
     vars: list[str] = field(default_factory=lambda: ["$"])
     range_depth: int = 0
+    action_line: int = 0
     trees: dict[str, Tree] = field(default_factory=dict)
 
 
@@ -227,8 +228,10 @@ class Parser:
     def unexpected(self, tok: Token, context: str) -> ParseError:
         if tok.typ == T.ERROR:
             extra = ""
-            if self.st.name and tok.val == "unclosed action":
-                pass
+            if self.st.action_line not in (0, tok.line):
+                extra = f" in action started at {self.st.name}:{self.st.action_line}"
+                if tok.val.endswith(" action"):
+                    extra = extra[len(" in action") :]  # Go avoids "action in action"
             return self.error(tok.val + extra, tok)
         return self.error(f"unexpected {tok} in {context}", tok)
 
@@ -302,7 +305,11 @@ class Parser:
         if tok.typ == T.TEXT:
             return n.TextNode(tok.pos, tok.val)
         if tok.typ == T.LEFT_DELIM:
-            return self.action()
+            self.st.action_line = tok.line
+            try:
+                return self.action()
+            finally:
+                self.st.action_line = 0
         raise self.unexpected(tok, "input")
 
     def action(self) -> n.Node:  # noqa: C901
@@ -535,8 +542,6 @@ class Parser:
                 return n.StringNode(tok.pos, tok.val, go_unquote(tok.val))
             except ValueError:
                 raise self.error("invalid syntax", tok) from None
-        if t == T.ERROR:
-            raise self.error(tok.val, tok)
         self.backup()
         return None
 

@@ -61,6 +61,17 @@ def register(sub: Any, keygen_sub: Any) -> None:
     )
     rec.add_argument("--verify-ssh", type=Path, metavar="ALLOWED_SIGNERS", help="require ssh-signed commits")
     rec.add_argument("--metrics-port", type=int, help="serve /metrics and /healthz on this port")
+    rec.add_argument(
+        "--bind-address",
+        default="0.0.0.0",  # noqa: S104
+        help="address for --metrics-port (default 0.0.0.0)",
+    )
+    rec.add_argument(
+        "--lease-duration", default="15s", help="Lease duration for --leader-elect (default 15s)"
+    )
+    rec.add_argument(
+        "--shard-key", default="", help="handle only sources labelled sharding.secretsops.io/key=X"
+    )
     rec.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     rec.set_defaults(func=cmd_reconcile)
 
@@ -130,7 +141,7 @@ def _specs(args: argparse.Namespace) -> list[Any]:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from secretsops.engine import logs
     from secretsops.engine.builder import build_engine
-    from secretsops.engine.config import EngineSettings
+    from secretsops.engine.config import EngineSettings, parse_duration
 
     logs.configure(getattr(logging, args.log_level.upper()), sys.stderr)
     settings = EngineSettings(
@@ -140,8 +151,18 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         allow_mass_prune=args.allow_mass_prune,
         leader_elect=args.leader_elect,
         metrics_port=args.metrics_port,
+        bind_address=args.bind_address,
+        lease_duration=parse_duration(args.lease_duration),
+        shard_key=args.shard_key,
     )
     specs = _specs(args)
+    if args.config:
+        # sharding (as Flux): a shard takes its labelled sources, the unsharded replica the rest
+        specs = [s for s in specs if s.shard == args.shard_key]
+        if not specs:
+            raise UsageError(f"{args.config}: no sources for shard {args.shard_key or '(none)'}")
+    elif args.shard_key:
+        raise UsageError("--shard-key selects among --config sources")
     engine = build_engine(specs, settings, api_client(args.kubeconfig, args.context), os.environ)
     try:
         if args.once:

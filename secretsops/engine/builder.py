@@ -42,14 +42,6 @@ class RunningEngine:
     def serve(self) -> None:
         """Run until interrupted, with the optional server and leader-election hooks."""
         is_leader = lambda: True  # noqa: E731
-        if self.settings.metrics_port is not None:
-            start_server = _optional("server", "start_server")
-            if start_server is None:
-                log.warning(
-                    "metrics server not available in this build", extra={"reason": "no engine.server"}
-                )
-            else:
-                start_server(self.engine.deps.metrics, self.engine.healthy, self.settings.metrics_port)
         elector = None
         if self.settings.leader_elect:
             start_election = _optional("leader", "start_election")
@@ -57,6 +49,15 @@ class RunningEngine:
                 raise UsageError("--leader-elect: leader election is not available in this build")
             elector = start_election(self.engine, self.settings)
             is_leader = elector.is_leader
+        server = None
+        if self.settings.metrics_port is not None:
+            start_server = _optional("server", "start_server")
+            if start_server is None:
+                log.warning(
+                    "metrics server not available in this build", extra={"reason": "no engine.server"}
+                )
+            else:
+                server = start_server(self.engine, self.settings, elector)
         try:
             self.engine.run_forever(is_leader)
         except KeyboardInterrupt:
@@ -65,6 +66,8 @@ class RunningEngine:
             self.engine.stop.set()
             if elector is not None:
                 elector.shutdown()
+            if server is not None:
+                server.close()
 
     def close(self) -> None:
         self.engine.close()

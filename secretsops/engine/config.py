@@ -20,6 +20,8 @@ from secretsops.manifests import parse_documents
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+#: as Flux's sharding.fluxcd.io/key: a replica started with --shard-key X takes only sources labelled X
+SHARD_LABEL = "sharding.secretsops.io/key"
 
 
 def parse_duration(text: str | int | float) -> float:
@@ -67,6 +69,8 @@ class SourceSpec:
     decryption_secret: SecretRef | None = None
     suspend: bool = False
     verify: Verification | None = None
+    #: the source's sharding.secretsops.io/key label ("" when unsharded)
+    shard: str = ""
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name) or len(self.name) > 40:
@@ -89,6 +93,12 @@ class EngineSettings:
     mass_prune_ratio: float = 0.5
     leader_elect: bool = False
     metrics_port: int | None = None
+    #: address the probe/metrics/refresh server binds (engine/server.py)
+    bind_address: str = "0.0.0.0"  # noqa: S104 - in-cluster probes and Prometheus connect from outside
+    #: Lease duration for --leader-elect (renew deadline and retry period scale with it)
+    lease_duration: float = 15.0
+    #: handle only sources labelled sharding.secretsops.io/key=<shard_key> (own Lease per shard)
+    shard_key: str = ""
     work_dir: Path | None = None
 
 
@@ -171,7 +181,13 @@ def _from_flat(raw: Any, path: Path, default_namespace: str) -> SourceSpec:
         decryption_secret=_secret(raw.get("decryption"), default_namespace),
         suspend=_bool(raw.get("suspend"), False, f"{where}: suspend"),
         verify=_verify(raw.get("verify"), path.parent),
+        shard=_shard(raw),
     )
+
+
+def _shard(raw: Any) -> str:
+    labels = ((raw.get("metadata") or {}).get("labels") if "metadata" in raw else raw.get("labels")) or {}
+    return str(labels.get(SHARD_LABEL) or "") if isinstance(labels, dict) else ""
 
 
 def _from_flux(docs: list[dict[str, Any]], path: Path, default_namespace: str) -> list[SourceSpec]:
@@ -203,6 +219,7 @@ def _from_flux(docs: list[dict[str, Any]], path: Path, default_namespace: str) -
                 decryption_secret=_secret(spec.get("decryption"), default_namespace),
                 suspend=_bool(spec.get("suspend"), False, f"{where}: suspend"),
                 verify=_verify(repo.get("verify"), path.parent),
+                shard=_shard(doc),
             )
         )
     return specs

@@ -72,6 +72,14 @@ class LeaderElector:
     _observed: tuple[str, str, str] | None = None
     _observed_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: the campaign thread when started by ``start_election``
+    thread: threading.Thread | None = None
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop campaigning and wait for the Lease to be released."""
+        self.stop()
+        if self.thread is not None:
+            self.thread.join(timeout)
 
     # --- what the engine asks ------------------------------------------------------------------
     def is_leader(self) -> bool:
@@ -93,6 +101,10 @@ class LeaderElector:
 
     def stop(self) -> None:
         self.stopped.set()
+
+    def observed_holder(self) -> str:
+        """The holder in the Lease as we last read it (the leader's identity, or ours)."""
+        return self._observed[0] if self._observed else ""
 
     # --- one round -----------------------------------------------------------------------------
     def try_acquire_or_renew(self) -> bool:
@@ -246,16 +258,15 @@ def start_election(engine: Any, settings: Any) -> LeaderElector:
     for rec in engine.reconcilers:
         rec.store.kube = fenced
 
+    def stop_with_engine() -> None:
+        engine.stop.wait()
+        elector.stop()
+
     def campaign() -> None:
-        watcher = threading.Thread(target=lambda: (engine.stop.wait(), elector.stop()), daemon=True)
-        watcher.start()
+        threading.Thread(target=stop_with_engine, name="leader-stop", daemon=True).start()
         elector.run()
 
     thread = threading.Thread(target=campaign, name="leader-election", daemon=True)
     thread.start()
-    elector_thread[id(elector)] = thread
+    elector.thread = thread
     return elector
-
-
-#: threads of running elections, so a clean shutdown can wait for the release
-elector_thread: dict[int, threading.Thread] = {}

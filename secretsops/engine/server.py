@@ -1,0 +1,235 @@
+"""The engine's HTTP endpoints: probes, metrics, on-demand passes and the sealing certificate.
+
+``GET /healthz``   200 while the loop iterates (a wedged loop fails the liveness probe).
+``GET /readyz``    200 once a pass has succeeded, or at once on a standby replica (it is healthy
+                   waiting for the Lease); 503 before that.
+``GET /metrics``   Prometheus exposition of the engine's own registry (never the global one).
+``POST /reconcile[?source=NAME]``  run the next pass now (a git webhook): 202.
+``POST /refresh/NS/NAME``  re-resolve the ExternalSecret NS/NAME now (a full pass of the source
+                   that produced its Secret, found by ESO's ``created-by`` label): 202, or 404.
+``GET /v1/cert.pem``  the active sealing key's certificate (what ``kubeseal --fetch-cert`` reads),
+                   404 when the cluster has no sealing key.
+
+A standby replica answers the two POSTs with 503 naming the current leader, so a caller can
+retry on another replica. Bodies are JSON and never carry a value.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from prometheus_client.exposition import choose_encoder
+
+from secretsops.engine.status import SOURCE_LABEL
+from secretsops.errors import SecretsOpsError
+
+log = logging.getLogger("secretsops.engine.server")
+
+DEFAULT_BIND = "0.0.0.0"  # noqa: S104 - in-cluster the kubelet and Prometheus connect from outside
+DEFAULT_PORT = 8080
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+ESO_CREATED_BY = "reconcile.external-secrets.io/created-by"
+
+
+@dataclass
+class Runtime:
+    """What the endpoints look at; built by :func:`start_server` from the running engine."""
+
+    engine: Any  # secretsops.engine.loop.Engine
+    is_leader: Callable[[], bool] = lambda: True
+    leader_identity: Callable[[], str] = lambda: ""
+    sealing_key_namespace: str = "kube-system"
+    _ready: bool = False
+
+    def healthy(self) -> bool:
+        return bool(self.engine.healthy())
+
+    def ready(self) -> bool:
+        """Latched after the first successful pass; a standby is ready by being a standby."""
+        if not self._ready:
+            registry = self.engine.deps.metrics.registry
+            for rec in self.engine.reconcilers:
+                if registry.get_sample_value("secretsops_source_ready", {"source": rec.spec.name}) == 1:
+                    self._ready = True
+                    break
+        return self._ready or not self.is_leader()
+
+    def source_of_external_secret(self, namespace: str, name: str) -> str | None:
+        """The source whose last pass produced the ExternalSecret's Secret (one labelled LIST)."""
+        from secretsops.external.resolve import owner_label
+
+        selector = f"{ESO_CREATED_BY}={owner_label(namespace, name)}"
+        names = {rec.spec.name for rec in self.engine.reconcilers}
+        for secret in self.engine.deps.kube.list_objects("v1", "Secret", namespace, selector):
+            source = ((secret.get("metadata") or {}).get("labels") or {}).get(SOURCE_LABEL)
+            if source in names:
+                return str(source)
+        return None
+
+    def certificate(self) -> bytes | None:
+        from secretsops.sealed.keyring import cluster_keys, newest_first
+        from secretsops.sealed.keys import cert_pem
+
+        keys = newest_first(cluster_keys(self.engine.deps.kube.api, self.sealing_key_namespace))
+        for key in keys:
+            if key.cert is not None:
+                return bytes(cert_pem(key.cert))
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        log.debug("http request", extra={"reason": self.path.split("?", 1)[0]})
+
+    def _send(self, code: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, code: int, doc: dict[str, Any]) -> None:
+        self._send(code, (json.dumps(doc, sort_keys=True) + "\n").encode())
+
+    def do_HEAD(self) -> None:  # noqa: N802 - stdlib naming
+        self.do_GET()
+
+    def do_GET(self) -> None:  # noqa: N802
+        rt = self.server.runtime
+        path = urlsplit(self.path).path
+        try:
+            if path == "/healthz":
+                ok = rt.healthy()
+                self._json(200 if ok else 503, {"status": "ok" if ok else "loop stalled"})
+            elif path == "/readyz":
+                ok = rt.ready()
+                self._json(200 if ok else 503, {"status": "ok" if ok else "no successful pass yet"})
+            elif path == "/metrics":
+                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+                self._send(200, encoder(rt.engine.deps.metrics.registry), content_type)
+            elif path == "/v1/cert.pem":
+                cert = rt.certificate()
+                if cert is None:
+                    self._json(404, {"error": f"no sealing key in namespace {rt.sealing_key_namespace}"})
+                else:
+                    self._send(200, cert, "application/x-pem-file")
+            else:
+                self._json(404, {"error": "not found"})
+        except SecretsOpsError as exc:
+            self._json(503, {"error": str(exc)})
+        except Exception as exc:  # noqa: BLE001 - a probe must answer; its text may quote input
+            self._json(500, {"error": f"internal error ({type(exc).__name__})"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        rt = self.server.runtime
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(min(length, 1 << 20))  # webhook payloads are ignored
+        try:
+            if url.path == "/reconcile":
+                self._reconcile(rt, (parse_qs(url.query).get("source") or [""])[0])
+            elif url.path.startswith("/refresh/"):
+                self._refresh(rt, url.path.removeprefix("/refresh/").strip("/"))
+            else:
+                self._json(404, {"error": "not found"})
+        except SecretsOpsError as exc:
+            self._json(503, {"error": str(exc)})
+        except Exception as exc:  # noqa: BLE001
+            self._json(500, {"error": f"internal error ({type(exc).__name__})"})
+
+    def _standby(self, rt: Runtime) -> bool:
+        if rt.is_leader():
+            return False
+        self._json(503, {"error": "standby replica: ask the leader", "leader": rt.leader_identity()})
+        return True
+
+    def _reconcile(self, rt: Runtime, source: str) -> None:
+        names = [rec.spec.name for rec in rt.engine.reconcilers]
+        if source and source not in names:
+            self._json(404, {"error": f"no source named {source!r}"})
+            return
+        if self._standby(rt):
+            return
+        rt.engine.ask(source)
+        self._json(202, {"status": "reconcile requested", "sources": [source] if source else names})
+
+    def _refresh(self, rt: Runtime, ref: str) -> None:
+        namespace, _, name = ref.partition("/")
+        if not (_NAME.match(namespace) and _NAME.match(name)) or "/" in name:
+            self._json(400, {"error": "expected /refresh/NAMESPACE/NAME"})
+            return
+        if self._standby(rt):
+            return
+        source = rt.source_of_external_secret(namespace, name)
+        if source is None:
+            self._json(
+                404, {"error": f"ExternalSecret {namespace}/{name}: no Secret of it applied by this engine"}
+            )
+            return
+        rt.engine.ask(source, full=True)
+        self._json(
+            202, {"status": "refresh requested", "externalSecret": f"{namespace}/{name}", "source": source}
+        )
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    runtime: Runtime
+
+
+@dataclass
+class RuntimeServer:
+    """A running endpoint server; ``close()`` stops it."""
+
+    httpd: _Server
+    thread: threading.Thread
+    runtime: Runtime
+    closed: bool = field(default=False)
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.httpd.shutdown()
+            self.httpd.server_close()
+
+
+def serve_runtime(runtime: Runtime, host: str = DEFAULT_BIND, port: int = DEFAULT_PORT) -> RuntimeServer:
+    """Serve ``runtime`` on host:port (port 0: a free one) in a daemon thread."""
+    httpd = _Server((host, port), _Handler)
+    httpd.runtime = runtime
+    thread = threading.Thread(target=httpd.serve_forever, name="secretsops-http", daemon=True)
+    thread.start()
+    return RuntimeServer(httpd, thread, runtime)
+
+
+def start_server(engine: Any, settings: Any, elector: Any = None) -> RuntimeServer:
+    """What the engine builder calls for ``--metrics-port``: endpoints for this engine."""
+    runtime = Runtime(
+        engine,
+        is_leader=elector.is_leader if elector is not None else (lambda: True),
+        leader_identity=elector.observed_holder if elector is not None else (lambda: ""),
+        sealing_key_namespace=settings.sealing_key_namespace,
+    )
+    host = str(getattr(settings, "bind_address", "") or DEFAULT_BIND)
+    port = settings.metrics_port if settings.metrics_port is not None else DEFAULT_PORT
+    return serve_runtime(runtime, host, int(port))

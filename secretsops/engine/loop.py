@@ -21,16 +21,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from secretsops.decryptors.base import DecryptContext, DecryptFailed, Decryptor, run_decryptors
+from secretsops.decryptors.base import DecryptContext, Decryptor, run_decryptors
 from secretsops.engine import apply, health, inventory
 from secretsops.engine.config import EngineSettings, SourceSpec
-from secretsops.engine.drift import Drift, Fingerprinter, ObjectPrint
+from secretsops.engine.drift import Fingerprinter, ObjectPrint
 from secretsops.engine.generators import open_generated
 from secretsops.engine.keys import key_context
 from secretsops.engine.kube import KubeClient
 from secretsops.engine.metrics import EngineMetrics
 from secretsops.engine.proc import ProcessRunner
 from secretsops.engine.render import render_path
+from secretsops.engine.reporting import PassResult, Reporter
 from secretsops.engine.source import Revision
 from secretsops.engine.status import ALLOW_MASS_PRUNE, SOURCE_LABEL, SourceStatus, StatusStore
 from secretsops.errors import (
@@ -39,8 +40,6 @@ from secretsops.errors import (
     PruneGuardTripped,
     RenderError,
     SecretsOpsError,
-    SignatureError,
-    SourceError,
 )
 from secretsops.keysources.base import KeyContext
 from secretsops.manifests import Obj, ObjectId
@@ -73,39 +72,6 @@ class Deps:
     sleep: Callable[[float], None] = time.sleep
 
 
-@dataclass
-class PassResult:
-    source: str
-    ok: bool
-    revision: str = ""
-    rendered: bool = False
-    applied: list[ObjectId] = field(default_factory=list)
-    pruned: list[ObjectId] = field(default_factory=list)
-    drifted: list[Drift] = field(default_factory=list)
-    healed: bool = False
-    error: str = ""
-    reason: str = ""
-    temporary: bool = False
-    would_prune: list[ObjectId] = field(default_factory=list)
-
-
-def reason_for(exc: SecretsOpsError) -> str:
-    """kstatus-style reasons, as Flux names them where it has one."""
-    if isinstance(exc, PruneGuardTripped):
-        return "PruneGuardTripped"
-    if isinstance(exc, SignatureError):
-        return "VerificationFailed"
-    if isinstance(exc, SourceError):
-        return "ArtifactFailed"
-    if isinstance(exc, DecryptFailed):
-        return "DecryptionFailed"
-    if isinstance(exc, RenderError):
-        return "BuildFailed"
-    if isinstance(exc, ApplyRejected):
-        return "ApplyRejected"
-    return "ReconciliationFailed"
-
-
 def _optional(module: str, name: str) -> Any:
     """Hooks owned by the deploy side of the engine (leader, server, rollout), if present."""
     try:
@@ -123,6 +89,7 @@ class SourceReconciler:
         self.settings = settings
         self.deps = deps
         self.store = StatusStore(deps.kube, settings.namespace)
+        self.reporter = Reporter(spec.name, self.store, deps.metrics, settings.dry_run)
         self.cache: dict[str, Any] = {}
         self.prints: dict[ObjectId, ObjectPrint] = {}
         self.applied_commit = ""
@@ -358,65 +325,14 @@ class SourceReconciler:
 
     # --- status -----------------------------------------------------------------------------
     def _record_success(self, rev: Revision, result: PassResult) -> None:
-        st = self.status
-        previous = st.lastAppliedRevision
-        if not self.settings.dry_run:
-            st.lastAppliedRevision = str(rev)
-        st.drifted = [] if result.healed else [d.describe() for d in result.drifted]
-        if result.applied:
-            st.applied = len(result.applied)
-        st.pruned = len(result.pruned)
-        message = f"Applied revision: {rev}"
-        if result.reason == "HealthCheckFailed":
-            st.failed(
-                "HealthCheckFailed", f"{message}; unhealthy: {'; '.join(st.unhealthy)[:500]}", stalled=False
-            )
-        elif result.reason == "Progressing":
-            st.progressing("Progressing", f"{message}; waiting for: {'; '.join(st.unhealthy)[:500]}")
-        elif st.drifted:
-            result.reason = "DriftDetected"
-            st.ready("DriftDetected", f"{message}; {len(st.drifted)} object(s) drifted (self-heal off)")
-        else:
-            result.reason = result.reason or "ReconciliationSucceeded"
-            st.ready("ReconciliationSucceeded", message)
-        if self.settings.dry_run:
-            return
-        if result.rendered and (str(rev) != previous or result.pruned or result.healed):
-            detail = f"{len(result.applied)} applied, {len(result.pruned)} pruned"
-            if result.healed:
-                detail += f", {len(result.drifted)} drifted object(s) healed"
-            self._event("ReconciliationSucceeded", f"Applied revision {rev}: {detail}")
-        if result.drifted and not result.healed:
-            ids = ", ".join(str(d.id) for d in result.drifted)[:800]
-            self._event("DriftDetected", f"Drift (not healed): {ids}", warning=True)
+        self.reporter.success(self.status, rev, result)
 
     def _record_failure(self, exc: SecretsOpsError, result: PassResult) -> None:
-        result.ok = False
-        result.error = str(exc)
-        result.reason = reason_for(exc)
-        result.temporary = bool(exc.temporary)
         self.failures += 1
-        self.deps.metrics.errors.labels(self.spec.name, result.reason).inc()
-        ready = self.status.condition("Ready")
-        repeated = ready is not None and ready.message == result.error
-        self.status.failed(result.reason, result.error, stalled=not result.temporary)
-        log.error("reconcile failed", extra={"source": self.spec.name, "reason": result.reason})
-        if not repeated and not self.settings.dry_run:
-            self._event(result.reason, result.error, warning=True)
+        self.reporter.failure(self.status, exc, result)
 
     def _save_status(self) -> None:
-        try:
-            self.store.ensure_namespace()
-            self.store.save(self.status)
-        except SecretsOpsError as exc:
-            log.error("cannot store status", extra={"source": self.spec.name, "reason": type(exc).__name__})
-
-    def _event(self, reason: str, message: str, *, warning: bool = False) -> None:
-        try:
-            self.store.ensure_namespace()
-            self.store.event(self.spec.name, reason, message, warning=warning)
-        except SecretsOpsError:
-            log.warning("cannot record event", extra={"source": self.spec.name, "reason": reason})
+        self.reporter.save(self.status)
 
     def next_delay(self, result: PassResult) -> float:
         """Interval after success or a permanent failure; capped exponential backoff otherwise."""

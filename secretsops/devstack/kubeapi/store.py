@@ -20,8 +20,8 @@ from typing import Any
 
 import yaml
 
+from . import defaults, patches, status
 from . import managedfields as mf
-from . import patches, status
 from .resources import Catalog, ResourceType, crd_types
 from .selectors import Requirement, labels_match
 from .shapes import Shape, root_shape
@@ -82,6 +82,7 @@ class Store:
         self.catalog = Catalog()
         self._objects: dict[tuple[str, str], dict[Key, dict[str, Any]]] = {}
         self._rv = 0
+        self._service_ips = 0
         self._history: deque[Event] = deque(maxlen=HISTORY)
         self.closed = False
         self._bootstrap()
@@ -331,8 +332,20 @@ class Store:
         if rt.namespaced and ("", namespace) not in self._objects.get(("", "namespaces"), {}):
             raise status.not_found("namespaces", "", namespace)
 
-    def _normalize(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+    def _normalize(self, rt: ResourceType, obj: dict[str, Any], live: dict[str, Any] | None = None) -> None:
         """Server-side defaulting the apiserver does on every write."""
+        if rt.builtin:
+            ip = ""
+            if rt.group == "" and rt.kind == "Service":
+                live_spec = (live or {}).get("spec") or {}
+                spec = obj.setdefault("spec", {})
+                for field in ("clusterIP", "clusterIPs"):
+                    if field in live_spec and field not in spec:
+                        spec[field] = live_spec[field]
+                ip = defaults.service_ip(self._service_ips)
+            defaults.apply_defaults(rt.group, rt.kind, obj, ip)
+            if ip and (obj.get("spec") or {}).get("clusterIP") == ip:
+                self._service_ips += 1
         if rt.group == "" and rt.kind == "Secret":
             bad = decode_secret_data(obj)
             if bad is not None:
@@ -506,7 +519,7 @@ class Store:
         meta["resourceVersion"] = live_meta["resourceVersion"]
         if rt.has_status and rt.kind == "Namespace":
             obj["status"] = copy.deepcopy(live.get("status", {"phase": "Active"}))
-        self._normalize(rt, obj)
+        self._normalize(rt, obj, live)
         if rt.tracks_generation and _spec_changed(live, obj):
             meta["generation"] = int(live_meta.get("generation", 0)) + 1
         now = now_rfc3339()
@@ -552,7 +565,7 @@ class Store:
         if opts.subresource != "status" and rt.has_status:
             if "status" in live:
                 obj["status"] = copy.deepcopy(live["status"])
-        self._normalize(rt, obj)
+        self._normalize(rt, obj, live)
         if rt.tracks_generation:
             meta["generation"] = int(live_meta.get("generation", 0)) + (1 if _spec_changed(live, obj) else 0)
         return obj

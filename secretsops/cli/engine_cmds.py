@@ -170,6 +170,10 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             for res in results:
                 _print_result(res, args.dry_run)
             return 0 if all(r.ok for r in results) else 1
+        import signal
+
+        # Kubernetes stops pods with SIGTERM: finish the current pass, release the Lease, exit 0.
+        signal.signal(signal.SIGTERM, lambda *_: engine.engine.stop.set())
         engine.serve()
         return 0
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -114,3 +115,32 @@ def test_plain_directory_works_as_a_source(harness, tmp_path, capsys) -> None:
     assert main(args) == 0
     assert "default: dir@sha1:" in capsys.readouterr().out
     assert "cm-dir" in harness.configmaps() or harness.core().read_namespaced_config_map("cm-dir", "apps")
+
+
+def test_reconcile_loop_stops_cleanly_on_sigterm(harness, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    harness.write_app({"A": "1"}, {"cm-a": "1"})
+    harness.repo.commit()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SOPS_", "VAULT_", "AWS_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "secretsops", "reconcile", *reconcile_args(harness)[2:], "--interval", "1s"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not harness.configmaps():
+            time.sleep(0.2)
+        assert harness.configmaps() == {"cm-a": "1"}
+        proc.terminate()
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -128,8 +128,8 @@ def test_reconcile_loop_stops_cleanly_on_sigterm(harness, tmp_path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOPS_", "VAULT_", "AWS_"))}
     proc = subprocess.Popen(
         [sys.executable, "-m", "secretsops", "reconcile", *reconcile_args(harness)[2:], "--interval", "1s"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         env=env,
         cwd=Path(__file__).resolve().parents[2],
     )

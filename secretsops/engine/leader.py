@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
+import signal
 import socket
 import threading
 import time
@@ -268,5 +269,8 @@ def start_election(engine: Any, settings: Any) -> LeaderElector:
 
     thread = threading.Thread(target=campaign, name="leader-election", daemon=True)
     thread.start()
+    if threading.current_thread() is threading.main_thread():
+        # Kubernetes stops a pod with SIGTERM: end the loop cleanly so the Lease is released
+        signal.signal(signal.SIGTERM, lambda *_: engine.stop.set())
     elector.thread = thread
     return elector

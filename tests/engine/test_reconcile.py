@@ -181,3 +181,48 @@ def test_target_namespace_moves_namespaced_objects_only(harness) -> None:
     assert res.ok, res.error
     assert "cm-nons" in harness.configmaps()
     assert "Namespace/apps" in [str(i) for i in res.applied]
+
+
+CRD = """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.io
+spec:
+  group: example.io
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+"""
+
+
+def test_crd_and_its_custom_resources_apply_in_one_pass(harness) -> None:
+    import yaml
+
+    harness.write_app({"A": "1"})
+    harness.repo.write("apps/crd.yaml", CRD)
+    harness.repo.write(
+        "apps/widget.yaml",
+        "apiVersion: example.io/v1\nkind: Widget\nmetadata: {name: w, namespace: apps}\nspec: {size: 3}\n",
+    )
+    k = harness.repo.path / "apps/kustomization.yaml"
+    doc = yaml.safe_load(k.read_text())
+    doc["resources"] = ["widget.yaml", *doc["resources"], "crd.yaml"]  # declared before its CRD
+    k.write_text(yaml.safe_dump(doc))
+    harness.repo.commit()
+    eng = harness.engine()
+    (res,) = eng.run_once()
+    assert res.ok, res.error
+    from kubernetes import client
+
+    widget = client.CustomObjectsApi(harness.api.api_client()).get_namespaced_custom_object(
+        "example.io", "v1", "apps", "widgets", "w"
+    )
+    assert widget["spec"] == {"size": 3}
+    assert eng.run_once()[0].ok  # drift listing of the custom kind works too

@@ -317,6 +317,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
         return _recursive(args, ctx, "encrypt")
     _check_output_flags(args)
     data = _read(args.file)
+    _apply_store_config(args, _fmt(args, args.file, "output"))
     groups, options = _encryption_plan(args, args.file)
     out = api.encrypt_bytes(
         data,
@@ -329,6 +330,17 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     )
     _emit(args, args.file, out)
     return 0
+
+
+def _apply_store_config(args: argparse.Namespace, fmt: str) -> None:
+    """Without --indent, take the indentation from .sops.yaml's ``stores`` section like sops."""
+    if getattr(args, "indent", None) is not None:
+        return
+    from secretsops.sops import rules
+
+    cfg = Path(args.config) if getattr(args, "config", None) else rules.find_config(Path.cwd())
+    if cfg is not None:
+        args.indent = rules.load_config(cfg).store_indent(fmt)
 
 
 def _decryption_order(args: argparse.Namespace) -> list[str] | None:
@@ -363,6 +375,7 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
     fmt = _fmt(args, args.file)
     where = args.file or "<stdin>"
     out_fmt = _fmt(args, args.file, "output")
+    _apply_store_config(args, out_fmt)
     if args.extract:
         try:
             path = parse_path(args.extract)
@@ -408,6 +421,7 @@ def cmd_rotate(args: argparse.Namespace) -> int:
         return _recursive(args, ctx, "rotate")
     _check_output_flags(args)
     data = _read(args.file)
+    _apply_store_config(args, _fmt(args, args.file, "output"))
     _emit(args, args.file, _rotate_bytes(args, ctx, data, args.file))
     return 0
 
@@ -561,6 +575,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
     ctx = _ctx()
     path = Path(args.file)
     fmt = _fmt(args, args.file)
+    _apply_store_config(args, fmt)
     store = get_store(fmt, args.indent)
     if path.exists():
         tree = api.decrypt_tree(
@@ -607,6 +622,7 @@ def _mutate(args: argparse.Namespace, change: Any) -> int:
     ctx = _ctx()
     fmt = _fmt(args, args.file)
     data = _read(args.file)
+    _apply_store_config(args, fmt)
     tree = api.decrypt_tree(api.load_encrypted(data, fmt, where=args.file), ctx=ctx, where=args.file)
     if not tree.branches:
         raise UsageError(f"{args.file} has no document")

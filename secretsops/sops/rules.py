@@ -42,6 +42,15 @@ class CreationRule:
 class SopsConfig:
     path: Path
     rules: list[Mapping[str, Any]]
+    stores: Mapping[str, Any] = field(default_factory=dict)
+
+    def store_indent(self, fmt: str) -> int | None:
+        """``stores: {yaml|json|json_binary: {indent: N}}`` for ``fmt``, if set."""
+        section = {"yaml": "yaml", "json": "json", "binary": "json_binary"}.get(fmt)
+        conf = self.stores.get(section) if section else None
+        if isinstance(conf, Mapping) and isinstance(conf.get("indent"), int):
+            return int(conf["indent"])
+        return None
 
     def rule_for(
         self, file_path: str | Path, *, encryption_context: Mapping[str, Any] | None = None
@@ -92,7 +101,10 @@ def load_config(path: Path) -> SopsConfig:
     rules = data.get("creation_rules") or []
     if not isinstance(rules, list) or not all(isinstance(r, Mapping) for r in rules):
         raise ConfigFileError(f"config file {path}: creation_rules must be a list of mappings")
-    return SopsConfig(path, rules)
+    stores = data.get("stores") or {}
+    if not isinstance(stores, Mapping):
+        raise ConfigFileError(f"config file {path}: stores must be a mapping")
+    return SopsConfig(path, rules, stores)
 
 
 def _keys_of(

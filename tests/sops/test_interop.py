@@ -221,6 +221,7 @@ def _layout(text: bytes) -> list[str]:
             continue  # armored age payload
         masked = re.sub(r"data:[^,]*,iv:[^,]*,tag:[^,]*", "X", raw)
         masked = re.sub(r"age1[0-9a-z]+", "R", masked)
+        masked = re.sub(r"-----BEGIN AGE ENCRYPTED FILE-----.*?-----END AGE ENCRYPTED FILE-----", "A", masked)
         out.append(re.sub(r"\d{4}-\d\d-\d\dT[0-9:]+Z", "T", masked))
     return out
 
@@ -318,3 +319,22 @@ def test_binary_files_with_and_without_crypt_rule_fields_are_read(tmp_path, age_
     assert api.decrypt_bytes(json.dumps(enc).encode(), "binary", ctx=ctx) == b"\x00raw bytes\xff"
     enc["sops"]["unencrypted_suffix"] = "_unencrypted"  # what older sops wrote for binary files
     assert api.decrypt_bytes(json.dumps(enc).encode(), "binary", ctx=ctx) == b"\x00raw bytes\xff"
+
+
+def test_store_indentation_from_sops_yaml_matches_sops(tmp_path, age_key, run_sops, monkeypatch):
+    (tmp_path / ".sops.yaml").write_text(
+        "stores:\n  yaml:\n    indent: 2\n  json:\n    indent: 2\n"
+        f"creation_rules:\n  - age: {age_key.recipient}\n"
+    )
+    key_env = {"SOPS_AGE_KEY_FILE": str(age_key.key_file)}
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(age_key.key_file))
+    for name in ("n.yaml", "s.json"):
+        (tmp_path / name).write_bytes(SAMPLES[name])
+        theirs = run_sops("encrypt", name).stdout
+        assert main(["encrypt", name, "--output", "mine." + name]) == 0
+        assert _layout((tmp_path / ("mine." + name)).read_bytes()) == _layout(theirs)
+        (tmp_path / ("theirs." + name)).write_bytes(theirs)
+        expected = run_sops("decrypt", "theirs." + name, env=key_env).stdout
+        assert main(["decrypt", "theirs." + name, "--output", "out." + name]) == 0
+        assert (tmp_path / ("out." + name)).read_bytes() == expected

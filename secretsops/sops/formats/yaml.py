@@ -594,7 +594,7 @@ class _Emitter:
             if inline is not None:
                 self.out.append(f"{lead}- {inline}")
             elif isinstance(v, Branch):
-                self.mapping(v, pad + "  ", first_prefix=lead + "- ", child_pad=pad + " " * self.step)
+                self.mapping(v, pad + "  ", first_prefix=lead + "- ", child_pad=pad + "    ")
             else:
                 self.sequence(v, pad + "  ", first_prefix=lead + "- ")
 

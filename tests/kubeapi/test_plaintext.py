@@ -1,0 +1,60 @@
+"""Secrets held by the server stay in memory: not on disk, not in errors, not in the request log."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from kubernetes.client import CoreV1Api
+
+from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops.devstack.services import free_port, wait_http
+from tests.helpers import assert_no_canary
+from tests.kubeapi.rawhttp import call
+
+
+def test_subprocess_server_writes_no_secret_to_disk(tmp_path: Path, hermetic_env: Path, canary: str) -> None:
+    port = free_port()
+    kubeconfig = tmp_path / "kubeconfig"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "secretsops.devstack.kubeapi",
+            "--port",
+            str(port),
+            "--kubeconfig",
+            str(kubeconfig),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_http(url + "/healthz", timeout=20)
+        body = {"metadata": {"name": "s"}, "stringData": {"k": canary}}
+        assert call(url, "POST", "/api/v1/namespaces/default/secrets", body)[0] == 201
+        with urllib.request.urlopen(url + "/api/v1/namespaces/default/secrets/s") as resp:
+            assert base64.b64decode(json.loads(resp.read())["data"]["k"]).decode() == canary
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=10)
+    assert_no_canary(canary, tmp_path, hermetic_env, out, err)
+
+
+def test_rejected_secret_values_are_not_echoed_in_errors(kubeapi: KubeApiServer, canary: str) -> None:
+    not_base64 = {"metadata": {"name": "s"}, "data": {"k": canary + "!!"}}
+    code, status = call(kubeapi.url, "POST", "/api/v1/namespaces/default/secrets", not_base64)
+    assert code == 400 and "data[k]" in status["message"]
+    assert_no_canary(canary, json.dumps(status).encode())
+
+
+def test_request_log_holds_no_bodies(kubeapi: KubeApiServer, core: CoreV1Api, canary: str) -> None:
+    core.create_namespaced_secret("default", {"metadata": {"name": "s"}, "stringData": {"k": canary}})
+    core.patch_namespaced_secret("s", "default", {"stringData": {"k": canary + "2"}})
+    assert_no_canary(canary, json.dumps(list(kubeapi.requests)))

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import TemplateError
+
+# These modules add their functions to SPRIG_FUNCS when imported.
+from . import funcs_sprig_collections, funcs_sprig_extra, funcs_sprig_regex, funcs_time  # noqa: F401
 from .exec import ExecError, execute
 from .funcs import FuncMap, GoFunc, gobytes, gostr, wrap_python
 from .funcs_eso import ESO_FUNCS
 from .funcs_go import BUILTINS
 from .funcs_sprig import SPRIG_FUNCS
-from .funcs_sprig_extra import _ as _extra_registered  # noqa: F401 - registers into SPRIG_FUNCS
-from .funcs_time import parse_duration as _time_registered  # noqa: F401 - registers into SPRIG_FUNCS
 from .parser import ParseError, Tree, parse
 from .redact import redact
 from .values import MISSING, Int64, StringList, StringMap

@@ -18,14 +18,19 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from .funcs import ANY, INT, MAP, STRING, FuncError, gobytes, gostr
 from .funcs_sprig import (
-    SPRIG_FUNCS,
     _base,
-    _chunk,
     _clean,
-    _compact,
-    _deep_copy,
     _dir,
     _ext,
+    _to_pretty_json,
+    _to_raw_json,
+    reg,
+    to_float64,
+)
+from .funcs_sprig_collections import (
+    _chunk,
+    _compact,
+    _deep_copy,
     _first,
     _has,
     _initial,
@@ -36,13 +41,8 @@ from .funcs_sprig import (
     _rest,
     _reverse,
     _sprig_slice,
-    _to_pretty_json,
-    _to_raw_json,
     _uniq,
     _without,
-    empty,
-    reg,
-    to_float64,
 )
 from .values import go_type_name
 
@@ -242,5 +242,3 @@ def _htpasswd(user: str, password: str, algorithm: str) -> str:
         return f"{user}:{{SHA}}" + base64.b64encode(hashlib.sha1(gobytes(password)).digest()).decode()  # noqa: S324
     raise FuncError("bcrypt is not supported by secretsops (use the \"sha\" algorithm)")
 
-
-_ = (SPRIG_FUNCS, empty)

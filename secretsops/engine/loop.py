@@ -401,7 +401,7 @@ class Engine:
                 if due[id(rec)] > now:
                     continue
                 if not is_leader():
-                    due[id(rec)] = now + 2.0
+                    due[id(rec)] = now + 0.5  # standby: is_leader() is a local check
                     continue
                 result = rec.reconcile()
                 due[id(rec)] = time.monotonic() + rec.next_delay(result)

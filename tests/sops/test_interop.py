@@ -321,9 +321,10 @@ def test_binary_files_with_and_without_crypt_rule_fields_are_read(tmp_path, age_
     assert api.decrypt_bytes(json.dumps(enc).encode(), "binary", ctx=ctx) == b"\x00raw bytes\xff"
 
 
-def test_store_indentation_from_sops_yaml_matches_sops(tmp_path, age_key, run_sops, monkeypatch):
+@pytest.mark.parametrize("indent", [1, 2, 3, 6])
+def test_store_indentation_from_sops_yaml_matches_sops(indent, tmp_path, age_key, run_sops, monkeypatch):
     (tmp_path / ".sops.yaml").write_text(
-        "stores:\n  yaml:\n    indent: 2\n  json:\n    indent: 2\n"
+        f"stores:\n  yaml:\n    indent: {indent}\n  json:\n    indent: {indent}\n"
         f"creation_rules:\n  - age: {age_key.recipient}\n"
     )
     key_env = {"SOPS_AGE_KEY_FILE": str(age_key.key_file)}

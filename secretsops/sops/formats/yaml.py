@@ -522,7 +522,7 @@ def _double_quoted(v: str) -> str:
 
 class _Emitter:
     def __init__(self, indent: int) -> None:
-        self.step = indent
+        self.step = indent if 2 <= indent <= 9 else 2  # libyaml's accepted range
         self.out: list[str] = []
 
     def block(self, s: str, pad: str) -> str:
@@ -594,7 +594,7 @@ class _Emitter:
             if inline is not None:
                 self.out.append(f"{lead}- {inline}")
             elif isinstance(v, Branch):
-                self.mapping(v, pad + "  ", first_prefix=lead + "- ", child_pad=pad + "    ")
+                self.mapping(v, pad + "  ", first_prefix=lead + "- ", child_pad=pad + " " * (self.step if self.step >= 3 else 4))
             else:
                 self.sequence(v, pad + "  ", first_prefix=lead + "- ")
 

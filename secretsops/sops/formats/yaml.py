@@ -594,7 +594,12 @@ class _Emitter:
             if inline is not None:
                 self.out.append(f"{lead}- {inline}")
             elif isinstance(v, Branch):
-                self.mapping(v, pad + "  ", first_prefix=lead + "- ", child_pad=pad + " " * (self.step if self.step >= 3 else 4))
+                self.mapping(
+                    v,
+                    pad + "  ",
+                    first_prefix=lead + "- ",
+                    child_pad=pad + " " * (self.step if self.step >= 3 else 4),
+                )
             else:
                 self.sequence(v, pad + "  ", first_prefix=lead + "- ")
 

@@ -31,7 +31,7 @@ from secretsops.engine.kube import KubeClient
 from secretsops.engine.metrics import EngineMetrics
 from secretsops.engine.proc import ProcessRunner
 from secretsops.engine.render import render_path
-from secretsops.engine.reporting import PassResult, Reporter
+from secretsops.engine.reporting import MAX_LISTED, PassResult, Reporter
 from secretsops.engine.source import Revision
 from secretsops.engine.status import ALLOW_MASS_PRUNE, SOURCE_LABEL, SourceStatus, StatusStore
 from secretsops.errors import (
@@ -320,7 +320,7 @@ class SourceReconciler:
             if h.status != health.Status.CURRENT:
                 unhealthy.append(f"{ObjectId.of(obj)}: {h.status.value} ({h.message})")
                 failed = failed or h.status == health.Status.FAILED
-        self.status.unhealthy = unhealthy
+        self.status.unhealthy = unhealthy[:MAX_LISTED]
         result.reason = "HealthCheckFailed" if failed else ("Progressing" if unhealthy else "")
 
     # --- status -----------------------------------------------------------------------------

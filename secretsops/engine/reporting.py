@@ -26,6 +26,8 @@ from secretsops.errors import (
 from secretsops.manifests import ObjectId
 
 log = logging.getLogger("secretsops.engine")
+#: at most this many drifted/unhealthy objects are listed in the status ConfigMap (1 MiB limit)
+MAX_LISTED = 100
 
 
 @dataclass
@@ -72,7 +74,7 @@ class Reporter:
         previous = st.lastAppliedRevision
         if not self.dry_run:
             st.lastAppliedRevision = str(rev)
-        st.drifted = [] if result.healed else [d.describe() for d in result.drifted]
+        st.drifted = [] if result.healed else [d.describe() for d in result.drifted[:MAX_LISTED]]
         if result.applied:
             st.applied = len(result.applied)
         st.pruned = len(result.pruned)

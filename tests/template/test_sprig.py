@@ -40,6 +40,8 @@ CASES = [
     ('splitList "," "a,b"', "[a b]"),
     ('join "-" (list "a" 1 nil)', "a-1"),
     ('sortAlpha (list "b" "a")', "[a b]"),
+    ('toStrings (list 1 nil "a")', "[1 a]"),
+    ('swapcase "aBß"', "Abß"),
     # encoding & hashing
     ('b64enc "hello"', "aGVsbG8="),
     ('b64dec "aGVsbG8="', "hello"),

@@ -256,7 +256,7 @@ def _wrap(width: int, s: str) -> str:
     return "\n".join(textwrap.wrap(s, width, break_long_words=False)) if s else s
 
 
-reg("swapcase", STRING)(lambda s: s.swapcase())
+reg("swapcase", STRING)(lambda s: _per_rune(s, str.swapcase))
 
 
 @reg("snakecase", STRING)
@@ -311,9 +311,7 @@ def _join(sep: str, v: Any) -> str:
 
 @reg("toStrings", ANY)
 def _to_strings(v: Any) -> StringList:
-    if isinstance(v, list | tuple):
-        return StringList(strval(x) for x in v)
-    return StringList([strval(v)])
+    return StringList(strslice(v))
 
 
 @reg("sortAlpha", ANY)

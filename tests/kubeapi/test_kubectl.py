@@ -80,11 +80,38 @@ def test_kubectl_apply_conflict_fails_without_force(kubeapi: KubeApiServer) -> N
     assert forced.returncode == 0, forced.stderr
 
 
-def test_kubectl_get_prints_a_table(kubeapi: KubeApiServer) -> None:
+def test_kubectl_get_prints_the_apiservers_columns(kubeapi: KubeApiServer) -> None:
     kubectl(kubeapi, "apply", "--server-side", "-f", "-", stdin=MANIFEST)
-    result = kubectl(kubeapi, "get", "configmaps")
-    lines = result.stdout.splitlines()
-    assert lines[0].split() == ["NAME", "AGE"] and lines[1].split()[0] == "demo"
+    lines = kubectl(kubeapi, "get", "configmaps").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "DATA", "AGE"] and lines[1].split()[:2] == ["demo", "1"]
+    kubectl(kubeapi, "create", "secret", "generic", "s", "--from-literal=a=b", "--from-literal=c=d")
+    lines = kubectl(kubeapi, "get", "secret", "s").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "TYPE", "DATA", "AGE"] and lines[1].split()[:3] == [
+        "s",
+        "Opaque",
+        "2",
+    ]
+
+
+def test_kubectl_get_uses_crd_printer_columns(kubeapi: KubeApiServer) -> None:
+    import copy
+
+    import yaml
+
+    from tests.kubeapi.conftest import WIDGET_CRD
+
+    crd = copy.deepcopy(WIDGET_CRD)
+    crd["spec"]["versions"][0]["additionalPrinterColumns"] = [
+        {"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
+        {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+    ]
+    assert kubectl(kubeapi, "apply", "--server-side", "-f", "-", stdin=yaml.safe_dump(crd)).returncode == 0
+    widget = (
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: default}\nspec: {size: 7}\n"
+    )
+    assert kubectl(kubeapi, "apply", "--server-side", "-f", "-", stdin=widget).returncode == 0
+    lines = kubectl(kubeapi, "get", "widgets").stdout.splitlines()
+    assert lines[0].split() == ["NAME", "SIZE", "AGE"] and lines[1].split()[:2] == ["w", "7"]
 
 
 def test_kubectl_label_selector_and_delete(kubeapi: KubeApiServer) -> None:

@@ -377,9 +377,26 @@ class Handler(BaseHTTPRequestHandler):
             query = parse_qs(urlsplit(self.path).query)
             include = _one(query, "includeObject", include)
             objs = [{"apiVersion": rt.group_version, "kind": rt.kind, **i} for i in items]
-            self._send(200, tables.table(objs, meta, include))
+            self._send(
+                200,
+                tables.table(
+                    objs, meta, include, kind=(rt.group, rt.kind), printer_columns=self._printer_columns(rt)
+                ),
+            )
         else:
             self._send(200, plain)
+
+    def _printer_columns(self, rt: ResourceType) -> list[dict[str, Any]] | None:
+        """A custom resource's ``additionalPrinterColumns`` for the served version (None for built-ins)."""
+        if rt.builtin:
+            return None
+        crd = self.api.store.crd_for(rt.group, rt.plural)
+        for version in ((crd or {}).get("spec") or {}).get("versions") or []:
+            if version.get("name") == rt.version:
+                return list(version.get("additionalPrinterColumns") or []) or [
+                    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+                ]
+        return None
 
     # -- watch --------------------------------------------------------------------------------------
     def _watch(

@@ -170,6 +170,13 @@ class Store:
                 raise status.not_found(rt.plural, rt.group, name)
             return self.render(rt, obj)
 
+    def crd_for(self, group: str, plural: str) -> dict[str, Any] | None:
+        with self.cond:
+            crd = self._objects.get(("apiextensions.k8s.io", "customresourcedefinitions"), {}).get(
+                ("", f"{plural}.{group}")
+            )
+            return copy.deepcopy(crd) if crd else None
+
     def service_account_uid(self, namespace: str, name: str) -> str | None:
         with self.cond:
             account = self._objects.get(("", "serviceaccounts"), {}).get((namespace, name))

@@ -1,57 +1,31 @@
-"""Server-side printing (``Accept: ...;as=Table``) as kubectl asks for it: Name and Age columns."""
+"""Server-side printing (``Accept: ...;as=Table``): the columns ``kubectl get`` shows for each kind.
+
+Built-in kinds the engine deals with get the apiserver's columns (Secret: NAME TYPE DATA AGE, ...);
+custom resources get their CRD's ``additionalPrinterColumns`` (NAME and AGE when it has none);
+anything else NAME and AGE.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-COLUMNS = [
-    {
-        "name": "Name",
-        "type": "string",
-        "format": "name",
-        "description": "Name must be unique within a namespace.",
-        "priority": 0,
-    },
-    {
-        "name": "Age",
-        "type": "string",
-        "format": "",
-        "description": "CreationTimestamp is a timestamp representing "
-        "the server time when this object was created.",
-        "priority": 0,
-    },
-]
+Row = Callable[[dict[str, Any]], list[Any]]
+
+
+def _column(name: str, kind: str = "string", fmt: str = "", priority: int = 0) -> dict[str, Any]:
+    return {"name": name, "type": kind, "format": fmt, "description": "", "priority": priority}
+
+
+NAME = _column("Name", fmt="name")
+AGE = _column("Age", "date")
 
 
 def wants_table(accept: str) -> bool:
     first = accept.split(",", maxsplit=1)[0]
     return "as=Table" in first and "g=meta.k8s.io" in first
-
-
-def _row(obj: dict[str, Any], include: str) -> dict[str, Any]:
-    meta = obj.get("metadata") or {}
-    row: dict[str, Any] = {"cells": [meta.get("name", ""), age(str(meta.get("creationTimestamp", "")))]}
-    if include == "Object":
-        row["object"] = obj
-    elif include != "None":
-        partial_meta = {k: v for k, v in meta.items() if k != "managedFields"}
-        row["object"] = {
-            "kind": "PartialObjectMetadata",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": partial_meta,
-        }
-    return row
-
-
-def table(objs: list[dict[str, Any]], list_meta: dict[str, Any] | None, include: str) -> dict[str, Any]:
-    return {
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": list_meta or {},
-        "columnDefinitions": COLUMNS,
-        "rows": [_row(o, include) for o in objs],
-    }
 
 
 def age(created: str) -> str:
@@ -72,3 +46,134 @@ def age(created: str) -> str:
     if hours < 48:
         return f"{hours}h"
     return f"{hours // 24}d"
+
+
+def _meta(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj.get("metadata") or {}
+
+
+def _spec(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj.get("spec") or {}
+
+
+def _status(obj: dict[str, Any]) -> dict[str, Any]:
+    return obj.get("status") or {}
+
+
+def _ports(obj: dict[str, Any]) -> str:
+    ports = [f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in _spec(obj).get("ports") or []]
+    return ",".join(ports) or "<none>"
+
+
+BUILTIN: dict[tuple[str, str], tuple[list[dict[str, Any]], Row]] = {
+    ("", "Secret"): (
+        [_column("Type"), _column("Data", "integer")],
+        lambda o: [o.get("type", ""), len(o.get("data") or {})],
+    ),
+    ("", "ConfigMap"): (
+        [_column("Data", "integer")],
+        lambda o: [len(o.get("data") or {}) + len(o.get("binaryData") or {})],
+    ),
+    ("", "Namespace"): ([_column("Status")], lambda o: [_status(o).get("phase", "")]),
+    ("", "Service"): (
+        [_column("Type"), _column("Cluster-IP"), _column("External-IP"), _column("Port(s)")],
+        lambda o: [_spec(o).get("type", ""), _spec(o).get("clusterIP", "<none>"), "<none>", _ports(o)],
+    ),
+    ("apps", "Deployment"): (
+        [_column("Ready"), _column("Up-to-date", "integer"), _column("Available", "integer")],
+        lambda o: [
+            f"{_status(o).get('readyReplicas', 0)}/{_spec(o).get('replicas', 0)}",
+            _status(o).get("updatedReplicas", 0),
+            _status(o).get("availableReplicas", 0),
+        ],
+    ),
+}
+
+
+def json_path(obj: Any, path: str) -> Any:
+    """The subset of JSONPath printer columns use: ``.a.b``, ``[0]``, ``[?(@.type=="Ready")]``."""
+    cur = obj
+    for token in re.findall(
+        r"\.([A-Za-z0-9_-]+)|\[(\d+)\]|\[\?\(@\.([A-Za-z0-9_]+)==[\"']([^\"']*)[\"']\)\]", path
+    ):
+        field, index, key, value = token
+        if field:
+            cur = cur.get(field) if isinstance(cur, dict) else None
+        elif index:
+            cur = cur[int(index)] if isinstance(cur, list) and int(index) < len(cur) else None
+        else:
+            cur = (
+                next((i for i in cur if isinstance(i, dict) and str(i.get(key)) == value), None)
+                if isinstance(cur, list)
+                else None
+            )
+        if cur is None:
+            return None
+    return cur
+
+
+def _custom(printer_columns: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Row]:
+    columns = [
+        _column(
+            str(c.get("name", "")),
+            str(c.get("type", "string")),
+            str(c.get("format", "")),
+            int(c.get("priority", 0)),
+        )
+        for c in printer_columns
+    ]
+
+    def row(obj: dict[str, Any]) -> list[Any]:
+        cells = []
+        for column in printer_columns:
+            value = json_path(obj, str(column.get("jsonPath", "")))
+            if column.get("type") == "date" and isinstance(value, str):
+                value = age(value)
+            cells.append(value)
+        return cells
+
+    return columns, row
+
+
+def _no_cells(obj: dict[str, Any]) -> list[Any]:
+    return []
+
+
+def table(
+    objs: list[dict[str, Any]],
+    list_meta: dict[str, Any] | None,
+    include: str,
+    *,
+    kind: tuple[str, str],
+    printer_columns: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A ``Table`` for ``kind`` = (group, Kind); ``include`` is the ``includeObject`` query value."""
+    with_age = not printer_columns
+    if printer_columns:
+        extra, row = _custom(printer_columns)
+    else:
+        extra, row = BUILTIN.get(kind, ([], _no_cells))
+    columns = [NAME, *extra, *([AGE] if with_age else [])]
+    rows = []
+    for obj in objs:
+        cells = [_meta(obj).get("name", ""), *row(obj)]
+        if with_age:
+            cells.append(age(str(_meta(obj).get("creationTimestamp", ""))))
+        entry: dict[str, Any] = {"cells": cells}
+        if include == "Object":
+            entry["object"] = obj
+        elif include != "None":
+            meta = {k: v for k, v in _meta(obj).items() if k != "managedFields"}
+            entry["object"] = {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": meta,
+            }
+        rows.append(entry)
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": list_meta or {},
+        "columnDefinitions": columns,
+        "rows": rows,
+    }

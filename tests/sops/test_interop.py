@@ -339,3 +339,20 @@ def test_store_indentation_from_sops_yaml_matches_sops(indent, tmp_path, age_key
         expected = run_sops("decrypt", "theirs." + name, env=key_env).stdout
         assert main(["decrypt", "theirs." + name, "--output", "out." + name]) == 0
         assert (tmp_path / ("out." + name)).read_bytes() == expected
+
+
+def test_comments_in_every_position_match_sops_both_ways(tmp_path, age_key, run_sops):
+    src = (Path(__file__).parent / "data" / "comments.yaml").read_bytes()
+    (tmp_path / "c.yaml").write_bytes(src)
+    key_env = {"SOPS_AGE_KEY_FILE": str(age_key.key_file)}
+    theirs = run_sops("encrypt", "c.yaml", env={"SOPS_AGE_RECIPIENTS": age_key.recipient}).stdout
+    assert theirs.count(b"type:comment") == src.count(b"#")
+    (tmp_path / "theirs.yaml").write_bytes(theirs)
+    expected = run_sops("decrypt", "theirs.yaml", env=key_env).stdout
+    assert api.decrypt_bytes(theirs, "yaml", ctx=KeyContext.from_environ(key_env)) == expected
+    mine = api.encrypt_bytes(
+        src, "yaml", groups=[[AgeKeySource(age_key.recipient)]], options=api.EncryptOptions(), ctx=KeyContext()
+    )
+    assert b"# " not in mine.split(b"sops:")[0]  # every comment encrypted
+    (tmp_path / "mine.yaml").write_bytes(mine)
+    assert run_sops("decrypt", "mine.yaml", env=key_env).stdout == expected

@@ -253,18 +253,24 @@ def _ruamel() -> Any:
     return y
 
 
-def _comment_lines_of(token: Any) -> list[tuple[int, str]]:
+def _comment_lines_of(token: Any) -> list[tuple[int, int, str]]:
+    """(line, column, text after '#') of every comment line in a ruamel comment token."""
     value = getattr(token, "value", None)
     if not isinstance(value, str):
         return []
     segments = value.split("\n")
-    start = token.start_mark.line if getattr(token, "start_mark", None) is not None else 0
+    mark = getattr(token, "start_mark", None)
+    start = mark.line if mark is not None else 0
     first = next((i for i, s in enumerate(segments) if s.strip().startswith("#")), None)
     out = []
     for i, seg in enumerate(segments):
         s = seg.strip()
         if s.startswith("#") and first is not None:
-            out.append((start + i - first, s[1:]))
+            if i == 0 and seg.startswith("#") and mark is not None:
+                col = mark.column
+            else:
+                col = len(seg) - len(seg.lstrip(" "))
+            out.append((start + i - first, col, s[1:]))
     return out
 
 
@@ -305,8 +311,8 @@ class _CommentPlacer:
             for v in node:
                 self.visit(v, depth + 1)
 
-    def comments_for(self, node: Any) -> list[tuple[int, str]]:
-        out: list[tuple[int, str]] = []
+    def comments_for(self, node: Any) -> list[tuple[int, int, str]]:
+        out: list[tuple[int, int, str]] = []
         for tid, (_, owner) in self.owner.items():
             if owner is node:
                 out.extend(_comment_lines_of(self.tokens[tid]))
@@ -325,29 +331,55 @@ def _ruamel_comments(node: Any, placer: _CommentPlacer, out: dict[tuple[str, int
             _ruamel_comments(v, placer, out)
 
 
+_Pending = list[tuple[int, int, str]]
+
+
 def _node_value_with_comments(node: Any, comments: dict[tuple[str, int, int], Any]) -> Any:
     """Like ``_node_value`` (same scalars as the fast path) with comment items put in line order."""
-    if isinstance(node, pyyaml.MappingNode):
-        entries: list[tuple[tuple[int, int, int], Any]] = []
+    value, left = _with_comments(node, comments)
+    if left and isinstance(value, Branch):
+        value = _merge(value, left)
+    return value
+
+
+def _merge(branch: Branch, pending: _Pending) -> Branch:
+    """Comments left of the document's own indentation: kept, at the end."""
+    return Branch([*branch, *((Comment(text), None) for _, _, text in sorted(pending))])
+
+
+def _with_comments(node: Any, comments: dict[tuple[str, int, int], Any]) -> tuple[Any, _Pending]:
+    """Build the value; comments indented less than this container go up to the parent.
+
+    A comment line belongs to the innermost container whose indentation it is not left of
+    (go-yaml attaches ``# x`` written at column 0 after a nested block to the next top-level
+    key, where ruamel attaches it to the nested block).
+    """
+    if not isinstance(node, (pyyaml.MappingNode, pyyaml.SequenceNode)):
+        return _node_value(node), []
+    col = node.start_mark.column
+    is_map = isinstance(node, pyyaml.MappingNode)
+    kind = "map" if is_map else "seq"
+    mine: _Pending = list(comments.get((kind, node.start_mark.line, col), ()))
+    entries: list[tuple[tuple[int, int, int], Any]] = []
+    if is_map:
         for i, (k, v) in enumerate(node.value):
-            entries.append(
-                ((k.start_mark.line, 1, i), (_node_value(k), _node_value_with_comments(v, comments)))
-            )
-        pos = ("map", node.start_mark.line, node.start_mark.column)
-        for j, (line, text) in enumerate(comments.get(pos, ())):
-            entries.append(((line, 0, j), (Comment(text), None)))
-        entries.sort(key=lambda e: e[0])
-        return Branch(item for _, item in entries)
-    if isinstance(node, pyyaml.SequenceNode):
-        seq: list[tuple[tuple[int, int, int], Any]] = []
+            child, up = _with_comments(v, comments)
+            mine.extend(up)
+            entries.append(((k.start_mark.line, 1, i), (_node_value(k), child)))
+    else:
         for i, v in enumerate(node.value):
-            seq.append(((v.start_mark.line, 1, i), _node_value_with_comments(v, comments)))
-        pos = ("seq", node.start_mark.line, node.start_mark.column)
-        for j, (line, text) in enumerate(comments.get(pos, ())):
-            seq.append(((line, 0, j), Comment(text)))
-        seq.sort(key=lambda e: e[0])
-        return [item for _, item in seq]
-    return _node_value(node)
+            child, up = _with_comments(v, comments)
+            mine.extend(up)
+            entries.append(((v.start_mark.line, 1, i), child))
+    bubble: _Pending = []
+    for j, (line, ccol, text) in enumerate(mine):
+        if ccol < col:
+            bubble.append((line, ccol, text))
+        else:
+            entries.append(((line, 0, j), (Comment(text), None) if is_map else Comment(text)))
+    entries.sort(key=lambda e: e[0])
+    items = [item for _, item in entries]
+    return (Branch(items) if is_map else items), bubble
 
 
 def _load_with_comments(text: str) -> list[Branch]:

@@ -351,7 +351,11 @@ def test_comments_in_every_position_match_sops_both_ways(tmp_path, age_key, run_
     expected = run_sops("decrypt", "theirs.yaml", env=key_env).stdout
     assert api.decrypt_bytes(theirs, "yaml", ctx=KeyContext.from_environ(key_env)) == expected
     mine = api.encrypt_bytes(
-        src, "yaml", groups=[[AgeKeySource(age_key.recipient)]], options=api.EncryptOptions(), ctx=KeyContext()
+        src,
+        "yaml",
+        groups=[[AgeKeySource(age_key.recipient)]],
+        options=api.EncryptOptions(),
+        ctx=KeyContext(),
     )
     assert b"# " not in mine.split(b"sops:")[0]  # every comment encrypted
     (tmp_path / "mine.yaml").write_bytes(mine)

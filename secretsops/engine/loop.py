@@ -163,7 +163,7 @@ class SourceReconciler:
             for d in drifts:
                 log.warning("drift detected", extra={"source": self.spec.name, "object": str(d.id)})
             if self.spec.self_heal and not self.settings.dry_run:
-                self._full_pass(rev, result, annotations)
+                self._full_pass(rev, result, annotations, only={d.id for d in drifts})
                 result.healed = True
                 result.drifted = drifts
 
@@ -181,7 +181,14 @@ class SourceReconciler:
                     found[oid] = obj
         return found
 
-    def _full_pass(self, rev: Revision, result: PassResult, annotations: dict[str, str]) -> None:
+    def _full_pass(
+        self,
+        rev: Revision,
+        result: PassResult,
+        annotations: dict[str, str],
+        only: set[ObjectId] | None = None,
+    ) -> None:
+        """Render, decrypt, guard, then apply (everything, or ``only`` the drifted objects)."""
         spec, settings, deps = self.spec, self.settings, self.deps
         result.rendered = True
         target = rev.checkout / spec.path
@@ -222,14 +229,19 @@ class SourceReconciler:
             return
         self.store.ensure_namespace()
         outcome = apply.ApplyResult()
-        apply.apply_all(deps.kube, desired, outcome)
+        targets = desired if only is None else [o for o in desired if ObjectId.of(o) in only]
+        apply.apply_all(deps.kube, targets, outcome)
         apply.prune(deps.kube, stale, outcome)
         inventory.save(deps.kube, settings.namespace, spec.name, entries)
-        self.prints = {
+        prints = {
             oid: deps.fingerprinter.print_of(o, outcome.live.get(oid))
-            for o in desired
+            for o in targets
             if (oid := ObjectId.of(o)) is not None
         }
+        if only is None:
+            self.prints = prints
+        else:
+            self.prints.update(prints)
         self.applied_commit = rev.commit
         self.allow_mass_prune_once = False
         result.applied, result.pruned = outcome.applied, outcome.pruned

@@ -96,6 +96,7 @@ def test_drift_is_healed_on_the_next_pass_without_key_service_calls(harness) -> 
     rec = eng.engine.reconcilers[0]
     (res,) = eng.run_once()
     assert res.ok and res.healed and [str(d.id) for d in res.drifted] == ["Secret/apps/db"]
+    assert [str(i) for i in res.applied] == ["Secret/apps/db"]  # only what drifted is re-applied
     assert harness.secret() == {"PASSWORD": "good"}
     assert rec.cache["sops.datakeys"].hits >= 1
 

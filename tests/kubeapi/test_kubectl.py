@@ -6,7 +6,6 @@ import base64
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -27,10 +26,10 @@ data:
 
 
 def kubectl(server: KubeApiServer, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run kubectl; its discovery cache lives under the per-test HOME the hermetic fixture sets."""
     assert server.kubeconfig is not None
-    cache = Path(server.kubeconfig).parent / "cache"
     return subprocess.run(
-        ["kubectl", "--kubeconfig", str(server.kubeconfig), "--cache-dir", str(cache), *args],
+        ["kubectl", "--kubeconfig", str(server.kubeconfig), *args],
         input=stdin,
         capture_output=True,
         text=True,

@@ -227,3 +227,32 @@ def test_a_config_without_a_rule_for_the_file_is_an_error_even_with_key_flags(en
     )
     (env / "s.yaml").write_text("a: b\n")
     assert main(["encrypt", "--age", age_key.recipient, "s.yaml"]) == 1  # as sops
+
+
+@pytest.mark.parametrize("where", ["home", "xdg"])
+def test_the_default_user_key_file_is_used(where, tmp_path, age_key, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    f = tmp_path / "s.yaml"
+    _enc(f, age_key.recipient)
+    base = tmp_path / ("xdg" if where == "xdg" else "home")
+    keys = (base / "sops" / "age") if where == "xdg" else (base / ".config" / "sops" / "age")
+    keys.mkdir(parents=True)
+    (keys / "keys.txt").write_text(age_key.key_file.read_text())
+    if where == "home":
+        monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME" if where == "xdg" else "HOME", str(base))
+    capsys.readouterr()
+    assert main(["decrypt", "--extract", '["b"]', str(f)]) == 0
+    assert capsys.readouterr().out == "two"
+
+
+def test_decrypt_reads_standard_input_with_an_input_type(env, age_key, monkeypatch, capsys):
+    import io
+
+    f = env / "s.json"
+    f.write_text('{"k": "v"}')
+    assert main(["encrypt", "--age", age_key.recipient, "-i", str(f)]) == 0
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(f.read_bytes())))
+    capsys.readouterr()
+    assert main(["decrypt", "--input-type", "json", "--output-type", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"k": "v"}

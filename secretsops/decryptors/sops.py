@@ -6,13 +6,24 @@ reconcile pass over unchanged files makes no key-service calls.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from secretsops.decryptors.base import DecryptContext, Decryptor
 from secretsops.manifests import Obj, SourcedObject
 from secretsops.sops.api import DataKeyCache, decrypt_document, is_encrypted_document
+from secretsops.sops.cipher import is_encrypted_value
 
 CACHE_KEY = "sops.datakeys"
+
+
+def _all_encrypted(value: Any) -> bool:
+    if value is None or value == "":
+        return True
+    if isinstance(value, dict):
+        return all(_all_encrypted(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_all_encrypted(v) for v in value)
+    return is_encrypted_value(value)
 
 
 class SopsDecryptor(Decryptor):
@@ -23,7 +34,17 @@ class SopsDecryptor(Decryptor):
         return isinstance(obj, dict) and "sops" in obj
 
     def is_protected(self, obj: Obj) -> bool:
-        return is_encrypted_document(obj)
+        """Encrypted, and for a Secret every value under data/stringData is ciphertext.
+
+        A sops file whose regex rules leave a Secret's values in the clear is not protected.
+        """
+        if not is_encrypted_document(obj):
+            return False
+        if obj.get("kind") == "Secret":
+            for section in ("data", "stringData"):
+                if not _all_encrypted(obj.get(section)):
+                    return False
+        return True
 
     def decrypt(self, item: SourcedObject, ctx: DecryptContext) -> list[Obj]:
         cache = ctx.cache.get(CACHE_KEY)

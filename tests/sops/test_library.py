@@ -79,3 +79,18 @@ def test_rule_for_uses_re2_and_first_match(tmp_path, age_key):
     assert rule is not None and rule.options.encrypted_regex == "^data$"
     other = rules.rule_for(tmp_path / "x.dev.yaml", cwd=tmp_path)
     assert other is not None and other.options.encrypted_regex == ""
+
+
+def test_a_secret_is_protected_only_when_its_values_are_ciphertext(age_key):
+    enc = yaml.safe_load(_secret(age_key.recipient))
+    assert SopsDecryptor().is_protected(enc)
+    leaky = api.encrypt_bytes(
+        b"kind: Secret\nstringData:\n  password: hunter2\nother: x\n",
+        "yaml",
+        groups=[[AgeKeySource(age_key.recipient)]],
+        options=api.EncryptOptions(encrypted_regex="^other$"),
+        ctx=KeyContext(),
+    )
+    doc = yaml.safe_load(leaky)
+    assert api.is_encrypted_document(doc) and not SopsDecryptor().is_protected(doc)
+    assert not SopsDecryptor().is_protected({"kind": "Secret", "stringData": {"a": "b"}})

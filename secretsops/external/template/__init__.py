@@ -20,7 +20,13 @@ from typing import Any
 from ...errors import TemplateError
 
 # These modules add their functions to SPRIG_FUNCS when imported.
-from . import funcs_sprig_collections, funcs_sprig_extra, funcs_sprig_regex, funcs_time  # noqa: F401
+from . import (  # noqa: F401
+    funcs_sprig_certs,
+    funcs_sprig_collections,
+    funcs_sprig_extra,
+    funcs_sprig_regex,
+    funcs_time,
+)
 from .exec import ExecError, execute
 from .funcs import FuncMap, GoFunc, gobytes, gostr, wrap_python
 from .funcs_eso import ESO_FUNCS

@@ -490,6 +490,8 @@ class State:
             ok = isinstance(value, list | tuple) and not isinstance(value, StringList)
         elif typ == "[]string":
             ok = isinstance(value, StringList)
+        else:
+            ok = go_type_name(value) == typ
         if not ok:
             raise self.errorf(f"wrong type for value; expected {typ}; got {go_type_name(value)}")
         return value

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from .values import MISSING, go_type_name
+from .values import MISSING, GoStruct, go_type_name
 
 # --- strconv -----------------------------------------------------------------------------------
 
@@ -360,6 +360,11 @@ class _Printer:
             if verb == "q":
                 return self.fmt_string(format_time(value), "q", f)
             return self.bad_verb(value, verb)
+        if isinstance(value, GoStruct):
+            if f.plus_v:
+                fields = (f"{k}:{self.format(v, verb, f, depth + 1)}" for k, v in value.items())
+                return "{" + " ".join(fields) + "}"
+            return "{" + " ".join(self.format(v, verb, f, depth + 1) for v in value.values()) + "}"
         if isinstance(value, dict):
             if f.sharp_v:
                 inner = ", ".join(

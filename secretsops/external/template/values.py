@@ -46,6 +46,12 @@ class StringMap(dict[str, str]):
     __slots__ = ()
 
 
+class GoStruct(dict[str, Any]):
+    """A Go struct value: fields by name in declaration order; ``%v`` prints ``{v1 v2}``."""
+
+    go_type = "struct {}"
+
+
 class StringList(list[str]):
     """A ``[]string`` (splitList, keys, regexFindAll, ... return it)."""
 
@@ -78,6 +84,8 @@ def go_type_name(value: Any) -> str:
         return "string"
     if isinstance(value, bytes | bytearray):
         return "[]uint8"
+    if isinstance(value, GoStruct):
+        return value.go_type
     if isinstance(value, StringMap):
         return "map[string]string"
     if isinstance(value, dict):

@@ -202,3 +202,23 @@ def test_serve_with_leader_election_reconciles_and_releases_the_lease_on_stop(ha
     thread.join(timeout=15)
     assert not thread.is_alive()
     assert harness.configmaps() == {"cm-a": "1"}
+
+
+def test_rejected_object_is_a_permanent_error_naming_fields_not_values(harness) -> None:
+    harness.write_app({"A": "1"})
+    harness.repo.write(
+        "apps/bad-secret.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: bad, namespace: apps}\n"
+        "stringData: {'bad key!': CANARY-rejected-value}\n",
+    )
+    import yaml
+
+    k = harness.repo.path / "apps/kustomization.yaml"
+    doc = yaml.safe_load(k.read_text())
+    doc["resources"].append("bad-secret.yaml")
+    k.write_text(yaml.safe_dump(doc))
+    harness.repo.commit()
+    (res,) = harness.engine().run_once()
+    assert not res.ok and res.reason == "ApplyRejected" and not res.temporary
+    assert "Secret/apps/bad" in res.error and "422" in res.error
+    assert "CANARY" not in res.error and "CANARY" not in str(harness.status())

@@ -9,10 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -184,6 +181,8 @@ def _read(path: str | None) -> bytes:
 
 def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
     """Write via a temp file in the same directory + rename: never a half-written file."""
+    import tempfile
+
     try:
         st_mode = mode if mode is not None else (path.stat().st_mode & 0o777 if path.exists() else 0o644)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -556,6 +555,8 @@ def _recursive(args: argparse.Namespace, ctx: Any, op: str) -> int:
 
 
 def _editor_cmd() -> list[str]:
+    import shlex
+
     for var in ("SOPS_EDITOR", "EDITOR"):
         if os.environ.get(var):
             return shlex.split(os.environ[var])
@@ -588,6 +589,9 @@ def cmd_edit(args: argparse.Namespace) -> int:
     else:
         tree = None
         before = b""
+    import subprocess
+    import tempfile
+
     shm = Path("/dev/shm")  # noqa: S108 - a memory filesystem, the file is 0600 and removed
     fd, tmp = tempfile.mkstemp(
         dir=shm if shm.is_dir() else None, prefix="secretsops-edit-", suffix=path.suffix or ".txt"

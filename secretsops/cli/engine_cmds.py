@@ -21,7 +21,7 @@ def register(sub: Any, keygen_sub: Any) -> None:
     )
     rec.add_argument("--repo", help="git URL or local path (a plain directory works too)")
     rec.add_argument(
-        "--ref", default="main", help="branch, tag (refs/tags/X) or full commit id (default main)"
+        "--ref", default="main", help="branch, tag or full commit id (default main)"
     )
     rec.add_argument("--path", default="./", help="directory inside the repository (default the root)")
     rec.add_argument(

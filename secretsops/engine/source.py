@@ -113,6 +113,10 @@ class GitSource:
         try:
             self._git(repo, "fetch", "-q", "--depth", "1", "--no-tags", "origin", self.ref.refspec())
         except SourceError:
+            if self.ref.branch and self._is_tag(repo):
+                # ``--ref v1.2.0``: no such branch, but a tag of that name (kept for later passes)
+                self.ref = GitRef(tag=self.ref.branch)
+                return self._fetch(repo)
             if not self.ref.commit:
                 raise
             # servers without allowReachableSHA1InWant: fetch everything, then look it up
@@ -120,6 +124,13 @@ class GitSource:
         target = self.ref.commit or "FETCH_HEAD"
         out = self._git(repo, "rev-parse", "--verify", "-q", f"{target}^{{commit}}")
         return out.strip()
+
+    def _is_tag(self, repo: Path) -> bool:
+        try:
+            out = self._git(repo, "ls-remote", "--tags", "origin", f"refs/tags/{self.ref.branch}")
+        except SourceError:
+            return False
+        return bool(out.strip())
 
     def _verify(self, repo: Path, commit: str) -> None:
         assert self.verify is not None

@@ -64,7 +64,7 @@ def test_tag_and_commit_refs(git_repo, runner) -> None:
     git_repo.git("tag", "v1")
     git_repo.write("v.txt", "2")
     git_repo.commit()
-    for ref in ("refs/tags/v1", first):
+    for ref in ("refs/tags/v1", "v1", first):
         src = source(git_repo, runner, ref)
         try:
             rev = src.sync()

@@ -145,3 +145,52 @@ def test_group_lists_each_version_once_storage_version_preferred(
     _, group = call(kubeapi.url, "GET", "/apis/example.com")
     assert [v["version"] for v in group["versions"]] == ["v1", "v1beta1"]
     assert group["preferredVersion"]["version"] == "v1"
+
+
+def test_fields_the_schema_does_not_declare_are_pruned_with_a_warning(
+    kubeapi: KubeApiServer, crd: str
+) -> None:
+    import json
+    import urllib.request
+
+    body = json.dumps(_widget(size=1, color="red", bogus=True)).encode()
+    req = urllib.request.Request(
+        kubeapi.url + "/apis/example.com/v1/namespaces/default/widgets",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req) as resp:
+        created = json.loads(resp.read())
+        warnings = resp.headers.get_all("Warning")
+    assert created["spec"] == {"size": 1, "color": "red"}
+    assert warnings == ['299 - "unknown field \\"spec.bogus\\""']
+
+
+def test_strict_field_validation_refuses_unknown_fields(kubeapi: KubeApiServer, crd: str) -> None:
+    code, body = call(
+        kubeapi.url,
+        "POST",
+        "/apis/example.com/v1/namespaces/default/widgets?fieldValidation=Strict",
+        _widget(size=1, bogus=True),
+    )
+    assert code == 400 and body["message"] == (
+        'Widget in version "v1" cannot be handled as a Widget: '
+        'strict decoding error: unknown field "spec.bogus"'
+    )
+
+
+def test_preserve_unknown_fields_keeps_everything(
+    kubeapi: KubeApiServer, client: kubernetes.client.ApiClient
+) -> None:
+    ApiextensionsV1Api(client).create_custom_resource_definition(SEALED_SECRET_CRD)
+    body = {
+        "apiVersion": "bitnami.com/v1alpha1",
+        "kind": "SealedSecret",
+        "metadata": {"name": "s"},
+        "spec": {"anything": {"nested": [1, 2]}},
+    }
+    created = CustomObjectsApi(client).create_namespaced_custom_object(
+        "bitnami.com", "v1alpha1", "default", "sealedsecrets", body
+    )
+    assert created["spec"] == {"anything": {"nested": [1, 2]}}

@@ -87,6 +87,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache, private")
         for key, value in (headers or {}).items():
             self.send_header(key, value)
+        for warning in self._warnings:
+            self.send_header("Warning", "299 - " + json.dumps(warning))
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
@@ -111,6 +113,7 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
+        self._warnings: list[str] = []
         split = urlsplit(self.path)
         path = split.path.rstrip("/") or "/"
         query = parse_qs(split.query, keep_blank_values=True)
@@ -226,12 +229,20 @@ class Handler(BaseHTTPRequestHandler):
         dry = query.get("dryRun") or []
         if any(d not in ("All",) for d in dry):
             raise status.bad_request(f"Invalid dry run value: {dry[0]}" if dry else "")
-        return WriteOptions(
+        validation = _one(query, "fieldValidation", "Warn") or "Warn"
+        if validation not in ("Ignore", "Warn", "Strict"):
+            raise status.bad_request(
+                f'fieldValidation must be one of "Ignore", "Warn", or "Strict", got "{validation}"'
+            )
+        opts = WriteOptions(
+            field_validation=validation,
             manager=manager,
             dry_run=bool(dry),
             force=_flag(query, "force"),
             subresource="status" if route.subresource == "status" else "",
         )
+        self._warnings = opts.warnings  # the store appends; _send turns them into Warning headers
+        return opts
 
     def _serve(self, route: Route, query: dict[str, list[str]], body: bytes) -> None:
         store, rt, method = self.api.store, route.rt, self.command

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import json
 import secrets as _random
 import threading
@@ -22,6 +23,7 @@ import yaml
 
 from . import defaults, patches, status
 from . import managedfields as mf
+from .pruning import prune
 from .resources import Catalog, ResourceType, crd_types
 from .selectors import Requirement, labels_match
 from .shapes import Shape, root_shape
@@ -68,6 +70,10 @@ class WriteOptions:
     dry_run: bool = False
     force: bool = False
     subresource: str = ""
+    #: Strict | Warn (the default) | Ignore: what to do with fields a custom resource's schema lacks
+    field_validation: str = "Warn"
+    #: filled in by the store: ``Warning`` headers for the response
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
 
 def now_rfc3339() -> str:
@@ -305,7 +311,7 @@ class Store:
             return not self._history or after < self._history[0].rv - 1
 
     # -- writes -------------------------------------------------------------------------------------
-    def _check_body(self, rt: ResourceType, namespace: str, body: Any) -> dict[str, Any]:
+    def _check_body(self, rt: ResourceType, namespace: str, body: Any, opts: WriteOptions) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise status.bad_request("the object provided is unrecognized (must be of type " + rt.kind + ")")
         api_version, kind = body.get("apiVersion"), body.get("kind")
@@ -333,6 +339,17 @@ class Store:
             meta["namespace"] = namespace
         else:
             meta.pop("namespace", None)
+        if not rt.builtin and opts.field_validation != "Ignore":
+            unknown = prune(obj, rt.schema)
+            if unknown and opts.field_validation == "Strict":
+                fields = ", ".join(f'unknown field "{path}"' for path in unknown)
+                raise status.bad_request(
+                    f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+                    f"strict decoding error: {fields}"
+                )
+            opts.warnings.extend(f'unknown field "{path}"' for path in unknown)
+        elif not rt.builtin:
+            prune(obj, rt.schema)
         return obj
 
     def _ensure_namespace(self, rt: ResourceType, namespace: str) -> None:
@@ -387,7 +404,7 @@ class Store:
 
     def create(self, rt: ResourceType, namespace: str, body: Any, opts: WriteOptions) -> dict[str, Any]:
         with self.cond:
-            obj = self._check_body(rt, namespace, body)
+            obj = self._check_body(rt, namespace, body, opts)
             meta = obj["metadata"]
             if not meta.get("name") and meta.get("generateName"):
                 meta["name"] = meta["generateName"] + "".join(_random.choice(_NAME_CHARS) for _ in range(5))
@@ -474,7 +491,7 @@ class Store:
     ) -> dict[str, Any]:
         with self.cond:
             key, live = self._live(rt, namespace, name)
-            obj = self._check_body(rt, namespace, body)
+            obj = self._check_body(rt, namespace, body, opts)
             return self._write(rt, key, live, obj, opts, apply=False)
 
     def _write(
@@ -616,7 +633,7 @@ class Store:
             )
             if not given_rv:
                 patched["metadata"].pop("resourceVersion", None)
-            obj = self._check_body(rt, namespace, patched)
+            obj = self._check_body(rt, namespace, patched, opts)
             return self._write(rt, key, live, obj, opts, apply=False)
 
     def apply(
@@ -654,7 +671,7 @@ class Store:
                 else f"Object '{missing}' is missing in the applied configuration"
             )
         with self.cond:
-            checked = self._check_body(rt, namespace, applied)
+            checked = self._check_body(rt, namespace, applied, opts)
             given = checked["metadata"].get("name")
             if given and given != name:
                 raise status.bad_request(

@@ -90,6 +90,8 @@ def _walk(directory: Path, runner: ProcessRunner, root: Path) -> list[SourcedObj
     for entry in sorted(directory.iterdir(), key=lambda p: p.name):
         if entry.name.startswith(".") or entry.name in SKIPPED_FILES:
             continue
+        if entry.is_symlink() and not _is_under(entry.resolve(), root.resolve()):
+            raise RenderError(f"{_shown(entry, root)}: symbolic link points outside the repository")
         if entry.is_dir():
             if kustomize.find_kustomization(entry) is not None:
                 items.extend(_build(entry, runner, root))

@@ -94,3 +94,19 @@ def test_secret_generator_literals_render_with_kustomize_hash(tmp_path: Path) ->
     (item,) = render_path(tmp_path)
     assert item.id.name.startswith("s-") and item.obj["data"] == {"a": "Yg=="}
     assert "sops_generated" not in item.extra
+
+
+def test_symlink_out_of_the_repository_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(CM.format(name="host-file"))
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "link.yaml").symlink_to(outside)
+    with pytest.raises(RenderError, match=r"link\.yaml: symbolic link points outside the repository"):
+        render_path(repo)
+
+
+def test_symlink_inside_the_repository_is_followed(tmp_path: Path) -> None:
+    write(tmp_path, ".shared/cm.yaml", CM.format(name="shared"))
+    (tmp_path / "link.yaml").symlink_to(tmp_path / ".shared/cm.yaml")
+    assert [i.id.name for i in render_path(tmp_path)] == ["shared"]

@@ -61,3 +61,11 @@ def test_error_names_the_field_and_position_instead() -> None:
     assert str(info.value) == (
         'template: k:2:6: executing "k" at <.pw.inner>: can\'t evaluate field inner in type string'
     )
+
+
+def test_redaction_leaves_the_public_location_prefix_intact() -> None:
+    with pytest.raises(TemplateError) as info:
+        compile("{{ fail .v }}", name="template").execute({"v": "template"})
+    assert str(info.value) == (
+        'template: template:1:3: executing "template" at <fail .v>: error calling fail: <redacted>'
+    )

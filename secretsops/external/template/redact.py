@@ -30,9 +30,17 @@ def _leaves(data: Any, out: set[str], depth: int = 0) -> None:
 
 
 def redact(message: str, data: Any) -> str:
+    """Redact data values from the part of ``message`` after Go's location prefix.
+
+    The prefix (``template: NAME:L:C: executing "NAME" at <NODE>: ``) is template text, which
+    is public; scrubbing it would only garble the message when a value happens to equal a word.
+    """
+    head, sep, tail = message.partition(">: ")
+    if not sep or " executing " not in head:
+        head, tail = "", message
     secrets: set[str] = set()
     _leaves(data, secrets)
     for s in sorted(secrets, key=len, reverse=True):
-        if s in message:
-            message = message.replace(s, "<redacted>")
-    return message
+        if s in tail:
+            tail = tail.replace(s, "<redacted>")
+    return head + sep + tail

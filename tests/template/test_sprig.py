@@ -158,6 +158,10 @@ def test_default_on_missing_key_works_with_default_option() -> None:
     assert go('{{ .nope | default "d" }}', {}, missingkey="default") == "d"
 
 
+def test_negative_indent_fails_like_strings_repeat() -> None:
+    assert "error calling indent: strings: negative Repeat count" in go_error('{{ indent -1 "x" }}')
+
+
 def test_division_by_zero_fails() -> None:
     assert "error calling div: runtime error: integer divide by zero" in go_error("{{ div 1 0 }}")
 

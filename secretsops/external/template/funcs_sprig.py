@@ -192,7 +192,9 @@ def _cat(*args: Any) -> str:
 
 @reg("indent", INT, STRING)
 def _indent(n: int, s: str) -> str:
-    pad = " " * max(n, 0)
+    if n < 0:
+        raise FuncError("strings: negative Repeat count")
+    pad = " " * n
     return pad + s.replace("\n", "\n" + pad)
 
 

@@ -37,3 +37,18 @@ def test_module_refuses_a_state_file() -> None:
     )
     assert result.returncode == 2 and "only 'none' is supported" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_server_can_stop_and_start_again_keeping_its_state() -> None:
+    from kubernetes import watch
+    from kubernetes.client import CoreV1Api
+
+    from secretsops.devstack.kubeapi import KubeApiServer
+
+    server = KubeApiServer()
+    with server:
+        CoreV1Api(server.api_client()).create_namespaced_config_map("default", {"metadata": {"name": "kept"}})
+    with server:
+        core = CoreV1Api(server.api_client())
+        events = list(watch.Watch().stream(core.list_namespaced_config_map, "default", timeout_seconds=1))
+    assert [e["object"].metadata.name for e in events] == ["kept"]

@@ -53,6 +53,7 @@ class KubeApiServer:
         if self._httpd is not None:
             return self
         self.stopping = False
+        self.store.reopen()
         httpd = _HTTPServer((self.host, self._requested_port), Handler)
         httpd.kubeapi = self
         self._httpd = httpd

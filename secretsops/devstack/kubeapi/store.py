@@ -109,6 +109,11 @@ class Store:
             self._bootstrap()
             self.cond.notify_all()
 
+    def reopen(self) -> None:
+        """Accept watchers again after :meth:`close` (a stopped server being started again)."""
+        with self.cond:
+            self.closed = False
+
     def close(self) -> None:
         with self.cond:
             self.closed = True

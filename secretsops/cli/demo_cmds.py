@@ -1,15 +1,205 @@
-"""CLI commands (filled in by the owning issue)."""
+"""``secretsops demo``, ``secretsops refresh`` and ``secretsops krm``: running the engine for real.
+
+* ``demo`` starts a throw-away local stack (OpenBao, moto, the Kubernetes API test server, a git
+  repository built from ``examples/``) and narrates sync, drift healing, a change and a revert.
+* ``refresh NS/NAME`` asks a running engine (``--metrics-port``) to re-resolve an ExternalSecret
+  now, or ``refresh --reconcile`` to run a pass now (what a git webhook would do).
+* ``krm`` is a kustomize KRM function: a ``ResourceList`` on stdin, its items decrypted in memory,
+  the ``ResourceList`` on stdout (see plugins/kustomize/).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
 from typing import Any
+
+from secretsops.errors import SecretsOpsError, UsageError
+
+#: annotations kustomize adds to items while they travel through functions; not part of the file
+KRM_INTERNAL_PREFIXES = ("config.kubernetes.io/", "internal.config.kubernetes.io/", "config.k8s.io/")
+
+
+class EndpointError(SecretsOpsError):
+    """The engine's endpoint refused or could not be reached."""
+
+    exit_code = 1
 
 
 def register(sub: Any, keygen_sub: Any) -> None:
-    """Add this module's subcommands to the top-level parser."""
-    del sub, keygen_sub
+    """Add ``demo``, ``refresh`` and ``krm`` to the top-level parser."""
+    del keygen_sub
+    demo = sub.add_parser(
+        "demo",
+        help="run a local GitOps stack and narrate sync, drift, change and revert (no values shown)",
+        description="Start OpenBao, moto, a Kubernetes API test server and a git repo from examples/, "
+        "run the engine and narrate what it does. Everything is removed on exit.",
+    )
+    demo.add_argument(
+        "--keep-running", action="store_true", help="after the story, keep the stack and the loop running"
+    )
+    demo.add_argument("--examples", help="examples directory (default: the one shipped with secretsops)")
+    demo.set_defaults(func=cmd_demo)
+
+    ref = sub.add_parser(
+        "refresh",
+        help="ask a running engine to re-resolve an ExternalSecret now (or run a pass: --reconcile)",
+        description="POST /refresh/NS/NAME (or /reconcile) to the engine's server (--metrics-port).",
+    )
+    ref.add_argument("target", nargs="?", metavar="NS/NAME", help="the ExternalSecret to re-resolve")
+    ref.add_argument("--reconcile", action="store_true", help="run a pass of every source (or --source)")
+    ref.add_argument("--source", default="", help="with --reconcile: only this source")
+    ref.add_argument("--url", default="http://127.0.0.1:8080", help="engine server URL")
+    ref.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
+    ref.set_defaults(func=cmd_refresh)
+
+    krm = sub.add_parser(
+        "krm",
+        help="kustomize KRM function: decrypt a ResourceList's items in memory (stdin to stdout)",
+        description="Reads a config.kubernetes.io/v1 ResourceList on stdin, decrypts SOPS values, "
+        "SealedSecrets (sealing keys from --private-key) and ExternalSecrets, writes it to stdout.",
+    )
+    krm.add_argument(
+        "--private-key",
+        dest="private_keys",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="sealing private key(s) to open SealedSecrets",
+    )
+    krm.set_defaults(func=cmd_krm)
 
 
-def _unused(args: argparse.Namespace) -> int:
+# --- refresh -------------------------------------------------------------------------------------
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    if args.reconcile == bool(args.target):
+        raise UsageError("give either NS/NAME or --reconcile")
+    base = str(args.url).rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise UsageError(f"--url {base!r}: expected http://HOST:PORT")
+    if args.reconcile:
+        path = "/reconcile" + (f"?source={args.source}" if args.source else "")
+    else:
+        ns, _, name = str(args.target).partition("/")
+        if not ns or not name or "/" in name:
+            raise UsageError(f"{args.target!r}: expected NAMESPACE/NAME")
+        path = f"/refresh/{ns}/{name}"
+    doc = post(base + path, args.timeout)
+    print(doc.get("status", "requested"))
     return 0
+
+
+def post(url: str, timeout: float) -> dict[str, Any]:
+    """POST with an empty body; a non-2xx answer becomes one line naming the engine's reason."""
+    req = urllib.request.Request(url, data=b"", method="POST")  # noqa: S310 - URL checked by caller
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+            return _json(resp.read())
+    except urllib.error.HTTPError as exc:
+        doc = _json(exc.read())
+        leader = f" (leader: {doc['leader']})" if doc.get("leader") else ""
+        raise EndpointError(f"{url}: HTTP {exc.code}: {doc.get('error') or exc.reason}{leader}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise EndpointError(f"{url}: engine not reachable ({type(reason).__name__})") from None
+
+
+def _json(raw: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(raw or b"{}")
+    except ValueError:
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+# --- krm -----------------------------------------------------------------------------------------
+
+
+def cmd_krm(args: argparse.Namespace) -> int:
+    import yaml
+
+    from secretsops.manifests import dump_yaml
+
+    try:
+        doc = yaml.safe_load(sys.stdin.buffer.read())
+    except yaml.YAMLError:
+        raise UsageError("stdin: not a YAML ResourceList") from None
+    out = decrypt_resource_list(doc, args.private_keys, os.environ)
+    sys.stdout.write(dump_yaml([out]))
+    return 0
+
+
+def decrypt_resource_list(doc: Any, private_keys: list[str], environ: Any) -> dict[str, Any]:
+    """The ResourceList with its items decrypted; kustomize's bookkeeping annotations kept.
+
+    Those annotations are removed before decrypting (a SOPS MAC covers the whole document as it
+    was encrypted) and put back afterwards, on each output item of the same origin.
+    """
+    from secretsops.decryptors.base import DecryptContext, run_decryptors
+    from secretsops.decryptors.registry import load_decryptors
+    from secretsops.engine.generators import open_generated
+    from secretsops.keysources.base import KeyContext
+    from secretsops.manifests import SourcedObject
+
+    if not isinstance(doc, dict) or doc.get("kind") != "ResourceList":
+        raise UsageError("stdin: expected a config.kubernetes.io/v1 ResourceList")
+    items_in = doc.get("items") or []
+    if not isinstance(items_in, list):
+        raise UsageError("stdin: ResourceList items must be a list")
+    sourced: list[SourcedObject] = []
+    internal: dict[tuple[str, int], dict[str, str]] = {}
+    for index, item in enumerate(items_in):
+        if not isinstance(item, dict):
+            raise UsageError(f"stdin: items[{index}] is not an object")
+        obj, notes = _strip_internal(item)
+        path = notes.get("config.kubernetes.io/path") or notes.get("internal.config.kubernetes.io/path")
+        path = path or "ResourceList items"
+        internal[(path, index)] = notes
+        sourced.append(SourcedObject(obj, path, index))
+    ctx = DecryptContext(
+        keys=KeyContext.from_environ(environ),
+        sealing_key_files=[f for arg in private_keys for f in str(arg).split(",") if f],
+    )
+    plain = open_generated(run_decryptors(sourced, load_decryptors(), ctx), ctx)
+    items_out = []
+    for item in plain:
+        obj = item.obj
+        notes = internal.get((item.path, item.index), {})
+        if notes:
+            meta = obj.setdefault("metadata", {})
+            meta["annotations"] = {**(meta.get("annotations") or {}), **notes}
+        items_out.append(obj)
+    return {**doc, "items": items_out}
+
+
+def _strip_internal(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    meta = item.get("metadata")
+    if not isinstance(meta, dict) or not isinstance(meta.get("annotations"), dict):
+        return item, {}
+    notes = {k: str(v) for k, v in meta["annotations"].items() if str(k).startswith(KRM_INTERNAL_PREFIXES)}
+    if not notes:
+        return item, {}
+    kept = {k: v for k, v in meta["annotations"].items() if k not in notes}
+    ordered = {k: (kept if k == "annotations" else v) for k, v in meta.items() if k != "annotations" or kept}
+    return {**item, "metadata": ordered}, notes
+
+
+# --- demo ----------------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import logging
+    from pathlib import Path
+
+    from secretsops.devstack.demo import DemoOptions, run_demo
+
+    # the narration tells the story; the engine's JSON logs would only interleave with it
+    logging.getLogger("secretsops").addHandler(logging.NullHandler())
+    examples = Path(args.examples) if args.examples else None
+    return run_demo(DemoOptions(examples=examples, keep_running=args.keep_running), sys.stdout)

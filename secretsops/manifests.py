@@ -36,7 +36,8 @@ class ObjectId:
         api_version = str(obj.get("apiVersion") or "")
         group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
         meta = obj.get("metadata") or {}
-        return cls(group, str(obj.get("kind") or ""), str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        kind = str(obj.get("kind") or "")
+        return cls(group, kind, str(meta.get("namespace") or ""), str(meta.get("name") or ""))
 
     def __str__(self) -> str:
         kind = f"{self.kind}.{self.group}" if self.group else self.kind

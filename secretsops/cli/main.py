@@ -57,7 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("SECRETSOPS_DEBUG"):
             raise
         print(
-            f"secretsops: internal error ({type(exc).__name__}); rerun with SECRETSOPS_DEBUG=1 for a traceback",
+            f"secretsops: internal error ({type(exc).__name__}); "
+            "rerun with SECRETSOPS_DEBUG=1 for a traceback",
             file=sys.stderr,
         )
         return 1

@@ -93,7 +93,8 @@ def run_decryptors(
                 raise
             except SecretsOpsError as exc:
                 raise DecryptFailed(item, exc) from None
-            out.extend(SourcedObject(o, item.path, item.index, {**item.extra, "decryptor": dec.name}) for o in produced)
+            extra = {**item.extra, "decryptor": dec.name}
+            out.extend(SourcedObject(o, item.path, item.index, extra) for o in produced)
         current = out
     ctx.objects = current
     return current

@@ -94,7 +94,7 @@ def run_decryptors(
             except SecretsOpsError as exc:
                 raise DecryptFailed(item, exc) from None
             extra = {**item.extra, "decryptor": dec.name}
-            out.extend(SourcedObject(o, item.path, item.index, extra) for o in produced)
+            out.extend(SourcedObject(o, item.path, item.index, dict(extra)) for o in produced)
         current = out
     ctx.objects = current
     return current

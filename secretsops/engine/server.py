@@ -55,12 +55,19 @@ class Runtime:
     def ready(self) -> bool:
         """Latched after the first successful pass; a standby is ready by being a standby."""
         if not self._ready:
-            registry = self.engine.deps.metrics.registry
-            for rec in self.engine.reconcilers:
-                if registry.get_sample_value("secretsops_source_ready", {"source": rec.spec.name}) == 1:
-                    self._ready = True
-                    break
+            self._ready = self._passes_succeeded() > 0
         return self._ready or not self.is_leader()
+
+    def _passes_succeeded(self) -> float:
+        """Passes minus failed passes, from the engine's own metrics (no extra state in the loop)."""
+        passes = failures = 0.0
+        for metric in self.engine.deps.metrics.registry.collect():
+            for sample in metric.samples:
+                if sample.name == "secretsops_reconcile_duration_seconds_count":
+                    passes += sample.value
+                elif sample.name == "secretsops_reconcile_errors_total":
+                    failures += sample.value
+        return passes - failures
 
     def source_of_external_secret(self, namespace: str, name: str) -> str | None:
         """The source whose last pass produced the ExternalSecret's Secret (one labelled LIST)."""

@@ -13,7 +13,6 @@ import json
 import secrets as _random
 import threading
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,13 +22,13 @@ import yaml
 
 from . import defaults, patches, status
 from . import managedfields as mf
+from .history import Event, History, Key
 from .pruning import prune
 from .resources import Catalog, ResourceType, crd_types
 from .selectors import Requirement, labels_match
 from .shapes import Shape, root_shape
 from .validation import decode_secret_data, validate
 
-HISTORY = 10_000
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 APPLY = "application/apply-patch+yaml"
 MERGE = "application/merge-patch+json"
@@ -47,19 +46,6 @@ _SERVER_META = (
     "selfLink",
     "managedFields",
 )
-
-Key = tuple[str, str]  # (namespace or "", name)
-
-
-@dataclass(frozen=True)
-class Event:
-    """One watch event as stored in the history: the object as it was at ``rv``."""
-
-    rv: int
-    type: str
-    storage: tuple[str, str]
-    namespace: str
-    obj: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -89,8 +75,7 @@ class Store:
         self._objects: dict[tuple[str, str], dict[Key, dict[str, Any]]] = {}
         self._rv = 0
         self._service_ips = 0
-        self._history: deque[Event] = deque(maxlen=HISTORY)
-        self.closed = False
+        self._history = History(self.cond)
         self._bootstrap()
 
     # -- housekeeping -------------------------------------------------------------------------------
@@ -112,11 +97,12 @@ class Store:
     def reopen(self) -> None:
         """Accept watchers again after :meth:`close` (a stopped server being started again)."""
         with self.cond:
-            self.closed = False
+            self._history.closed = False
 
     def close(self) -> None:
+        """End every watch (the server is stopping)."""
         with self.cond:
-            self.closed = True
+            self._history.closed = True
             self.cond.notify_all()
 
     @property
@@ -133,16 +119,10 @@ class Store:
 
     def _emit(self, kind: str, rt: ResourceType, obj: dict[str, Any]) -> None:
         meta = obj["metadata"]
-        self._history.append(
-            Event(
-                int(meta["resourceVersion"]),
-                kind,
-                rt.storage_key,
-                meta.get("namespace", ""),
-                copy.deepcopy(obj),
-            )
+        event = Event(
+            int(meta["resourceVersion"]), kind, rt.storage_key, meta.get("namespace", ""), copy.deepcopy(obj)
         )
-        self.cond.notify_all()
+        self._history.append(event)
 
     @staticmethod
     def render(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
@@ -262,58 +242,18 @@ class Store:
     ) -> list[Event] | None:
         """Events newer than ``after``, waiting up to ``timeout``; None when ``after`` is too old."""
         with self.cond:
-            if self._history and after < self._history[0].rv - 1 and after < self._rv:
-                oldest = self._history[0].rv
-                if not any(e.rv == after for e in self._history) and after < oldest - 1:
-                    return None
-
-            def ready() -> bool:
-                return self.closed or (bool(self._history) and self._history[-1].rv > after)
-
-            self.cond.wait_for(ready, timeout=timeout)
-            if self.closed:
-                return []
-            return [
-                e
-                for e in self._history
-                if e.rv > after
-                and e.storage == rt.storage_key
-                and (namespace is None or e.namespace == namespace)
-            ]
+            current = self._rv
+        return self._history.wait_after(rt.storage_key, namespace, after, current, timeout)
 
     def objects_at(self, rt: ResourceType, namespace: str | None, at: int) -> list[dict[str, Any]]:
         """The objects as they were at resource version ``at``, by undoing the later history."""
         with self.cond:
             state = {k: o for k, o in self._bucket(rt).items() if namespace is None or k[0] == namespace}
-            history = [
-                e
-                for e in self._history
-                if e.storage == rt.storage_key and (namespace is None or e.namespace == namespace)
-            ]
-            for index in range(len(history) - 1, -1, -1):
-                event = history[index]
-                if event.rv <= at:
-                    break
-                key = (event.namespace, event.obj["metadata"]["name"])
-                if event.type == "ADDED":
-                    state.pop(key, None)
-                    continue
-                earlier = next(
-                    (
-                        e.obj
-                        for e in reversed(history[:index])
-                        if (e.namespace, e.obj["metadata"]["name"]) == key
-                    ),
-                    event.obj,
-                )
-                state[key] = earlier
-            return list(state.values())
+            return self._history.rewind(state, rt.storage_key, namespace, at)
 
     def too_old(self, after: int) -> bool:
         with self.cond:
-            if after >= self._rv:
-                return False
-            return not self._history or after < self._history[0].rv - 1
+            return not self._history.covers(after, self._rv)
 
     # -- writes -------------------------------------------------------------------------------------
     def _check_body(self, rt: ResourceType, namespace: str, body: Any, opts: WriteOptions) -> dict[str, Any]:
@@ -670,11 +610,8 @@ class Store:
             raise status.bad_request("error decoding YAML: the applied configuration must be an object")
         if not applied.get("apiVersion") or not applied.get("kind"):
             missing = "Kind" if not applied.get("kind") else "apiVersion"
-            raise status.bad_request(
-                f"Object '{missing}' is missing in '{json.dumps(applied)[:200]}'"
-                if False
-                else f"Object '{missing}' is missing in the applied configuration"
-            )
+            # the apiserver quotes the body here; the body may hold Secret values, so it is left out
+            raise status.bad_request(f"Object '{missing}' is missing in the applied configuration")
         with self.cond:
             checked = self._check_body(rt, namespace, applied, opts)
             given = checked["metadata"].get("name")

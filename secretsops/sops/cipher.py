@@ -136,8 +136,12 @@ class Cipher:
 
     def decrypt(self, text: str, aad: str, where: str = "") -> Any:
         """Decrypt one ENC value; ``where`` names the key path in errors (never the value)."""
+        return self.decrypt_with_bytes(text, aad, where)[0]
+
+    def decrypt_with_bytes(self, text: str, aad: str, where: str = "") -> tuple[Any, bytes]:
+        """The value and its canonical plaintext bytes (what the MAC hashes)."""
         if text == "":
-            return ""
+            return "", b""
         m = _ENC_RE.match(text)
         if m is None:
             raise DecryptionFailed(f"value at {where or aad!r} is not in sops' ENC[...] format")
@@ -157,8 +161,9 @@ class Cipher:
                 f"could not decrypt the value at {where or aad!r}: wrong data key or tampered value"
             ) from None
         value = _typed(plain, kind, where or aad)
-        self.stash[(aad, type_tag(value), to_bytes(value))] = iv
-        return value
+        canonical = plain if kind in ("str", "bytes", "comment", "time") else to_bytes(value)
+        self.stash[(aad, kind, canonical)] = iv
+        return value, canonical
 
 
 def _typed(plain: bytes, kind: str, where: str) -> Any:

@@ -139,7 +139,10 @@ def _walk_branch(branch: Branch, path: list[str], stack: list[list[str]], leaf: 
             raise InputError(
                 f"only string keys are supported (found a {type(k).__name__} key at {path_str(path)})"
             )
-        branch[i] = (k, _walk_value(v, [*path, k], stack, leaf))
+        if v is None or isinstance(v, (Branch, list, bytes)):
+            branch[i] = (k, _walk_value(v, [*path, k], stack, leaf))
+        else:  # the common case, a scalar: skip one call
+            branch[i] = (k, leaf(v, [*path, k], stack))
         if not is_comment:
             stack[-1] = []
     return branch
@@ -202,9 +205,12 @@ def decrypt_branches(branches: list[Branch], cipher: Cipher, rules: CryptRules) 
                 out = _decrypt_comment(cipher, value, path)
             elif isinstance(value, str):
                 try:
-                    out = cipher.decrypt(value, aad)
+                    out, canonical = cipher.decrypt_with_bytes(value, aad)
                 except DecryptionFailed as exc:
                     raise DecryptionFailed(str(exc).replace(repr(aad), path_str(path))) from None
+                if not isinstance(out, Comment):  # sops stores comments in lists as ENC items
+                    h.update(canonical)
+                return out
             else:
                 raise DecryptionFailed(
                     f"value at {path_str(path)} should be encrypted but is not (tampered file?)"

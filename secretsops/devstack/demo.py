@@ -130,8 +130,13 @@ class Stack:
         return str(((meta.annotations if meta else None) or {}).get(FINGERPRINTS, ""))
 
 
+def new_value() -> str:
+    """A fresh random secret value (held in memory; tests replace it with canaries)."""
+    return secrets.token_urlsafe(18)
+
+
 def _random_values(keys: list[str]) -> dict[str, str]:
-    return {k: secrets.token_urlsafe(18) for k in keys}
+    return {k: new_value() for k in keys}
 
 
 def _git_env(home: Path) -> dict[str, str]:
@@ -223,7 +228,7 @@ def _bootstrap(stack: Stack, plan: dict[str, Any], age_identity: str, say: Calla
         aws_secret_access_key="demo",  # noqa: S106 - moto's throw-away credentials
     )
     for item in plan.get("aws") or []:
-        sm.create_secret(Name=item["name"], SecretString=secrets.token_urlsafe(24))
+        sm.create_secret(Name=item["name"], SecretString=new_value())
     say("  remote stores: random values written to OpenBao KV and AWS Secrets Manager (moto)")
 
 
@@ -308,7 +313,7 @@ def _story(n: Narrator, stack: Stack, engine: Any, plan: dict[str, Any]) -> bool
 
     n.act("2. Drift: someone edits a Secret in the cluster by hand")
     stack.core().patch_namespaced_secret(
-        "app-config", NAMESPACE, {"stringData": {"SESSION_SECRET": secrets.token_urlsafe(18)}}
+        "app-config", NAMESPACE, {"stringData": {"SESSION_SECRET": new_value()}}
     )
     n.say(f"    Secret {NAMESPACE}/app-config is now fp {n.fp(stack.secret('app-config'))} (hand-edited)")
     res = rec.reconcile()
@@ -320,7 +325,7 @@ def _story(n: Narrator, stack: Stack, engine: Any, plan: dict[str, Any]) -> bool
 
     n.act("3. A change lands: a commit rotates FEATURE_TOKEN (re-encrypted with SOPS)")
     spec = next(s for s in plan["sops"] if s["secret"]["name"] == "app-config")
-    rotated = {**stack.values[spec["file"]], "FEATURE_TOKEN": secrets.token_urlsafe(18)}
+    rotated = {**stack.values[spec["file"]], "FEATURE_TOKEN": new_value()}
     _write_sops(stack, spec, rotated)
     commit = stack.repo.commit("rotate FEATURE_TOKEN")
     n.say(f"  git commit {commit}: rotate FEATURE_TOKEN")
@@ -359,7 +364,7 @@ def _refresh_act(n: Narrator, stack: Stack, engine: Any, options: DemoOptions) -
     before = n.fp(stack.secret("db-credentials"))
     bao = hvac.Client(url=stack.bao.url, token=stack.bao.token)
     path = "demo/db"
-    values = {**stack.values[f"openbao:{path}"], "password": secrets.token_urlsafe(18)}
+    values = {**stack.values[f"openbao:{path}"], "password": new_value()}
     bao.secrets.kv.v2.create_or_update_secret(path=path, secret=values, mount_point="secret")
     n.say(f"  OpenBao secret/{path}: password rotated (the ExternalSecret's refreshInterval is 1h)")
     url = f"{server.url}/refresh/{NAMESPACE}/db-credentials"

@@ -1,0 +1,54 @@
+"""``secretsops demo`` tells the whole story, shows no value, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import pytest
+
+from secretsops.cli.main import main
+from secretsops.devstack import demo
+from tests.helpers import assert_no_canary, new_canary
+
+
+def test_demo_runs_the_story_end_to_end_without_values_or_leftovers(monkeypatch: pytest.MonkeyPatch) -> None:
+    planted: list[str] = []
+    made: list[Path] = []
+    real_private_dir = demo.private_dir
+
+    def canary_value() -> str:
+        planted.append(new_canary())
+        return planted[-1]
+
+    def recorded_dir() -> Path:
+        made.append(real_private_dir())
+        return made[-1]
+
+    monkeypatch.setattr(demo, "new_value", canary_value)
+    monkeypatch.setattr(demo, "private_dir", recorded_dir)
+    out = io.StringIO()
+    assert demo.run_demo(demo.DemoOptions(), out) == 0
+    text = out.getvalue()
+    for step in ("1. Sync", "2. Drift", "3. A change lands", "4. Roll back", "5. Refresh on demand"):
+        assert step in text
+    assert "drift detected: Secret/demo/app-config: changed data.SESSION_SECRET" in text
+    assert "every step behaved as told" in text
+    assert len(planted) >= 8
+    for value in planted:
+        assert_no_canary(value, text)
+        assert_no_canary(base64.b64encode(value.encode()).decode(), text)
+    assert made and not made[0].exists()
+
+
+def test_demo_refuses_a_directory_that_is_not_the_examples(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--examples", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not the secretsops examples directory" in err
+
+
+def test_examples_hold_only_ciphertext_and_references(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", str(demo.default_examples())]) == 0

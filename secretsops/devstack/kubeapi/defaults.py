@@ -1,4 +1,4 @@
-"""Defaulting of the built-in kinds the engine applies, as the apiserver fills them in on decode.
+"""Defaulting and normalization of built-in kinds, as the apiserver applies them on every write.
 
 Only the common fields are defaulted (Deployment/StatefulSet/DaemonSet/ReplicaSet strategies and
 history limits, PodSpec and Container defaults, Service type/ports/cluster IP), enough that "live has
@@ -7,8 +7,14 @@ more fields than desired" is exercised the way a real cluster exercises it.
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import json
+from datetime import UTC, datetime
 from typing import Any
+
+from .status import bad_request
+from .validation import decode_secret_data
 
 _WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
 
@@ -112,3 +118,64 @@ def apply_defaults(group: str, kind: str, obj: dict[str, Any], cluster_ip: str =
         pod_spec(spec)
     elif group == "" and kind == "Service":
         _service(spec, cluster_ip)
+
+
+def normalize(group: str, kind: str, obj: dict[str, Any]) -> None:
+    """What every write gets besides defaults: Secret stringData folded into data, Namespace labels and
+    finalizers, RFC 3339 timestamps, CRD name defaults."""
+    if group == "" and kind == "Secret":
+        bad = decode_secret_data(obj)
+        if bad is not None:
+            raise bad_request(
+                f'Secret in version "v1" cannot be handled as a Secret: illegal '
+                f"base64 data at input byte 0 (data[{bad}])"
+            )
+        string_data = obj.pop("stringData", None) or {}
+        if string_data:
+            data = obj.setdefault("data", {}) or {}
+            obj["data"] = data
+            for key, value in string_data.items():
+                data[key] = base64.b64encode(str(value).encode()).decode()
+        if not obj.get("type"):
+            obj["type"] = "Opaque"
+    if group == "" and kind == "Namespace":
+        name = obj["metadata"].get("name", "")
+        obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
+        obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
+        obj.setdefault("status", {}).setdefault("phase", "Active")
+    for path, micro in TIME_FIELDS.get((group, kind), ()):
+        _normalize_time(obj, path, micro)
+    if kind == "CustomResourceDefinition" and group == "apiextensions.k8s.io":
+        names = (obj.get("spec") or {}).get("names") or {}
+        names.setdefault("singular", str(names.get("kind", "")).lower())
+        names.setdefault("listKind", f"{names.get('kind', '')}List")
+
+
+#: timestamps the apiserver re-serializes: (group, kind) -> (path, is MicroTime)
+TIME_FIELDS: dict[tuple[str, str], tuple[tuple[tuple[str, ...], bool], ...]] = {
+    ("coordination.k8s.io", "Lease"): ((("spec", "acquireTime"), True), (("spec", "renewTime"), True)),
+    ("", "Event"): ((("eventTime",), True), (("firstTimestamp",), False), (("lastTimestamp",), False)),
+    ("events.k8s.io", "Event"): (
+        (("eventTime",), True),
+        (("deprecatedFirstTimestamp",), False),
+        (("deprecatedLastTimestamp",), False),
+    ),
+}
+
+
+def _normalize_time(obj: dict[str, Any], path: tuple[str, ...], micro: bool) -> None:
+    """``Time`` as ``2006-01-02T15:04:05Z``, ``MicroTime`` as ``2006-01-02T15:04:05.000000Z`` (always UTC)."""
+    parent: Any = obj
+    for part in path[:-1]:
+        parent = parent.get(part) if isinstance(parent, dict) else None
+    if not isinstance(parent, dict) or not isinstance(parent.get(path[-1]), str):
+        return
+    text = parent[path[-1]]
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise bad_request(f"parsing time {json.dumps(text)}: cannot parse as RFC3339") from exc
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    when = when.astimezone(UTC)
+    parent[path[-1]] = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")

@@ -27,7 +27,7 @@ from .pruning import prune
 from .resources import Catalog, ResourceType, crd_types
 from .selectors import Requirement, labels_match
 from .shapes import Shape, root_shape
-from .validation import decode_secret_data, validate
+from .validation import validate
 
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 APPLY = "application/apply-patch+yaml"
@@ -315,32 +315,7 @@ class Store:
             defaults.apply_defaults(rt.group, rt.kind, obj, ip)
             if ip and (obj.get("spec") or {}).get("clusterIP") == ip:
                 self._service_ips += 1
-        if rt.group == "" and rt.kind == "Secret":
-            bad = decode_secret_data(obj)
-            if bad is not None:
-                raise status.bad_request(
-                    f'Secret in version "v1" cannot be handled as a Secret: illegal '
-                    f"base64 data at input byte 0 (data[{bad}])"
-                )
-            string_data = obj.pop("stringData", None) or {}
-            if string_data:
-                data = obj.setdefault("data", {}) or {}
-                obj["data"] = data
-                for key, value in string_data.items():
-                    data[key] = base64.b64encode(str(value).encode()).decode()
-            if not obj.get("type"):
-                obj["type"] = "Opaque"
-        if rt.group == "" and rt.kind == "Namespace":
-            name = obj["metadata"].get("name", "")
-            obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
-            obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
-            obj.setdefault("status", {}).setdefault("phase", "Active")
-        for path, micro in TIME_FIELDS.get((rt.group, rt.kind), ()):
-            _normalize_time(obj, path, micro)
-        if rt.kind == "CustomResourceDefinition" and rt.group == "apiextensions.k8s.io":
-            names = (obj.get("spec") or {}).get("names") or {}
-            names.setdefault("singular", str(names.get("kind", "")).lower())
-            names.setdefault("listKind", f"{names.get('kind', '')}List")
+        defaults.normalize(rt.group, rt.kind, obj)
 
     def _invalid(self, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         causes = validate(rt, obj, old)
@@ -776,36 +751,6 @@ class Store:
                 elif all(r.get("uid") == owner_uid for r in refs):
                     self._remove(rt, key, obj)
                     self._collect_dependents(obj["metadata"]["uid"], propagation)
-
-
-#: timestamps the apiserver re-serializes: (group, kind) -> (path, is MicroTime)
-TIME_FIELDS: dict[tuple[str, str], tuple[tuple[tuple[str, ...], bool], ...]] = {
-    ("coordination.k8s.io", "Lease"): ((("spec", "acquireTime"), True), (("spec", "renewTime"), True)),
-    ("", "Event"): ((("eventTime",), True), (("firstTimestamp",), False), (("lastTimestamp",), False)),
-    ("events.k8s.io", "Event"): (
-        (("eventTime",), True),
-        (("deprecatedFirstTimestamp",), False),
-        (("deprecatedLastTimestamp",), False),
-    ),
-}
-
-
-def _normalize_time(obj: dict[str, Any], path: tuple[str, ...], micro: bool) -> None:
-    """``Time`` as ``2006-01-02T15:04:05Z``, ``MicroTime`` as ``2006-01-02T15:04:05.000000Z`` (always UTC)."""
-    parent: Any = obj
-    for part in path[:-1]:
-        parent = parent.get(part) if isinstance(parent, dict) else None
-    if not isinstance(parent, dict) or not isinstance(parent.get(path[-1]), str):
-        return
-    text = parent[path[-1]]
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise status.bad_request(f"parsing time {json.dumps(text)}: cannot parse as RFC3339") from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    when = when.astimezone(UTC)
-    parent[path[-1]] = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if micro else "%Y-%m-%dT%H:%M:%SZ")
 
 
 def _spec_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:

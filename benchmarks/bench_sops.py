@@ -89,7 +89,10 @@ def main() -> None:
     ctx = KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(key_file)})
     api.decrypt_bytes((work / "s10000.enc.yaml").read_bytes(), "yaml", ctx=ctx)
     calls = dict(ctx.calls)
-    head = "| values | operation | sops 3.11 median (best) s | secretsops median (best) s | ratio median (best) |"
+    head = (
+        "| values | operation | sops 3.11 median (best) s | secretsops median (best) s "
+        "| ratio median (best) |"
+    )
     print(head)
     print("|---:|---|---:|---:|---:|")
     for n, op, a, b in rows:

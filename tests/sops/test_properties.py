@@ -126,3 +126,24 @@ def test_any_flipped_byte_in_a_value_or_the_mac_is_detected(identity, encrypted_
     tampered = encrypted_file[: m.start(part)] + base64.b64encode(bytes(raw)) + encrypted_file[m.end(part) :]
     with pytest.raises(SopsError):
         api.decrypt_bytes(tampered, "yaml", ctx=ctx)
+
+
+env_keys = st.from_regex(r"[A-Z_][A-Z0-9_]{0,10}", fullmatch=True).filter(lambda k: not k.startswith("sops_"))
+env_values = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\\\r"), max_size=20
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pairs=st.dictionaries(env_keys, env_values, min_size=1, max_size=6))
+def test_any_dotenv_file_round_trips(identity, pairs):
+    ident, ctx = identity
+    data = "".join(f"{k}={v.replace(chr(10), chr(92) + 'n')}\n" for k, v in pairs.items()).encode()
+    enc = api.encrypt_bytes(
+        data,
+        "dotenv",
+        groups=[[AgeKeySource(str(ident.to_public()))]],
+        options=api.EncryptOptions(),
+        ctx=KeyContext(),
+    )
+    assert api.decrypt_bytes(enc, "dotenv", ctx=ctx) == data

@@ -30,8 +30,6 @@ class Branch(list):  # type: ignore[type-arg]
                 return v
         return default
 
-    def keys_(self) -> list[str]:
-        return [k for k, _ in self if not isinstance(k, Comment)]
 
 
 @dataclass
@@ -235,23 +233,3 @@ def _decrypt_comment(cipher: Cipher, comment: Comment, path: list[str]) -> Comme
             continue
         return out if isinstance(out, Comment) else Comment(str(out))
     return comment
-
-
-def mac_of(branches: list[Branch], rules: CryptRules) -> str:
-    """MAC over plaintext branches (no encryption): what encrypt would compute."""
-    h = hashlib.sha512()
-    if rules.mac_only_encrypted:
-        h.update(MAC_ONLY_ENCRYPTED_INIT)
-
-    def leaf(value: Any, path: list[str], stack: list[list[str]]) -> Any:
-        is_comment = isinstance(value, Comment)
-        enc = rules.should_encrypt(path, stack, is_comment)
-        if (not rules.mac_only_encrypted or enc) and not is_comment:
-            h.update(to_bytes(value))
-        return value
-
-    import copy
-
-    for b in copy.deepcopy(branches):
-        _walk_branch(b, [], [], leaf)
-    return h.hexdigest().upper()

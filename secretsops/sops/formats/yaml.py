@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import yaml as pyyaml
@@ -71,61 +70,6 @@ def go_timestamp(text: str) -> str | None:
     return (
         f"{year}-{int(month):02d}-{int(day):02d}T{int(hh):02d}:{int(mm):02d}:{int(ss):02d}{frac_text}{zone}"
     )
-
-
-class _CoreLoader(pyyaml.CSafeLoader if hasattr(pyyaml, "CSafeLoader") else pyyaml.SafeLoader):  # type: ignore[misc]
-    """libyaml parser with YAML 1.2 core scalars (no yes/no bools, no timestamps)."""
-
-
-_CoreLoader.yaml_implicit_resolvers = {}
-_CoreLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool", re.compile(r"^(true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_CoreLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:null", re.compile(r"^(~|null|Null|NULL|)$"), ["~", "n", "N", ""]
-)
-_CoreLoader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
-_CoreLoader.add_implicit_resolver("tag:yaml.org,2002:float", _FLOAT, list("-+0123456789."))
-
-
-def _construct_bool(loader: Any, node: Any) -> bool:
-    return _BOOL[loader.construct_scalar(node)]
-
-
-def _construct_int(loader: Any, node: Any) -> int:
-    text = loader.construct_scalar(node).replace("_", "")
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    return int(text, 0) if text.startswith(("0x", "0b")) else int(text, 10)
-
-
-def _construct_float(loader: Any, node: Any) -> float:
-    text = loader.construct_scalar(node).replace("_", "")
-    low = text.lower()
-    if low.endswith(".inf"):
-        return -math.inf if low.startswith("-") else math.inf
-    if low == ".nan":
-        return math.nan
-    return float(text)
-
-
-def _construct_str(loader: Any, node: Any) -> str:
-    return str(loader.construct_scalar(node))
-
-
-def _construct_map(loader: Any, node: Any) -> Iterator[Branch]:
-    out = Branch()
-    yield out
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        out.append((key, loader.construct_object(value_node, deep=True)))
-
-
-_CoreLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
-_CoreLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-_CoreLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)
-_CoreLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_str)
-_CoreLoader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 
 
 def _doc_to_branch(doc: Any, n: int) -> Branch:

@@ -1,10 +1,11 @@
 """The YAML store: multi-document, comments kept, output laid out like sops (go-yaml v3).
 
-Files without comments are parsed with libyaml (fast path); files with comments go through
-ruamel.yaml's round-trip parser so every comment line becomes a tree item at its place (sops
-encrypts comments as ``#ENC[...]``). Output is written by a small emitter that follows go-yaml's
-layout (indent 4, sequences indented under their key, ``|`` blocks for multi-line text) so a
-file decrypted here reads like one decrypted by sops; scalars are quoted only when needed.
+Values always come from libyaml's node graph, resolved the way go-yaml v3 resolves them for
+sops (YAML 1.2 core plus its timestamps and old octals), so the MAC matches sops'. When the
+file has comments, ruamel.yaml's round-trip parser supplies them with their positions and
+each comment line becomes a tree item at its place (sops encrypts comments as ``#ENC[...]``).
+Output is written by a small emitter that follows go-yaml/libyaml exactly (indentation,
+quoting, escapes, ``|`` blocks) so a file decrypted here is byte-identical to sops' output.
 """
 
 from __future__ import annotations

@@ -174,7 +174,7 @@ class IniStore(Store):
     def emit_encrypted(self, branches: list[Branch], metadata: dict[str, Any]) -> bytes:
         flat = fl.encode_for_text(fl.flatten(metadata))
         b = Branch(branches[0] if branches else [])
-        b.append((METADATA_KEY, Branch(flat.items())))
+        b.append((METADATA_KEY, Branch(sorted(flat.items()))))
         return self.emit_plain([b])
 
     def emit_value(self, value: Any) -> bytes:

@@ -16,9 +16,10 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
-from secretsops.errors import SecretsOpsError, UsageError
+from secretsops.errors import MacMismatch, SecretsOpsError, UsageError
 
 #: annotations kustomize adds to items while they travel through functions; not part of the file
 KRM_INTERNAL_PREFIXES = ("config.kubernetes.io/", "internal.config.kubernetes.io/", "config.k8s.io/")
@@ -70,6 +71,11 @@ def register(sub: Any, keygen_sub: Any) -> None:
         default=[],
         metavar="FILE",
         help="sealing private key(s) to open SealedSecrets",
+    )
+    krm.add_argument(
+        "--root",
+        default=".",
+        help="kustomization root for origin paths (default: the working directory kustomize gives)",
     )
     krm.set_defaults(func=cmd_krm)
 
@@ -130,12 +136,14 @@ def cmd_krm(args: argparse.Namespace) -> int:
         doc = yaml.safe_load(sys.stdin.buffer.read())
     except yaml.YAMLError:
         raise UsageError("stdin: not a YAML ResourceList") from None
-    out = decrypt_resource_list(doc, args.private_keys, os.environ)
+    out = decrypt_resource_list(doc, args.private_keys, os.environ, Path(args.root))
     sys.stdout.write(dump_yaml([out]))
     return 0
 
 
-def decrypt_resource_list(doc: Any, private_keys: list[str], environ: Any) -> dict[str, Any]:
+def decrypt_resource_list(
+    doc: Any, private_keys: list[str], environ: Any, root: Path | None = None
+) -> dict[str, Any]:
     """The ResourceList with its items decrypted; kustomize's bookkeeping annotations kept.
 
     Those annotations are removed before decrypting (a SOPS MAC covers the whole document as it
@@ -146,6 +154,7 @@ def decrypt_resource_list(doc: Any, private_keys: list[str], environ: Any) -> di
     from secretsops.engine.generators import open_generated
     from secretsops.keysources.base import KeyContext
     from secretsops.manifests import SourcedObject
+    from secretsops.sops.api import DataKeyCache, is_encrypted_document
 
     if not isinstance(doc, dict) or doc.get("kind") != "ResourceList":
         raise UsageError("stdin: expected a config.kubernetes.io/v1 ResourceList")
@@ -166,6 +175,11 @@ def decrypt_resource_list(doc: Any, private_keys: list[str], environ: Any) -> di
         keys=KeyContext.from_environ(environ),
         sealing_key_files=[f for arg in private_keys for f in str(arg).split(",") if f],
     )
+    cache = DataKeyCache()
+    for item in sourced:
+        if is_encrypted_document(item.obj):
+            notes = internal[(item.path, item.index)]
+            item.obj = open_sops_item(item.obj, notes, root or Path.cwd(), ctx.keys, cache, where=item.where)
     plain = open_generated(run_decryptors(sourced, load_decryptors(), ctx), ctx)
     items_out = []
     for item in plain:
@@ -188,6 +202,88 @@ def _strip_internal(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
     kept = {k: v for k, v in meta["annotations"].items() if k not in notes}
     ordered = {k: (kept if k == "annotations" else v) for k, v in meta.items() if k != "annotations" or kept}
     return {**item, "metadata": ordered}, notes
+
+
+def open_sops_item(
+    obj: dict[str, Any], notes: dict[str, str], root: Path, keys: Any, cache: Any, *, where: str
+) -> dict[str, Any]:
+    """Decrypt a SOPS item as it arrived; if kustomize reordered or transformed it (the MAC covers
+    the document as encrypted), open the original document from its origin file instead and put
+    its plaintext at the item's encrypted leaves, each of which must be byte-identical there."""
+    from secretsops.sops.api import decrypt_document
+
+    try:
+        return decrypt_document(obj, ctx=keys, cache=cache, where=where)
+    except MacMismatch:
+        original = _origin_document(obj, notes, root)
+        if original is None:
+            raise MacMismatch(
+                f"{where}: MAC mismatch and no origin file to compare with (kustomize changed the "
+                "document; add `buildMetadata: [originAnnotations]` to the kustomization)"
+            ) from None
+    plain = decrypt_document(original, ctx=keys, cache=cache, where=where)
+    return _substitute(obj, original, plain, where, ())
+
+
+def _origin_document(obj: dict[str, Any], notes: dict[str, str], root: Path) -> dict[str, Any] | None:
+    """The document with the same SOPS MAC in the item's origin file (inside ``root`` only)."""
+    import yaml
+
+    rel = ""
+    origin = notes.get("config.kubernetes.io/origin")
+    if origin:
+        try:
+            rel = str((yaml.safe_load(origin) or {}).get("path") or "")
+        except (yaml.YAMLError, AttributeError):
+            rel = ""
+    rel = (
+        rel or notes.get("internal.config.kubernetes.io/path") or notes.get("config.kubernetes.io/path") or ""
+    )
+    if not rel:
+        return None
+    base = root.resolve()
+    target = (base / rel).resolve()
+    if not target.is_relative_to(base) or not target.is_file():
+        return None
+    mac = (obj.get("sops") or {}).get("mac")
+    try:
+        docs = list(yaml.safe_load_all(target.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return None
+    for doc in docs:
+        if isinstance(doc, dict) and isinstance(doc.get("sops"), dict) and doc["sops"].get("mac") == mac:
+            return doc
+    return None
+
+
+def _substitute(item: Any, original: Any, plain: Any, where: str, path: tuple[str, ...]) -> Any:
+    if isinstance(item, dict):
+        out = {}
+        for key, value in item.items():
+            if not path and key == "sops":
+                continue
+            sub = (
+                original.get(key) if isinstance(original, dict) else None,
+                plain.get(key) if isinstance(plain, dict) else None,
+            )
+            out[key] = _substitute(value, sub[0], sub[1], where, (*path, str(key)))
+        return out
+    if isinstance(item, list):
+        return [
+            _substitute(
+                v,
+                original[i] if isinstance(original, list) and i < len(original) else None,
+                plain[i] if isinstance(plain, list) and i < len(plain) else None,
+                where,
+                (*path, str(i)),
+            )
+            for i, v in enumerate(item)
+        ]
+    if isinstance(item, str) and item.startswith("ENC["):
+        if item != original:
+            raise MacMismatch(f"{where}: encrypted value at {'.'.join(path)} differs from its origin file")
+        return plain
+    return item
 
 
 # --- demo ----------------------------------------------------------------------------------------

@@ -256,3 +256,15 @@ def test_decrypt_reads_standard_input_with_an_input_type(env, age_key, monkeypat
     capsys.readouterr()
     assert main(["decrypt", "--input-type", "json", "--output-type", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == {"k": "v"}
+
+
+def test_edit_creates_a_new_encrypted_file(env, age_key, tmp_path, monkeypatch, capsys):
+    script = tmp_path / "write.py"
+    script.write_text("import sys\nopen(sys.argv[1], 'w').write('fresh: value\\n')\n")
+    monkeypatch.setenv("EDITOR", f"{sys.executable} {script}")
+    f = env / "new.yaml"
+    assert main(["edit", "--age", age_key.recipient, str(f)]) == 0
+    assert "ENC[" in f.read_text() and stat.S_IMODE(f.stat().st_mode) == 0o600
+    capsys.readouterr()
+    assert main(["decrypt", "--extract", '["fresh"]', str(f)]) == 0
+    assert capsys.readouterr().out == "value"

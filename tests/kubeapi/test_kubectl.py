@@ -159,3 +159,33 @@ def test_kubectl_imperative_create_namespace_configmap_serviceaccount(kubeapi: K
     assert kubectl(kubeapi, "create", "serviceaccount", "bot", "-n", "team").returncode == 0
     got = json.loads(kubectl(kubeapi, "get", "configmap", "c", "-n", "team", "-o", "json").stdout)
     assert got["data"] == {"k": "v"} and got["metadata"]["namespace"] == "team"
+
+
+def test_kubectl_wait_for_crd_established(kubeapi: KubeApiServer) -> None:
+    import yaml
+
+    from tests.kubeapi.conftest import WIDGET_CRD
+
+    kubectl(kubeapi, "apply", "--server-side", "-f", "-", stdin=yaml.safe_dump(WIDGET_CRD))
+    waited = kubectl(
+        kubeapi, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=10s"
+    )
+    assert waited.returncode == 0, waited.stderr
+    assert "condition met" in waited.stdout
+
+
+def test_kubectl_wait_for_delete_sees_the_watch_event(kubeapi: KubeApiServer) -> None:
+    import threading
+    import time
+
+    kubectl(kubeapi, "create", "-f", "-", stdin=MANIFEST)
+
+    def delete_soon() -> None:
+        time.sleep(0.5)
+        kubectl(kubeapi, "delete", "configmap", "demo")
+
+    thread = threading.Thread(target=delete_soon)
+    thread.start()
+    waited = kubectl(kubeapi, "wait", "--for=delete", "configmap/demo", "--timeout=10s")
+    thread.join()
+    assert waited.returncode == 0, waited.stderr

@@ -104,3 +104,19 @@ def test_list_then_watch_from_list_resource_version(kubeapi: KubeApiServer, core
     thread.join()
     assert events == [("ADDED", "b")]
     assert call(kubeapi.url, "GET", "/api/v1/namespaces/default/configmaps")[0] == 200
+
+
+def test_watch_headers_arrive_before_any_event(kubeapi: KubeApiServer, core: CoreV1Api) -> None:
+    import http.client
+
+    listed = core.list_namespaced_config_map("default")
+    conn = http.client.HTTPConnection("127.0.0.1", kubeapi.port, timeout=2)
+    path = (
+        "/api/v1/namespaces/default/configmaps?watch=true&timeoutSeconds=5&resourceVersion="
+        + listed.metadata.resource_version
+    )
+    conn.request("GET", path)
+    started = time.monotonic()
+    response = conn.getresponse()  # would time out if the headers waited for the first event
+    assert response.status == 200 and time.monotonic() - started < 1
+    conn.close()

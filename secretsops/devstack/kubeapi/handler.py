@@ -431,6 +431,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache, private")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
+        self.wfile.flush()  # a watcher waits for the headers even when no event is due yet
         seen: set[tuple[str, str]] = set()
         if rv in ("", "0"):
             after, initial = store.snapshot_events(rt, ns)

@@ -360,3 +360,18 @@ def test_comments_in_every_position_match_sops_both_ways(tmp_path, age_key, run_
     assert b"# " not in mine.split(b"sops:")[0]  # every comment encrypted
     (tmp_path / "mine.yaml").write_bytes(mine)
     assert run_sops("decrypt", "mine.yaml", env=key_env).stdout == expected
+
+
+def test_the_installed_command_encrypts_for_sops(tmp_path, age_key, run_sops):
+    import subprocess
+    import sys
+
+    (tmp_path / "s.env").write_text("TOKEN=abc\n")
+    env = {"PATH": "/usr/bin:/bin", "SOPS_AGE_RECIPIENTS": age_key.recipient, "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretsops", "encrypt", "s.env"], cwd=tmp_path, env=env, capture_output=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    (tmp_path / "e.env").write_bytes(proc.stdout)
+    out = run_sops("decrypt", "e.env", env={"SOPS_AGE_KEY_FILE": str(age_key.key_file)}).stdout
+    assert out == b"TOKEN=abc\n"

@@ -167,8 +167,7 @@ def decrypt_resource_list(
         if not isinstance(item, dict):
             raise UsageError(f"stdin: items[{index}] is not an object")
         obj, notes = _strip_internal(item)
-        path = notes.get("config.kubernetes.io/path") or notes.get("internal.config.kubernetes.io/path")
-        path = path or "ResourceList items"
+        path = _origin_path(notes) or "ResourceList items"
         internal[(path, index)] = notes
         sourced.append(SourcedObject(obj, path, index))
     ctx = DecryptContext(
@@ -225,20 +224,26 @@ def open_sops_item(
     return _substitute(obj, original, plain, where, ())
 
 
+def _origin_path(notes: dict[str, str]) -> str:
+    """The file an item came from: kustomize's origin annotation, else the kio path annotations."""
+    import yaml
+
+    origin = notes.get("config.kubernetes.io/origin")
+    if origin:
+        try:
+            found = (yaml.safe_load(origin) or {}).get("path")
+        except (yaml.YAMLError, AttributeError):
+            found = None
+        if found:
+            return str(found)
+    return notes.get("internal.config.kubernetes.io/path") or notes.get("config.kubernetes.io/path") or ""
+
+
 def _origin_document(obj: dict[str, Any], notes: dict[str, str], root: Path) -> dict[str, Any] | None:
     """The document with the same SOPS MAC in the item's origin file (inside ``root`` only)."""
     import yaml
 
-    rel = ""
-    origin = notes.get("config.kubernetes.io/origin")
-    if origin:
-        try:
-            rel = str((yaml.safe_load(origin) or {}).get("path") or "")
-        except (yaml.YAMLError, AttributeError):
-            rel = ""
-    rel = (
-        rel or notes.get("internal.config.kubernetes.io/path") or notes.get("config.kubernetes.io/path") or ""
-    )
+    rel = _origin_path(notes)
     if not rel:
         return None
     base = root.resolve()

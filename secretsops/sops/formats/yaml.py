@@ -84,6 +84,8 @@ def _doc_to_branch(doc: Any, n: int) -> Branch:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
+#: untagged plain scalars (resolved by ``_resolve_plain``); explicit ``!!str`` keeps _STR_TAG
+_PLAIN_TAG = "!secretsops/plain"
 _OLD_OCTAL = re.compile(r"^[-+]?0[0-7_]+$")
 _RESOLVE_FIRST = frozenset("0123456789-+.~nNtTfF")
 
@@ -135,8 +137,10 @@ def _node_value(node: Any) -> Any:
         return [_node_value(v) for v in node.value]
     text = node.value
     tag = node.tag
+    if tag == _PLAIN_TAG:
+        return _resolve_plain(text)
     if tag == _STR_TAG:
-        return _resolve_plain(text) if not node.style else text
+        return text
     if tag.endswith(":int"):
         return _resolve_plain(text)
     if tag.endswith(":float"):
@@ -145,6 +149,17 @@ def _node_value(node: Any) -> Any:
         return _BOOL.get(text, text)
     if tag.endswith(":null"):
         return None
+    if tag.endswith(":binary"):  # go-yaml gives []byte, sops walks it as a string
+        import base64
+        import binascii
+
+        try:
+            return base64.b64decode("".join(text.split())).decode("utf-8", "surrogateescape")
+        except (binascii.Error, ValueError):
+            raise InvalidFormat("invalid !!binary value") from None
+    if tag.endswith(":timestamp"):
+        stamp = go_timestamp(text)
+        return TimeValue(stamp) if stamp is not None else text
     return text
 
 
@@ -156,7 +171,7 @@ class _BaseLoader(_Base):  # type: ignore[misc,valid-type]
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
         if kind is pyyaml.ScalarNode:
-            return _STR_TAG
+            return _PLAIN_TAG if implicit[0] else _STR_TAG
         return "tag:yaml.org,2002:seq" if kind is pyyaml.SequenceNode else "tag:yaml.org,2002:map"
 
 
@@ -455,6 +470,8 @@ def scalar(v: Any) -> str:
     if isinstance(v, str):
         if v.startswith("ENC[") and _ENC_PLAIN.match(v):
             return v
+        if v == "<<":  # go-yaml resolves it to the merge tag and writes the tag out
+            return "!!merge <<"
         if _plain_ok(v):
             return v
         if not _type_ambiguous(v) and "\n" not in v and not _special(v):

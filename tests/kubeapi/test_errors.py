@@ -113,3 +113,37 @@ def test_unknown_patch_content_type_is_415(kubeapi: KubeApiServer, core: CoreV1A
     core.create_namespaced_config_map("default", {"metadata": {"name": "c"}})
     code, body = call(kubeapi.url, "PATCH", "/api/v1/namespaces/default/configmaps/c", {}, "text/plain")
     assert (code, body["reason"]) == (415, "UnsupportedMediaType")
+
+
+@pytest.mark.parametrize(
+    ("secret_type", "missing"),
+    [
+        ("kubernetes.io/tls", "data[tls.crt]"),
+        ("kubernetes.io/dockerconfigjson", "data[.dockerconfigjson]"),
+        ("kubernetes.io/ssh-auth", "data[ssh-privatekey]"),
+        ("kubernetes.io/basic-auth", "data[username]"),
+        ("kubernetes.io/service-account-token", "metadata.annotations[kubernetes.io/service-account.name]"),
+    ],
+)
+def test_typed_secrets_need_their_keys(core: CoreV1Api, secret_type: str, missing: str) -> None:
+    with pytest.raises(ApiException) as err:
+        core.create_namespaced_secret("default", {"metadata": {"name": "s"}, "type": secret_type})
+    body = _status(err)
+    assert err.value.status == 422 and missing in [c["field"] for c in body["details"]["causes"]]
+
+
+def test_malformed_docker_config_is_invalid_without_echoing_it(core: CoreV1Api, canary: str) -> None:
+    import base64
+
+    bad = base64.b64encode(canary.encode()).decode()
+    with pytest.raises(ApiException) as err:
+        core.create_namespaced_secret(
+            "default",
+            {
+                "metadata": {"name": "s"},
+                "type": "kubernetes.io/dockerconfigjson",
+                "data": {".dockerconfigjson": bad},
+            },
+        )
+    assert err.value.status == 422 and "<secret contents redacted>" in err.value.body
+    assert canary not in err.value.body and bad not in err.value.body

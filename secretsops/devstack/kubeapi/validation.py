@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from typing import Any
 
@@ -111,16 +112,49 @@ def validate(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) 
             causes.append(
                 Cause("FieldValueTooLong", f"Too long: must have at most {MAX_SECRET_BYTES} bytes", "data")
             )
-        if obj.get("type") == "kubernetes.io/tls":
-            for key in ("tls.crt", "tls.key"):
-                if key not in (obj.get("data") or {}):
-                    causes.append(Cause("FieldValueRequired", "Required value", f"data[{key}]"))
+        causes += _validate_secret_type(obj)
     if rt.group == "" and rt.kind == "ConfigMap":
         causes += _validate_data_keys(obj, "data") + _validate_data_keys(obj, "binaryData")
     if old is not None and rt.group == "" and rt.kind in ("Secret", "ConfigMap"):
         causes += _validate_immutable(rt, obj, old)
     if rt.kind == "CustomResourceDefinition" and rt.group == "apiextensions.k8s.io":
         causes += _validate_crd(obj)
+    return causes
+
+
+#: keys a typed Secret must carry (all of them), as ValidateSecret checks
+REQUIRED_KEYS = {
+    "kubernetes.io/tls": ("tls.crt", "tls.key"),
+    "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
+    "kubernetes.io/dockercfg": (".dockercfg",),
+    "kubernetes.io/ssh-auth": ("ssh-privatekey",),
+}
+
+
+def _validate_secret_type(obj: dict[str, Any]) -> list[Cause]:
+    kind, data = str(obj.get("type") or ""), obj.get("data") or {}
+    required = [key for key in REQUIRED_KEYS.get(kind, ()) if key not in data]
+    if kind == "kubernetes.io/basic-auth" and "username" not in data and "password" not in data:
+        required = ["username", "password"]
+    causes = [Cause("FieldValueRequired", "Required value", f"data[{key}]") for key in required]
+    if kind in ("kubernetes.io/dockerconfigjson", "kubernetes.io/dockercfg") and not required:
+        key = REQUIRED_KEYS[kind][0]
+        try:
+            json.loads(base64.b64decode(data[key] or ""))
+        except ValueError:
+            # the apiserver redacts the value here too
+            causes.append(_invalid(f"data[{key}]", "<secret contents redacted>", "invalid JSON"))
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    if kind == "kubernetes.io/service-account-token" and not annotations.get(
+        "kubernetes.io/service-account.name"
+    ):
+        causes.append(
+            Cause(
+                "FieldValueRequired",
+                "Required value",
+                "metadata.annotations[kubernetes.io/service-account.name]",
+            )
+        )
     return causes
 
 

@@ -260,7 +260,7 @@ def test_comment_regex_rules_match_sops(rule, tmp_path, age_key, run_sops, monke
     assert api.decrypt_bytes(theirs, "yaml", ctx=ctx) == run_sops("decrypt", "mine.yaml", env=key_env).stdout
 
 
-@pytest.mark.parametrize("data", ["scalars.yaml", "anchors_tags.yaml", "comments.yaml"])
+@pytest.mark.parametrize("data", ["scalars.yaml", "anchors_tags.yaml", "comments.yaml", "strings.yaml"])
 def test_scalar_styles_types_and_timestamps_match_sops_both_ways(data, tmp_path, age_key, run_sops):
     """Quoting, escapes, octal, floats, timestamps, anchors, merge keys, explicit tags, comments:
     decrypted output is byte-identical to sops', whichever tool encrypted."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import yaml as pyyaml
@@ -419,22 +421,81 @@ def _special(s: str) -> bool:
     return not all(go_printable(c) for c in s)
 
 
+@dataclass(frozen=True)
+class _Analysis:
+    """libyaml's ``yaml_emitter_analyze_scalar`` verdict for a string (block context)."""
+
+    plain: bool
+    single: bool
+    block: bool
+    multiline: bool
+
+
+_FIRST_INDICATORS = set("#,[]{}&*!|>'\"%@`")
+_BREAKS = "\n\r\x85\u2028\u2029"
+
+
+@lru_cache(maxsize=4096)
+def _analyze(s: str) -> _Analysis:
+    block_ind = leading_space = leading_break = trailing_space = trailing_break = False
+    break_space = space_break = tabs = special = line_breaks = False
+    if s.startswith(("---", "...")):
+        block_ind = True
+    preceded_ws = True
+    prev_space = prev_break = False
+    n = len(s)
+    for i, ch in enumerate(s):
+        followed_ws = i + 1 >= n or s[i + 1] in " \t"
+        if i == 0:
+            if ch in _FIRST_INDICATORS:
+                block_ind = True
+            elif ch in "?:" and followed_ws:
+                block_ind = True
+            elif ch == "-" and followed_ws:
+                block_ind = True
+        elif (ch == ":" and followed_ws) or (ch == "#" and preceded_ws):
+            block_ind = True
+        if ch == "\t":
+            tabs = True
+        elif not go_printable(ch) or ch == "\ufeff":
+            special = True
+        if ch == " ":
+            leading_space = leading_space or i == 0
+            trailing_space = trailing_space or i == n - 1
+            break_space = break_space or prev_break
+            prev_space, prev_break = True, False
+        elif ch in _BREAKS:
+            line_breaks = True
+            leading_break = leading_break or i == 0
+            trailing_break = trailing_break or i == n - 1
+            space_break = space_break or prev_space
+            prev_space, prev_break = False, True
+        else:
+            prev_space = prev_break = False
+        preceded_ws = ch in " \t" or ch in _BREAKS
+    plain = single = block = True
+    if leading_space or leading_break or trailing_space or trailing_break:
+        plain = False
+    if trailing_space:
+        block = False
+    if break_space:
+        plain = single = False
+    if space_break or tabs or special:
+        plain = single = False
+    if space_break or special:
+        block = False
+    if line_breaks or block_ind:
+        plain = False
+    return _Analysis(plain, single, block, line_breaks)
+
+
 def _plain_ok(s: str) -> bool:
-    """libyaml's block-plain rules for a one-line string, plus go-yaml's type check."""
+    """libyaml's block-plain rules plus go-yaml's type check (no string that reads as another type)."""
     if _SIMPLE.match(s):
         return s not in _RESERVED
-    if not s or s != s.strip(" ") or "\n" in s or _special(s):
+    if not s:
         return False
-    if s.startswith(("---", "...")):
-        return False
-    first = s[0]
-    if first in _ALWAYS_INDICATOR:
-        return False
-    if first in "-?:" and (len(s) == 1 or s[1] == " "):
-        return False
-    if ": " in s or " #" in s or s.endswith(":"):
-        return False
-    return not _type_ambiguous(s)
+    return _analyze(s).plain and not _type_ambiguous(s)
 
 
 def _type_ambiguous(s: str) -> bool:
@@ -449,12 +510,15 @@ def _type_ambiguous(s: str) -> bool:
 
 
 def _literal_ok(s: str) -> bool:
-    if "\n" not in s or s[0] == " " or _special(s.replace("\n", "")):
-        return False
-    return not any(line != line.rstrip(" ") for line in s.split("\n"))
+    """go-yaml writes strings with a newline as ``|`` blocks when libyaml allows it."""
+    return "\n" in s and _analyze(s).block and not _has_surrogates(s)
 
 
-def scalar(v: Any) -> str:
+def _has_surrogates(s: str) -> bool:
+    return any("\ud800" <= c <= "\udfff" for c in s)
+
+
+def scalar(v: Any, *, key: bool = False) -> str:
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -472,10 +536,15 @@ def scalar(v: Any) -> str:
             return v
         if v == "<<":  # go-yaml resolves it to the merge tag and writes the tag out
             return "!!merge <<"
-        if _plain_ok(v):
-            return v
-        if not _type_ambiguous(v) and "\n" not in v and not _special(v):
-            return "'" + v.replace("'", "''") + "'"
+        if _has_surrogates(v):  # not UTF-8: go-yaml writes the bytes as !!binary
+            import base64
+
+            return "!!binary " + base64.b64encode(v.encode("utf-8", "surrogateescape")).decode()
+        if "\n" not in v:
+            if _plain_ok(v):
+                return v
+            if not _type_ambiguous(v) and _analyze(v).single:
+                return "'" + v.replace("'", "''") + "'"
         return _double_quoted(v)
     raise InvalidFormat(f"cannot write a {type(v).__name__} value as YAML")
 
@@ -520,17 +589,17 @@ class _Emitter:
         self.out: list[str] = []
 
     def block(self, s: str, pad: str) -> str:
-        if s.endswith("\n\n") or s == "\n":
-            chomp = "+"
-            body = s[:-1]
-        elif s.endswith("\n"):
-            chomp = ""
-            body = s[:-1]
-        else:
+        """A ``|`` block with libyaml's hints: indentation digit, then chomping."""
+        hint = str(self.step) if s[0] in " \n" else ""
+        if not s.endswith("\n"):
             chomp = "-"
-            body = s
+        elif len(s) == 1 or s[-2] == "\n":
+            chomp = "+"
+        else:
+            chomp = ""
+        body = s[:-1] if s.endswith("\n") else s
         lines = "\n".join((pad + ln) if ln else "" for ln in body.split("\n"))
-        return f"|{chomp}\n{lines}"
+        return f"|{hint}{chomp}\n{lines}"
 
     def value_inline(self, v: Any, pad: str, block_pad: str | None = None) -> str | None:
         """Text after ``key: `` / ``- `` for scalars and empty containers; None when nested."""

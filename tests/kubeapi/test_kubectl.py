@@ -189,3 +189,23 @@ def test_kubectl_wait_for_delete_sees_the_watch_event(kubeapi: KubeApiServer) ->
     waited = kubectl(kubeapi, "wait", "--for=delete", "configmap/demo", "--timeout=10s")
     thread.join()
     assert waited.returncode == 0, waited.stderr
+
+
+def test_kubectl_scale_uses_the_scale_subresource(kubeapi: KubeApiServer) -> None:
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "default"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]},
+            },
+        },
+    }
+    assert kubectl(kubeapi, "apply", "--server-side", "-f", "-", stdin=json.dumps(deployment)).returncode == 0
+    scaled = kubectl(kubeapi, "scale", "deployment", "web", "--replicas=3")
+    assert scaled.returncode == 0, scaled.stderr
+    got = json.loads(kubectl(kubeapi, "get", "deployment", "web", "-o", "json").stdout)
+    assert got["spec"]["replicas"] == 3

@@ -62,3 +62,12 @@ def test_custom_resource_status_subresource(core: CoreV1Api, crd: str) -> None:
         {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
     )
     assert patched["status"]["conditions"][0]["type"] == "Ready" and patched["spec"] == {"size": 1}
+
+
+def test_scale_subresource_reads_and_writes_replicas(apps: AppsV1Api) -> None:
+    apps.create_namespaced_deployment("default", _deployment())
+    scale = apps.read_namespaced_deployment_scale("web", "default")
+    assert (scale.spec.replicas, scale.status.selector) == (1, "app=web")
+    apps.patch_namespaced_deployment_scale("web", "default", {"spec": {"replicas": 4}})
+    deployment = apps.read_namespaced_deployment("web", "default")
+    assert deployment.spec.replicas == 4 and deployment.metadata.generation == 2

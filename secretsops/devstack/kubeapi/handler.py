@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import discovery, openapi, protobuf, status, tables, tokens
+from . import discovery, openapi, patches, protobuf, status, tables, tokens
 from .resources import ResourceType
 from .selectors import Requirement, labels_match, parse_field_selector, parse_label_selector
 from .status import ApiError
@@ -23,6 +23,26 @@ if TYPE_CHECKING:
 
 MAX_BODY = 16 * 1024 * 1024
 BODY_TYPES = ("application/json", "application/yaml")
+
+
+def scale_of(obj: dict[str, Any]) -> dict[str, Any]:
+    """The autoscaling/v1 Scale the apiserver derives from a workload."""
+    meta = obj.get("metadata") or {}
+    labels = ((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
+        "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)},
+        "status": {
+            "replicas": (obj.get("status") or {}).get("replicas", 0),
+            "selector": ",".join(f"{k}={v}" for k, v in sorted(labels.items())),
+        },
+    }
 
 
 @dataclass
@@ -216,6 +236,7 @@ class Handler(BaseHTTPRequestHandler):
             and not (sub == "status" and rt.has_status)
             and not (sub == "finalize" and rt.kind == "Namespace")
             and not (sub == "token" and rt.kind == "ServiceAccount" and not rt.group)
+            and not (sub == "scale" and rt.has_scale)
         ):
             raise status.page_not_found()
         if not rt.namespaced:
@@ -300,6 +321,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if route.namespace is None:
             raise status.page_not_found()
+        if route.subresource == "scale":
+            self._scale(route, query, body)
+            return
         if route.subresource == "token":
             if method != "POST":
                 raise ApiError(
@@ -350,6 +374,62 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(
                 405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {}
             )
+
+    def _scale(self, route: Route, query: dict[str, list[str]], body: bytes) -> None:
+        """``/scale``: an autoscaling/v1 Scale view of ``spec.replicas``; writes go to the workload."""
+        store, rt, ns = self.api.store, route.rt, route.namespace or ""
+        current = scale_of(store.get(rt, ns, route.name))
+        if self.command == "GET":
+            self._send(200, current)
+            return
+        if self.command == "PUT":
+            wanted = self._json(body)
+        elif self.command == "PATCH":
+            content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+            try:
+                raw = json.loads(body.decode() or "null")
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise status.bad_request(f"error decoding patch: {exc.__class__.__name__}") from exc
+            if content_type == PATCH_TYPES[0]:
+                wanted = patches.json_patch(current, raw)
+            elif content_type in PATCH_TYPES[1:3]:
+                wanted = patches.merge_patch(current, raw)
+            else:
+                raise status.unsupported_media_type(content_type, list(PATCH_TYPES[:3]))
+        else:
+            raise ApiError(
+                405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {}
+            )
+        if not isinstance(wanted, dict):
+            raise status.bad_request("the object provided is unrecognized (must be of type Scale)")
+        replicas = (wanted.get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            raise status.invalid(
+                "Scale",
+                "autoscaling",
+                route.name,
+                [
+                    status.Cause(
+                        "FieldValueInvalid",
+                        f"Invalid value: {replicas}: must be greater than or equal to 0",
+                        "spec.replicas",
+                    )
+                ],
+            )
+        patch: dict[str, Any] = {"spec": {"replicas": replicas}}
+        given_rv = (wanted.get("metadata") or {}).get("resourceVersion")
+        if given_rv and given_rv != current["metadata"]["resourceVersion"]:
+            raise status.modified_conflict(rt.plural, rt.group, route.name)
+        opts = self._write_options(query, route)
+        updated = store.patch(
+            rt,
+            ns,
+            route.name,
+            content_type=PATCH_TYPES[1],
+            raw=json.dumps(patch).encode(),
+            opts=WriteOptions(manager=opts.manager, dry_run=opts.dry_run),
+        )
+        self._send(200, scale_of(updated))
 
     def _exists(self, rt: ResourceType, ns: str, name: str) -> bool:
         try:

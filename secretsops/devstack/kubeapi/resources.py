@@ -35,6 +35,11 @@ class ResourceType:
         return self.kind.lower()
 
     @property
+    def has_scale(self) -> bool:
+        """Workloads with a ``/scale`` subresource (autoscaling/v1 Scale over ``spec.replicas``)."""
+        return self.group == "apps" and self.kind in ("Deployment", "StatefulSet", "ReplicaSet")
+
+    @property
     def group_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
 
@@ -58,6 +63,18 @@ class ResourceType:
             entry["categories"] = list(self.categories)
         entry["storageVersionHash"] = _storage_hash(self)
         out = [entry]
+        if self.has_scale:
+            out.append(
+                {
+                    "name": f"{self.plural}/scale",
+                    "singularName": "",
+                    "namespaced": True,
+                    "group": "autoscaling",
+                    "version": "v1",
+                    "kind": "Scale",
+                    "verbs": ["get", "patch", "update"],
+                }
+            )
         if self.group == "" and self.kind == "ServiceAccount":
             out.append(
                 {

@@ -283,7 +283,7 @@ def test_scalar_styles_types_and_timestamps_match_sops_both_ways(data, tmp_path,
     assert run_sops("decrypt", "mine.yaml", env=key_env).stdout == expected
 
 
-@pytest.mark.parametrize("name", ["tricky.json", "tricky.env", "tricky.ini"])
+@pytest.mark.parametrize("name", ["tricky.json", "tricky.env", "tricky.ini", "quoting.ini"])
 def test_tricky_json_dotenv_ini_match_sops_both_ways(name, tmp_path, age_key, run_sops):
     src = (Path(__file__).parent / "data" / name).read_bytes()
     (tmp_path / name).write_bytes(src)

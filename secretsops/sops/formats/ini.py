@@ -50,22 +50,40 @@ def _strip_comment_char(text: str) -> str:
     return text
 
 
-def _unquote(v: str) -> str:
-    if len(v) >= 6 and v.startswith('"""') and v.endswith('"""'):
-        return v[3:-3]
-    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'`":
-        return v[1:-1]
-    return v
+def _surrounded(v: str, quote: str) -> bool:
+    return len(v) >= 2 and v[0] == quote and v[-1] == quote and v.count(quote) == 2
 
 
-def _strip_inline_comment(v: str) -> str:
-    if v[:1] in "\"'`":
-        return v
-    for marker in (" #", " ;", "\t#", "\t;"):
-        i = v.find(marker)
-        if i >= 0:
-            v = v[:i]
-    return v.rstrip()
+def parse_value(raw: str) -> tuple[str, str]:
+    """go-ini's value rules: ``\"\"\"``/backtick quoting, inline ``#``/``;`` comments, then
+    surrounding quotes. Returns (value, inline comment or "")."""
+    line = raw.lstrip()
+    for quote in ('"""', "`"):
+        if line.startswith(quote) and (quote == "`" or len(line) > 3):
+            end = line.rfind(quote, len(quote))
+            if end >= 0:
+                return line[len(quote) : end], ""
+    line = line.strip()
+    comment = ""
+    cut = min((i for i in (line.find("#"), line.find(";")) if i >= 0), default=-1)
+    if cut >= 0:
+        comment = line[cut:]
+        line = line[:cut].strip()
+    if _surrounded(line, "'") or _surrounded(line, '"'):
+        line = line[1:-1]
+    return line, comment
+
+
+def quote_value(text: str) -> str:
+    """go-ini's writer: triple quotes for newlines/backticks, backticks for comment chars,
+    double quotes for surrounding spaces."""
+    if "\n" in text or "`" in text:
+        return f'"""{text}"""'
+    if "#" in text or ";" in text:
+        return f"`{text}`"
+    if text != text.strip():
+        return f'"{text}"'
+    return text
 
 
 def parse_ini(data: bytes) -> Branch:
@@ -93,9 +111,11 @@ def parse_ini(data: bytes) -> Branch:
         if pos <= 0:
             raise InvalidFormat(f"INI: line {n} is not 'key = value'")
         key = line[:pos].strip()
-        value = _unquote(_strip_inline_comment(line[pos + 1 :].strip()))
+        value, inline = parse_value(line[pos + 1 :])
         branch = sections[-1][1]
         branch.append((key, value))
+        if inline:
+            pending.append(inline)
         if pending:
             branch.append((Comment(_strip_comment_char("\n".join(pending))), None))
             pending = []
@@ -142,9 +162,7 @@ def emit_ini(branch: Branch) -> str:
         for key, val, comment in entries:
             if comment is not None:
                 lines.extend(_comment_lines(comment))
-            text = _val(val)
-            if text != text.strip() or any(c in text for c in "#;") or "\n" in text:
-                text = f'"""{text}"""' if "`" in text else f"`{text}`"
+            text = quote_value(_val(val))
             lines.append(f"{key.ljust(width)} = {text}")
         chunks.append("\n".join(lines) + "\n")
     return "\n".join(chunks)

@@ -224,7 +224,9 @@ def serve_runtime(runtime: Runtime, host: str = DEFAULT_BIND, port: int = DEFAUL
     """Serve ``runtime`` on host:port (port 0: a free one) in a daemon thread."""
     httpd = _Server((host, port), _Handler)
     httpd.runtime = runtime
-    thread = threading.Thread(target=httpd.serve_forever, name="secretsops-http", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="secretsops-http", daemon=True
+    )
     thread.start()
     return RuntimeServer(httpd, thread, runtime)
 

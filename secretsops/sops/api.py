@@ -46,6 +46,7 @@ __all__ = [
     "EncryptedFile",
     "decrypt_bytes",
     "decrypt_document",
+    "decrypt_documents",
     "decrypt_tree",
     "encrypt_bytes",
     "encrypt_tree",
@@ -355,4 +356,41 @@ def decrypt_document(
     )
     out = _to_dict(tree.branches[0])
     assert isinstance(out, dict)
+    return out
+
+
+def decrypt_documents(
+    data: bytes,
+    fmt: str = "yaml",
+    *,
+    ctx: KeyContext,
+    cache: DataKeyCache | None = None,
+    where: str = "<input>",
+) -> list[dict[str, Any]]:
+    """Every document of a manifest file, decrypted where it carries a ``sops`` block.
+
+    Parses with the same rules sops uses (go-yaml scalars), so the MAC of unencrypted values
+    matches even where a YAML 1.1 parser would read them differently (``on``, timestamps).
+    Each encrypted document is verified on its own; plain documents pass through.
+    """
+    store = get_store(fmt)
+    try:
+        branches = store.load_plain(data) if data.strip() else []
+    except InvalidFormat as exc:
+        raise CouldNotLoadEncryptedFile(f"{where}: {exc}") from None
+    out: list[dict[str, Any]] = []
+    for i, branch in enumerate(branches):
+        raw = branch.get(METADATA_KEY)
+        doc_where = f"{where}#{i}" if len(branches) > 1 else where
+        if raw is None:
+            plain = _to_dict(branch)
+        else:
+            meta = Metadata.from_dict(_to_dict(raw), where=doc_where)
+            body = Branch((k, v) for k, v in branch if k != METADATA_KEY)
+            tree = decrypt_tree(
+                EncryptedFile([body], meta, fmt), ctx=ctx, cache=cache, where=doc_where, in_place=True
+            )
+            plain = _to_dict(tree.branches[0])
+        assert isinstance(plain, dict)
+        out.append(plain)
     return out

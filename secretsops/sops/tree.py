@@ -31,7 +31,6 @@ class Branch(list):  # type: ignore[type-arg]
         return default
 
 
-
 @dataclass
 class CryptRules:
     """Which leaves are encrypted (sops' suffix/regex options; at most one is set)."""

@@ -94,3 +94,22 @@ def test_a_secret_is_protected_only_when_its_values_are_ciphertext(age_key):
     doc = yaml.safe_load(leaky)
     assert api.is_encrypted_document(doc) and not SopsDecryptor().is_protected(doc)
     assert not SopsDecryptor().is_protected({"kind": "Secret", "stringData": {"a": "b"}})
+
+
+def test_decrypt_documents_reads_values_as_sops_does(age_key):
+    src = (
+        b"kind: Secret\nmetadata:\n  labels_unencrypted:\n    on: off\n    when: 2024-01-01\n"
+        b"stringData:\n  pw: x\n"
+    )
+    enc = api.encrypt_bytes(
+        src,
+        "yaml",
+        groups=[[AgeKeySource(age_key.recipient)]],
+        options=api.EncryptOptions(),
+        ctx=KeyContext(),
+    )
+    two = enc + b"---\nkind: ConfigMap\n"
+    ctx = KeyContext.from_environ({"SOPS_AGE_KEY_FILE": str(age_key.key_file)})
+    docs = api.decrypt_documents(two, ctx=ctx)
+    assert docs[0]["stringData"] == {"pw": "x"} and docs[0]["metadata"]["labels_unencrypted"]["on"] == "off"
+    assert docs[1] == {"kind": "ConfigMap"}

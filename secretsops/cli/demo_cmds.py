@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,9 @@ def register(sub: Any, keygen_sub: Any) -> None:
     ref.add_argument("target", nargs="?", metavar="NS/NAME", help="the ExternalSecret to re-resolve")
     ref.add_argument("--reconcile", action="store_true", help="run a pass of every source (or --source)")
     ref.add_argument("--source", default="", help="with --reconcile: only this source")
+    ref.add_argument(
+        "--full", action="store_true", help="with --reconcile: re-render and re-resolve every reference"
+    )
     ref.add_argument("--url", default="http://127.0.0.1:8080", help="engine server URL")
     ref.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
     ref.set_defaults(func=cmd_refresh)
@@ -90,7 +94,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if not base.startswith(("http://", "https://")):
         raise UsageError(f"--url {base!r}: expected http://HOST:PORT")
     if args.reconcile:
-        path = "/reconcile" + (f"?source={args.source}" if args.source else "")
+        query = urllib.parse.urlencode(
+            [*([("source", args.source)] if args.source else []), *([("full", "true")] if args.full else [])]
+        )
+        path = "/reconcile" + (f"?{query}" if query else "")
     else:
         ns, _, name = str(args.target).partition("/")
         if not ns or not name or "/" in name:

@@ -4,7 +4,8 @@
 ``GET /readyz``    200 once a pass has succeeded, or at once on a standby replica (it is healthy
                    waiting for the Lease); 503 before that.
 ``GET /metrics``   Prometheus exposition of the engine's own registry (never the global one).
-``POST /reconcile[?source=NAME]``  run the next pass now (a git webhook): 202.
+``POST /reconcile[?source=NAME][&full=true]``  run the next pass now (a git webhook): 202;
+                   ``full`` re-renders and re-resolves even when git did not change.
 ``POST /refresh/NS/NAME``  re-resolve the ExternalSecret NS/NAME now (a full pass of the source
                    that produced its Secret, found by ESO's ``created-by`` label): 202, or 404.
 ``GET /v1/cert.pem``  the active sealing key's certificate (what ``kubeseal --fetch-cert`` reads),
@@ -148,7 +149,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.rfile.read(min(length, 1 << 20))  # webhook payloads are ignored
         try:
             if url.path == "/reconcile":
-                self._reconcile(rt, (parse_qs(url.query).get("source") or [""])[0])
+                query = parse_qs(url.query)
+                full = (query.get("full") or [""])[0].lower() in ("1", "true", "yes")
+                self._reconcile(rt, (query.get("source") or [""])[0], full)
             elif url.path.startswith("/refresh/"):
                 self._refresh(rt, url.path.removeprefix("/refresh/").strip("/"))
             else:
@@ -164,14 +167,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(503, {"error": "standby replica: ask the leader", "leader": rt.leader_identity()})
         return True
 
-    def _reconcile(self, rt: Runtime, source: str) -> None:
+    def _reconcile(self, rt: Runtime, source: str, full: bool) -> None:
         names = [rec.spec.name for rec in rt.engine.reconcilers]
         if source and source not in names:
             self._json(404, {"error": f"no source named {source!r}"})
             return
         if self._standby(rt):
             return
-        rt.engine.ask(source)
+        rt.engine.ask(source, full=full)
         self._json(202, {"status": "reconcile requested", "sources": [source] if source else names})
 
     def _refresh(self, rt: Runtime, ref: str) -> None:

@@ -297,3 +297,9 @@ def test_reconcile_flag_posts_to_reconcile(running: Running, capsys) -> None:  #
     assert main(["refresh", "--reconcile", "--url", running.server.url]) == 0
     assert capsys.readouterr().out == "reconcile requested\n"
     assert running.engine.engine.asked == {"": False}
+
+
+def test_full_reconcile_asks_for_a_full_pass_of_one_source(running: Running, capsys) -> None:  # type: ignore[no-untyped-def]
+    argv = ["refresh", "--reconcile", "--source", "app", "--full", "--url", running.server.url]
+    assert main(argv) == 0
+    assert running.engine.engine.asked == {"app": True}

@@ -192,10 +192,23 @@ def decrypt_branches(branches: list[Branch], cipher: Cipher, rules: CryptRules) 
     if rules.mac_only_encrypted:
         h.update(MAC_ONLY_ENCRYPTED_INIT)
 
+    # the default rule (only an unencrypted suffix) is decided inline, without a call
+    suffix_only = bool(rules.unencrypted_suffix) and not (
+        rules.encrypted_suffix
+        or rules.unencrypted_regex
+        or rules.encrypted_regex
+        or rules.unencrypted_comment_regex
+        or rules.encrypted_comment_regex
+    )
+    marker = rules.unencrypted_suffix + ":"
+
     def leaf(value: Any, path: list[str], stack: list[list[str]]) -> Any:
         is_comment = isinstance(value, Comment)
         aad = ":".join(path) + ":"
-        enc = rules.should_encrypt(path, stack, is_comment, aad)
+        if suffix_only and marker not in aad:
+            enc = True
+        else:
+            enc = rules.should_encrypt(path, stack, is_comment, aad)
         out = value
         if enc:
             if is_comment:

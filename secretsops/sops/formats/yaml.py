@@ -507,8 +507,11 @@ def _literal_ok(s: str) -> bool:
     return "\n" in s and _analyze(s).block and not _has_surrogates(s)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _has_surrogates(s: str) -> bool:
-    return any("\ud800" <= c <= "\udfff" for c in s)
+    return _SURROGATE.search(s) is not None
 
 
 def scalar(v: Any, *, key: bool = False) -> str:
@@ -527,6 +530,8 @@ def scalar(v: Any, *, key: bool = False) -> str:
     if isinstance(v, str):
         if v.startswith("ENC[") and _ENC_PLAIN.match(v):
             return v
+        if _SIMPLE.match(v):  # the common case: a plain word, unless it reads as another type
+            return v if v not in _RESERVED else _double_quoted(v)
         if v == "<<":  # go-yaml resolves it to the merge tag and writes the tag out
             return "!!merge <<"
         if _has_surrogates(v):  # not UTF-8: go-yaml writes the bytes as !!binary
@@ -614,7 +619,15 @@ class _Emitter:
         """
         child = child_pad if child_pad is not None else pad + " " * self.step
         first = True
+        append = self.out.append
+        simple, reserved = _SIMPLE.match, _RESERVED
         for k, v in b:
+            if not first and type(k) is str and type(v) is str and "\n" not in v:
+                # the bulk of a Secret: both sides one-line strings, most of them plain words
+                ks = k if simple(k) and k not in reserved else scalar(k)
+                vs = v if simple(v) and v not in reserved else scalar(v)
+                append(f"{pad}{ks}: {vs}")
+                continue
             lead = first_prefix if (first and first_prefix is not None) else pad
             if isinstance(k, Comment) and lead != pad:
                 self.out.append(lead.rstrip())

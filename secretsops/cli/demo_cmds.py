@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import urllib.error
 import urllib.parse
@@ -301,6 +302,10 @@ def _substitute(item: Any, original: Any, plain: Any, where: str, path: tuple[st
 # --- demo ----------------------------------------------------------------------------------------
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import logging
     from pathlib import Path
@@ -309,5 +314,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     # the narration tells the story; the engine's JSON logs would only interleave with it
     logging.getLogger("secretsops").addHandler(logging.NullHandler())
+    # SIGTERM (kill, a closing terminal) cleans up like Ctrl-C: servers stopped, temp dir removed
+    signal.signal(signal.SIGTERM, _interrupt)
     examples = Path(args.examples) if args.examples else None
     return run_demo(DemoOptions(examples=examples, keep_running=args.keep_running), sys.stdout)

@@ -438,12 +438,12 @@ def _run(n: Narrator, work: Path, examples: Path, plan: dict[str, Any], options:
 
 
 def _keep_running(n: Narrator, stack: Stack, server: Any) -> None:
-    n.act("Still running (Ctrl-C to stop and remove everything)")
-    n.say(f"  export KUBECONFIG={stack.kube.kubeconfig}")
-    n.say("  kubectl get secrets -n demo; secretsops status")
-    n.say(f"  secretsops refresh {NAMESPACE}/db-credentials --url {server.url}")
-    n.say(f"  git -C {stack.repo.path} log --oneline   # commit here; the loop applies it")
     try:
+        n.act("Still running (Ctrl-C to stop and remove everything)")
+        n.say(f"  export KUBECONFIG={stack.kube.kubeconfig}")
+        n.say("  kubectl get secrets -n demo; secretsops status")
+        n.say(f"  secretsops refresh {NAMESPACE}/db-credentials --url {server.url}")
+        n.say(f"  git -C {stack.repo.path} log --oneline   # commit here; the loop applies it")
         while True:
             time.sleep(1)
     except KeyboardInterrupt:

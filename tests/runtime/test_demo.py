@@ -52,3 +52,40 @@ def test_demo_refuses_a_directory_that_is_not_the_examples(
 
 def test_examples_hold_only_ciphertext_and_references(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(demo.default_examples())]) == 0
+
+
+def test_keep_running_stops_cleanly_on_sigterm_and_removes_everything(tmp_path: Path) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "secretsops", "demo", "--keep-running"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "log --oneline" in line:
+                break
+        (export,) = [x for x in lines if "export KUBECONFIG=" in x]
+        work = Path(export.split("=", 1)[1].strip()).parent
+        ports = [int(u.rsplit(":", 1)[1].split()[0].rstrip(",")) for u in lines[1].split("http://")[1:]]
+        assert work.is_dir()
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, rest
+    assert not work.exists()
+    for port in ports:  # OpenBao, moto and the API server are gone
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0

@@ -55,6 +55,7 @@ def _io_flags(p: argparse.ArgumentParser, *, recursive: bool = True) -> None:
     p.add_argument("--indent", type=int, default=None)
     p.add_argument("--config", help="path to .sops.yaml (default: looked up from the working directory)")
     p.add_argument("--filename-override", help="use this name to pick the format and creation rule")
+    p.add_argument("--verbose", action="store_true", help="accepted for sops compatibility")
     if recursive:
         p.add_argument("-r", "--recursive", action="store_true", help="process every file under a directory")
 

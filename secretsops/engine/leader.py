@@ -238,6 +238,14 @@ class FencedKube(KubeClient):
         return super().request(method, path, **kwargs)
 
 
+def _leader_gauge(registry: Any, elector: LeaderElector) -> None:
+    """``secretsops_leader`` is 1 on the replica that holds the Lease (evaluated at scrape time)."""
+    from prometheus_client import Gauge
+
+    gauge = Gauge("secretsops_leader", "1 when this replica holds the leader Lease", registry=registry)
+    gauge.set_function(lambda: 1.0 if elector.is_leader() else 0.0)
+
+
 def lease_name(shard_key: str = "") -> str:
     """One Lease per shard, so each shard elects its own leader."""
     return f"{LEASE_NAME}-{shard_key}" if shard_key else LEASE_NAME
@@ -254,6 +262,7 @@ def start_election(engine: Any, settings: Any) -> LeaderElector:
     elector = LeaderElector(
         engine.deps.kube.api, settings.namespace, lease_name(shard), timings=LeaseTimings.for_lease(duration)
     )
+    _leader_gauge(engine.deps.metrics.registry, elector)
     fenced = FencedKube.around(engine.deps.kube, elector.is_leader)
     engine.deps.kube = fenced
     for rec in engine.reconcilers:

@@ -227,3 +227,19 @@ def test_sigterm_releases_the_lease(cluster, tmp_path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert holder(cluster) == ""
+
+
+def test_leader_gauge_follows_the_lease(cluster) -> None:  # type: ignore[no-untyped-def]
+    from prometheus_client import CollectorRegistry
+
+    from secretsops.engine.leader import _leader_gauge
+
+    registry = CollectorRegistry()
+    clock = Clock()
+    a = elector(cluster, "a", clock)
+    _leader_gauge(registry, a)
+    assert registry.get_sample_value("secretsops_leader") == 0.0
+    a.try_acquire_or_renew()
+    assert registry.get_sample_value("secretsops_leader") == 1.0
+    clock.now += TIMINGS.renew_deadline
+    assert registry.get_sample_value("secretsops_leader") == 0.0

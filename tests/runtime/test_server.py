@@ -265,14 +265,18 @@ def test_refresh_re_resolves_the_externalsecret_now(kubeapi, openbao, tmp_path: 
             assert main(["refresh", "default/db", "--url", server.url]) == 0
         out.append(buf.getvalue())
         assert _wait(lambda: value() == second)
+        with urllib.request.urlopen(server.url + "/metrics", timeout=5) as resp:  # noqa: S310
+            out.append(resp.read().decode())
     finally:
         eng.engine.stop.set()
         loop.join(5)
         server.close()
         eng.close()
-    assert out == ["refresh requested\n"]
-    assert_no_canary(first, out[0])
-    assert_no_canary(second, out[0])
+    assert out[0] == "refresh requested\n"
+    assert 'secretsops_decrypt_calls_total{key_source="vault.read",source="app"}' in out[1]
+    for text in out:
+        assert_no_canary(first, text)
+        assert_no_canary(second, text)
 
 
 def test_refresh_command_reports_an_unreachable_engine_in_one_line(capsys) -> None:  # type: ignore[no-untyped-def]

@@ -185,7 +185,7 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
     import tempfile
 
     try:
-        st_mode = mode if mode is not None else (path.stat().st_mode & 0o777 if path.exists() else 0o644)
+        st_mode = mode if mode is not None else (path.stat().st_mode & 0o777 if path.exists() else 0o600)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:

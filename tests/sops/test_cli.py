@@ -268,3 +268,11 @@ def test_edit_creates_a_new_encrypted_file(env, age_key, tmp_path, monkeypatch, 
     capsys.readouterr()
     assert main(["decrypt", "--extract", '["fresh"]', str(f)]) == 0
     assert capsys.readouterr().out == "value"
+
+
+def test_decrypted_output_files_are_private(env, age_key):
+    f = env / "s.yaml"
+    _enc(f, age_key.recipient)
+    out = env / "plain.yaml"
+    assert main(["decrypt", str(f), "--output", str(out)]) == 0
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600

@@ -20,9 +20,7 @@ def register(sub: Any, keygen_sub: Any) -> None:
         description="Reconcile one source (flags) or several (--config sources.yaml) into the cluster.",
     )
     rec.add_argument("--repo", help="git URL or local path (a plain directory works too)")
-    rec.add_argument(
-        "--ref", default="main", help="branch, tag or full commit id (default main)"
-    )
+    rec.add_argument("--ref", default="main", help="branch, tag or full commit id (default main)")
     rec.add_argument("--path", default="./", help="directory inside the repository (default the root)")
     rec.add_argument(
         "--name", default="default", help="source name for inventory and status (default: default)"
@@ -155,6 +153,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         lease_duration=parse_duration(args.lease_duration),
         shard_key=args.shard_key,
     )
+    if args.once and args.leader_elect:
+        raise UsageError("--leader-elect elects a leader for the loop; it cannot be combined with --once")
     specs = _specs(args)
     if args.config:
         # sharding (as Flux): a shard takes its labelled sources, the unsharded replica the rest

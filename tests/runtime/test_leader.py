@@ -243,3 +243,10 @@ def test_leader_gauge_follows_the_lease(cluster) -> None:  # type: ignore[no-unt
     assert registry.get_sample_value("secretsops_leader") == 1.0
     clock.now += TIMINGS.renew_deadline
     assert registry.get_sample_value("secretsops_leader") == 0.0
+
+
+def test_once_with_leader_election_is_refused_rather_than_applying_unelected(capsys) -> None:  # type: ignore[no-untyped-def]
+    from secretsops.cli.main import main
+
+    assert main(["reconcile", "--repo", ".", "--once", "--leader-elect"]) == 2
+    assert "--leader-elect" in capsys.readouterr().err

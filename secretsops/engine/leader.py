@@ -73,6 +73,7 @@ class LeaderElector:
     _observed: tuple[str, str, str] | None = None
     _observed_at: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _contact_at: float | None = None
     #: the campaign thread when started by ``start_election``
     thread: threading.Thread | None = None
 
@@ -102,6 +103,11 @@ class LeaderElector:
 
     def stop(self) -> None:
         self.stopped.set()
+
+    def in_contact(self) -> bool:
+        """The Lease was read within one lease duration: a standby that could take over."""
+        seen = self._contact_at
+        return seen is not None and self.clock() - seen < self.timings.lease_duration
 
     def observed_holder(self) -> str:
         """The holder in the Lease as we last read it (the leader's identity, or ours)."""
@@ -146,9 +152,11 @@ class LeaderElector:
         duration = max(1, round(self.timings.lease_duration))
         try:
             lease = api.read_namespaced_lease(self.name, self.namespace)
+            self._contact_at = self.clock()
         except ApiException as exc:
             if exc.status != 404:
                 raise
+            self._contact_at = self.clock()
             body = client.V1Lease(
                 metadata=client.V1ObjectMeta(name=self.name, namespace=self.namespace),
                 spec=client.V1LeaseSpec(

@@ -1,8 +1,8 @@
 """The engine's HTTP endpoints: probes, metrics, on-demand passes and the sealing certificate.
 
 ``GET /healthz``   200 while the loop iterates (a wedged loop fails the liveness probe).
-``GET /readyz``    200 once a pass has succeeded, or at once on a standby replica (it is healthy
-                   waiting for the Lease); 503 before that.
+``GET /readyz``    200 once a pass has succeeded, or on a standby replica that can read the Lease
+                   (it could take over); 503 before that.
 ``GET /metrics``   Prometheus exposition of the engine's own registry (never the global one).
 ``POST /reconcile[?source=NAME][&full=true]``  run the next pass now (a git webhook): 202;
                    ``full`` re-renders and re-resolves even when git did not change.
@@ -47,6 +47,8 @@ class Runtime:
     engine: Any  # secretsops.engine.loop.Engine
     is_leader: Callable[[], bool] = lambda: True
     leader_identity: Callable[[], str] = lambda: ""
+    #: a standby is ready only while it can read the Lease (it could take over)
+    standby_ok: Callable[[], bool] = lambda: True
     sealing_key_namespace: str = "kube-system"
     _ready: bool = False
 
@@ -54,10 +56,12 @@ class Runtime:
         return bool(self.engine.healthy())
 
     def ready(self) -> bool:
-        """Latched after the first successful pass; a standby is ready by being a standby."""
+        """Latched after the first successful pass; a standby while it can read the Lease."""
         if not self._ready:
             self._ready = self._passes_succeeded() > 0
-        return self._ready or not self.is_leader()
+        if self.is_leader():
+            return self._ready
+        return self._ready or self.standby_ok()
 
     def _passes_succeeded(self) -> float:
         """Passes minus failed passes, from the engine's own metrics (no extra state in the loop)."""
@@ -240,6 +244,7 @@ def start_server(engine: Any, settings: Any, elector: Any = None) -> RuntimeServ
         engine,
         is_leader=elector.is_leader if elector is not None else (lambda: True),
         leader_identity=elector.observed_holder if elector is not None else (lambda: ""),
+        standby_ok=elector.in_contact if elector is not None else (lambda: True),
         sealing_key_namespace=settings.sealing_key_namespace,
     )
     host = str(getattr(settings, "bind_address", "") or DEFAULT_BIND)

@@ -250,3 +250,14 @@ def test_once_with_leader_election_is_refused_rather_than_applying_unelected(cap
 
     assert main(["reconcile", "--repo", ".", "--once", "--leader-elect"]) == 2
     assert "--leader-elect" in capsys.readouterr().err
+
+
+def test_a_candidate_is_in_contact_while_it_reads_the_lease(cluster) -> None:  # type: ignore[no-untyped-def]
+    clock = Clock()
+    a, b = elector(cluster, "a", clock), elector(cluster, "b", clock)
+    assert not b.in_contact()
+    a.try_acquire_or_renew()
+    b.try_acquire_or_renew()
+    assert b.in_contact() and not b.is_leader()
+    clock.now += TIMINGS.lease_duration
+    assert not b.in_contact()

@@ -117,6 +117,12 @@ def test_standby_replica_is_ready_without_a_pass(running: Running) -> None:
     assert running.get("/readyz")[0] == 200
 
 
+def test_standby_that_cannot_read_the_lease_is_not_ready(running: Running) -> None:
+    running.server.runtime.is_leader = lambda: False
+    running.server.runtime.standby_ok = lambda: False
+    assert running.get("/readyz")[0] == 503
+
+
 def test_metrics_are_the_engines_own_registry_in_prometheus_format(running: Running) -> None:
     running.engine.run_once()
     status, body, ctype = running.get("/metrics")

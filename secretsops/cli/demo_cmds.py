@@ -217,19 +217,28 @@ def open_sops_item(
     """Decrypt a SOPS item as it arrived; if kustomize reordered or transformed it (the MAC covers
     the document as encrypted), open the original document from its origin file instead and put
     its plaintext at the item's encrypted leaves, each of which must be byte-identical there."""
-    from secretsops.sops.api import decrypt_document
+    from secretsops.sops.api import decrypt_document, decrypt_documents
 
     try:
         return decrypt_document(obj, ctx=keys, cache=cache, where=where)
     except MacMismatch:
-        original = _origin_document(obj, notes, root)
-        if original is None:
+        found = _origin_document(obj, notes, root)
+        if found is None:
             raise MacMismatch(
                 f"{where}: MAC mismatch and no origin file to compare with (kustomize changed the "
                 "document; add `buildMetadata: [originAnnotations]` to the kustomization)"
             ) from None
-    plain = decrypt_document(original, ctx=keys, cache=cache, where=where)
-    return _substitute(obj, original, plain, where, ())
+    original, index, data, fmt = found
+    # parsed as sops parses (go-yaml scalars), so the MAC is exact for every unencrypted value too
+    plain_docs = decrypt_documents(data, fmt, ctx=keys, cache=cache, where=where)
+    plain = plain_docs[index] if index < len(plain_docs) else None
+    if not isinstance(plain, dict) or _identity(plain) != _identity(original):
+        raise MacMismatch(f"{where}: cannot match the document in its origin file")
+    return dict(_substitute(obj, original, plain, where, ()))
+
+
+def _identity(doc: dict[str, Any]) -> tuple[str, str]:
+    return str(doc.get("kind")), str((doc.get("metadata") or {}).get("name"))
 
 
 def _origin_path(notes: dict[str, str]) -> str:
@@ -247,8 +256,11 @@ def _origin_path(notes: dict[str, str]) -> str:
     return notes.get("internal.config.kubernetes.io/path") or notes.get("config.kubernetes.io/path") or ""
 
 
-def _origin_document(obj: dict[str, Any], notes: dict[str, str], root: Path) -> dict[str, Any] | None:
-    """The document with the same SOPS MAC in the item's origin file (inside ``root`` only)."""
+def _origin_document(
+    obj: dict[str, Any], notes: dict[str, str], root: Path
+) -> tuple[dict[str, Any], int, bytes, str] | None:
+    """The document with the same SOPS MAC in the item's origin file (inside ``root`` only):
+    the parsed document, its index among the file's documents, the file's bytes and format."""
     import yaml
 
     rel = _origin_path(notes)
@@ -260,12 +272,14 @@ def _origin_document(obj: dict[str, Any], notes: dict[str, str], root: Path) -> 
         return None
     mac = (obj.get("sops") or {}).get("mac")
     try:
-        docs = list(yaml.safe_load_all(target.read_text(encoding="utf-8")))
+        data = target.read_bytes()
+        docs = [d for d in yaml.safe_load_all(data.decode("utf-8")) if d is not None]
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return None
-    for doc in docs:
+    fmt = "json" if target.suffix == ".json" else "yaml"
+    for index, doc in enumerate(docs):
         if isinstance(doc, dict) and isinstance(doc.get("sops"), dict) and doc["sops"].get("mac") == mac:
-            return doc
+            return doc, index, data, fmt
     return None
 
 

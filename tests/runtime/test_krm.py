@@ -168,3 +168,25 @@ def test_function_config_is_a_kustomize_exec_function() -> None:
     spec = yaml.safe_load(fn["metadata"]["annotations"]["config.kubernetes.io/function"])
     assert spec == {"exec": {"path": "./secretsops-krm"}}
     assert os.access(PLUGIN / "secretsops-krm", os.X_OK)
+
+
+def test_origin_file_with_several_documents_and_yaml_1_1_lookalikes(tmp_path: Path, age) -> None:  # type: ignore[no-untyped-def]
+    canary = new_canary()
+    text = (
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: apps\n"
+        "  annotations:\n    enabled: on\n    since: 2001-12-14\n"
+        f"type: Opaque\nstringData:\n  PASSWORD: {canary}\n"
+    )
+    opts = EncryptOptions(encrypted_regex="^(data|stringData)$")
+    enc = encrypt_bytes(
+        text.encode(), "yaml", groups=[[AgeKeySource(age[1])]], options=opts, ctx=KeyContext()
+    )
+    cm = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: first, namespace: apps}\n"
+    (tmp_path / "all.yaml").write_bytes(cm + b"---\n" + enc)
+    (tmp_path / "kustomization.yaml").write_text(
+        "buildMetadata: [originAnnotations]\nresources: [all.yaml]\n"
+    )
+    done = run_krm(resource_list(kustomize_items(tmp_path)), age[0], tmp_path)
+    assert done.returncode == 0, done.stderr
+    secret = _items(done.stdout)["Secret"]
+    assert secret["stringData"] == {"PASSWORD": canary}

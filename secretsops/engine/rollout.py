@@ -1,7 +1,8 @@
 """Restart workloads when a Secret they use changes (what people install Reloader for).
 
 A Deployment, StatefulSet or DaemonSet opts in with the annotation ``secretsops.io/reload: "true"``
-(Reloader's ``reloader.stakater.com/auto: "true"`` is accepted too, and Reloader's explicit list
+(Reloader's ``reloader.stakater.com/auto`` and ``secret.reloader.stakater.com/auto: "true"`` are
+accepted too, and Reloader's explicit list
 ``secret.reloader.stakater.com/reload: "a,b"`` adds Secrets by name). The engine then sets one
 pod-template annotation, ``secretsops.io/secret-fingerprints``, listing ``name:fingerprint`` for
 every desired Secret the pod template uses (volumes, projected volumes, ``env[].valueFrom``,
@@ -29,6 +30,7 @@ from secretsops.manifests import Obj
 
 RELOAD = "secretsops.io/reload"
 RELOADER_AUTO = "reloader.stakater.com/auto"
+RELOADER_SECRET_AUTO = "secret.reloader.stakater.com/auto"
 RELOADER_SECRETS = "secret.reloader.stakater.com/reload"
 FINGERPRINTS = "secretsops.io/secret-fingerprints"
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
@@ -44,7 +46,7 @@ def wants_reload(obj: Obj) -> bool:
     if obj.get("kind") not in WORKLOAD_KINDS or not str(obj.get("apiVersion", "")).startswith("apps/"):
         return False
     ann = (obj.get("metadata") or {}).get("annotations") or {}
-    auto = any(str(ann.get(k, "")).lower() == "true" for k in (RELOAD, RELOADER_AUTO))
+    auto = any(str(ann.get(k, "")).lower() == "true" for k in (RELOAD, RELOADER_AUTO, RELOADER_SECRET_AUTO))
     return auto or bool(_listed(ann))
 
 

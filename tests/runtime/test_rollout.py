@@ -6,6 +6,8 @@ import base64
 import copy
 from typing import Any
 
+import pytest
+
 from secretsops.engine.kube import KubeClient
 from secretsops.engine.rollout import (
     FINGERPRINTS,
@@ -97,10 +99,9 @@ def test_statefulsets_and_daemonsets_are_rolled_too() -> None:
         assert annotation(out, kind)
 
 
-def test_reloader_auto_annotation_is_accepted() -> None:
-    out = annotate_rollouts(
-        [secret("db", PASSWORD="a"), deployment(env_pod(), {"reloader.stakater.com/auto": "true"})], FP
-    )
+@pytest.mark.parametrize("key", ["reloader.stakater.com/auto", "secret.reloader.stakater.com/auto"])
+def test_reloader_auto_annotations_are_accepted(key: str) -> None:
+    out = annotate_rollouts([secret("db", PASSWORD="a"), deployment(env_pod(), {key: "true"})], FP)
     assert annotation(out)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from secretsops.decryptors.base import DecryptContext, Decryptor
-from secretsops.manifests import Obj, SourcedObject
-from secretsops.sops.api import DataKeyCache, decrypt_document, is_encrypted_document
+from secretsops.manifests import Obj, ObjectId, SourcedObject
+from secretsops.sops.api import DataKeyCache, decrypt_document, decrypt_documents, is_encrypted_document
 from secretsops.sops.cipher import is_encrypted_value
 
 CACHE_KEY = "sops.datakeys"
@@ -52,6 +52,25 @@ class SopsDecryptor(Decryptor):
             cache = DataKeyCache()
             ctx.cache[CACHE_KEY] = cache
         before = sum(ctx.keys.calls.values())
-        plain = decrypt_document(item.obj, ctx=ctx.keys, cache=cache, where=item.where)
+        plain = self._from_raw(item, ctx, cache)
+        if plain is None:
+            plain = decrypt_document(item.obj, ctx=ctx.keys, cache=cache, where=item.where)
         ctx.count("sops.key_calls", sum(ctx.keys.calls.values()) - before)
         return [plain]
+
+    @staticmethod
+    def _from_raw(item: SourcedObject, ctx: DecryptContext, cache: DataKeyCache) -> Obj | None:
+        """Decrypt from the file's bytes, parsed as sops parses them, when the renderer kept them.
+
+        A YAML 1.1 parser reads some unencrypted scalars differently from sops (``on``,
+        timestamps); the MAC covers them, so only sops' own reading verifies.
+        """
+        raw = item.extra.get("sops_raw")
+        if not raw:
+            return None
+        data, fmt = raw
+        want = item.id
+        for doc in decrypt_documents(data, fmt, ctx=ctx.keys, cache=cache, where=item.path):
+            if isinstance(doc, dict) and ObjectId.of(doc) == want:
+                return doc
+        return None

@@ -74,7 +74,15 @@ def _load(path: Path, root: Path) -> list[SourcedObject]:
             raise RenderError(str(exc)) from None
     else:
         items = list(iter_objects(docs, shown))
-    return [i for i in items if is_kubernetes_object(i.obj)]
+    items = [i for i in items if is_kubernetes_object(i.obj)]
+    if any("sops" in i.obj for i in items):
+        # sops parses with go-yaml (YAML 1.2): keep the file's bytes so the decryptor verifies
+        # the MAC over the values exactly as sops read them (``on``, timestamps, octals).
+        raw = (path.read_bytes(), "json" if path.name.endswith(".json") else "yaml")
+        for i in items:
+            if "sops" in i.obj:
+                i.extra["sops_raw"] = raw
+    return items
 
 
 def _is_under(path: Path, root: Path) -> bool:

@@ -95,6 +95,12 @@ class NoKeyRetrieved(SopsError):
     exit_code = 128
 
 
+class TemporaryNoKeyRetrieved(NoKeyRetrieved):
+    """No key opened, but at least one key service failed transiently (down, throttled)."""
+
+    temporary = True
+
+
 class NoEncryptionKeyFound(SopsError):
     """Encrypt was asked without any recipient/key (sops: 111)."""
 

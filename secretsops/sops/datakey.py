@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from secretsops.errors import KeySourceError, NoEncryptionKeyFound, NoKeyRetrieved, SecretsOpsError
+from secretsops.errors import (
+    KeySourceError,
+    NoEncryptionKeyFound,
+    NoKeyRetrieved,
+    SecretsOpsError,
+    TemporaryNoKeyRetrieved,
+)
 from secretsops.keysources.base import KeyContext, MasterKey
 from secretsops.sops import shamir
 from secretsops.sops.metadata import Metadata
@@ -57,6 +63,7 @@ def unwrap_data_key(meta: Metadata, ctx: KeyContext, decryption_order: Sequence[
     order = sorted(range(len(groups)), key=lambda i: min((cost(k) for k in groups[i]), default=(1000, 1000)))
     parts: list[bytes] = []
     failures: list[str] = []
+    transient = False
     for gi in order:
         if len(parts) >= needed:
             break
@@ -68,6 +75,7 @@ def unwrap_data_key(meta: Metadata, ctx: KeyContext, decryption_order: Sequence[
                 break
             except SecretsOpsError as exc:
                 failures.append(f"{key.kind} {key.identifier}: {exc}")
+                transient = transient or exc.temporary
             except Exception as exc:  # a key source bug must not leak a traceback or a secret
                 failures.append(f"{key.kind} {key.identifier}: {type(exc).__name__}")
         if part is not None:
@@ -81,7 +89,8 @@ def unwrap_data_key(meta: Metadata, ctx: KeyContext, decryption_order: Sequence[
             )
         else:
             msg = f"could not retrieve the data key ({tried})"
-        raise NoKeyRetrieved(msg)
+        # A key service that is down may answer later: the engine backs off and retries.
+        raise (TemporaryNoKeyRetrieved if transient else NoKeyRetrieved)(msg)
     if len(groups) <= 1:
         data_key = parts[0]
     else:

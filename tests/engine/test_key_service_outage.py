@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 
 import hvac
-import pytest
 
 from secretsops.devstack.services import openbao_dev
 from secretsops.keysources.base import KeyContext
@@ -67,11 +66,6 @@ def test_cached_data_keys_carry_unchanged_files_through_a_vault_outage(harness, 
     assert res.error.count("unreachable") >= 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="secretsops.sops.datakey raises NoKeyRetrieved (permanent) even when every key failed "
-    "with a TemporaryKeySourceError; the engine then stalls instead of backing off",
-)
 def test_vault_outage_is_a_temporary_failure(harness, tmp_path) -> None:
     res = outage_flow(harness, tmp_path)
     assert res.temporary

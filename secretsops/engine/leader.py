@@ -118,6 +118,7 @@ class LeaderElector:
         """One round of client-go's ``tryAcquireOrRenew``; True when we hold the Lease after it."""
         from kubernetes.client.exceptions import ApiException
 
+        started = self.clock()  # a renewal counts from before its request, never after
         try:
             ok = self._round()
         except ApiException as exc:
@@ -130,13 +131,18 @@ class LeaderElector:
         with self._lock:
             was = self._leading
             if ok:
-                self._leading, self._renewed_at = True, now
+                self._leading, self._renewed_at = True, started
             elif self._leading and now - self._renewed_at >= self.timings.renew_deadline:
                 self._leading = False
             leading = self._leading
         if leading != was:
             log.info("leadership " + ("acquired" if leading else "lost"), extra={"reason": self.identity})
         return ok
+
+    @property
+    def _timeout(self) -> float:
+        """No request may outlive the renew deadline (a hung call must not look like a renewal)."""
+        return max(0.5, self.timings.renew_deadline / 2)
 
     def _coordination(self) -> Any:
         from kubernetes import client
@@ -151,7 +157,7 @@ class LeaderElector:
         now = datetime.now(UTC)
         duration = max(1, round(self.timings.lease_duration))
         try:
-            lease = api.read_namespaced_lease(self.name, self.namespace)
+            lease = api.read_namespaced_lease(self.name, self.namespace, _request_timeout=self._timeout)
             self._contact_at = self.clock()
         except ApiException as exc:
             if exc.status != 404:
@@ -168,7 +174,7 @@ class LeaderElector:
                 ),
             )
             try:
-                api.create_namespaced_lease(self.namespace, body)
+                api.create_namespaced_lease(self.namespace, body, _request_timeout=self._timeout)
             except ApiException as exc2:
                 if exc2.status == 409:
                     return False  # another candidate created it first
@@ -192,7 +198,7 @@ class LeaderElector:
         spec.renew_time = now
         lease.spec = spec
         try:
-            api.replace_namespaced_lease(self.name, self.namespace, lease)
+            api.replace_namespaced_lease(self.name, self.namespace, lease, _request_timeout=self._timeout)
         except ApiException as exc:
             if exc.status == 409:
                 return False  # someone else wrote it since we read it

@@ -148,8 +148,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802
         rt = self.server.runtime
         url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self._json(400, {"error": "invalid Content-Length"})
+            return
+        if length > 0:
             self.rfile.read(min(length, 1 << 20))  # webhook payloads are ignored
         try:
             if url.path == "/reconcile":
@@ -204,6 +208,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     runtime: Runtime
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer is logged by type, never with a traceback."""
+        import sys
+
+        log.debug("http connection error", extra={"reason": type(sys.exc_info()[1]).__name__})
 
 
 @dataclass

@@ -313,3 +313,13 @@ def test_full_reconcile_asks_for_a_full_pass_of_one_source(running: Running, cap
     argv = ["refresh", "--reconcile", "--source", "app", "--full", "--url", running.server.url]
     assert main(argv) == 0
     assert running.engine.engine.asked == {"app": True}
+
+
+def test_a_malformed_request_gets_an_answer_not_a_traceback(running: Running, capfd) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    host, port = running.server.httpd.server_address[:2]
+    with socket.create_connection((str(host), int(port)), timeout=5) as conn:
+        conn.sendall(b"POST /reconcile HTTP/1.1\r\nHost: x\r\nContent-Length: nope\r\n\r\n")
+        assert conn.recv(100).startswith(b"HTTP/1.1 400")
+    assert "Traceback" not in capfd.readouterr().err

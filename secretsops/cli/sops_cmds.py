@@ -64,6 +64,7 @@ def _key_flags(p: argparse.ArgumentParser) -> None:
     for flag, _, _ in KEY_FLAGS:
         p.add_argument(f"--{flag}", dest=flag.replace("-", "_"), help=f"comma-separated {flag} keys")
     p.add_argument("--encryption-context", help="KMS encryption context, key:value,key2:value2")
+    p.add_argument("--aws-profile", help="AWS profile for the --kms keys (written to the file, as sops does)")
     p.add_argument("--shamir-secret-sharing-threshold", type=int, default=0)
 
 
@@ -225,6 +226,8 @@ def _groups_from_flags(args: argparse.Namespace, prefix: str = "") -> list[Any] 
 
     classes = keysource_classes()
     opts: dict[str, Any] = {"encryption_context": _parse_context(getattr(args, "encryption_context", None))}
+    if getattr(args, "aws_profile", None):
+        opts["aws_profile"] = args.aws_profile
     keys: list[Any] = []
     given = False
     for flag, kind, env in KEY_FLAGS:
@@ -242,15 +245,10 @@ def _groups_from_flags(args: argparse.Namespace, prefix: str = "") -> list[Any] 
 
 
 def _parse_context(text: str | None) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if not text:
-        return out
-    for pair in text.split(","):
-        k, sep, v = pair.partition(":")
-        if not sep or not k:
-            raise UsageError("--encryption-context must look like key:value,key2:value2")
-        out[k] = v
-    return out
+    """sops' rules exactly (``a:b:c`` is refused with exit 6), shared with the KMS key source."""
+    from secretsops.keysources.awskms import parse_encryption_context
+
+    return parse_encryption_context(text) or {}
 
 
 def _options(args: argparse.Namespace, rule_opts: Any | None) -> Any:
@@ -277,7 +275,10 @@ def _encryption_plan(args: argparse.Namespace, path: str | None) -> tuple[list[A
     cfg = Path(args.config) if getattr(args, "config", None) else rules.find_config(Path.cwd())
     if cfg is not None:
         # as sops: an existing config must have a rule for the file, even when keys come from flags
-        rule = rules.load_config(cfg).rule_for(getattr(args, "filename_override", None) or path or "-")
+        rule = rules.load_config(cfg).rule_for(
+            getattr(args, "filename_override", None) or path or "-",
+            encryption_context=_parse_context(getattr(args, "encryption_context", None)),
+        )
     if groups is None:
         if rule is None:
             raise NoEncryptionKeyFound(

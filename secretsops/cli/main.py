@@ -26,7 +26,30 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: which module registers each command, so a run imports only the group it needs (start-up time
+#: matters for a 3-value decrypt); ``tests/test_cli_main.py`` keeps this table honest.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        ("encrypt", "decrypt", "rotate", "updatekeys", "edit", "set", "unset", "filestatus"), ("sops_cmds",)
+    ),
+    **dict.fromkeys(("merge-driver", "diff-driver", "git-setup"), ("sops_git_cmds",)),
+    **dict.fromkeys(("seal", "unseal", "sealing-keys"), ("sealed_cmds",)),
+    "render": ("external_cmds",),
+    "reconcile": ("engine_cmds",),
+    "status": ("engine_cmds",),
+    **dict.fromkeys(("demo", "refresh", "krm"), ("demo_cmds",)),
+    "check": ("check_cmds",),
+    "keygen": ("sops_cmds", "sealed_cmds"),
+}
+
+
+def _modules_for(argv: Sequence[str] | None) -> tuple[str, ...]:
+    command = next((a for a in (argv or ()) if not a.startswith("-")), None)
+    return COMMANDS.get(command or "", COMMAND_MODULES)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for ``argv``'s command only (every command when unknown or absent)."""
     parser = argparse.ArgumentParser(
         prog="secretsops",
         description="Secrets safe in GitOps: sops-compatible encryption, sealing, external references.",
@@ -34,14 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     keygen = sub.add_parser("keygen", help="create keys (age identity, sealing key pair)")
     keygen_sub = keygen.add_subparsers(dest="keygen_kind", required=True, metavar="KIND")
-    for name in COMMAND_MODULES:
+    for name in _modules_for(argv):
         module = importlib.import_module(f"secretsops.cli.{name}")
         module.register(sub, keygen_sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         code = args.func(args)

@@ -166,27 +166,11 @@ def _output_format(args: argparse.Namespace) -> str:
     return str(args.format or "json")
 
 
-def _template_renderer() -> Callable[[str, Mapping[str, str]], str] | None:
-    """Go text/template + sprig from secretsops.external (sealed-secrets renders with both).
+def _template_renderer() -> Callable[[str, Mapping[str, str]], str]:
+    """Go text/template + sprig from secretsops.external (sealed-secrets renders with both)."""
+    from secretsops.external.template.sealed_compat import sealed_template_renderer
 
-    sealed-secrets parses with Go's default ``missingkey`` (a missing key prints ``<no value>``)
-    over a ``map[string]string`` of the decrypted values. None when the engine is unavailable:
-    the unsealer then falls back to its built-in subset.
-    """
-    try:
-        from secretsops.external import template as gotemplate
-    except Exception:  # noqa: BLE001 - any import failure means "use the built-in subset"
-        return None
-    render = getattr(gotemplate, "render", None)
-    to_data = getattr(gotemplate, "eso_data", None)
-    if render is None:
-        return None
-
-    def renderer(text: str, data: Mapping[str, str]) -> str:
-        dot = to_data(dict(data)) if to_data is not None else dict(data)
-        return str(render(text, dot, missingkey="default"))
-
-    return renderer
+    return sealed_template_renderer
 
 
 def _private_keys(args: argparse.Namespace) -> list[keys.SealingKey]:

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from secretsops.decryptors.base import DecryptContext, Decryptor, run_decryptors
@@ -41,8 +42,10 @@ from secretsops.errors import (
     RenderError,
     SecretsOpsError,
 )
+from secretsops.external.refresh import next_refresh_at
+from secretsops.external.template.sealed_compat import sealed_template_renderer
 from secretsops.keysources.base import KeyContext
-from secretsops.manifests import Obj, ObjectId
+from secretsops.manifests import Obj, ObjectId, SourcedObject
 
 log = logging.getLogger("secretsops.engine")
 
@@ -95,6 +98,8 @@ class SourceReconciler:
         self.applied_commit = ""
         self.allow_mass_prune_once = settings.allow_mass_prune
         self.failures = 0
+        #: monotonic time when an ExternalSecret of this source is due for refresh (None: never)
+        self.external_due: float | None = None
         self.status = SourceStatus(spec.name)
         self._status_loaded = False
 
@@ -117,7 +122,8 @@ class SourceReconciler:
             rev = self.source.sync()
             result.revision = str(rev)
             self.status.lastAttemptedRevision = str(rev)
-            if rev.commit == self.applied_commit and self.prints:
+            refresh_due = self.external_due is not None and time.monotonic() >= self.external_due
+            if rev.commit == self.applied_commit and self.prints and not refresh_due:
                 self._drift_pass(rev, result, annotations)
             else:
                 self._full_pass(rev, result, annotations)
@@ -147,6 +153,12 @@ class SourceReconciler:
                 },
             )
         return result
+
+    def _schedule_refresh(self, items: list[SourcedObject]) -> None:
+        """ExternalSecrets re-resolve on their ``refreshInterval`` even without a git change."""
+        now = datetime.now(UTC)
+        due = next_refresh_at([i.obj for i in items], now)
+        self.external_due = None if due is None else time.monotonic() + (due - now).total_seconds()
 
     def _drift_pass(self, rev: Revision, result: PassResult, annotations: dict[str, str]) -> None:
         """Unchanged revision: no render, no decrypt; compare live fingerprints only."""
@@ -195,12 +207,20 @@ class SourceReconciler:
         if not target.exists():
             raise RenderError(f"{spec.path}: path not found in {rev}")
         items = render_path(target, runner=deps.runner, root=rev.checkout)
+        if only is None:
+            self._schedule_refresh(items)
         keys = self._key_context()
         ctx = DecryptContext(
             keys=keys,
             kube=deps.kube.api,
             sealing_key_namespace=settings.sealing_key_namespace,
             cache=self.cache,
+            options={
+                # The SealedSecret itself is never created in the cluster: an ownerReference
+                # without a uid is rejected by the API (and would invite garbage collection).
+                "sealed_owner_references": "with-uid",
+                "template_renderer": sealed_template_renderer,
+            },
         )
         try:
             items = run_decryptors(items, deps.decryptors, ctx)
@@ -349,6 +369,8 @@ class SourceReconciler:
     def next_delay(self, result: PassResult) -> float:
         """Interval after success or a permanent failure; capped exponential backoff otherwise."""
         if result.ok or not result.temporary:
+            if self.external_due is not None:
+                return max(0.05, min(self.spec.interval, self.external_due - time.monotonic()))
             return self.spec.interval
         backoff = min(self.spec.interval, 2.0 * (2 ** min(self.failures - 1, 10)))
         return backoff * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not crypto

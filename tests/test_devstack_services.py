@@ -19,3 +19,7 @@ def test_moto_server_serves_kms_on_loopback(moto: Service, aws_env: dict[str, st
     key = kms.create_key()["KeyMetadata"]["Arn"]
     assert moto.url.startswith("http://127.0.0.1:")
     assert key.startswith("arn:aws:kms:us-east-1:")
+
+
+def test_openbao_root_token_is_not_in_the_servers_argv(openbao: Service) -> None:
+    assert openbao.token not in " ".join(str(a) for a in openbao.process.args)

@@ -94,10 +94,10 @@ def openbao_dev(token: str = "root", log: Path | None = None) -> Iterator[Servic
         [
             find_tool("bao"), "server", "-dev",
             f"-dev-listen-address={LOOPBACK}:{port}",
-            f"-dev-root-token-id={token}",
             "-dev-no-store-token",
         ],
-        stdout=out, stderr=out, env=_clean_env({"BAO_DISABLE_MLOCK": "true"}),
+        # the root token goes through the environment, never argv (visible to every user in ps)
+        stdout=out, stderr=out, env=_clean_env({"BAO_DISABLE_MLOCK": "true", "BAO_DEV_ROOT_TOKEN_ID": token}),
     )
     svc = Service(f"http://{LOOPBACK}:{port}", proc, token)
     try:

@@ -160,6 +160,7 @@ def decrypt_resource_list(
     from secretsops.decryptors.base import DecryptContext, run_decryptors
     from secretsops.decryptors.registry import load_decryptors
     from secretsops.engine.generators import open_generated
+    from secretsops.engine.pipeline import decrypt_options
     from secretsops.keysources.base import KeyContext
     from secretsops.manifests import SourcedObject
     from secretsops.sops.api import DataKeyCache, is_encrypted_document
@@ -181,6 +182,7 @@ def decrypt_resource_list(
     ctx = DecryptContext(
         keys=KeyContext.from_environ(environ),
         sealing_key_files=[f for arg in private_keys for f in str(arg).split(",") if f],
+        options=decrypt_options(),
     )
     cache = DataKeyCache()
     for item in sourced:

@@ -102,6 +102,7 @@ def redact(item: SourcedObject, key: bytes) -> Obj:
 
 def run_render(args: argparse.Namespace) -> int:
     from secretsops.engine.generators import open_generated
+    from secretsops.engine.pipeline import decrypt_options
     from secretsops.engine.render import render_path
 
     key_files = [f for arg in args.private_keys for f in str(arg).split(",") if f]
@@ -109,7 +110,7 @@ def run_render(args: argparse.Namespace) -> int:
     ctx = DecryptContext(
         keys=KeyContext.from_environ(os.environ),
         sealing_key_files=key_files,
-        options={"external_timeout": args.timeout},
+        options=decrypt_options(external_timeout=args.timeout),
     )
     plain = open_generated(run_decryptors(items, load_decryptors(), ctx), ctx)
     if args.redact:

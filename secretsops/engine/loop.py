@@ -30,6 +30,7 @@ from secretsops.engine.generators import open_generated
 from secretsops.engine.keys import key_context
 from secretsops.engine.kube import KubeClient
 from secretsops.engine.metrics import EngineMetrics
+from secretsops.engine.pipeline import decrypt_options
 from secretsops.engine.proc import ProcessRunner
 from secretsops.engine.render import render_path
 from secretsops.engine.reporting import MAX_LISTED, PassResult, Reporter
@@ -43,7 +44,6 @@ from secretsops.errors import (
     SecretsOpsError,
 )
 from secretsops.external.refresh import next_refresh_at
-from secretsops.external.template.sealed_compat import sealed_template_renderer
 from secretsops.keysources.base import KeyContext
 from secretsops.manifests import Obj, ObjectId, SourcedObject
 
@@ -215,12 +215,7 @@ class SourceReconciler:
             kube=deps.kube.api,
             sealing_key_namespace=settings.sealing_key_namespace,
             cache=self.cache,
-            options={
-                # The SealedSecret itself is never created in the cluster: an ownerReference
-                # without a uid is rejected by the API (and would invite garbage collection).
-                "sealed_owner_references": "with-uid",
-                "template_renderer": sealed_template_renderer,
-            },
+            options=decrypt_options(),
         )
         try:
             items = run_decryptors(items, deps.decryptors, ctx)

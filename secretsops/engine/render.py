@@ -74,6 +74,8 @@ def _load(path: Path, root: Path) -> list[SourcedObject]:
             raise RenderError(str(exc)) from None
     else:
         items = list(iter_objects(docs, shown))
+    for item in items:
+        _refuse_half_object(item)
     items = [i for i in items if is_kubernetes_object(i.obj)]
     if any("sops" in i.obj for i in items):
         # sops parses with go-yaml (YAML 1.2): keep the file's bytes so the decryptor verifies
@@ -83,6 +85,21 @@ def _load(path: Path, root: Path) -> list[SourcedObject]:
             if "sops" in i.obj:
                 i.extra["sops_raw"] = raw
     return items
+
+
+def _refuse_half_object(item: SourcedObject) -> None:
+    """A document with ``metadata`` and only one of ``apiVersion``/``kind`` was meant as an object.
+
+    Values files and SOPS generator inputs have neither; silently skipping a manifest that lost
+    its ``kind`` would drop it from the cluster (and prune it), so it fails as kubectl does.
+    """
+    obj = item.obj
+    if not isinstance(obj.get("metadata"), dict) or is_kubernetes_object(obj):
+        return
+    if obj.get("apiVersion") and not obj.get("kind"):
+        raise RenderError(f"{item.where}: Object 'Kind' is missing (apiVersion {obj['apiVersion']})")
+    if obj.get("kind") and not obj.get("apiVersion"):
+        raise RenderError(f"{item.where}: {obj['kind']} has no apiVersion")
 
 
 def _is_under(path: Path, root: Path) -> bool:

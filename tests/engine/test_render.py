@@ -110,3 +110,15 @@ def test_symlink_inside_the_repository_is_followed(tmp_path: Path) -> None:
     write(tmp_path, ".shared/cm.yaml", CM.format(name="shared"))
     (tmp_path / "link.yaml").symlink_to(tmp_path / ".shared/cm.yaml")
     assert [i.id.name for i in render_path(tmp_path)] == ["shared"]
+
+
+def test_object_without_kind_fails_instead_of_being_skipped(tmp_path: Path) -> None:
+    write(tmp_path, "x.yaml", "apiVersion: v1\nmetadata:\n  name: a\ndata:\n  k: v\n")
+    with pytest.raises(RenderError, match=r"x.yaml: Object 'Kind' is missing"):
+        render_path(tmp_path)
+
+
+def test_object_without_api_version_fails_instead_of_being_skipped(tmp_path: Path) -> None:
+    write(tmp_path, "x.yaml", "kind: Secret\nmetadata:\n  name: a\n")
+    with pytest.raises(RenderError, match=r"x.yaml: Secret has no apiVersion"):
+        render_path(tmp_path)

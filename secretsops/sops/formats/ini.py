@@ -7,6 +7,7 @@ above the key it belongs to, a ``[sops]`` section carries flattened metadata.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from typing import Any
 
 from secretsops.errors import InvalidFormat
@@ -19,11 +20,18 @@ DEFAULT_SECTION = "DEFAULT"
 
 
 def go_val_float(v: float) -> str:
-    """sops' ValToString for floats: %G, with ``.0`` added to whole numbers."""
+    """sops' ValToString for floats: ``FormatFloat(v, 'G', -1, 64)``, ``.0`` added to whole numbers."""
     if math.isinf(v):
         return "+Inf" if v > 0 else "-Inf"
     if math.isnan(v):
         return "NaN"
+    if v != 0:
+        sign, digits, exp10 = Decimal(repr(v)).normalize().as_tuple()
+        assert isinstance(exp10, int)
+        exp = len(digits) - 1 + exp10  # decimal exponent of the first digit
+        if exp < -4 or exp >= 6:  # strconv 'G' with shortest digits switches to %E here
+            mant = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
+            return f"{'-' if sign else ''}{mant}E{'-' if exp < 0 else '+'}{abs(exp):02d}"
     text = format_float(v)
     if "." not in text:
         text = text + ".0"

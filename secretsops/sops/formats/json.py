@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from secretsops.errors import InvalidFormat
@@ -18,10 +19,23 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"invalid JSON number {name}")
 
 
+def _float64(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("number out of float64 range")  # Go: "cannot unmarshal number 1e400"
+    return value
+
+
 def parse_json_object(data: bytes) -> Branch:
     try:
         text = data.decode("utf-8")
-        value = json.loads(text, object_pairs_hook=Branch, parse_int=float, parse_constant=_reject_constant)
+        value = json.loads(
+            text,
+            object_pairs_hook=Branch,
+            parse_int=_float64,
+            parse_float=_float64,
+            parse_constant=_reject_constant,
+        )
     except (UnicodeDecodeError, ValueError) as exc:
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise InvalidFormat(f"input is not valid JSON{where}") from None
@@ -52,8 +66,14 @@ def go_json_float(value: float) -> str:
     return f"{mant}e{sign}{digits}"
 
 
+_INVALID_UTF8 = re.compile("[\udc80-\udcff]")
+
+
 def go_json_string(s: str) -> str:
     out = json.dumps(s, ensure_ascii=False)
+    if _INVALID_UTF8.search(out):
+        # bytes that were not UTF-8 (kept by surrogateescape): Go's encoder writes each as \ufffd
+        out = _INVALID_UTF8.sub(lambda _m: "\\ufffd", out)
     if any(c in s for c in _HTML):
         for c, rep in _HTML.items():
             out = out.replace(c, rep)

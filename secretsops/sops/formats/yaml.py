@@ -681,6 +681,8 @@ def emit_documents(branches: list[Branch], indent: int) -> str:
             docs.append("{}\n")
             continue
         em.mapping(b, "")
+        if all(isinstance(k, Comment) for k, _ in b):
+            em.out.append("{}")  # go-yaml writes a comment-only document as its comments and {}
         docs.append("\n".join(em.out) + "\n")
     return "---\n".join(docs)
 

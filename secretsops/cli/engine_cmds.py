@@ -91,7 +91,7 @@ def api_client(kubeconfig: str | None, context: str | None = None) -> Any:
             raise UsageError(f"{path}: kubeconfig not found")
         try:
             return config.new_client_from_config(config_file=path, context=context)
-        except config.ConfigException as exc:
+        except Exception as exc:  # noqa: BLE001 - kubeconfig problems come in many types (YAML, shape)
             raise UsageError(f"{path}: invalid kubeconfig ({type(exc).__name__})") from None
     configuration = client.Configuration()
     try:

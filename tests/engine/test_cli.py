@@ -83,6 +83,18 @@ def test_missing_kubeconfig_file_is_a_clear_error(tmp_path, capsys) -> None:
     assert "kubeconfig not found" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("text", ["garbage: [\n", "- just\n- a list\n", "apiVersion: v1\nkind: Config\n"])
+@pytest.mark.parametrize("command", [["status"], ["reconcile", "--once", "--repo", "."]])
+def test_malformed_kubeconfig_is_a_one_line_usage_error(tmp_path, capsys, text, command) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(text)
+    assert main([*command, "--kubeconfig", str(kubeconfig)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.startswith(f"secretsops: {kubeconfig}: invalid kubeconfig (")
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
 def test_without_kubeconfig_outside_a_cluster_says_so(tmp_path, capsys) -> None:
     assert main(["status"]) == 2
     assert "not running inside a cluster" in capsys.readouterr().err

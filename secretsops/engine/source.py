@@ -163,13 +163,25 @@ class GitSource:
             timeout=self.timeout,
         )
         if result.returncode != 0:
-            lines = [ln for ln in result.stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-            why = _strip_userinfo(lines[-1].strip()[:300]) if lines else f"exit {result.returncode}"
+            why = _strip_userinfo(_git_reason(args[0], result.stderr, result.returncode))
             raise SourceError(f"git {args[0]} {self._safe_url()} ({self.ref.name}): {why}")
         return result.stdout.decode("utf-8", "replace")
 
     def _safe_url(self) -> str:
         return _strip_userinfo(self.url)
+
+
+def _git_reason(command: str, stderr: bytes, returncode: int) -> str:
+    """git's own reason: its first ``fatal:``/``error:`` line (hints follow it), else the last line."""
+    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
+    causes = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
+    if causes:
+        return causes[0][:300]
+    if lines:
+        return lines[-1][:300]
+    if command == "rev-parse":
+        return "no such commit in the repository"
+    return f"exit {returncode}"
 
 
 def _strip_userinfo(text: str) -> str:

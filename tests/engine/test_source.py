@@ -168,3 +168,23 @@ def test_gpg_signed_commit_verifies_against_the_keyring(git_repo, runner, tmp_pa
     finally:
         src.close()
         subprocess.run(["gpgconf", "--kill", "all"], env=env, check=False, capture_output=True)
+
+
+def test_missing_local_repository_reports_gits_reason_not_its_hint(tmp_path, runner) -> None:
+    src = GitSource(str(tmp_path / "nope"), GitRef.parse("main"), runner)
+    try:
+        with pytest.raises(SourceError, match=r"does not appear to be a git repository"):
+            src.sync()
+    finally:
+        src.close()
+
+
+def test_unknown_commit_says_so(git_repo, runner) -> None:
+    git_repo.write("a.yaml", "x: 1\n")
+    git_repo.commit()
+    src = source(git_repo, runner, ref="0123456789012345678901234567890123456789")
+    try:
+        with pytest.raises(SourceError, match=r"\(0123456789\d+\): no such commit in the repository"):
+            src.sync()
+    finally:
+        src.close()

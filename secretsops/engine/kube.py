@@ -9,6 +9,7 @@ offending *fields*, never the server's message (which may quote a value).
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -156,7 +157,9 @@ class KubeClient:
             try:
                 status, raw, headers = self._call(method, path, query or [], body, content_type)
             except Exception as exc:  # noqa: BLE001 - urllib3 connection errors and friends
-                last = ApplyError(f"{what}: Kubernetes API unreachable ({type(exc).__name__})")
+                last = ApplyError(
+                    f"{what}: Kubernetes API {self._server()} unreachable ({type(exc).__name__})"
+                )
                 self.backoff.sleep(self.backoff.delay(attempt))
                 continue
             if 200 <= status < 300:
@@ -170,6 +173,11 @@ class KubeClient:
             raise _api_error(status, raw, what, ApplyRejected)
         assert last is not None
         raise last
+
+    def _server(self) -> str:
+        """The API server's URL without userinfo, so an unreachable-cluster error says which one."""
+        host = str(getattr(getattr(self.api, "configuration", None), "host", "") or "")
+        return re.sub(r"//[^/@\s]*@", "//", host) if host else "(no host configured)"
 
     def _call(
         self, method: str, path: str, query: list[tuple[str, str]], body: Any, content_type: str

@@ -156,3 +156,21 @@ def test_reconcile_loop_stops_cleanly_on_sigterm(harness, tmp_path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_status_with_no_cluster_listening_names_the_server_in_one_line(tmp_path, capsys) -> None:
+    from secretsops.devstack.services import free_port
+
+    server = f"http://127.0.0.1:{free_port()}"
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        f"clusters:\n- name: k\n  cluster:\n    server: {server}\n"
+        "users:\n- name: u\n  user: {}\n"
+        "contexts:\n- name: c\n  context:\n    cluster: k\n    user: u\n"
+    )
+    assert main(["status", "--kubeconfig", str(kubeconfig)]) != 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert f"Kubernetes API {server} unreachable" in err

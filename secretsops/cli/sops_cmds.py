@@ -16,6 +16,7 @@ from typing import Any
 
 from secretsops.errors import (
     ConflictingParameters,
+    CouldNotLoadEncryptedFile,
     CouldNotReadInputFile,
     CouldNotWriteOutputFile,
     FileHasNotBeenModified,
@@ -681,8 +682,20 @@ def cmd_unset(args: argparse.Namespace) -> int:
 
 
 def cmd_filestatus(args: argparse.Namespace) -> int:
-    data = _read(args.file)
-    print(json.dumps({"encrypted": _looks_encrypted(args, data, args.file)}).replace(" ", ""))
+    """sops' rule: no metadata is ``false``; a file that does not load as encrypted is an error."""
+    from secretsops.errors import NotEncrypted, UnsupportedVersion
+    from secretsops.sops import api
+
+    try:
+        data = _read(args.file)
+    except CouldNotReadInputFile as exc:
+        raise CouldNotLoadEncryptedFile(str(exc)) from None
+    try:
+        api.load_encrypted(data, _fmt(args, args.file), where=args.file)
+        encrypted = True
+    except (NotEncrypted, UnsupportedVersion):  # UnsupportedVersion: the block has no version
+        encrypted = False
+    print(json.dumps({"encrypted": encrypted}).replace(" ", ""))
     return 0
 
 

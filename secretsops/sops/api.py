@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from secretsops.errors import (
     MetadataNotFound,
     NotEncrypted,
     TreeDecryptionFailed,
+    UnsupportedVersion,
 )
 from secretsops.keysources.base import KeyContext, MasterKey
 from secretsops.sops.cipher import Cipher, Comment, TimeValue
@@ -162,6 +164,15 @@ def _data_key(
     return key
 
 
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
+
+
+def _check_version(version: str, where: str) -> None:
+    """sops parses the metadata version as semver before decrypting (any major version)."""
+    if not _SEMVER.match(version):
+        raise UnsupportedVersion(f"{where}: sops metadata version is not Major.Minor.Patch")
+
+
 def decrypt_tree(
     ef: EncryptedFile,
     *,
@@ -176,6 +187,7 @@ def decrypt_tree(
 
     The input is left unchanged unless ``in_place`` (saves a copy when the caller drops it).
     """
+    _check_version(ef.metadata.version, where)
     key = _data_key(ef.metadata, ctx, cache, decryption_order)
     branches = ef.branches if in_place else copy.deepcopy(ef.branches)
     cipher = Cipher(key)

@@ -171,11 +171,10 @@ class Metadata:
         version = raw.get("version")
         if version is None or str(version).strip() == "":
             raise UnsupportedVersion(f"{where}: sops metadata has no version")
-        vtext = str(version)
-        if not re.match(r"^[23](\.|$)", vtext):
-            raise UnsupportedVersion(
-                f"{where}: sops metadata version {vtext!r} is not supported (files of sops 2.x and 3.x are)"
-            )
+        vtext = str(version)  # any version is read, as sops reads it (it never checks)
+        for name in ("key_groups", *LOAD_ORDER):
+            if raw.get(name) is not None and not isinstance(raw[name], list):
+                raise InputError(f"{where}: sops metadata {name!r} is not a list")
         classes = keysource_classes()
         flat = [k for k in LOAD_ORDER if raw.get(k)]
         groups: list[list[MasterKey]] = []

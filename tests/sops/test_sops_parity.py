@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import assert_no_canary, new_canary  # noqa: F401 - used below
+from tests.helpers import assert_no_canary, new_canary
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
@@ -73,3 +73,71 @@ def test_floats_in_dotenv_and_ini_use_go_G_format(both, tmp_path, fmt):
     if fmt == "ini":  # INI needs sections
         enc = _sops_encrypted(both, tmp_path, "g.json", b'{"s": {"a": 1234567, "b": 1e-7, "c": 2.5}}')
     _same(*both("decrypt", "--output-type", fmt, enc))
+
+
+SCALARS = b"a: secret\nb:\n  c: [1, 2]\n"
+
+
+@pytest.mark.parametrize("version", ["4.0.0", "banana", "3.11"])
+def test_metadata_version_is_checked_as_sops_checks_it(both, tmp_path, version):
+    enc = _sops_encrypted(both, tmp_path, "v.yaml", SCALARS)
+    p = tmp_path / enc
+    p.write_text(p.read_text().replace("version: 3.11.0", f"version: {version}"))
+    _same(*both("decrypt", enc))
+    _same(*both("filestatus", enc))
+
+
+@pytest.mark.parametrize(
+    ("change", "by"),
+    [
+        ("    lastmodified:", "    key_groups: 7\n    lastmodified:"),
+        ("    lastmodified:", "    shamir_threshold: abc\n    lastmodified:"),
+        ("lastmodified: ", "lastmodified: 5\n    x: "),
+    ],
+)
+def test_wrongly_typed_metadata_fails_decrypt_and_filestatus(both, tmp_path, change, by):
+    enc = _sops_encrypted(both, tmp_path, "t.yaml", SCALARS)
+    p = tmp_path / enc
+    p.write_text(p.read_text().replace(change, by, 1))
+    for cmd in ("decrypt", "filestatus"):
+        theirs, mine = both(cmd, enc)
+        assert theirs.returncode == mine.returncode == 1
+        assert mine.stdout == b""
+        assert len(mine.stderr.decode().strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("g.yaml", b":::\n\t- [\n"),
+        ("d.yaml", b"a: 1\na: 2\n"),
+        ("x.env", b"no equals\n"),
+        ("x.ini", b"[sec\n"),
+    ],
+)
+def test_filestatus_of_a_file_that_does_not_parse_is_an_error(both, tmp_path, name, data):
+    (tmp_path / name).write_bytes(data)
+    theirs, mine = both("filestatus", name)
+    assert theirs.returncode == mine.returncode == 1
+    assert mine.stdout == b""
+
+
+def test_filestatus_of_plain_and_encrypted_files_matches_sops(both, tmp_path):
+    (tmp_path / "p.yaml").write_bytes(SCALARS)
+    _same(*both("filestatus", "p.yaml"))
+    _same(*both("filestatus", _sops_encrypted(both, tmp_path, "e.yaml", SCALARS)))
+
+
+def test_a_directory_given_to_filestatus_is_exit_1(both, tmp_path):
+    (tmp_path / "dir.yaml").mkdir()
+    theirs, mine = both("filestatus", "dir.yaml")
+    assert theirs.returncode == mine.returncode == 1
+
+
+@pytest.mark.parametrize("cmd", ["encrypt", "decrypt"])
+def test_duplicate_yaml_keys_are_refused_like_go_yaml(both, tmp_path, cmd):
+    canary = new_canary()
+    (tmp_path / "d.yaml").write_text(f"a: {canary}\nb: 1\na: 2\n")
+    theirs, mine = both(cmd, "d.yaml")
+    assert mine.returncode == theirs.returncode != 0
+    assert_no_canary(canary, mine.stderr.decode())

@@ -132,9 +132,23 @@ def _resolve_plain(text: str) -> Any:
     return text
 
 
+def _unique_keys(node: Any, branch: Branch) -> Branch:
+    """go-yaml v3 refuses a mapping that repeats a key (sops: "already defined")."""
+    keys = [k for k, _ in branch if not isinstance(k, Comment)]
+    try:
+        unique = len(set(keys)) == len(keys)
+    except TypeError:  # a sequence or mapping as a key: go-yaml cannot load it either
+        raise InvalidFormat(f"unsupported mapping key at line {node.start_mark.line + 1}") from None
+    if not unique:
+        seen: set[Any] = set()
+        dup = next(k for k in keys if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise InvalidFormat(f"mapping key {dup!r} already defined (line {node.start_mark.line + 1})")
+    return branch
+
+
 def _node_value(node: Any) -> Any:
     if isinstance(node, pyyaml.MappingNode):
-        return Branch((_node_value(k), _node_value(v)) for k, v in node.value)
+        return _unique_keys(node, Branch((_node_value(k), _node_value(v)) for k, v in node.value))
     if isinstance(node, pyyaml.SequenceNode):
         return [_node_value(v) for v in node.value]
     text = node.value
@@ -341,7 +355,7 @@ def _with_comments(node: Any, comments: dict[tuple[str, int, int], Any]) -> tupl
             entries.append(((line, 0, j), (Comment(text), None) if is_map else Comment(text)))
     entries.sort(key=lambda e: e[0])
     items = [item for _, item in entries]
-    return (Branch(items) if is_map else items), bubble
+    return (_unique_keys(node, Branch(items)) if is_map else items), bubble
 
 
 def _load_with_comments(text: str) -> list[Branch]:

@@ -270,3 +270,19 @@ class NoCreationRuleMatched(NoMatchingCreationRules):
     """``.sops.yaml`` exists but no rule matches the file (the sops CLI exits 1 here)."""
 
     exit_code = 1
+
+
+class NoEncryptionKeyGiven(NoEncryptionKeyFound):
+    """No recipient from flags, environment or a creation rule: sops 3.11 exits 1 here, not 111."""
+
+    exit_code = 1
+
+
+class UnwalkableValue(InvalidFormat):
+    """A parsed value sops' tree walker has no case for (a YAML integer above 2^63-1: Go's uint64)."""
+
+
+class TreeEncryptionFailed(SopsError):
+    """The tree did not encrypt (sops: ErrorEncryptingTree = 23)."""
+
+    exit_code = 23

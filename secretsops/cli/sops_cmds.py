@@ -22,7 +22,7 @@ from secretsops.errors import (
     FileHasNotBeenModified,
     InvalidSetFormat,
     MetadataNotFound,
-    NoEncryptionKeyFound,
+    NoEncryptionKeyGiven,
     NoFileSpecified,
     SecretsOpsError,
     UsageError,
@@ -282,7 +282,7 @@ def _encryption_plan(args: argparse.Namespace, path: str | None) -> tuple[list[A
         )
     if groups is None:
         if rule is None:
-            raise NoEncryptionKeyFound(
+            raise NoEncryptionKeyGiven(
                 "no encryption key: pass --age/--kms/--hc-vault-transit/--pgp "
                 "or add a .sops.yaml creation rule"
             )

@@ -25,7 +25,9 @@ from secretsops.errors import (
     MetadataNotFound,
     NotEncrypted,
     TreeDecryptionFailed,
+    TreeEncryptionFailed,
     UnsupportedVersion,
+    UnwalkableValue,
 )
 from secretsops.keysources.base import KeyContext, MasterKey
 from secretsops.sops.cipher import Cipher, Comment, TimeValue
@@ -143,6 +145,8 @@ def load_encrypted(data: bytes, fmt: str, *, where: str = "<input>") -> Encrypte
     store = get_store(fmt)
     try:
         branches, raw = store.load_encrypted(data)
+    except UnwalkableValue as exc:
+        raise TreeDecryptionFailed(f"{where}: {exc}") from None
     except InvalidFormat as exc:
         raise CouldNotLoadEncryptedFile(f"{where}: {exc}") from None
     if raw is None:
@@ -272,12 +276,17 @@ def reencrypt(
 
 
 def load_plain(data: bytes, fmt: str, *, where: str = "<input>") -> list[Branch]:
-    if fmt != "binary" and not data.strip():
+    if fmt == "yaml" and not data:  # sops: only a 0-byte YAML file is "empty" (92)
         raise EmptyFile(f"{where}: file cannot be completely empty, it must contain at least one document")
     try:
-        return get_store(fmt).load_plain(data)
+        branches = get_store(fmt).load_plain(data)
+    except UnwalkableValue as exc:
+        raise TreeEncryptionFailed(f"{where}: {exc}") from None
     except InvalidFormat as exc:
         raise CouldNotReadInputFile(f"{where}: {exc}") from None
+    if not branches:  # whitespace or comments only: go-yaml's decoder gives EOF
+        raise CouldNotReadInputFile(f"{where}: no document in the input (EOF)")
+    return branches
 
 
 def encrypt_bytes(

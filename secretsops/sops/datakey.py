@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from secretsops.errors import (
     KeySourceError,
-    NoEncryptionKeyFound,
+    NoEncryptionKeyGiven,
     NoKeyRetrieved,
     SecretsOpsError,
     TemporaryNoKeyRetrieved,
@@ -26,12 +26,12 @@ def wrap_data_key(data_key: bytes, meta: Metadata, ctx: KeyContext) -> None:
     """Set ``enc`` of every key in ``meta.key_groups`` (splitting with Shamir for >1 group)."""
     groups = meta.key_groups
     if not groups or not any(groups):
-        raise NoEncryptionKeyFound(
+        raise NoEncryptionKeyGiven(
             "no encryption key given: pass --age/--kms/--hc-vault-transit/--pgp "
             "or add a .sops.yaml creation rule"
         )
     if any(len(g) == 0 for g in groups):
-        raise NoEncryptionKeyFound("a key group is empty")
+        raise NoEncryptionKeyGiven("a key group is empty")
     if len(groups) == 1:
         parts = [data_key]
     else:

@@ -190,9 +190,9 @@ def test_recursive_encrypt_and_decrypt_walk_a_tree(env, age_key, capsys):
     assert (env / "d" / "a.yaml").read_text() == "x: 1\n"
 
 
-def test_no_key_given_and_no_config_is_exit_111(env, capsys):
+def test_no_key_given_and_no_config_is_exit_1_as_in_sops(env, capsys):
     (env / "s.yaml").write_text("a: b\n")
-    assert main(["encrypt", "s.yaml"]) == 111
+    assert main(["encrypt", "s.yaml"]) == 1
 
 
 def test_encrypt_to_another_output_type_needs_no_private_key(tmp_path, age_key, monkeypatch, capsys):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -141,3 +142,41 @@ def test_duplicate_yaml_keys_are_refused_like_go_yaml(both, tmp_path, cmd):
     theirs, mine = both(cmd, "d.yaml")
     assert mine.returncode == theirs.returncode != 0
     assert_no_canary(canary, mine.stderr.decode())
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("e.yaml", b""),
+        ("w.yaml", b" \n\n"),
+        ("c.yaml", b"# only a comment\n"),
+        ("e.json", b""),
+        ("w.json", b" \n"),
+        ("e.env", b""),
+        ("w.env", b" \n"),
+        ("e.ini", b""),
+    ],
+)
+def test_empty_and_blank_inputs_exit_as_in_sops(both, tmp_path, name, data):
+    (tmp_path / name).write_bytes(data)
+    theirs, mine = both("encrypt", name)
+    assert mine.returncode == theirs.returncode
+
+
+def test_yaml_integer_above_int64_fails_encrypt_with_23_and_decrypt_with_25(both, tmp_path):
+    (tmp_path / "big.yaml").write_bytes(b"big: 9223372036854775808\n")
+    theirs, mine = both("encrypt", "big.yaml")
+    assert theirs.returncode == mine.returncode == 23
+    enc = _sops_encrypted(both, tmp_path, "s.yaml", b"a: 1\nbig: x\n")
+    p = tmp_path / enc
+    p.write_text(re.sub(r"big: ENC\[.*\]", "big: 9223372036854775808", p.read_text()))
+    theirs, mine = both("decrypt", enc)
+    assert theirs.returncode == mine.returncode == 25
+
+
+def test_no_key_anywhere_is_exit_1_as_in_sops(both, tmp_path, sops_bin):
+    (tmp_path / "s.yaml").write_bytes(b"a: 1\n")
+    env: dict[str, str] = {}
+    theirs = _run([sops_bin, "encrypt", "s.yaml"], tmp_path, env)
+    mine = _run([sys.executable, "-m", "secretsops", "encrypt", "s.yaml"], tmp_path, env)
+    assert theirs.returncode == mine.returncode == 1

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml as pyyaml
 
-from secretsops.errors import InvalidFormat
+from secretsops.errors import InvalidFormat, UnwalkableValue
 from secretsops.sops.cipher import Comment, TimeValue
 from secretsops.sops.formats.base import METADATA_KEY, Store
 from secretsops.sops.tree import Branch
@@ -116,7 +116,7 @@ def _resolve_plain(text: str) -> Any:
         if _INT64[0] <= value <= _INT64[1]:
             return value
         if value <= 2**64 - 1:
-            raise InvalidFormat("integers above 2^63-1 are not supported (sops cannot encrypt them either)")
+            raise UnwalkableValue("integers above 2^63-1 are not supported (sops cannot walk them either)")
         return float(value)
     if text[0].isdigit():
         stamp = go_timestamp(text)

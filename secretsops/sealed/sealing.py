@@ -106,6 +106,7 @@ def prepare_secret(secret: Obj, opts: SealOptions, where: str) -> Obj:
             f"{where}: secret.data is empty in input Secret, assuming this is an error and aborting. "
             "To work with empty data, --allow-empty-data can be used"
         )
+    _check_shape(secret, where)
     meta = dict(secret.get("metadata") or {})
     if opts.name:
         meta["name"] = opts.name
@@ -123,6 +124,27 @@ def prepare_secret(secret: Obj, opts: SealOptions, where: str) -> Obj:
         if not ns:
             meta["namespace"] = opts.namespace
     return {**secret, "metadata": meta}
+
+
+def _check_shape(secret: Mapping[str, Any], where: str) -> None:
+    """Refuse what kubeseal's decode into a v1.Secret refuses (wrong JSON types), naming the field."""
+    meta = secret.get("metadata")
+    if meta is not None and not isinstance(meta, Mapping):
+        raise SealedError(f"{where}: metadata must be a mapping")
+    for field in ("name", "namespace", "generateName"):
+        value = (meta or {}).get(field)
+        if value is not None and not isinstance(value, str):
+            raise SealedError(f"{where}: metadata.{field} must be a string")
+    for field in ("labels", "annotations"):
+        value = (meta or {}).get(field)
+        if value is None:
+            continue
+        if not isinstance(value, Mapping) or not all(isinstance(v, str) or v is None for v in value.values()):
+            raise SealedError(f"{where}: metadata.{field} must be a mapping of strings")
+    if secret.get("type") is not None and not isinstance(secret["type"], str):
+        raise SealedError(f"{where}: type must be a string")
+    if secret.get("immutable") is not None and not isinstance(secret["immutable"], bool):
+        raise SealedError(f"{where}: immutable must be true or false")
 
 
 def new_sealed_secret(public_key: rsa.RSAPublicKey, secret: Obj, where: str = "<input>") -> Obj:

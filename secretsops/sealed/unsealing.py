@@ -195,6 +195,8 @@ class Unsealer:
     def unseal_with_report(self, sealed: Obj, where: str = "<input>") -> UnsealResult:
         """The Secret a SealedSecret stands for (the controller's Unseal); fails as a whole."""
         meta = sealed.get("metadata") or {}
+        if not isinstance(meta, Mapping):
+            raise UnsealError(f"{where}: SealedSecret metadata must be a mapping")
         name, ns = str(meta.get("name") or ""), str(meta.get("namespace") or "")
         spec = sealed.get("spec")
         if not isinstance(spec, Mapping):
@@ -238,11 +240,11 @@ class Unsealer:
             try:
                 blob = go_b64decode(encrypted[key] or "")
                 value = SealedValue.parse(blob)
+            except TooShort as exc:  # a ValueError too: must come first
+                errors.append(f"{key}: {exc}")
+                continue
             except (binascii.Error, ValueError):
                 errors.append(f"{key}: illegal base64 data")
-                continue
-            except TooShort as exc:
-                errors.append(f"{key}: {exc}")
                 continue
             opened = self.open_value(value, label, preferred)
             if opened is None:

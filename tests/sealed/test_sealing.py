@@ -195,3 +195,20 @@ def test_base64_with_line_breaks_is_accepted_as_go_does(kp):
 def test_unquoted_yaml_number_or_boolean_is_refused_as_kubeseal_does(kp):
     with pytest.raises(SealedError, match=r"stringData\.port must be a string, found int"):
         seal_secret(kp.public, secret(stringData={"port": 5432}), SealOptions())
+
+
+@pytest.mark.parametrize(
+    ("field", "body", "message"),
+    [
+        ("metadata", {"metadata": ["a"]}, "metadata must be a mapping"),
+        ("annotations", {"metadata": {"name": "a", "annotations": ["x"]}}, "metadata.annotations must be"),
+        ("labels", {"metadata": {"name": "a", "labels": {"n": 1}}}, "metadata.labels must be"),
+        ("namespace", {"metadata": {"name": "a", "namespace": 5}}, "metadata.namespace must be a string"),
+        ("type", {"metadata": {"name": "a"}, "type": ["x"]}, "type must be a string"),
+        ("immutable", {"metadata": {"name": "a"}, "immutable": "yes"}, "immutable must be true or false"),
+    ],
+)
+def test_wrongly_typed_secret_fields_are_refused_naming_the_field(kp, field, body, message):
+    obj = {"apiVersion": "v1", "kind": "Secret", "stringData": {"a": "b"}, **body}
+    with pytest.raises(SealedError, match=message):
+        seal_secret(kp.public, obj, SealOptions())

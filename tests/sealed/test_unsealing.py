@@ -226,3 +226,17 @@ def test_warming_a_unit_leaves_only_aes_work_for_unseal(keypairs):
         unsealer.unseal(obj)
     assert unsealer.memory.rsa_operations == after_warm
     assert unsealer.warm(objs) == 0
+
+
+def test_value_shorter_than_its_length_prefix_is_too_short_not_bad_base64(kp):
+    sealed = _sealed(kp)
+    sealed["spec"]["encryptedData"]["pw"] = "AQA="  # valid base64: a 256-byte RSA length, nothing after
+    with pytest.raises(UnsealError, match="pw: SealedSecret data is too short"):
+        Unsealer([kp.sealing_key()]).unseal(sealed)
+
+
+def test_metadata_that_is_not_a_mapping_is_a_clear_error(kp):
+    sealed = _sealed(kp)
+    sealed["metadata"] = ["db"]
+    with pytest.raises(UnsealError, match="SealedSecret metadata must be a mapping"):
+        Unsealer([kp.sealing_key()]).unseal(sealed)

@@ -85,6 +85,8 @@ class ObjectLookup:
     def configmap_data(self, namespace: str, name: str) -> dict[str, str] | None:
         obj = self.local("ConfigMap", namespace, name)
         if obj is not None:
+            if not isinstance(obj.get("data") or {}, dict):
+                raise InputError(f"ConfigMap {namespace}/{name}: data must be a mapping")
             return {str(k): str(v) for k, v in (obj.get("data") or {}).items()}
         if self.kube is None:
             return None
@@ -190,6 +192,9 @@ class ObjectLookup:
 def secret_bytes(obj: Obj, what: str) -> dict[str, bytes]:
     """A Secret manifest's values as the API server would store them (stringData wins)."""
     out: dict[str, bytes] = {}
+    for field in ("data", "stringData"):
+        if not isinstance(obj.get(field) or {}, dict):
+            raise InputError(f"{what}: {field} must be a mapping")
     for k, v in (obj.get("data") or {}).items():
         try:
             out[str(k)] = base64.b64decode(str(v or ""), validate=True)

@@ -230,6 +230,7 @@ class ExternalSecret:
             template = _map(template, "spec.target.template")
             _enum(template.get("engineVersion"), ("v2",), "spec.target.template.engineVersion", "v2")
             _enum(template.get("mergePolicy"), MERGE_POLICIES, "spec.target.template.mergePolicy", "Replace")
+            _check_template_shape(template)
         target = Target(
             name=str(target_raw.get("name") or name),
             creation_policy=_enum(
@@ -271,7 +272,8 @@ class ExternalSecret:
             if extract is None and find is None:
                 raise InputError(f"{where}: one of extract or find is required")
             rewrites = tuple(
-                _map(r, f"{where}.rewrite[{j}]") for j, r in enumerate(_list(item.get("rewrite"), ""))
+                _rewrite(r, f"{where}.rewrite[{j}]")
+                for j, r in enumerate(_list(item.get("rewrite"), f"{where}.rewrite"))
             )
             data_from.append(
                 DataFrom(
@@ -310,6 +312,51 @@ class ExternalSecret:
             data=data,
             data_from=data_from,
         )
+
+
+def _strings(value: Any, where: str) -> None:
+    """A ``map[string]string`` field: ESO's CRD refuses anything else."""
+    for k, v in _map(value, where).items():
+        if not isinstance(v, str):
+            raise InputError(f"{where}.{k}: expected a string")
+
+
+def _check_template_shape(template: dict[str, Any]) -> None:
+    """Reject the shapes ESO's CRD rejects in ``spec.target.template`` before anything renders."""
+    where = "spec.target.template"
+    _strings(template.get("data"), f"{where}.data")
+    meta = _map(template.get("metadata"), f"{where}.metadata")
+    for name in ("labels", "annotations"):
+        _strings(meta.get(name), f"{where}.metadata.{name}")
+    for i, raw in enumerate(_list(template.get("templateFrom"), f"{where}.templateFrom")):
+        item = _map(raw, f"{where}.templateFrom[{i}]")
+        for source in ("configMap", "secret"):
+            if item.get(source) is None:
+                continue
+            ref = _map(item[source], f"{where}.templateFrom[{i}].{source}")
+            if not isinstance(ref.get("name"), str) or not ref["name"]:
+                raise InputError(f"{where}.templateFrom[{i}].{source}.name is required")
+            for j, key in enumerate(_list(ref.get("items"), f"{where}.templateFrom[{i}].{source}.items")):
+                entry = _map(key, f"{where}.templateFrom[{i}].{source}.items[{j}]")
+                if not isinstance(entry.get("key"), str) or not entry["key"]:
+                    raise InputError(f"{where}.templateFrom[{i}].{source}.items[{j}].key is required")
+        if item.get("literal") is not None and not isinstance(item["literal"], str):
+            raise InputError(f"{where}.templateFrom[{i}].literal: expected a string")
+
+
+def _rewrite(raw: Any, where: str) -> dict[str, Any]:
+    """One ``rewrite`` entry: ``regexp`` {source, target}, ``transform`` {template} or ``merge``."""
+    item = _map(raw, where)
+    if item.get("regexp") is not None:
+        regexp = _map(item["regexp"], f"{where}.regexp")
+        for name in ("source", "target"):
+            if not isinstance(regexp.get(name), str):
+                raise InputError(f"{where}.regexp.{name}: expected a string")
+    if item.get("transform") is not None:
+        transform = _map(item["transform"], f"{where}.transform")
+        if not isinstance(transform.get("template"), str):
+            raise InputError(f"{where}.transform.template: expected a string")
+    return item
 
 
 @dataclass

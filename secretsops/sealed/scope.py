@@ -51,6 +51,8 @@ class Scope(Enum):
 def scope_of(metadata: Mapping[str, Any] | None) -> Scope:
     """Scope declared by an object's annotations (cluster-wide wins, exact string ``"true"``)."""
     annotations = (metadata or {}).get("annotations") or {}
+    if not isinstance(annotations, Mapping):
+        return Scope.STRICT  # malformed: the unsealer reports it; here only "not declared"
     if annotations.get(CLUSTER_WIDE) == "true":
         return Scope.CLUSTER_WIDE
     if annotations.get(NAMESPACE_WIDE) == "true":

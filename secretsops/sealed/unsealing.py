@@ -197,6 +197,7 @@ class Unsealer:
         meta = sealed.get("metadata") or {}
         if not isinstance(meta, Mapping):
             raise UnsealError(f"{where}: SealedSecret metadata must be a mapping")
+        _check_shape(sealed, meta, where)
         name, ns = str(meta.get("name") or ""), str(meta.get("namespace") or "")
         spec = sealed.get("spec")
         if not isinstance(spec, Mapping):
@@ -306,6 +307,28 @@ class Unsealer:
             raise UnsealError(f"{where}: {what}: deprecated spec.data does not hold a Secret")
         body = {k: v for k, v in secret.items() if k not in ("kind", "apiVersion")}
         return {"kind": "Secret", "apiVersion": "v1", **body}
+
+
+def _check_shape(sealed: Obj, meta: Mapping[str, Any], where: str) -> None:
+    """Fields the controller decodes as maps must be maps: a one-line error, not a crash."""
+    for name in ("labels", "annotations"):
+        if meta.get(name) is not None and not isinstance(meta[name], Mapping):
+            raise UnsealError(f"{where}: metadata.{name} must be a mapping")
+    spec = sealed.get("spec")
+    template = spec.get("template") if isinstance(spec, Mapping) else None
+    if template is None:
+        return
+    if not isinstance(template, Mapping):
+        raise UnsealError(f"{where}: spec.template must be a mapping")
+    tmeta = template.get("metadata")
+    if tmeta is not None and not isinstance(tmeta, Mapping):
+        raise UnsealError(f"{where}: spec.template.metadata must be a mapping")
+    for name in ("labels", "annotations"):
+        value = (tmeta or {}).get(name)
+        if value is not None and not isinstance(value, Mapping):
+            raise UnsealError(f"{where}: spec.template.metadata.{name} must be a mapping")
+    if template.get("data") is not None and not isinstance(template["data"], Mapping):
+        raise UnsealError(f"{where}: spec.template.data must be a mapping")
 
 
 def _secret_in_go_order(secret: Obj) -> Obj:

@@ -199,3 +199,65 @@ def test_next_refresh_is_the_earliest_interval() -> None:
     never["spec"]["refreshInterval"] = "0s"
     assert next_refresh_at([a, b, never, {"kind": "ConfigMap"}], last) == last + timedelta(minutes=10)
     assert next_refresh_at([never], last) is None
+
+
+MALFORMED = {
+    "transform is a string": (
+        lambda e: e["spec"].update(dataFrom=[{"extract": {"key": "k"}, "rewrite": [{"transform": "x"}]}]),
+        r"spec.dataFrom\[0\].rewrite\[0\].transform: expected a mapping",
+    ),
+    "regexp without target": (
+        lambda e: e["spec"].update(
+            dataFrom=[{"extract": {"key": "k"}, "rewrite": [{"regexp": {"source": "a"}}]}]
+        ),
+        r"spec.dataFrom\[0\].rewrite\[0\].regexp.target: expected a string",
+    ),
+    "rewrite is a mapping": (
+        lambda e: e["spec"].update(dataFrom=[{"extract": {"key": "k"}, "rewrite": {"regexp": {}}}]),
+        r"spec.dataFrom\[0\].rewrite: expected a list",
+    ),
+    "template data is not a map": (
+        lambda e: e["spec"]["target"].update(template={"data": True}),
+        r"spec.target.template.data: expected a mapping",
+    ),
+    "template data value is a number": (
+        lambda e: e["spec"]["target"].update(template={"data": {"port": 5432}}),
+        r"spec.target.template.data.port: expected a string",
+    ),
+    "templateFrom is a mapping": (
+        lambda e: e["spec"]["target"].update(template={"templateFrom": {"configMap": {"name": "c"}}}),
+        r"spec.target.template.templateFrom: expected a list",
+    ),
+    "templateFrom configMap is a string": (
+        lambda e: e["spec"]["target"].update(template={"templateFrom": [{"configMap": "tpl"}]}),
+        r"spec.target.template.templateFrom\[0\].configMap: expected a mapping",
+    ),
+    "template labels are a list": (
+        lambda e: e["spec"]["target"].update(template={"metadata": {"labels": ["a"]}}),
+        r"spec.target.template.metadata.labels: expected a mapping",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_shapes_esos_crd_rejects_are_input_errors_naming_the_field(case: str) -> None:
+    import jsonschema
+
+    from tests.external import eso_schema
+
+    patch, message = MALFORMED[case]
+    raw = external_secret(data=[{"secretKey": "a", "remoteRef": {"key": "k"}}])
+    patch(raw)
+    with pytest.raises(jsonschema.ValidationError):
+        eso_schema.validate(raw)
+    with pytest.raises(InputError, match=message):
+        ExternalSecret.parse(raw)
+
+
+def test_auth_secret_with_non_mapping_string_data_is_an_input_error() -> None:
+    from secretsops.external.lookup import ObjectLookup
+
+    token = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "t", "namespace": "apps"}}
+    lookup = ObjectLookup([{**token, "stringData": True}])
+    with pytest.raises(InputError, match="Secret apps/t: stringData must be a mapping"):
+        lookup.secret_data("apps", "t")

@@ -240,3 +240,23 @@ def test_metadata_that_is_not_a_mapping_is_a_clear_error(kp):
     sealed["metadata"] = ["db"]
     with pytest.raises(UnsealError, match="SealedSecret metadata must be a mapping"):
         Unsealer([kp.sealing_key()]).unseal(sealed)
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        (lambda s: s["metadata"].update(annotations=5), "metadata.annotations must be a mapping"),
+        (lambda s: s["spec"].update(template="x"), "spec.template must be a mapping"),
+        (lambda s: s["spec"]["template"].update(metadata=["a"]), "spec.template.metadata must be a mapping"),
+        (
+            lambda s: s["spec"]["template"]["metadata"].update(labels="a"),
+            "spec.template.metadata.labels must be a mapping",
+        ),
+        (lambda s: s["spec"]["template"].update(data=["a"]), "spec.template.data must be a mapping"),
+    ],
+)
+def test_malformed_maps_are_one_line_errors(kp, patch, message):
+    sealed = _sealed(kp)
+    patch(sealed)
+    with pytest.raises(UnsealError, match=message):
+        Unsealer([kp.sealing_key()]).unseal(sealed)

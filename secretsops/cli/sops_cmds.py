@@ -20,6 +20,7 @@ from secretsops.errors import (
     CouldNotReadInputFile,
     CouldNotWriteOutputFile,
     FileHasNotBeenModified,
+    InvalidFormat,
     InvalidSetFormat,
     MetadataNotFound,
     NoEncryptionKeyGiven,
@@ -360,6 +361,23 @@ def _warn_ignore_mac() -> None:
     )
 
 
+def _tree_item(item: tuple[Any, Any], json_names: bool) -> Any:
+    """sops' ``TreeItem`` as Go marshals the struct: mappings inside become lists of items."""
+    from secretsops.sops.cipher import Comment
+    from secretsops.sops.tree import Branch
+
+    key_name, value_name = ("Key", "Value") if json_names else ("key", "value")
+
+    def conv(v: Any) -> Any:
+        if isinstance(v, Branch):
+            return [_tree_item((k, x), json_names) for k, x in v if not isinstance(k, Comment)]
+        if isinstance(v, list):
+            return [conv(x) for x in v if not isinstance(x, Comment)]
+        return v
+
+    return Branch([(key_name, item[0]), (value_name, conv(item[1]))])
+
+
 def cmd_decrypt(args: argparse.Namespace) -> int:
     from secretsops.sops import api
     from secretsops.sops.formats import get_store
@@ -392,14 +410,29 @@ def cmd_decrypt(args: argparse.Namespace) -> int:
             where=where,
             decryption_order=order,
         )
+        if any(isinstance(p, int) and p < 0 for p in path):
+            from secretsops.errors import TreePathNotFound
+
+            raise TreePathNotFound(
+                f"--extract: negative index in {args.extract} (sops cannot read it either)"
+            )
         value = get_path(tree.branches[0], path)
         store = get_store(out_fmt, args.indent)
-        if isinstance(value, Branch):
-            out = store.emit_plain([value])
-        elif isinstance(value, str):
-            out = value.encode("utf-8", "surrogateescape")
-        else:
-            out = store.emit_value(value)
+        # sops' YAML EmitValue is a plain yaml.Marshal: default indentation, not the stores' one
+        value_store = get_store(out_fmt) if out_fmt == "yaml" else store
+        try:
+            if isinstance(value, tuple):  # an index into a mapping: sops prints its TreeItem struct
+                out = value_store.emit_value(_tree_item(value, out_fmt == "json"))
+            elif isinstance(value, Branch):
+                out = store.emit_plain([value])
+            elif isinstance(value, str):
+                out = value.encode("utf-8", "surrogateescape")
+            else:
+                out = value_store.emit_value(value)
+        except InvalidFormat as exc:  # e.g. NaN as JSON: sops' ErrorDumpingTree
+            from secretsops.errors import ErrorGeneric
+
+            raise ErrorGeneric(f"{where}: could not write the extracted value: {exc}") from None
     else:
         out = api.decrypt_bytes(
             data,

@@ -180,3 +180,49 @@ def test_no_key_anywhere_is_exit_1_as_in_sops(both, tmp_path, sops_bin):
     theirs = _run([sops_bin, "encrypt", "s.yaml"], tmp_path, env)
     mine = _run([sys.executable, "-m", "secretsops", "encrypt", "s.yaml"], tmp_path, env)
     assert theirs.returncode == mine.returncode == 1
+
+
+NESTED = b"lit: |\n  line1\n  line2\nnested:\n  - name: a\n    vals: [1, 2]\n  - name: b\nf5: .nan\n"
+
+
+@pytest.mark.parametrize("out", ["yaml", "json"])
+@pytest.mark.parametrize("path", ['["nested"][0]["vals"][1]', '["nested"][1]', '["lit"]', "[0]", "[1]"])
+def test_extract_matches_sops_including_an_index_into_a_mapping(both, tmp_path, out, path):
+    enc = _sops_encrypted(both, tmp_path, "x.yaml", NESTED)
+    _same(*both("decrypt", "--output-type", out, "--extract", path, enc))
+
+
+@pytest.mark.parametrize("path", ['["nope"]', '["nested"][9]', '["nested"][-1]', '["nested"]["x"]'])
+def test_extract_of_a_path_sops_cannot_read_fails(both, tmp_path, path):
+    enc = _sops_encrypted(both, tmp_path, "x.yaml", NESTED)
+    theirs, mine = both("decrypt", "--extract", path, enc)
+    assert theirs.returncode != 0 and mine.returncode == 1
+    assert mine.stdout == b""
+
+
+def test_extracting_nan_as_json_is_a_dump_error_like_sops(both, tmp_path):
+    enc = _sops_encrypted(both, tmp_path, "x.yaml", NESTED)
+    theirs, mine = both("decrypt", "--output-type", "json", "--extract", '["f5"]', enc)
+    assert theirs.returncode == mine.returncode == 4
+
+
+NESTED_SEQS = (
+    b"l:\n  - - a: 1\n      b: [1, 2]\n      c:\n        d: [3]\n        t: |\n          x\n    - x\n"
+    b"  - - - e: [5]\n        f: {g: [h]}\n"
+)
+
+
+@pytest.mark.parametrize("indent", [2, 3, 4, 5, 7])
+def test_sequences_in_sequences_indent_as_go_yaml(both, tmp_path, indent):
+    (tmp_path / ".sops.yaml").write_text(f"stores:\n  yaml:\n    indent: {indent}\n")
+    enc = _sops_encrypted(both, tmp_path, "q.yaml", NESTED_SEQS)
+    _same(*both("decrypt", enc))
+    _same(*both("decrypt", "--extract", "[0]", enc))
+
+
+@pytest.mark.parametrize("out", ["yaml", "json"])
+def test_extracted_non_mapping_values_ignore_the_stores_indent_like_sops(both, tmp_path, out):
+    (tmp_path / ".sops.yaml").write_text("stores:\n  yaml:\n    indent: 2\n  json:\n    indent: 3\n")
+    enc = _sops_encrypted(both, tmp_path, "q.yaml", NESTED_SEQS)
+    for path in ('["l"]', '["l"][0]', '["l"][0][0]'):
+        _same(*both("decrypt", "--output-type", out, "--extract", path, enc))

@@ -623,15 +623,15 @@ class _Emitter:
             return self.block(v, block_pad if block_pad is not None else pad + " " * self.step)
         return scalar(v)
 
-    def mapping(
-        self, b: Branch, pad: str, first_prefix: str | None = None, child_pad: str | None = None
-    ) -> None:
-        """Write a mapping; ``first_prefix`` replaces ``pad`` on its first line (``- ``).
+    def mapping(self, b: Branch, pad: str, first_prefix: str | None = None) -> None:
+        """Write a mapping at column ``len(pad)``; ``first_prefix`` replaces ``pad`` on its first line.
 
-        go-yaml indents the children of a mapping that is a sequence item relative to the dash,
-        not to the keys: ``child_pad`` carries that column.
+        go-yaml (yaml_emitter_increase_indent) puts a mapping value's block at the next multiple
+        of the indent step after the mapping's column, and a sequence item's block two columns
+        after its dash.
         """
-        child = child_pad if child_pad is not None else pad + " " * self.step
+        step = self.step
+        child = " " * (step * ((len(pad) + step) // step))
         first = True
         append = self.out.append
         simple, reserved = _SIMPLE.match, _RESERVED
@@ -677,12 +677,7 @@ class _Emitter:
             if inline is not None:
                 self.out.append(f"{lead}- {inline}")
             elif isinstance(v, Branch):
-                self.mapping(
-                    v,
-                    pad + "  ",
-                    first_prefix=lead + "- ",
-                    child_pad=pad + " " * (self.step if self.step >= 3 else 4),
-                )
+                self.mapping(v, pad + "  ", first_prefix=lead + "- ")
             else:
                 self.sequence(v, pad + "  ", first_prefix=lead + "- ")
 

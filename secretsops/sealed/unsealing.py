@@ -348,12 +348,12 @@ def re_encrypt(sealed: Obj, unsealer: Unsealer, public_key: Any, where: str = "<
     """
     from secretsops.sealed.crypto import hybrid_encrypt
 
+    unsealer.unseal(sealed, where)  # fail closed (and shape-checked) before touching anything
     meta = sealed.get("metadata") or {}
     spec = sealed.get("spec") or {}
     if spec.get("data") is not None:
         raise SealedError(f"{where}: re-encrypting the deprecated spec.data format is not supported")
     label = scope_of(meta).label(str(meta.get("namespace") or ""), str(meta.get("name") or ""))
-    unsealer.unseal(sealed, where)  # fail closed before touching anything
     out_values: dict[str, str] = {}
     ident = identity(sealed)
     for key, text in sorted((spec.get("encryptedData") or {}).items()):

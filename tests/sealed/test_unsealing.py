@@ -260,3 +260,11 @@ def test_malformed_maps_are_one_line_errors(kp, patch, message):
     patch(sealed)
     with pytest.raises(UnsealError, match=message):
         Unsealer([kp.sealing_key()]).unseal(sealed)
+
+
+@pytest.mark.parametrize("spec", ["x", ["a"], 5, True])
+def test_re_encrypting_a_spec_that_is_not_a_mapping_is_a_one_line_error(kp, spec):
+    sealed = _sealed(kp)
+    sealed["spec"] = spec
+    with pytest.raises(UnsealError, match="has no spec"):
+        re_encrypt(sealed, Unsealer([kp.sealing_key()]), kp.public)

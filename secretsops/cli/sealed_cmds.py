@@ -346,6 +346,7 @@ def _merge(
     if len(originals) != 1:
         raise SealedError(f"{target_where}: expected exactly one SealedSecret to merge into")
     original = originals[0]
+    sealing.check_sealed_shape(original, target_where)
     ometa = original.get("metadata") or {}
     from secretsops.sealed.scope import scope_of
 

@@ -200,6 +200,34 @@ def seal_raw(public_key: rsa.RSAPublicKey, value: bytes, scope: Scope, namespace
     return base64.b64encode(hybrid_encrypt(public_key, value, scope.label(namespace, name))).decode()
 
 
+def check_sealed_shape(sealed: Mapping[str, Any], where: str) -> None:
+    """A SealedSecret's maps are maps (what the controller's decode insists on), named when not."""
+    for path, value in (
+        ("metadata", sealed.get("metadata")),
+        ("spec", sealed.get("spec")),
+    ):
+        if value is not None and not isinstance(value, Mapping):
+            raise SealedError(f"{where}: {path} must be a mapping")
+    meta = sealed.get("metadata") or {}
+    spec = sealed.get("spec") or {}
+    template = spec.get("template")
+    if template is not None and not isinstance(template, Mapping):
+        raise SealedError(f"{where}: spec.template must be a mapping")
+    tmeta = (template or {}).get("metadata")
+    if tmeta is not None and not isinstance(tmeta, Mapping):
+        raise SealedError(f"{where}: spec.template.metadata must be a mapping")
+    for path, value in (
+        ("metadata.labels", meta.get("labels")),
+        ("metadata.annotations", meta.get("annotations")),
+        ("spec.encryptedData", spec.get("encryptedData")),
+        ("spec.template.data", (template or {}).get("data")),
+        ("spec.template.metadata.labels", (tmeta or {}).get("labels")),
+        ("spec.template.metadata.annotations", (tmeta or {}).get("annotations")),
+    ):
+        if value is not None and not isinstance(value, Mapping):
+            raise SealedError(f"{where}: {path} must be a mapping")
+
+
 def merge_into(original: Obj, update: Obj) -> Obj:
     """SealMergingInto: new encryptedData and template labels/annotations/data into ``original``."""
     merged = {**original, "spec": dict(original.get("spec") or {})}

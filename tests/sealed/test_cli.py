@@ -340,3 +340,31 @@ def test_unseal_renders_sprig_templates_with_the_go_template_engine(run_cli, kp)
     code, out, err = run_cli("unseal", "--private-key", str(kp.key_path), stdin=json.dumps(sealed).encode())
     assert code == 0, err
     assert base64.b64decode(json.loads(out)["data"]["dsn"]) == b"APP@<no value>"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("metadata", 5), ("spec", True), ("encryptedData", "x"), ("template", ["a"]), ("template.metadata", 5)],
+)
+def test_merge_into_a_malformed_sealed_secret_is_a_one_line_error_and_leaves_it(
+    run_cli, kp, tmp_path, field, value
+):
+    target = tmp_path / "db.yaml"
+    run_cli("seal", "--cert", str(kp.cert_path), "-w", str(target), str(_secret_file(tmp_path, "a")))
+    obj = yaml.safe_load(target.read_text())
+    if field in ("metadata", "spec"):
+        obj[field] = value
+    elif field == "template.metadata":
+        obj["spec"]["template"]["metadata"] = value
+    else:
+        obj["spec"][field] = value
+    target.write_text(yaml.safe_dump(obj))
+    before = target.read_text()
+    new = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: ignored\nstringData:\n  extra: b\n"
+    code, out, err = run_cli(
+        "seal", "--cert", str(kp.cert_path), "--merge-into", str(target), stdin=new.encode()
+    )
+    text = err.decode() if isinstance(err, bytes) else err
+    assert code != 0 and not out
+    assert "must be a mapping" in text and text.count("\n") == 1 and "internal error" not in text
+    assert target.read_text() == before

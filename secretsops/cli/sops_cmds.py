@@ -7,7 +7,6 @@ call ``secretsops.sops``; write output only after the whole operation succeeded.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -339,10 +338,12 @@ def _apply_store_config(args: argparse.Namespace, fmt: str) -> None:
     """Without --indent, take the indentation from .sops.yaml's ``stores`` section like sops."""
     if getattr(args, "indent", None) is not None:
         return
-    from secretsops.sops import rules
+    from secretsops.sops.configfile import find_config
 
-    cfg = Path(args.config) if getattr(args, "config", None) else rules.find_config(Path.cwd())
+    cfg = Path(args.config) if getattr(args, "config", None) else find_config(Path.cwd())
     if cfg is not None:
+        from secretsops.sops import rules
+
         args.indent = rules.load_config(cfg).store_indent(fmt)
 
 
@@ -688,6 +689,8 @@ def cmd_set(args: argparse.Namespace) -> int:
     else:
         raw = args.value
     try:
+        import json
+
         value = _to_branch(json.loads(raw, object_pairs_hook=dict))
     except ValueError:
         raise InvalidSetFormat("value for set is not valid JSON (quote strings: '\"text\"')") from None
@@ -728,7 +731,7 @@ def cmd_filestatus(args: argparse.Namespace) -> int:
         encrypted = True
     except (NotEncrypted, UnsupportedVersion):  # UnsupportedVersion: the block has no version
         encrypted = False
-    print(json.dumps({"encrypted": encrypted}).replace(" ", ""))
+    print('{"encrypted":true}' if encrypted else '{"encrypted":false}')
     return 0
 
 

@@ -8,8 +8,6 @@ project's ``keys/`` directory. They are parsed once per context.
 
 from __future__ import annotations
 
-import shlex
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +64,9 @@ def parse_identities(text: str, source: str) -> list[Any]:
 
 
 def _run_key_cmd(cmd: str, env: Mapping[str, str]) -> str:
+    import shlex
+    import subprocess  # lazy: only SOPS_AGE_KEY_CMD runs a process
+
     args = shlex.split(cmd)
     if not args:
         raise KeySourceError("SOPS_AGE_KEY_CMD is empty")

@@ -9,7 +9,6 @@ only — never argv, never the environment. The child gets a minimal environment
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -39,6 +38,8 @@ def gpg_binary(env: Mapping[str, str]) -> str:
     name = env.get("SOPS_GPG_EXEC") or "gpg"
     if os.sep in name:
         return name
+    import shutil
+
     found = shutil.which(name, path=env.get("PATH") or os.defpath)
     if not found:
         raise KeySourceError(f"the GnuPG binary {name!r} was not found on PATH (set SOPS_GPG_EXEC)")

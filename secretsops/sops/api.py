@@ -7,7 +7,6 @@ never values.
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 from collections.abc import Mapping
@@ -140,6 +139,12 @@ class DecryptedTree:
 # --- loading ----------------------------------------------------------------------------------
 
 
+def _deepcopy(value: Any) -> Any:
+    import copy  # lazy: the decrypt-to-bytes path never copies
+
+    return copy.deepcopy(value)
+
+
 def load_encrypted(data: bytes, fmt: str, *, where: str = "<input>") -> EncryptedFile:
     """Parse an encrypted file; ``MetadataNotFound`` when it has no sops metadata."""
     store = get_store(fmt)
@@ -193,7 +198,7 @@ def decrypt_tree(
     """
     _check_version(ef.metadata.version, where)
     key = _data_key(ef.metadata, ctx, cache, decryption_order)
-    branches = ef.branches if in_place else copy.deepcopy(ef.branches)
+    branches = ef.branches if in_place else _deepcopy(ef.branches)
     cipher = Cipher(key)
     try:
         computed = decrypt_branches(branches, cipher, ef.metadata.rules)
@@ -261,7 +266,7 @@ def reencrypt(
 
     ``tree.branches`` stay plaintext unless ``in_place`` (then they are consumed).
     """
-    branches = tree.branches if in_place else copy.deepcopy(tree.branches)
+    branches = tree.branches if in_place else _deepcopy(tree.branches)
     mac = encrypt_branches(branches, tree.cipher, tree.metadata.rules)
     if touch or not tree.metadata.lastmodified:
         tree.metadata.lastmodified = now_rfc3339()

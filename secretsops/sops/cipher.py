@@ -12,7 +12,6 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -50,6 +49,8 @@ def format_float(value: float) -> str:
         return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
+    from decimal import Decimal  # lazy: most files have no floats
+
     text = format(Decimal(repr(value)).normalize(), "f")
     return text
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from secretsops.errors import InputError, UnsupportedVersion
@@ -131,6 +130,8 @@ def keysource_classes() -> dict[str, type[MasterKey]]:
 
 
 def now_rfc3339() -> str:
+    from datetime import UTC, datetime  # lazy: not needed to decrypt
+
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -208,7 +209,7 @@ class Metadata:
         lastmod = raw.get("lastmodified")
         if lastmod is None:
             raise InputError(f"{where}: sops metadata has no lastmodified")
-        if isinstance(lastmod, datetime):
+        if not isinstance(lastmod, str) and hasattr(lastmod, "strftime"):  # a parsed timestamp
             lastmod = lastmod.strftime("%Y-%m-%dT%H:%M:%SZ")
         normalize_lastmodified(str(lastmod))
         return cls(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -23,6 +22,8 @@ def parse_path(text: str) -> list[str | int]:
             raise InvalidSetFormat(f'invalid tree path {text!r}: expected a sequence like ["key"][0]')
         tok = m.group(1)
         if tok[0] == '"':
+            import json  # lazy: only --extract/set/unset parse paths
+
             out.append(json.loads(tok))
         elif tok[0] == "'":
             out.append(tok[1:-1])
@@ -35,6 +36,8 @@ def parse_path(text: str) -> list[str | int]:
 
 
 def _show(path: list[str | int]) -> str:
+    import json
+
     return "".join(f"[{json.dumps(p)}]" for p in path)
 
 

@@ -13,17 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import re2
-import yaml
-
 from secretsops.errors import ConfigFileError, NoCreationRuleMatched
 from secretsops.keysources.base import MasterKey
 from secretsops.sops.api import EncryptOptions
+from secretsops.sops.configfile import CONFIG_NAME, MAX_DEPTH, find_config  # noqa: F401 - re-exported
 from secretsops.sops.metadata import keysource_classes
 
-CONFIG_NAME = ".sops.yaml"
 ALT_CONFIG_NAME = ".sops.yml"
-MAX_DEPTH = 100
 #: rule keys for flat key lists, in the order sops reads them
 _FLAT_KEYS = (("age", "age"), ("pgp", "pgp"), ("kms", "kms"), ("hc_vault_transit_uri", "hc_vault"))
 #: key-group keys → key-source kind
@@ -59,6 +55,8 @@ class SopsConfig:
         abs_path = str(Path(file_path).absolute())
         config_dir = str(self.path.parent.absolute())
         rel = abs_path[len(config_dir) + 1 :] if abs_path.startswith(config_dir + "/") else abs_path
+        import re2  # lazy: decrypting without a .sops.yaml never matches rules
+
         for i, rule in enumerate(self.rules):
             pattern = rule.get("path_regex") or ""
             if not pattern:
@@ -74,20 +72,9 @@ class SopsConfig:
         raise NoCreationRuleMatched(f"{self.path}: no matching creation rules found for {file_path}")
 
 
-def find_config(start: Path) -> Path | None:
-    """``.sops.yaml`` in ``start`` or the nearest parent directory."""
-    d = start.absolute()
-    for _ in range(MAX_DEPTH):
-        cand = d / CONFIG_NAME
-        if cand.is_file():
-            return cand
-        if d.parent == d:
-            break
-        d = d.parent
-    return None
-
-
 def load_config(path: Path) -> SopsConfig:
+    import yaml
+
     try:
         data = yaml.safe_load(path.read_text())
     except OSError:

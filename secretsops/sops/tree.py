@@ -7,15 +7,17 @@ and Branches. This mirrors sops' tree so paths, comment handling and the MAC lin
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import re2
-
 from secretsops.errors import DecryptionFailed, InputError
 from secretsops.sops.cipher import Cipher, Comment, is_encrypted_value, to_bytes
+
+try:  # CPython's builtin SHA-512: importing hashlib loads OpenSSL, ~3 ms of a small decrypt
+    from _sha512 import sha512
+except ImportError:  # pragma: no cover - other interpreters
+    from hashlib import sha512
 
 MAC_ONLY_ENCRYPTED_INIT = bytes.fromhex("8a3fd2ad54ce66527b1034f3d147be0b0b975b3bf44f72c6fdadec8176f27d69")
 DEFAULT_UNENCRYPTED_SUFFIX = "_unencrypted"
@@ -49,6 +51,8 @@ class CryptRules:
     def _rx(self, pattern: str) -> Any:
         rx = self._compiled.get(pattern)
         if rx is None:
+            import re2  # only files with a regex crypt rule need RE2
+
             try:
                 rx = re2.compile(pattern)
             except re2.error:
@@ -155,7 +159,7 @@ def aad_of(path: list[str]) -> str:
 
 def encrypt_branches(branches: list[Branch], cipher: Cipher, rules: CryptRules) -> str:
     """Encrypt every leaf in place; return the MAC (uppercase hex SHA-512) over the plaintexts."""
-    h = hashlib.sha512()
+    h = sha512()
     if rules.mac_only_encrypted:
         h.update(MAC_ONLY_ENCRYPTED_INIT)
 
@@ -188,7 +192,7 @@ def decrypt_branches(branches: list[Branch], cipher: Cipher, rules: CryptRules) 
     a comment is tried with its container's path and then each ancestor's, so a comment a
     YAML parser attached one level off still opens (comments are outside the MAC).
     """
-    h = hashlib.sha512()
+    h = sha512()
     if rules.mac_only_encrypted:
         h.update(MAC_ONLY_ENCRYPTED_INIT)
 

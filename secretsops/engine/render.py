@@ -151,7 +151,14 @@ def _build(directory: Path, runner: ProcessRunner, root: Path) -> list[SourcedOb
 def _validate(items: list[SourcedObject]) -> None:
     seen: dict[object, str] = {}
     for item in items:
+        for field in ("apiVersion", "kind"):
+            if not isinstance(item.obj.get(field), str):
+                raise RenderError(f"{item.where}: {field} must be a string")
         meta = item.obj.get("metadata")
+        if isinstance(meta, dict):
+            for field in ("name", "namespace"):
+                if meta.get(field) is not None and not isinstance(meta[field], str):
+                    raise RenderError(f"{item.where}: metadata.{field} must be a string")
         if not isinstance(meta, dict) or not meta.get("name"):
             raise RenderError(f"{item.where}: {item.obj.get('kind')} has no metadata.name")
         if item.id in seen:

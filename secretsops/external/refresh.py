@@ -57,6 +57,9 @@ def parse_duration(text: str) -> timedelta:
 def refresh_interval(es: dict[str, Any]) -> timedelta | None:
     """The period between reads, or None when the ExternalSecret is never refreshed on a timer."""
     spec = es.get("spec") or {}
+    if not isinstance(spec, dict):
+        name = (es.get("metadata") or {}).get("name") if isinstance(es.get("metadata"), dict) else None
+        raise InputError(f"ExternalSecret {name or ''}: spec: expected a mapping")
     policy = spec.get("refreshPolicy") or "Periodic"
     if policy in ("CreatedOnce", "OnChange"):
         return None

@@ -122,3 +122,20 @@ def test_object_without_api_version_fails_instead_of_being_skipped(tmp_path: Pat
     write(tmp_path, "x.yaml", "kind: Secret\nmetadata:\n  name: a\n")
     with pytest.raises(RenderError, match=r"x.yaml: Secret has no apiVersion"):
         render_path(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("apiVersion: v1\nkind: {a: b}\nmetadata:\n  name: a\n", "kind must be a string"),
+        ("apiVersion: [v1]\nkind: Secret\nmetadata:\n  name: a\n", "apiVersion must be a string"),
+        (
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n  namespace: {x: y}\n",
+            "metadata.namespace must be",
+        ),
+    ],
+)
+def test_wrongly_typed_identity_fields_fail_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
+    write(tmp_path, "x.yaml", text)
+    with pytest.raises(RenderError, match=f"x.yaml: {message}"):
+        render_path(tmp_path)

@@ -261,3 +261,16 @@ def test_auth_secret_with_non_mapping_string_data_is_an_input_error() -> None:
     lookup = ObjectLookup([{**token, "stringData": True}])
     with pytest.raises(InputError, match="Secret apps/t: stringData must be a mapping"):
         lookup.secret_data("apps", "t")
+
+
+def test_refresh_of_an_external_secret_whose_spec_is_not_a_mapping_is_an_input_error() -> None:
+    from secretsops.external.refresh import next_refresh_at
+
+    bad = {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "x"},
+        "spec": ["a"],
+    }
+    with pytest.raises(InputError, match="ExternalSecret x: spec: expected a mapping"):
+        next_refresh_at([bad], datetime(2026, 1, 1, tzinfo=UTC))

@@ -13,7 +13,7 @@ from typing import Any
 
 from secretsops.check.model import Finding, Note, fingerprint
 from secretsops.check.sopsconfig import CreationRule
-from secretsops.check.yamllines import parse_with_lines
+from secretsops.check.yamllines import parse_documents_leniently, parse_with_lines
 from secretsops.errors import InputError
 
 STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json")
@@ -59,7 +59,7 @@ class ScanFile:
                 self._docs = parse_with_lines(self.text, self.path)
                 self.parsed_ok = True
             except InputError as exc:
-                self._docs = []
+                self._docs = parse_documents_leniently(self.text) if "\n---" in self.text else []
                 if self.is_structured:
                     self.note(str(exc).split(": ", 1)[-1])
         return self._docs

@@ -113,6 +113,25 @@ def parse_with_lines(text: str, path: str) -> list[Any]:
         raise InputError(f"{path}: cannot parse YAML/JSON") from None
 
 
+def parse_documents_leniently(text: str) -> list[Any]:
+    """The documents of a stream that parse on their own, when the whole stream does not.
+
+    One broken document (a bad Helm template, a stray tab) must not hide a plaintext Secret
+    in the next one. Each chunk keeps its line numbers by being parsed at its own offset.
+    """
+    lines = text.split("\n")
+    starts = [0] + [i for i, ln in enumerate(lines) if ln.startswith("---") and i > 0]
+    out: list[Any] = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        chunk = "\n" * start + "\n".join(lines[start:end])
+        try:
+            out.extend(parse_with_lines(chunk, "<document>"))
+        except InputError:
+            continue
+    return out
+
+
 def line_of(container: Any, key: Any, default: int = 1) -> int:
     """Line of ``key`` in a LineDict/LineList, else the container's own line, else ``default``."""
     if isinstance(container, LineDict):

@@ -26,7 +26,8 @@ class KubeconfigCredentials:
     def scan(self, file: ScanFile) -> None:
         if "users" not in file.text:
             return
-        looks_yaml = "clusters" in file.text and "apiVersion" in file.text
+        # any file name (``kubeconfig``, ``admin.conf``), YAML or JSON, with or without clusters
+        looks_yaml = "clusters" in file.text or "contexts" in file.text or "Config" in file.text
         docs = file.parse() if file.is_structured or looks_yaml else []
         for doc in docs:
             if not _looks_like_kubeconfig(doc):

@@ -118,8 +118,8 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.set_defaults(func=cmd_edit)
 
     p = sub.add_parser("set", help='set one value in place: set FILE \'["a"]["b"]\' \'"json value"\'')
-    p.add_argument("file")
-    p.add_argument("index")
+    p.add_argument("file", nargs="?")
+    p.add_argument("index", nargs="?")
     p.add_argument("value", nargs="?")
     p.add_argument("--value-stdin", action="store_true")
     p.add_argument("--value-file", action="store_true")
@@ -129,8 +129,8 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.set_defaults(func=cmd_set)
 
     p = sub.add_parser("unset", help='remove one value in place: unset FILE \'["a"]["b"]\'')
-    p.add_argument("file")
-    p.add_argument("index")
+    p.add_argument("file", nargs="?")
+    p.add_argument("index", nargs="?")
     p.add_argument("--idempotent", action="store_true")
     p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
     p.add_argument("--indent", type=int, default=None)
@@ -677,6 +677,8 @@ def cmd_set(args: argparse.Namespace) -> int:
     from secretsops.sops.api import _to_branch
     from secretsops.sops.paths import parse_path, set_path
 
+    if args.file is None or args.index is None or (args.value is None and not args.value_stdin):
+        raise NoFileSpecified("no file specified, or index and value are missing (set FILE INDEX VALUE)")
     path = parse_path(args.index)
     if args.value_stdin:
         raw = sys.stdin.read()
@@ -690,12 +692,17 @@ def cmd_set(args: argparse.Namespace) -> int:
         raw = args.value
     try:
         import json
+        import math
 
-        value = _to_branch(json.loads(raw, object_pairs_hook=dict))
+        def number(text: str) -> float:  # Go's json.Unmarshal: every number is a float64
+            f = float(text)
+            if math.isinf(f):
+                raise ValueError("number out of float64 range")
+            return f
+
+        value = _to_branch(json.loads(raw, object_pairs_hook=dict, parse_int=number, parse_float=number))
     except ValueError:
         raise InvalidSetFormat("value for set is not valid JSON (quote strings: '\"text\"')") from None
-    if isinstance(value, float) and value.is_integer() and "." not in raw and "e" not in raw.lower():
-        value = int(value)
     return _mutate(args, lambda b: set_path(b, path, value) or not args.idempotent)
 
 
@@ -703,6 +710,8 @@ def cmd_unset(args: argparse.Namespace) -> int:
     from secretsops.errors import TreePathNotFound
     from secretsops.sops.paths import parse_path, unset_path
 
+    if args.file is None or args.index is None:
+        raise NoFileSpecified("no file specified, or index is missing (unset FILE INDEX)")
     path = parse_path(args.index)
 
     def change(b: Any) -> bool:

@@ -226,3 +226,47 @@ def test_extracted_non_mapping_values_ignore_the_stores_indent_like_sops(both, t
     enc = _sops_encrypted(both, tmp_path, "q.yaml", NESTED_SEQS)
     for path in ('["l"]', '["l"][0]', '["l"][0][0]'):
         _same(*both("decrypt", "--output-type", out, "--extract", path, enc))
+
+
+def _types(text: str) -> list[str]:
+    return re.findall(r"type:(\w+)\]", text.split("\nsops:", maxsplit=1)[0])
+
+
+@pytest.mark.parametrize(
+    ("index", "value"),
+    [
+        ('["n"]', "1"),
+        ('["b"]["c"][0]', "7"),
+        ('["m"]', '{"x": 2, "y": [1.5, 100000000000000000000000]}'),
+        ('["a"]', "9223372036854775808"),
+        ('["a"]', "-0"),
+    ],
+)
+def test_set_stores_json_numbers_as_floats_like_sops(both, tmp_path, age_key, index, value):
+    enc = _sops_encrypted(both, tmp_path, "s.yaml", b"a: x\nb:\n  c: [1, 2]\n")
+    (tmp_path / "mine.yaml").write_bytes((tmp_path / enc).read_bytes())
+    theirs = both("set", enc, index, value)[0]
+    key_env = {"SOPS_AGE_KEY_FILE": str(age_key.key_file)}
+    mine = _run([sys.executable, "-m", "secretsops", "set", "mine.yaml", index, value], tmp_path, key_env)
+    assert theirs.returncode == mine.returncode == 0
+    assert _types((tmp_path / "mine.yaml").read_text()) == _types((tmp_path / enc).read_text())
+    sops_reads_mine, sops_reads_theirs = both("decrypt", "mine.yaml")[0], both("decrypt", enc)[0]
+    assert sops_reads_mine.returncode == 0
+    assert sops_reads_mine.stdout == sops_reads_theirs.stdout
+
+
+def test_set_value_beyond_float64_is_invalid_json_exit_7(both, tmp_path):
+    enc = _sops_encrypted(both, tmp_path, "s.yaml", b"a: x\n")
+    before = (tmp_path / enc).read_bytes()
+    theirs, mine = both("set", enc, '["a"]', "1e400")
+    assert theirs.returncode == 7 and mine.returncode == 7
+    assert (tmp_path / enc).read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "args", [("set",), ("set", "s.yaml"), ("set", "s.yaml", '["a"]'), ("unset",), ("unset", "s.yaml")]
+)
+def test_set_and_unset_with_missing_arguments_exit_100(both, tmp_path, args):
+    (tmp_path / "s.yaml").write_bytes(b"a: x\n")
+    theirs, mine = both(*args)
+    assert theirs.returncode == mine.returncode == 100

@@ -49,6 +49,11 @@ from secretsops.manifests import Obj, ObjectId, SourcedObject
 
 log = logging.getLogger("secretsops.engine")
 
+#: kinds the decryptors read whose namespace decides what they open or find (kubectl: namespaced)
+_NAMESPACED_INPUT_KINDS = frozenset({"Secret", "ConfigMap", "SealedSecret", "ExternalSecret", "SecretStore"})
+#: cluster-scoped kinds (built-in, and ESO's cluster kinds) that never get a namespace
+_NOT_PRE_SCOPED = apply.CLUSTER_SCOPED_KINDS | {"ClusterSecretStore", "ClusterExternalSecret"}
+
 
 class InternalError(EngineError):
     """An unexpected exception in a pass; only its type is reported (its text may quote input)."""
@@ -218,7 +223,7 @@ class SourceReconciler:
             options=decrypt_options(),
         )
         try:
-            items = run_decryptors(items, deps.decryptors, ctx)
+            items = self._decrypt_in_namespace(items, deps.decryptors, ctx)
             items = open_generated(items, ctx)
             desired = [apply.prepare(i, spec.target_namespace) for i in items]
         finally:
@@ -287,6 +292,33 @@ class SourceReconciler:
             f"nothing applied. If intended, run: kubectl -n {self.settings.namespace} annotate configmap "
             f"secretsops-status-{self.spec.name} {ALLOW_MASS_PRUNE}={rev.commit} --overwrite"
         )
+
+    def _decrypt_in_namespace(
+        self, items: list[SourcedObject], decryptors: list[Decryptor], ctx: DecryptContext
+    ) -> list[SourcedObject]:
+        """Run the decryptors in order, each seeing objects in the namespace they will live in.
+
+        Flux's kustomize sets ``targetNamespace`` before the controllers see anything, and kubectl
+        puts a namespace-less object in ``default``: the sealed-secrets controller opens a
+        SealedSecret with *that* namespace in its label, ESO looks up stores and auth Secrets
+        there and hashes it into ``created-by``. SOPS documents keep their file's identity until
+        decrypted (their MAC is verified from the file's bytes, matched by identity).
+        """
+        for dec in sorted(decryptors, key=lambda d: d.order):
+            for item in items:
+                self._pre_scope(item.obj)
+            items = run_decryptors(items, [dec], ctx)
+        return items
+
+    def _pre_scope(self, obj: Obj) -> None:
+        kind = obj.get("kind")
+        meta = obj.get("metadata")
+        if "sops" in obj or not isinstance(meta, dict) or kind in _NOT_PRE_SCOPED:
+            return
+        if self.spec.target_namespace:
+            meta["namespace"] = self.spec.target_namespace
+        elif not meta.get("namespace") and kind in _NAMESPACED_INPUT_KINDS:
+            meta["namespace"] = "default"
 
     def _scope_namespaces(self, desired: list[Obj]) -> None:
         """As kubectl does: namespaced objects without one go to ``default`` (or the target

@@ -5,6 +5,7 @@ Kubernetes API test server started with ``python -m secretsops.devstack.kubeapi`
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -87,6 +88,7 @@ class Repo:
     path: Path
     canaries: dict[str, str]
     age_identity: str
+    age_recipient: str = ""
 
 
 def _cli(
@@ -139,13 +141,7 @@ def repo(tmp_path: Path, cluster: Cluster, openbao: Service) -> Repo:
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sops-db\n  namespace: apps\n"
         f"stringData:\n  password: {canaries['sops']}\n"
     )
-    enc = subprocess.run(
-        [find_tool("sops"), "-e", "--encrypted-regex", "^(data|stringData)$", "-i", str(plain)],
-        capture_output=True,
-        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path), "SOPS_AGE_RECIPIENTS": recipient},
-        check=False,
-    )
-    assert enc.returncode == 0, enc.stderr
+    _sops_encrypt(plain, recipient)
     sealed = Sealer(cert.public_key(), cert).seal(  # type: ignore[arg-type]
         "sealed-db", "apps", {"password": canaries["sealed"].encode()}, secret_type="kubernetes.io/basic-auth"
     )
@@ -165,7 +161,17 @@ def repo(tmp_path: Path, cluster: Cluster, openbao: Service) -> Repo:
     env = {**os.environ, **GIT_ENV}
     for args in (["init", "-q", "-b", "main"], ["add", "."], ["commit", "-q", "-m", "secrets"]):
         subprocess.run(["git", *args], cwd=root, check=True, env=env)
-    return Repo(root, canaries, identity)
+    return Repo(root, canaries, identity, recipient)
+
+
+def _sops_encrypt(path: Path, recipient: str) -> None:
+    enc = subprocess.run(
+        [find_tool("sops"), "-e", "--encrypted-regex", "^(data|stringData)$", "-i", str(path)],
+        capture_output=True,
+        env={"PATH": os.environ["PATH"], "HOME": str(path.parent), "SOPS_AGE_RECIPIENTS": recipient},
+        check=False,
+    )
+    assert enc.returncode == 0, enc.stderr
 
 
 def _reconcile(repo: Repo, cluster: Cluster, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -245,3 +251,50 @@ def test_failed_pass_reports_not_ready_and_applies_nothing(repo: Repo, cluster: 
     ready = next(c for c in entry["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "False" and ready["reason"] == "BuildFailed"
     _assert_no_canary(repo, result.stdout, result.stderr, status.stdout)
+
+
+def test_target_namespace_is_the_namespace_sealed_and_external_secrets_resolve_in(
+    repo: Repo, cluster: Cluster
+) -> None:
+    """Namespace-less bases (as kustomize overlays use them): the controller and ESO would see the
+    objects in the target namespace, so the strict label, the store, the auth Secret (here itself
+    SOPS-encrypted) and ESO's created-by hash are all those of ``apps``."""
+    bare = repo.path / "bare"
+    bare.mkdir()
+    sealed = json.loads((repo.path / "apps" / "sealed-db.json").read_text())
+    del sealed["metadata"]["namespace"]
+    sealed["spec"]["template"]["metadata"].pop("namespace", None)
+    (bare / "sealed-db.json").write_text(json.dumps(sealed))
+    token = bare / "bao-token.yaml"
+    token.write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: bao-token\nstringData:\n  token: root\n"
+    )
+    _sops_encrypt(token, repo.age_recipient)
+    external = (repo.path / "apps" / "external.yaml").read_text().split("---\n", 1)[1]
+    (bare / "external.yaml").write_text(external.replace(", namespace: apps}", "}"))
+    subprocess.run(["git", "add", "."], cwd=repo.path, check=True)
+    subprocess.run(["git", "commit", "-qm", "bare"], cwd=repo.path, check=True, env={**os.environ, **GIT_ENV})
+
+    result = _cli(
+        "reconcile",
+        "--once",
+        "--repo",
+        str(repo.path),
+        "--path",
+        "bare",
+        "--name",
+        "bare",
+        "--target-namespace",
+        "apps",
+        "--kubeconfig",
+        str(cluster.kubeconfig),
+        "--decryption-secret",
+        "secretsops-system/sops-age",
+    )
+    assert result.returncode == 0, result.stderr
+    assert cluster.secret_values("apps", "sealed-db") == {"password": repo.canaries["sealed"]}
+    assert cluster.secret_values("apps", "ext-db") == {"password": repo.canaries["external"]}
+    labels = cluster.core().read_namespaced_secret("ext-db", "apps").metadata.labels
+    created_by = hashlib.sha3_224(b"apps/ext-db").hexdigest()
+    assert labels["reconcile.external-secrets.io/created-by"] == created_by
+    _assert_no_canary(repo, result.stdout, result.stderr)

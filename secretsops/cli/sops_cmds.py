@@ -503,11 +503,7 @@ def _updatekeys_bytes(args: argparse.Namespace, ctx: Any, data: bytes, path: str
     old = {(k.kind, k.identifier) for k in ef.metadata.all_keys()}
     new = {(k.kind, k.identifier) for g in rule.key_groups for k in g}
     same_shape = [len(g) for g in ef.metadata.key_groups] == [len(g) for g in rule.key_groups]
-    if (
-        old == new
-        and same_shape
-        and (rule.options.shamir_threshold or 0) == (ef.metadata.shamir_threshold or 0)
-    ):
+    if old == new and same_shape:  # sops 3.11 compares keys only; the file keeps its threshold
         return data, False
     key = unwrap_data_key(ef.metadata, ctx)
     for kind, ident in sorted(new - old):
@@ -515,9 +511,15 @@ def _updatekeys_bytes(args: argparse.Namespace, ctx: Any, data: bytes, path: str
     for kind, ident in sorted(old - new):
         print(f"secretsops: {path}: removing {kind} {ident}", file=sys.stderr)
     ef.metadata.key_groups = rule.key_groups
-    ef.metadata.shamir_threshold = rule.options.shamir_threshold if len(rule.key_groups) > 1 else 0
+    if len(rule.key_groups) < 2:
+        ef.metadata.shamir_threshold = 0
+    elif not ef.metadata.shamir_threshold:  # sops keeps the file's threshold; none: every group
+        ef.metadata.shamir_threshold = len(rule.key_groups)
     wrap_data_key(key, ef.metadata, ctx)
-    return get_store(fmt).emit_encrypted(ef.branches, ef.metadata.to_dict()), True
+    _apply_store_config(args, fmt)
+    return get_store(fmt, getattr(args, "indent", None)).emit_encrypted(
+        ef.branches, ef.metadata.to_dict()
+    ), True
 
 
 def cmd_updatekeys(args: argparse.Namespace) -> int:

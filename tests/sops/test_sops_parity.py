@@ -270,3 +270,45 @@ def test_set_and_unset_with_missing_arguments_exit_100(both, tmp_path, args):
     (tmp_path / "s.yaml").write_bytes(b"a: x\n")
     theirs, mine = both(*args)
     assert theirs.returncode == mine.returncode == 100
+
+
+def _layout(text: str) -> str:
+    text = re.sub(r"data:[^,]*,iv:[^,]*,tag:[^,]*,", "", text)
+    text = re.sub(
+        r"-----BEGIN AGE ENCRYPTED FILE-----.*?-----END AGE ENCRYPTED FILE-----", "AGE", text, flags=re.S
+    )
+    return re.sub(r"\n +[A-Za-z0-9+/=]{20,}\n", "\n", text)
+
+
+def test_updatekeys_keeps_the_files_shamir_threshold_and_the_stores_indent_like_sops(sops_bin, tmp_path):
+    from pyrage import x25519
+
+    ids = [x25519.Identity.generate() for _ in range(3)]
+    (tmp_path / "keys.txt").write_text("".join(f"{i}\n" for i in ids))
+    groups = "".join(f"      - age: [{i.to_public()}]\n" for i in ids)
+    head = "stores:\n  yaml:\n    indent: 2\ncreation_rules:\n  - key_groups:\n"
+    config = f"{head}{groups}    shamir_threshold: 2\n"
+    (tmp_path / ".sops.yaml").write_text(config)
+    (tmp_path / "s.yaml").write_text("a: 1\nb: [x, {d: e}]\n")
+    env = {"SOPS_AGE_KEY_FILE": str(tmp_path / "keys.txt")}
+    enc = _run([sops_bin, "encrypt", "s.yaml"], tmp_path, env).stdout
+    (tmp_path / "theirs.yaml").write_bytes(enc)
+    (tmp_path / "mine.yaml").write_bytes(enc)
+    # one group fewer and another threshold: sops re-wraps for the keys and keeps threshold 2
+    fewer = config.replace(f"      - age: [{ids[2].to_public()}]\n", "").replace(
+        "threshold: 2", "threshold: 1"
+    )
+    (tmp_path / ".sops.yaml").write_text(fewer)
+    assert _run([sops_bin, "updatekeys", "-y", "theirs.yaml"], tmp_path, env).returncode == 0
+    mine = _run([sys.executable, "-m", "secretsops", "updatekeys", "-y", "mine.yaml"], tmp_path, env)
+    assert mine.returncode == 0, mine.stderr
+    assert _layout((tmp_path / "mine.yaml").read_text()) == _layout((tmp_path / "theirs.yaml").read_text())
+    assert _run([sops_bin, "decrypt", "mine.yaml"], tmp_path, env).returncode == 0
+    # a threshold change alone is not an update for sops 3.11
+    (tmp_path / ".sops.yaml").write_text(config.replace("threshold: 2", "threshold: 3"))
+    (tmp_path / "again.yaml").write_bytes(enc)
+    assert (
+        _run([sys.executable, "-m", "secretsops", "updatekeys", "-y", "again.yaml"], tmp_path, env).returncode
+        == 0
+    )
+    assert (tmp_path / "again.yaml").read_bytes() == enc

@@ -124,6 +124,15 @@ def load_sources(path: Path, default_namespace: str) -> list[SourceSpec]:
     return specs
 
 
+def _text(raw: Any, where: str, default: str = "") -> str:
+    """A string field; a mapping, list or boolean is a configuration error, not a name."""
+    if raw is None or raw == "":
+        return default
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise UsageError(f"{where}: expected a string")
+    return str(raw)
+
+
 def _ref(raw: Any, where: str) -> GitRef:
     if raw is None:
         return GitRef(branch="main")
@@ -131,20 +140,28 @@ def _ref(raw: Any, where: str) -> GitRef:
         return GitRef.parse(raw)
     if not isinstance(raw, dict):
         raise UsageError(f"{where}: ref must be a mapping with branch, tag or commit")
-    ref = GitRef(str(raw.get("branch") or ""), str(raw.get("tag") or ""), str(raw.get("commit") or ""))
+    ref = GitRef(
+        _text(raw.get("branch"), f"{where}: ref.branch"),
+        _text(raw.get("tag"), f"{where}: ref.tag"),
+        _text(raw.get("commit"), f"{where}: ref.commit"),
+    )
     if sum(bool(x) for x in (ref.branch, ref.tag, ref.commit)) > 1:
         # Flux: commit wins over tag wins over branch; we keep exactly one
         return GitRef(commit=ref.commit) if ref.commit else GitRef(tag=ref.tag)
     return ref if ref.name else GitRef(branch="main")
 
 
-def _secret(raw: Any, default_namespace: str) -> SecretRef | None:
+def _secret(raw: Any, default_namespace: str, where: str = "decryption") -> SecretRef | None:
     if not isinstance(raw, dict):
         return None
     ref = raw.get("secretRef") or {}
-    if not ref.get("name"):
+    if not isinstance(ref, dict):
+        raise UsageError(f"{where}: decryption.secretRef must be a mapping with a name")
+    name = _text(ref.get("name"), f"{where}: decryption.secretRef.name")
+    if not name:
         return None
-    return SecretRef(str(ref.get("namespace") or default_namespace), str(ref["name"]))
+    namespace = _text(ref.get("namespace"), f"{where}: decryption.secretRef.namespace", default_namespace)
+    return SecretRef(namespace, name)
 
 
 def _verify(raw: Any, base: Path) -> Verification | None:
@@ -167,18 +184,18 @@ def _bool(raw: Any, default: bool, where: str) -> bool:
 def _from_flat(raw: Any, path: Path, default_namespace: str) -> SourceSpec:
     if not isinstance(raw, dict):
         raise UsageError(f"{path}: each entry of `sources` must be a mapping")
-    name = str(raw.get("name") or "")
+    name = _text(raw.get("name"), f"{path}: source name")
     where = f"{path}: source {name or '?'}"
     return SourceSpec(
         name=name,
-        url=str(raw.get("url") or ""),
+        url=_text(raw.get("url"), f"{where}: url"),
         ref=_ref(raw.get("ref"), where),
-        path=str(raw.get("path") or "./"),
+        path=_text(raw.get("path"), f"{where}: path", "./"),
         interval=parse_duration(raw.get("interval") or "1m"),
         prune=_bool(raw.get("prune"), True, f"{where}: prune"),
         self_heal=_bool(raw.get("selfHeal"), True, f"{where}: selfHeal"),
-        target_namespace=str(raw.get("targetNamespace") or ""),
-        decryption_secret=_secret(raw.get("decryption"), default_namespace),
+        target_namespace=_text(raw.get("targetNamespace"), f"{where}: targetNamespace"),
+        decryption_secret=_secret(raw.get("decryption"), default_namespace, where),
         suspend=_bool(raw.get("suspend"), False, f"{where}: suspend"),
         verify=_verify(raw.get("verify"), path.parent),
         shard=_shard(raw),
@@ -186,11 +203,19 @@ def _from_flat(raw: Any, path: Path, default_namespace: str) -> SourceSpec:
 
 
 def _shard(raw: Any) -> str:
-    labels = ((raw.get("metadata") or {}).get("labels") if "metadata" in raw else raw.get("labels")) or {}
+    meta = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+    labels = (meta.get("labels") if "metadata" in raw else raw.get("labels")) or {}
     return str(labels.get(SHARD_LABEL) or "") if isinstance(labels, dict) else ""
 
 
 def _from_flux(docs: list[dict[str, Any]], path: Path, default_namespace: str) -> list[SourceSpec]:
+    for doc in docs:
+        if doc.get("kind") in ("GitRepository", "Kustomization"):
+            for field in ("metadata", "spec"):
+                if not isinstance(doc.get(field) or {}, dict):
+                    raise UsageError(f"{path}: {doc['kind']} {field} must be a mapping")
+            if not isinstance((doc.get("spec") or {}).get("sourceRef") or {}, dict):
+                raise UsageError(f"{path}: {doc['kind']} spec.sourceRef must be a mapping")
     repos = {
         str((d.get("metadata") or {}).get("name")): d.get("spec") or {}
         for d in docs
@@ -201,7 +226,9 @@ def _from_flux(docs: list[dict[str, Any]], path: Path, default_namespace: str) -
         if doc.get("kind") != "Kustomization" or "sourceRef" not in (doc.get("spec") or {}):
             continue
         spec = doc["spec"]
-        name = str((doc.get("metadata") or {}).get("name") or "")
+        if not isinstance(doc.get("metadata") or {}, dict):
+            raise UsageError(f"{path}: Kustomization metadata must be a mapping")
+        name = _text((doc.get("metadata") or {}).get("name"), f"{path}: Kustomization metadata.name")
         repo_name = str((spec.get("sourceRef") or {}).get("name") or "")
         if repo_name not in repos:
             raise UsageError(f"{path}: Kustomization {name}: GitRepository {repo_name!r} is not declared")
@@ -210,13 +237,13 @@ def _from_flux(docs: list[dict[str, Any]], path: Path, default_namespace: str) -
         specs.append(
             SourceSpec(
                 name=name,
-                url=str(repo.get("url") or ""),
+                url=_text(repo.get("url"), f"{where}: GitRepository url"),
                 ref=_ref(repo.get("ref"), where),
-                path=str(spec.get("path") or "./").removeprefix("./") or "./",
+                path=_text(spec.get("path"), f"{where}: path", "./").removeprefix("./") or "./",
                 interval=parse_duration(spec.get("interval") or repo.get("interval") or "1m"),
                 prune=_bool(spec.get("prune"), False, f"{where}: prune"),
-                target_namespace=str(spec.get("targetNamespace") or ""),
-                decryption_secret=_secret(spec.get("decryption"), default_namespace),
+                target_namespace=_text(spec.get("targetNamespace"), f"{where}: targetNamespace"),
+                decryption_secret=_secret(spec.get("decryption"), default_namespace, where),
                 suspend=_bool(spec.get("suspend"), False, f"{where}: suspend"),
                 verify=_verify(repo.get("verify"), path.parent),
                 shard=_shard(doc),

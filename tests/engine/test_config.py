@@ -90,6 +90,21 @@ def test_kustomization_with_unknown_source_is_an_error(tmp_path: Path) -> None:
         ("sources:\n- {name: a, url: x, path: ../up}\n", "inside the repository"),
         ("sources:\n- {name: a, url: x}\n- {name: a, url: y}\n", "declared twice"),
         ("other: 1\n", "no sources"),
+        ("sources:\n- {name: a, url: x, ref: {branch: [x]}}\n", "ref.branch: expected a string"),
+        ("sources:\n- {name: a, url: x, path: {a: 1}}\n", "path: expected a string"),
+        ("sources:\n- {name: a, url: x, decryption: {secretRef: 5}}\n", "secretRef must be a mapping"),
+        ("sources:\n- {name: {a: b}, url: x}\n", "source name: expected a string"),
+        ("sources:\n- {name: a, url: [x]}\n", "url: expected a string"),
+        (
+            "kind: GitRepository\nmetadata: {name: a}\nspec: 5\n---\n"
+            "kind: Kustomization\nmetadata: {name: a}\nspec: sourceRef\n",
+            "GitRepository spec must be a mapping",
+        ),
+        (
+            "kind: GitRepository\nmetadata: {name: a}\nspec: {url: x}\n---\n"
+            "kind: Kustomization\nmetadata: {name: a}\nspec: {sourceRef: 5}\n",
+            "spec.sourceRef must be a mapping",
+        ),
     ],
 )
 def test_invalid_sources_files_say_what_is_wrong(tmp_path: Path, body: str, message: str) -> None:

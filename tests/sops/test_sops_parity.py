@@ -312,3 +312,39 @@ def test_updatekeys_keeps_the_files_shamir_threshold_and_the_stores_indent_like_
         == 0
     )
     assert (tmp_path / "again.yaml").read_bytes() == enc
+
+
+LONG = " ".join(["word"] * 30)
+AWKWARD_YAML = (
+    f'"{LONG}: key": 1\n"{LONG}: map":\n  a: 1\n  "{LONG} inner": [1, 2]\n"{LONG}: list":\n  - x\n'
+    '"multi\\u2028key": v\nl:\n  - "a\\u2028b"\n  - k: "c\\u2029d"\n    "e\\x85f": g\n'
+    'm:\n  n:\n    o: "p\\u2028q"\nnbsp: "\\t tab\\u00a0nbsp"\ne: "\\u2028y"\n'
+).encode()
+
+
+@pytest.mark.parametrize("indent", [2, 4])
+def test_long_keys_break_characters_and_nbsp_are_written_as_go_yaml_writes_them(both, tmp_path, indent):
+    (tmp_path / ".sops.yaml").write_text(f"stores:\n  yaml:\n    indent: {indent}\n")
+    enc = _sops_encrypted(both, tmp_path, "k.yaml", AWKWARD_YAML)
+    _same(*both("decrypt", enc))
+
+
+@pytest.mark.parametrize(
+    "ini",
+    [
+        "[DEFAULT]\nd=1\n[s]\nk=v\n",
+        "; c\n[DEFAULT]\nd=1\n[s]\nk=v\n",
+        "[s]\nk=v\n[DEFAULT]\nd=1\n",
+        "[DEFAULT]\n[s]\nk=v\n",
+        "; c\n[DEFAULT]\n[s]\nk=v\n",
+        "a=1\n[DEFAULT]\nb=2\n",
+        "d=1\n[s]\nk=v\n",
+    ],
+)
+def test_an_explicit_ini_default_section_keeps_its_header_like_sops(both, tmp_path, ini):
+    enc = _sops_encrypted(both, tmp_path, "i.ini", ini.encode())
+    _same(*both("decrypt", enc))
+    mine = both("encrypt", "i.ini")[1]
+    (tmp_path / "mine.ini").write_bytes(mine.stdout)
+    sops_reads_mine, sops_reads_theirs = both("decrypt", "mine.ini")[0], both("decrypt", enc)[0]
+    assert sops_reads_mine.stdout == sops_reads_theirs.stdout

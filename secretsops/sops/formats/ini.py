@@ -142,20 +142,28 @@ def _comment_lines(text: str, indent: str = "") -> list[str]:
 
 def emit_ini(branch: Branch) -> str:
     chunks: list[str] = []
+    carry: list[str] = []  # comments of an empty leading default section
+    index = -1
     for name, sec in branch:
         if isinstance(name, Comment):
             continue
         if not isinstance(sec, Branch):
             raise InvalidFormat("INI: every top-level value must be a section")
-        lines: list[str] = []
+        index += 1
+        lines: list[str] = carry
+        carry = []
         items = list(sec)
         if items and isinstance(items[0][0], Comment):
             lines.extend(_comment_lines(items[0][0].value))
             items = items[1:]
         keys = [k for k, _ in items if not isinstance(k, Comment)]
-        if name == DEFAULT_SECTION and not keys:
-            continue
-        if name != DEFAULT_SECTION:
+        # go-ini: only the implicit first section goes without a header; an explicit
+        # [DEFAULT] later in the file (sops keeps both) is written with its header
+        if index == 0 and name == DEFAULT_SECTION:
+            if not keys:
+                carry = lines
+                continue
+        else:
             lines.append(f"[{name}]")
         width = max((len(k) for k in keys), default=0)
         # a comment item belongs to the key before it and is written above that key
@@ -173,6 +181,8 @@ def emit_ini(branch: Branch) -> str:
             text = quote_value(_val(val))
             lines.append(f"{key.ljust(width)} = {text}")
         chunks.append("\n".join(lines) + "\n")
+    if carry:
+        chunks.append("\n".join(carry) + "\n")
     return "\n".join(chunks)
 
 

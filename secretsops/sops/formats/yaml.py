@@ -528,7 +528,32 @@ def _has_surrogates(s: str) -> bool:
     return _SURROGATE.search(s) is not None
 
 
-def scalar(v: Any, *, key: bool = False) -> str:
+def _single_quoted(v: str, indent: int) -> str:
+    """libyaml's single-quoted style: after a line break character (not ``\n``: such values
+    are never single-quoted here) it writes the indentation before the next character."""
+    out = ["'"]
+    after_break = False
+    for ch in v:
+        if ch in _BREAKS:
+            out.append(ch)
+            after_break = True
+            continue
+        if after_break:
+            out.append(" " * indent)
+            after_break = False
+        out.append("''" if ch == "'" else ch)
+    out.append("'")
+    return "".join(out)
+
+
+def _simple_key(k: Any) -> bool:
+    """libyaml writes a key longer than 128 bytes, or one with a line break, as ``? key``."""
+    if not isinstance(k, str):
+        return True
+    return len(k.encode("utf-8", "surrogateescape")) <= 128 and not any(c in _BREAKS for c in k)
+
+
+def scalar(v: Any, *, key: bool = False, indent: int = 0) -> str:
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -556,6 +581,8 @@ def scalar(v: Any, *, key: bool = False) -> str:
             if _plain_ok(v):
                 return v
             if not _type_ambiguous(v) and _analyze(v).single:
+                if any(c in _BREAKS for c in v):
+                    return _single_quoted(v, indent)
                 return "'" + v.replace("'", "''") + "'"
         return _double_quoted(v)
     raise InvalidFormat(f"cannot write a {type(v).__name__} value as YAML")
@@ -574,7 +601,6 @@ _ESCAPES = {
     '"': '\\"',
     "\\": "\\\\",
     "\x85": "\\N",
-    "\xa0": "\\_",
     "\u2028": "\\L",
     "\u2029": "\\P",
 }
@@ -621,7 +647,7 @@ class _Emitter:
             return "[]" if not v else None
         if isinstance(v, str) and _literal_ok(v) and not v.startswith("ENC["):
             return self.block(v, block_pad if block_pad is not None else pad + " " * self.step)
-        return scalar(v)
+        return scalar(v, indent=len(block_pad) if block_pad is not None else len(pad) + self.step)
 
     def mapping(self, b: Branch, pad: str, first_prefix: str | None = None) -> None:
         """Write a mapping at column ``len(pad)``; ``first_prefix`` replaces ``pad`` on its first line.
@@ -636,10 +662,10 @@ class _Emitter:
         append = self.out.append
         simple, reserved = _SIMPLE.match, _RESERVED
         for k, v in b:
-            if not first and type(k) is str and type(v) is str and "\n" not in v:
+            if not first and type(k) is str and type(v) is str and "\n" not in v and _simple_key(k):
                 # the bulk of a Secret: both sides one-line strings, most of them plain words
                 ks = k if simple(k) and k not in reserved else scalar(k)
-                vs = v if simple(v) and v not in reserved else scalar(v)
+                vs = v if simple(v) and v not in reserved else scalar(v, indent=len(child))
                 append(f"{pad}{ks}: {vs}")
                 continue
             lead = first_prefix if (first and first_prefix is not None) else pad
@@ -651,8 +677,20 @@ class _Emitter:
                 first = False
                 continue
             first = False
-            key = scalar(k)
+            key = scalar(k, indent=len(child))
             inline = self.value_inline(v, pad, child)
+            if not _simple_key(k):
+                self.out.append(f"{lead}? {key}")
+                if inline is not None:
+                    self.out.append(f"{pad}: {inline}")
+                    continue
+                # a block value starts on the ":" line, at its own column
+                colon = pad + ":" + " " * (len(child) - len(pad) - 1)
+                if isinstance(v, Branch):
+                    self.mapping(v, child, first_prefix=colon)
+                else:
+                    self.sequence(v, child, first_prefix=colon)
+                continue
             if inline is not None:
                 self.out.append(f"{lead}{key}: {inline}")
             elif isinstance(v, Branch):

@@ -136,7 +136,10 @@ def _objects(text: str, where: str) -> list[Obj]:
 def _write_atomically(path: Path, text: str, mode: int | None = None) -> None:
     """Replace ``path`` only once the new content is fully written (renameio, as kubeseal)."""
     directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except OSError as exc:
+        raise SealedError(f"{path}: cannot write ({exc.strerror})") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -145,6 +148,9 @@ def _write_atomically(path: Path, text: str, mode: int | None = None) -> None:
         elif path.exists():
             os.chmod(tmp, path.stat().st_mode & 0o777)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise SealedError(f"{path}: cannot write ({exc.strerror})") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

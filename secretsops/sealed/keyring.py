@@ -166,15 +166,18 @@ class KeyDir:
     ) -> tuple[Path, Path]:
         """A new key pair; the key file is created 0600 before anything is written to it."""
         key, cert = generate_key(key_size, validity, cn)
-        self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        name = random_key_name(prefix)
-        while (self.path / f"{name}.key").exists():
+        try:
+            self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
             name = random_key_name(prefix)
-        key_path, crt_path = self.path / f"{name}.key", self.path / f"{name}.crt"
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(private_key_pem(key))
-        crt_path.write_bytes(cert_pem(cert))
+            while (self.path / f"{name}.key").exists():
+                name = random_key_name(prefix)
+            key_path, crt_path = self.path / f"{name}.key", self.path / f"{name}.crt"
+            fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(private_key_pem(key))
+            crt_path.write_bytes(cert_pem(cert))
+        except OSError as exc:
+            raise SealedError(f"{self.path}: cannot write the key pair ({exc.strerror})") from None
         return key_path, crt_path
 
 

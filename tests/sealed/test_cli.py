@@ -368,3 +368,24 @@ def test_merge_into_a_malformed_sealed_secret_is_a_one_line_error_and_leaves_it(
     assert code != 0 and not out
     assert "must be a mapping" in text and text.count("\n") == 1 and "internal error" not in text
     assert target.read_text() == before
+
+
+def test_unwritable_output_paths_are_one_line_errors(run_cli, kp, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    for args in (
+        (
+            "seal",
+            "--cert",
+            str(kp.cert_path),
+            "-w",
+            str(tmp_path / "missing" / "s.yaml"),
+            str(_secret_file(tmp_path, "a")),
+        ),
+        ("keygen", "sealing", "--keys-dir", str(blocker / "keys"), "--key-size", "2048"),
+        ("keygen", "sealing", "--output-secret", str(tmp_path / "missing" / "k.yaml"), "--key-size", "2048"),
+    ):
+        code, out, err = run_cli(*args)
+        text = err.decode() if isinstance(err, bytes) else err
+        assert code != 0 and not out
+        assert "cannot write" in text and text.count("\n") == 1 and "internal error" not in text

@@ -348,3 +348,12 @@ def test_an_explicit_ini_default_section_keeps_its_header_like_sops(both, tmp_pa
     (tmp_path / "mine.ini").write_bytes(mine.stdout)
     sops_reads_mine, sops_reads_theirs = both("decrypt", "mine.ini")[0], both("decrypt", enc)[0]
     assert sops_reads_mine.stdout == sops_reads_theirs.stdout
+
+
+def test_json_nested_too_deeply_is_a_one_line_input_error(both, tmp_path):
+    (tmp_path / "deep.json").write_text('{"a": ' + "[" * 5000 + "]" * 5000 + "}")
+    _, mine = both("encrypt", "deep.json")
+    assert mine.returncode == 2
+    assert mine.stderr.decode().strip().splitlines() == [
+        "secretsops: deep.json: JSON input is nested too deeply"
+    ]

@@ -36,6 +36,8 @@ def parse_json_object(data: bytes) -> Branch:
             parse_float=_float64,
             parse_constant=_reject_constant,
         )
+    except RecursionError:
+        raise InvalidFormat("JSON input is nested too deeply") from None
     except (UnicodeDecodeError, ValueError) as exc:
         where = f" (line {exc.lineno}, column {exc.colno})" if isinstance(exc, json.JSONDecodeError) else ""
         raise InvalidFormat(f"input is not valid JSON{where}") from None

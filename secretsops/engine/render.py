@@ -115,8 +115,15 @@ def _walk(directory: Path, runner: ProcessRunner, root: Path) -> list[SourcedObj
     for entry in sorted(directory.iterdir(), key=lambda p: p.name):
         if entry.name.startswith(".") or entry.name in SKIPPED_FILES:
             continue
-        if entry.is_symlink() and not _is_under(entry.resolve(), root.resolve()):
-            raise RenderError(f"{_shown(entry, root)}: symbolic link points outside the repository")
+        if entry.is_symlink():
+            try:
+                target = entry.resolve(strict=True)
+            except (OSError, RuntimeError):
+                if not entry.name.lower().endswith(MANIFEST_SUFFIXES):
+                    continue  # a broken link to something that is not a manifest: nothing to read
+                raise RenderError(f"{_shown(entry, root)}: broken or looping symbolic link") from None
+            if not _is_under(target, root.resolve()):
+                raise RenderError(f"{_shown(entry, root)}: symbolic link points outside the repository")
         if entry.is_dir():
             if kustomize.find_kustomization(entry) is not None:
                 items.extend(_build(entry, runner, root))

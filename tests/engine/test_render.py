@@ -139,3 +139,21 @@ def test_wrongly_typed_identity_fields_fail_naming_the_file(tmp_path: Path, text
     write(tmp_path, "x.yaml", text)
     with pytest.raises(RenderError, match=f"x.yaml: {message}"):
         render_path(tmp_path)
+
+
+def test_looping_or_broken_manifest_symlink_fails_naming_it(tmp_path: Path) -> None:
+    write(tmp_path, "cm.yaml", CM.format(name="kept"))
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    with pytest.raises(RenderError, match="loop.yaml: broken or looping symbolic link"):
+        render_path(tmp_path)
+    (tmp_path / "loop.yaml").unlink()
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    with pytest.raises(RenderError, match="gone.yaml: broken or looping symbolic link"):
+        render_path(tmp_path)
+
+
+def test_broken_symlink_to_a_non_manifest_is_skipped(tmp_path: Path) -> None:
+    write(tmp_path, "cm.yaml", CM.format(name="kept"))
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "README.md").symlink_to(tmp_path / "nowhere")
+    assert [i.obj["metadata"]["name"] for i in render_path(tmp_path)] == ["kept"]

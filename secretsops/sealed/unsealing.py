@@ -271,7 +271,7 @@ class Unsealer:
         if errors:
             meta = sealed.get("metadata") or {}
             what = f"{meta.get('namespace') or ''}/{meta.get('name') or ''}"
-            raise UnsealError(f"{where}: cannot unseal SealedSecret {what}: " + "; ".join(errors))
+            raise UnsealError(f"{where}: cannot unseal SealedSecret {what}: " + _grouped(errors))
         secret: Obj = {"kind": "Secret", "apiVersion": "v1", "metadata": dict(template.get("metadata") or {})}
         if template.get("immutable") is not None:
             secret["immutable"] = bool(template["immutable"])
@@ -329,6 +329,15 @@ def _check_shape(sealed: Obj, meta: Mapping[str, Any], where: str) -> None:
             raise UnsealError(f"{where}: spec.template.metadata.{name} must be a mapping")
     if template.get("data") is not None and not isinstance(template["data"], Mapping):
         raise UnsealError(f"{where}: spec.template.data must be a mapping")
+
+
+def _grouped(errors: list[str]) -> str:
+    """``a: why; b: why`` → ``a, b: why``: one line that stays readable for many keys."""
+    by_reason: dict[str, list[str]] = {}
+    for error in errors:
+        key, _, reason = error.partition(": ")
+        by_reason.setdefault(reason, []).append(key)
+    return "; ".join(f"{', '.join(keys)}: {reason}" for reason, keys in by_reason.items())
 
 
 def _secret_in_go_order(secret: Obj) -> Obj:

@@ -268,3 +268,13 @@ def test_re_encrypting_a_spec_that_is_not_a_mapping_is_a_one_line_error(kp, spec
     sealed["spec"] = spec
     with pytest.raises(UnsealError, match="has no spec"):
         re_encrypt(sealed, Unsealer([kp.sealing_key()]), kp.public)
+
+
+def test_keys_failing_for_the_same_reason_are_reported_once(kp):
+    sealed = _sealed(kp)
+    sealed["metadata"]["namespace"] = "elsewhere"
+    sealed["spec"]["encryptedData"]["other"] = sealed["spec"]["encryptedData"]["pw"]
+    with pytest.raises(UnsealError) as err:
+        Unsealer([kp.sealing_key()]).unseal(sealed)
+    assert "other, pw: no key could decrypt secret: it was sealed strict for shop/db" in str(err.value)
+    assert str(err.value).count("no key could decrypt") == 1

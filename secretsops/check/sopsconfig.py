@@ -33,7 +33,7 @@ class CreationRule:
         if not self.path_regex:
             return True
         if self._rx is None:
-            self._rx = re2.compile(self.path_regex)
+            self._rx = re2.compile(self.path_regex, options=_QUIET)
         return self._rx.search(rel) is not None
 
 
@@ -65,7 +65,7 @@ def parse_config(text: str, directory: str) -> SopsConfig:
         regex = str(item.get("path_regex") or "")
         if regex:
             try:
-                re2.compile(regex)
+                re2.compile(regex, options=_QUIET)
             except re2.error:
                 return SopsConfig(directory, [], "creation rule has an invalid path_regex")
         rules.append(CreationRule(regex, EncryptionRules.from_mapping(item)))
@@ -98,3 +98,13 @@ class SopsConfigs:
                     self._cache[directory] = parse_config(text, directory)
                     break
         return self._cache[directory]
+
+
+def _quiet_options() -> Any:
+    """RE2 logs a bad pattern to stderr through absl; the error is reported once, by us."""
+    options = re2.Options()
+    options.log_errors = False
+    return options
+
+
+_QUIET = _quiet_options()

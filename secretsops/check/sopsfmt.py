@@ -74,7 +74,7 @@ class EncryptionRules:
         """Go's regexp.Match: unanchored; an invalid pattern never matches (sops ignores the error)."""
         if pattern not in self._compiled:
             try:
-                self._compiled[pattern] = re2.compile(pattern)
+                self._compiled[pattern] = re2.compile(pattern, options=_QUIET)
             except re2.error:
                 self._compiled[pattern] = None
         rx = self._compiled[pattern]
@@ -212,3 +212,13 @@ def flat_metadata_check(meta: dict[str, str]) -> MetadataCheck:
     if not any(_FLAT_KEY.match(k) and v for k, v in meta.items()):
         return MetadataCheck(False, "sops metadata has no key that wraps the data key")
     return MetadataCheck(True)
+
+
+def _quiet_options() -> Any:
+    """RE2 logs a bad pattern to stderr through absl; the error is reported once, by us."""
+    options = re2.Options()
+    options.log_errors = False
+    return options
+
+
+_QUIET = _quiet_options()

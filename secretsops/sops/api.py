@@ -84,9 +84,9 @@ class EncryptOptions:
             encrypted_comment_regex=self.encrypted_comment_regex,
         )
         if sum(1 for v in fields.values() if v) > 1:
-            from secretsops.errors import UsageError
+            from secretsops.errors import ConflictingParameters
 
-            raise UsageError(
+            raise ConflictingParameters(  # sops: exit 8
                 "cannot use more than one of encrypted/unencrypted suffix, regex or comment regex"
             )
         if not any(fields.values()) and fmt != "binary":

@@ -62,7 +62,7 @@ class SopsConfig:
             if not pattern:
                 return _build(rule, encryption_context)
             try:
-                rx = re2.compile(str(pattern))
+                rx = re2.compile(str(pattern), options=_quiet_re2_options(re2))
             except re2.error:
                 raise ConfigFileError(
                     f"{self.path}: creation rule {i + 1}: invalid path_regex (RE2 syntax)"
@@ -184,3 +184,10 @@ def rule_for(path: str | Path, *, config: Path | None = None, cwd: Path | None =
     if cfg_path is None:
         return None
     return load_config(cfg_path).rule_for(path)
+
+
+def _quiet_re2_options(re2: Any) -> Any:
+    """RE2 logs a bad pattern to stderr through absl; the error is reported once, by us."""
+    options = re2.Options()
+    options.log_errors = False
+    return options

@@ -54,7 +54,7 @@ class CryptRules:
             import re2  # only files with a regex crypt rule need RE2
 
             try:
-                rx = re2.compile(pattern)
+                rx = re2.compile(pattern, options=_quiet_re2_options(re2))
             except re2.error:
                 raise InputError(f"invalid regular expression {pattern!r} (RE2 syntax)") from None
             self._compiled[pattern] = rx
@@ -249,3 +249,10 @@ def _decrypt_comment(cipher: Cipher, comment: Comment, path: list[str]) -> Comme
             continue
         return out if isinstance(out, Comment) else Comment(str(out))
     return comment
+
+
+def _quiet_re2_options(re2: Any) -> Any:
+    """RE2 logs a bad pattern to stderr through absl; the error is reported once, by us."""
+    options = re2.Options()
+    options.log_errors = False
+    return options

@@ -357,3 +357,21 @@ def test_json_nested_too_deeply_is_a_one_line_input_error(both, tmp_path):
     assert mine.stderr.decode().strip().splitlines() == [
         "secretsops: deep.json: JSON input is nested too deeply"
     ]
+
+
+def test_two_crypt_rule_flags_conflict_with_exit_8_like_sops(both, tmp_path):
+    (tmp_path / "s.yaml").write_bytes(SCALARS)
+    theirs, mine = both("encrypt", "--encrypted-regex", "^a", "--unencrypted-suffix", "_x", "s.yaml")
+    assert theirs.returncode == mine.returncode == 8
+
+
+def test_an_invalid_encrypted_regex_fails_closed_with_one_line(both, tmp_path):
+    # sops ignores the compile error and writes every value in the clear; secretsops refuses
+    canary = new_canary()
+    (tmp_path / "s.yaml").write_text(f"a: {canary}\n")
+    _, mine = both("encrypt", "--encrypted-regex", "(", "s.yaml")
+    assert mine.returncode == 1 and mine.stdout == b""
+    assert mine.stderr.decode().strip().splitlines() == [
+        "secretsops: invalid regular expression '(' (RE2 syntax)"
+    ]
+    assert_no_canary(canary, mine.stderr.decode())

@@ -286,3 +286,9 @@ class TreeEncryptionFailed(SopsError):
     """The tree did not encrypt (sops: ErrorEncryptingTree = 23)."""
 
     exit_code = 23
+
+
+class ConfigFileInvalid(ConfigFileError):
+    """A ``.sops.yaml`` that does not parse or has a malformed rule: sops exits 1 here."""
+
+    exit_code = 1

@@ -276,10 +276,12 @@ def _encryption_plan(args: argparse.Namespace, path: str | None) -> tuple[list[A
     cfg = Path(args.config) if getattr(args, "config", None) else rules.find_config(Path.cwd())
     if cfg is not None:
         # as sops: an existing config must have a rule for the file, even when keys come from flags
-        rule = rules.load_config(cfg).rule_for(
-            getattr(args, "filename_override", None) or path or "-",
-            encryption_context=_parse_context(getattr(args, "encryption_context", None)),
-        )
+        config = rules.load_config(cfg)
+        if config.declares_rules:  # sops treats a config without creation_rules as no config
+            rule = config.rule_for(
+                getattr(args, "filename_override", None) or path or "-",
+                encryption_context=_parse_context(getattr(args, "encryption_context", None)),
+            )
     if groups is None:
         if rule is None:
             raise NoEncryptionKeyGiven(

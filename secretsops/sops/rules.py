@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from secretsops.errors import ConfigFileError, NoCreationRuleMatched
+from secretsops.errors import ConfigFileError, ConfigFileInvalid, NoCreationRuleMatched
 from secretsops.keysources.base import MasterKey
 from secretsops.sops.api import EncryptOptions
 from secretsops.sops.configfile import CONFIG_NAME, MAX_DEPTH, find_config  # noqa: F401 - re-exported
@@ -39,6 +39,8 @@ class SopsConfig:
     path: Path
     rules: list[Mapping[str, Any]]
     stores: Mapping[str, Any] = field(default_factory=dict)
+    #: ``creation_rules`` is present and not null (sops: absent means "no config", ``[]`` matches nothing)
+    declares_rules: bool = True
 
     def store_indent(self, fmt: str) -> int | None:
         """``stores: {yaml|json|json_binary: {indent: N}}`` for ``fmt``, if set."""
@@ -64,7 +66,7 @@ class SopsConfig:
             try:
                 rx = re2.compile(str(pattern), options=_quiet_re2_options(re2))
             except re2.error:
-                raise ConfigFileError(
+                raise ConfigFileInvalid(
                     f"{self.path}: creation rule {i + 1}: invalid path_regex (RE2 syntax)"
                 ) from None
             if rx.search(rel):
@@ -80,18 +82,18 @@ def load_config(path: Path) -> SopsConfig:
     except OSError:
         raise ConfigFileError(f"cannot read config file {path}") from None
     except yaml.YAMLError:
-        raise ConfigFileError(f"config file {path} is not valid YAML") from None
+        raise ConfigFileInvalid(f"config file {path} is not valid YAML") from None
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        raise ConfigFileError(f"config file {path} is not a mapping")
+        raise ConfigFileInvalid(f"config file {path} is not a mapping")
     rules = data.get("creation_rules") or []
     if not isinstance(rules, list) or not all(isinstance(r, Mapping) for r in rules):
-        raise ConfigFileError(f"config file {path}: creation_rules must be a list of mappings")
+        raise ConfigFileInvalid(f"config file {path}: creation_rules must be a list of mappings")
     stores = data.get("stores") or {}
     if not isinstance(stores, Mapping):
-        raise ConfigFileError(f"config file {path}: stores must be a mapping")
-    return SopsConfig(path, rules, stores)
+        raise ConfigFileInvalid(f"config file {path}: stores must be a mapping")
+    return SopsConfig(path, rules, stores, declares_rules=data.get("creation_rules") is not None)
 
 
 def _keys_of(
@@ -150,7 +152,7 @@ def _build(rule: Mapping[str, Any], encryption_context: Mapping[str, Any] | None
         )
     }
     if sum(1 for v in crypt.values() if v) > 1:
-        raise ConfigFileError(
+        raise ConfigFileInvalid(
             "cannot use more than one of encrypted_suffix, unencrypted_suffix, encrypted_regex, "
             "unencrypted_regex, encrypted_comment_regex, or unencrypted_comment_regex for the same rule"
         )
@@ -158,7 +160,7 @@ def _build(rule: Mapping[str, Any], encryption_context: Mapping[str, Any] | None
     if rule.get("key_groups"):
         for g in rule["key_groups"]:
             if not isinstance(g, Mapping):
-                raise ConfigFileError("a key group in a creation rule is not a mapping")
+                raise ConfigFileInvalid("a key group in a creation rule is not a mapping")
             groups.append(_group_from_rule(g, classes))
     else:
         group: list[MasterKey] = []
@@ -168,7 +170,7 @@ def _build(rule: Mapping[str, Any], encryption_context: Mapping[str, Any] | None
     try:
         threshold = int(rule.get("shamir_threshold") or 0)
     except (TypeError, ValueError):
-        raise ConfigFileError("shamir_threshold must be an integer") from None
+        raise ConfigFileInvalid("shamir_threshold must be an integer") from None
     options = EncryptOptions(
         mac_only_encrypted=bool(rule.get("mac_only_encrypted")), shamir_threshold=threshold
     )

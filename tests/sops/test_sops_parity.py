@@ -375,3 +375,24 @@ def test_an_invalid_encrypted_regex_fails_closed_with_one_line(both, tmp_path):
         "secretsops: invalid regular expression '(' (RE2 syntax)"
     ]
     assert_no_canary(canary, mine.stderr.decode())
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "creation_rules: [\n",
+        'creation_rules:\n  - path_regex: "("\n',
+        "creation_rules: 5\n",
+        "foo: bar\n",
+        "",
+        "creation_rules: []\n",
+        "creation_rules:\n",
+        "stores:\n  yaml:\n    indent: 2\n",
+    ],
+)
+def test_sops_yaml_without_rules_or_broken_exits_as_sops(both, tmp_path, config):
+    (tmp_path / ".sops.yaml").write_text(config)
+    (tmp_path / "a.yaml").write_bytes(SCALARS)
+    theirs, mine = both("encrypt", "a.yaml")
+    assert mine.returncode == theirs.returncode
+    assert len(mine.stderr.decode().strip().splitlines()) <= 1

@@ -396,3 +396,11 @@ def test_sops_yaml_without_rules_or_broken_exits_as_sops(both, tmp_path, config)
     theirs, mine = both("encrypt", "a.yaml")
     assert mine.returncode == theirs.returncode
     assert len(mine.stderr.decode().strip().splitlines()) <= 1
+
+
+def test_yaml_nested_beyond_libyamls_limit_says_so_in_one_line(both, tmp_path):
+    (tmp_path / "deep.yaml").write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    _, mine = both("encrypt", "deep.yaml")
+    assert mine.returncode == 2
+    (line,) = mine.stderr.decode().strip().splitlines()
+    assert "nested too deeply" in line

@@ -197,6 +197,8 @@ def _compose(text: str) -> list[Any]:
     except pyyaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        if "nesting depth" in str(getattr(exc, "problem", "")):  # libyaml stops at 1,000 levels
+            raise InvalidFormat(f"YAML input is nested too deeply{where}") from None
         raise InvalidFormat(f"input is not valid YAML{where}") from None
 
 

@@ -404,3 +404,19 @@ def test_yaml_nested_beyond_libyamls_limit_says_so_in_one_line(both, tmp_path):
     assert mine.returncode == 2
     (line,) = mine.stderr.decode().strip().splitlines()
     assert "nested too deeply" in line
+
+
+def test_nested_values_in_ini_output_are_written_as_gos_percent_v(both, tmp_path):
+    data = (
+        b'{"a": {"b": {"c": [true, false, null, "x y", 0.5, -1, 1e21, 1e20, 0.00001, 123456789.0],'
+        b' "d": {}, "e": [], "f": {"g": "h"}}}}'
+    )
+    enc = _sops_encrypted(both, tmp_path, "n.json", data)
+    _same(*both("decrypt", "--output-type", "ini", enc))
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.1"])
+def test_yaml_version_directive_is_accepted_only_as_go_yaml_accepts_it(both, tmp_path, version):
+    (tmp_path / "t.yaml").write_text(f"%YAML {version}\n---\na: !!str 123\nb: x\n...\n")
+    theirs, mine = both("encrypt", "t.yaml")
+    assert mine.returncode == theirs.returncode

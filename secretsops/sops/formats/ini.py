@@ -25,17 +25,49 @@ def go_val_float(v: float) -> str:
         return "+Inf" if v > 0 else "-Inf"
     if math.isnan(v):
         return "NaN"
-    if v != 0:
-        sign, digits, exp10 = Decimal(repr(v)).normalize().as_tuple()
-        assert isinstance(exp10, int)
-        exp = len(digits) - 1 + exp10  # decimal exponent of the first digit
-        if exp < -4 or exp >= 6:  # strconv 'G' with shortest digits switches to %E here
-            mant = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
-            return f"{'-' if sign else ''}{mant}E{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    text = format_float(v)
-    if "." not in text:
+    text = _go_g(v, "E") or format_float(v)
+    if "." not in text and "E" not in text:
         text = text + ".0"
     return text
+
+
+def _go_g(v: float, exp_char: str) -> str | None:
+    """Go's shortest ``'g'``/``'G'`` exponent form, or None when the plain form applies."""
+    if v == 0 or math.isinf(v) or math.isnan(v):
+        return None
+    sign, digits, exp10 = Decimal(repr(v)).normalize().as_tuple()
+    assert isinstance(exp10, int)
+    exp = len(digits) - 1 + exp10  # decimal exponent of the first digit
+    if -4 <= exp < 6:
+        return None
+    mant = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
+    return f"{'-' if sign else ''}{mant}{exp_char}{'-' if exp < 0 else '+'}{abs(exp):02d}"
+
+
+def go_fmt_v(v: Any) -> str:
+    """Go's ``fmt.Sprintf("%v", v)`` of a sops tree value: how sops writes a nested value into
+    an INI key (a branch is a slice of ``{key value}`` items)."""
+    if isinstance(v, Branch):
+        return (
+            "["
+            + " ".join(f"{{{go_fmt_v(k)} {go_fmt_v(x)}}}" for k, x in v if not isinstance(k, Comment))
+            + "]"
+        )
+    if isinstance(v, list):
+        return "[" + " ".join(go_fmt_v(x) for x in v if not isinstance(x, Comment)) + "]"
+    if v is None:
+        return "<nil>"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        if math.isinf(v):
+            return "+Inf" if v > 0 else "-Inf"
+        if math.isnan(v):
+            return "NaN"
+        return _go_g(v, "e") or format_float(v)
+    if isinstance(v, TimeValue):
+        return v.text
+    return str(v)
 
 
 def _val(v: Any) -> str:
@@ -46,7 +78,7 @@ def _val(v: Any) -> str:
     if isinstance(v, TimeValue):
         return v.text
     if isinstance(v, (Branch, list)):
-        raise InvalidFormat("INI values cannot be nested structures")
+        return go_fmt_v(v)
     return "" if v is None else str(v)
 
 

@@ -383,6 +383,12 @@ def load_yaml(data: bytes) -> list[Branch]:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidFormat("YAML input is not valid UTF-8") from None
+    if "%YAML" in text:
+        import re
+
+        # go-yaml v3 accepts only "%YAML 1.1" (libyaml takes any 1.x)
+        if any(v != "1.1" for v in re.findall(r"(?m)^%YAML[ \t]+(\S+)", text)):
+            raise InvalidFormat("found incompatible YAML document (only %YAML 1.1 is accepted, as in sops)")
     if "#" not in text:
         return _load_fast(text)
     return _load_with_comments(text)

@@ -420,3 +420,10 @@ def test_yaml_version_directive_is_accepted_only_as_go_yaml_accepts_it(both, tmp
     (tmp_path / "t.yaml").write_text(f"%YAML {version}\n---\na: !!str 123\nb: x\n...\n")
     theirs, mine = both("encrypt", "t.yaml")
     assert mine.returncode == theirs.returncode
+
+
+@pytest.mark.parametrize("fmt", ["dotenv", "ini"])
+def test_timestamps_in_dotenv_and_ini_output_drop_fractional_seconds_like_sops(both, tmp_path, fmt):
+    data = b"s:\n  a: 2001-12-14t21:59:43.10-05:00\n  b: 2024-01-01T10:00:00.123456789Z\n  c: 2024-01-01\n"
+    enc = _sops_encrypted(both, tmp_path, "t.yaml", data)
+    _same(*both("decrypt", "--output-type", fmt, enc))

@@ -21,7 +21,9 @@ def _val_to_string(v: Any) -> str:
 
         return go_val_float(v)
     if isinstance(v, TimeValue):
-        return v.text
+        from secretsops.sops.formats.ini import go_rfc3339
+
+        return go_rfc3339(v)
     if v is None:
         return "<nil>"
     return str(v)

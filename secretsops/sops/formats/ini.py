@@ -70,13 +70,23 @@ def go_fmt_v(v: Any) -> str:
     return str(v)
 
 
+def go_rfc3339(t: TimeValue) -> str:
+    """sops' ValToString of a time: ``time.RFC3339``, which drops fractional seconds."""
+    date, sep, rest = t.text.partition("T")
+    if not sep or "." not in rest:
+        return t.text
+    clock, _, frac_zone = rest.partition(".")
+    zone = frac_zone.lstrip("0123456789")
+    return f"{date}T{clock}{zone}"
+
+
 def _val(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
         return go_val_float(v)
     if isinstance(v, TimeValue):
-        return v.text
+        return go_rfc3339(v)
     if isinstance(v, (Branch, list)):
         return go_fmt_v(v)
     return "" if v is None else str(v)

@@ -32,24 +32,29 @@ _ESCAPES = {
     "\t": "\\t",
     "\b": "\\b",
     "\f": "\\f",
-    "<": "\\u003c",
-    ">": "\\u003e",
-    "&": "\\u0026",
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
+_HTML_ESCAPES = {**_ESCAPES, "<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
 
 
-def _string(s: str) -> str:
+def quote(s: str, *, escape_html: bool = True, surrogate: str = "\ufffd") -> str:
+    """A string as ``encoding/json`` writes it (``<>&`` escaped unless ``escape_html`` is off).
+
+    ``surrogate`` is written for each lone surrogate: the U+FFFD character itself (what Go
+    writes for a value its decoder already replaced) or the escape ``\\ufffd`` (what Go writes
+    for an invalid byte still in the string).
+    """
+    escapes = _HTML_ESCAPES if escape_html else _ESCAPES
     out = ['"']
     for ch in s:
-        esc = _ESCAPES.get(ch)
+        esc = escapes.get(ch)
         if esc is not None:
             out.append(esc)
         elif ch < " ":
             out.append(f"\\u{ord(ch):04x}")
         elif 0xD800 <= ord(ch) <= 0xDFFF:
-            out.append("\ufffd")  # Go replaces invalid UTF-8 with U+FFFD
+            out.append(surrogate)
         else:
             out.append(ch)
     out.append('"')
@@ -64,8 +69,8 @@ def format_float_f(v: float) -> str:
     return format(d.normalize(), "f")
 
 
-def _float(v: float) -> str:
-    """A float64 as ``encoding/json`` writes it ('e' form below 1e-6 and from 1e21 on)."""
+def format_float(v: float) -> str:
+    """A finite float64 as ``encoding/json`` writes it ('e' form below 1e-6 and from 1e21 on)."""
     a = abs(v)
     if a != 0 and (a < 1e-6 or a >= 1e21):
         mant, _, exp = repr(float(v)).partition("e")
@@ -93,14 +98,14 @@ def dumps(value: Any) -> str:
     if isinstance(value, Number):
         return str(value)
     if isinstance(value, str):
-        return _string(value)
+        return quote(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return _float(value)
+        return format_float(value)
     if isinstance(value, dict):
         items = sorted((str(k), v) for k, v in value.items())
-        return "{" + ",".join(f"{_string(k)}:{dumps(v)}" for k, v in items) + "}"
+        return "{" + ",".join(f"{quote(k)}:{dumps(v)}" for k, v in items) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(dumps(v) for v in value) + "]"
     raise ExternalError(f"cannot encode value of type {type(value).__name__} as JSON")

@@ -251,3 +251,28 @@ def tags_json(tags: list[dict[str, Any]] | None) -> str:
     from secretsops.external import gojson
 
     return gojson.dumps({str(t.get("Key")): str(t.get("Value")) for t in tags or []})
+
+
+def json_property(store: object, key: str, text: str, prop: str) -> bytes:
+    """One property of a JSON secret as ESO's AWS providers read it: a dotted name is first
+    tried as a single key (dots escaped), then as a gjson path."""
+    from secretsops.external import gjson
+
+    if "." in prop:
+        found = gjson.get(text, prop.replace(".", "\\."))
+        if found is not None:
+            return found.string().encode("utf-8", "surrogateescape")
+    found = gjson.get(text, prop)
+    if found is None:
+        raise ExternalError(f"{store}: key {prop} does not exist in secret {key}")
+    return found.string().encode("utf-8", "surrogateescape")
+
+
+def secret_map(store: object, key: str, raw: bytes) -> dict[str, bytes]:
+    """``dataFrom.extract`` of a secret: its JSON object as Secret data."""
+    from secretsops.external import gojson
+
+    try:
+        return gojson.secret_map_from_json(raw.decode("utf-8", "surrogateescape"))
+    except ValueError:
+        raise ExternalError(f"{store}: unable to unmarshal secret {key}: not a JSON object") from None

@@ -11,9 +11,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from secretsops.errors import ExternalError
-from secretsops.external import gjson, gojson
 from secretsops.external.keys import compile_go_regexp
-from secretsops.external.providers.aws_common import AwsClients, aws_call, tags_json
+from secretsops.external.providers.aws_common import (
+    AwsClients,
+    aws_call,
+    json_property,
+    secret_map,
+    tags_json,
+)
 from secretsops.external.providers.base import NoSecret, Provider, StoreContext
 from secretsops.external.resources import Find, RemoteRef
 
@@ -124,24 +129,10 @@ class SecretsManagerProvider(Provider):
                 )
             return payload
         text = (payload or b"").decode("utf-8", "surrogateescape")
-        prop = ref.property
-        if "." in prop:
-            escaped = prop.replace(".", "\\.")
-            if gjson.get(text, escaped) is not None:
-                prop = escaped
-        found = gjson.get(text, prop)
-        if found is None:
-            raise ExternalError(f"{self.store}: key {ref.property} does not exist in secret {ref.key}")
-        return found.string().encode("utf-8", "surrogateescape")
+        return json_property(self.store, ref.key, text, ref.property)
 
     def get_secret_map(self, ref: RemoteRef) -> dict[str, bytes]:
-        raw = self.get_secret(ref)
-        try:
-            return gojson.secret_map_from_json(raw.decode("utf-8", "surrogateescape"))
-        except ValueError:
-            raise ExternalError(
-                f"{self.store}: unable to unmarshal secret {ref.key}: not a JSON object"
-            ) from None
+        return secret_map(self.store, ref.key, self.get_secret(ref))
 
     def _batch_filtered(self, filters: list[dict[str, Any]], matcher: Any) -> dict[str, bytes]:
         data: dict[str, bytes] = {}

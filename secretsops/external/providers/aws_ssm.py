@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from secretsops.errors import ExternalError
-from secretsops.external import gjson, gojson
+from secretsops.external import gojson
 from secretsops.external.keys import compile_go_regexp
-from secretsops.external.providers.aws_common import AwsClients, aws_call
+from secretsops.external.providers.aws_common import AwsClients, aws_call, json_property, secret_map
 from secretsops.external.providers.base import NoSecret, Provider, StoreContext
 from secretsops.external.resources import Find, RemoteRef
 
@@ -105,23 +105,10 @@ class ParameterStoreProvider(Provider):
         value = self._value(ref)
         if not ref.property:
             return value.encode("utf-8", "surrogateescape")
-        if "." in ref.property:
-            found = gjson.get(value, ref.property.replace(".", "\\."))
-            if found is not None:
-                return found.string().encode("utf-8", "surrogateescape")
-        found = gjson.get(value, ref.property)
-        if found is None:
-            raise ExternalError(f"{self.store}: key {ref.property} does not exist in secret {ref.key}")
-        return found.string().encode("utf-8", "surrogateescape")
+        return json_property(self.store, ref.key, value, ref.property)
 
     def get_secret_map(self, ref: RemoteRef) -> dict[str, bytes]:
-        raw = self.get_secret(ref)
-        try:
-            return gojson.secret_map_from_json(raw.decode("utf-8", "surrogateescape"))
-        except ValueError:
-            raise ExternalError(
-                f"{self.store}: unable to unmarshal secret {ref.key}: not a JSON object"
-            ) from None
+        return secret_map(self.store, ref.key, self.get_secret(ref))
 
     def get_all_secrets(self, find: Find) -> dict[str, bytes]:
         data: dict[str, bytes] = {}

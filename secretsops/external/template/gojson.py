@@ -9,7 +9,8 @@ import json
 import math
 from typing import Any
 
-from .gofmt import format_float
+from secretsops.external.gojson import format_float, quote
+
 from .values import MISSING
 
 
@@ -18,46 +19,13 @@ class UnsupportedValue(ValueError):
 
 
 def _escape(s: str, escape_html: bool) -> str:
-    out = ['"']
-    for c in s:
-        o = ord(c)
-        if c == '"':
-            out.append('\\"')
-        elif c == "\\":
-            out.append("\\\\")
-        elif c == "\n":
-            out.append("\\n")
-        elif c == "\r":
-            out.append("\\r")
-        elif c == "\t":
-            out.append("\\t")
-        elif c == "\b":
-            out.append("\\b")
-        elif c == "\f":
-            out.append("\\f")
-        elif o < 0x20:
-            out.append(f"\\u00{o:02x}")
-        elif escape_html and c in "<>&":
-            out.append(f"\\u00{o:02x}")
-        elif o in (0x2028, 0x2029):
-            out.append(f"\\u{o:04x}")
-        elif 0xD800 <= o <= 0xDFFF:
-            out.append("\\ufffd")
-        else:
-            out.append(c)
-    out.append('"')
-    return "".join(out)
+    return quote(s, escape_html=escape_html, surrogate="\\ufffd")
 
 
 def _float(f: float) -> str:
     if math.isnan(f) or math.isinf(f):
         raise UnsupportedValue("json: unsupported value")
-    a = abs(f)
-    fmt = "e" if a != 0 and (a < 1e-6 or a >= 1e21) else "f"
-    s = format_float(f, fmt, -1)
-    if fmt == "e" and len(s) >= 4 and s[-4] == "e" and s[-3] == "-" and s[-2] == "0":
-        s = s[:-2] + s[-1]
-    return s
+    return format_float(f)
 
 
 def marshal(v: Any, *, escape_html: bool = True, indent: str = "", _level: int = 0) -> str:  # noqa: C901

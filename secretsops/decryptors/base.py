@@ -37,6 +37,10 @@ class DecryptContext:
     #: provider/key-service call counters for metrics and benchmarks
     calls: dict[str, int] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    #: work shared by the objects of this context only (e.g. a multi-document file decrypted
+    #: once for all its documents); unlike ``cache`` it may hold plaintext, so it must never
+    #: outlive the pass that created the context
+    scratch: dict[Any, Any] = field(default_factory=dict)
 
     def count(self, what: str, n: int = 1) -> None:
         self.calls[what] = self.calls.get(what, 0) + n

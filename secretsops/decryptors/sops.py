@@ -70,7 +70,13 @@ class SopsDecryptor(Decryptor):
             return None
         data, fmt = raw
         want = item.id
-        for doc in decrypt_documents(data, fmt, ctx=ctx.keys, cache=cache, where=item.path):
+        # every document of a file shares one ``raw`` tuple: parse and decrypt the file once
+        key = ("sops.documents", id(raw))
+        docs = ctx.scratch.get(key)
+        if docs is None or docs[0] is not raw:
+            docs = (raw, decrypt_documents(data, fmt, ctx=ctx.keys, cache=cache, where=item.path))
+            ctx.scratch[key] = docs
+        for doc in docs[1]:
             if isinstance(doc, dict) and ObjectId.of(doc) == want:
                 return doc
         return None

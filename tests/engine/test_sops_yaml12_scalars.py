@@ -54,3 +54,28 @@ def test_unquoted_yaml11_boolean_lookalike_verifies_as_sops_reads_it(
     assert secret["metadata"]["annotations"] == {"feature": "on"}
     assert secret["stringData"] == {"token": "tok-1"}
     assert "sops" not in secret
+
+
+def test_multi_document_sops_file_is_parsed_and_decrypted_once_per_pass(
+    tmp_path: Path, age_key, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    import secretsops.decryptors.sops as sops_decryptor
+
+    docs = [MANIFEST.replace("name: flags", f"name: s{i}") for i in range(3)]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "all.yaml").write_bytes(b"---\n".join(age_key.encrypt(d) for d in docs))
+    calls: list[str] = []
+    real = sops_decryptor.decrypt_documents
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs.get("where", ""))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sops_decryptor, "decrypt_documents", counting)
+    ctx = DecryptContext(keys=KeyContext(env={"SOPS_AGE_KEY": age_key.identity}))
+    out = [i.obj for i in run_decryptors(render_path(repo), [SopsDecryptor()], ctx)]
+
+    assert [o["metadata"]["name"] for o in out] == ["s0", "s1", "s2"]
+    assert all(o["stringData"] == {"token": "tok-1"} for o in out)
+    assert len(calls) == 1

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,6 +139,132 @@ class KubeClient:
         )
         return result
 
+    # --- controllers: list+watch, updates with optimistic concurrency, status ------------------
+    def list_page(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str = "",
+        *,
+        label_selector: str = "",
+        limit: int = 0,
+        continue_token: str = "",
+    ) -> Obj:
+        """One LIST answer as sent (``items``, ``metadata.resourceVersion``/``continue``); 410: expired."""
+        res = self.resource(api_version, kind)
+        query = [("labelSelector", label_selector)] if label_selector else []
+        if limit:
+            query.append(("limit", str(limit)))
+        if continue_token:
+            query.append(("continue", continue_token))
+        try:
+            doc: Obj = self.request("GET", res.path(namespace), query=query, what=f"{kind} list") or {}
+        except ApplyRejected as exc:
+            if "answered 410" in str(exc):
+                raise WatchExpired(f"{kind} list: continue token expired") from None
+            raise
+        return doc
+
+    def watch(
+        self,
+        api_version: str,
+        kind: str,
+        namespace: str = "",
+        *,
+        resource_version: str,
+        timeout_seconds: int = 300,
+        label_selector: str = "",
+    ) -> WatchStream:
+        """A watch from ``resource_version`` with bookmarks; iterate it for event dicts, ``close()`` ends it.
+
+        The server ends the stream after ``timeout_seconds``; a 410 Gone (as HTTP status or as
+        an ERROR event) raises :class:`WatchExpired`, meaning: list again.
+        """
+        res = self.resource(api_version, kind)
+        query = [
+            ("watch", "true"),
+            ("resourceVersion", resource_version),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", str(timeout_seconds)),
+        ]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        what = f"{kind} watch"
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            method_, url, headers_, body_, post = self.api.param_serialize(
+                method="GET",
+                resource_path=res.path(namespace),
+                query_params=query,
+                header_params={"Accept": "application/json"},
+                auth_settings=["BearerToken"],
+            )
+            resp = self.api.call_api(
+                method_,
+                url,
+                header_params=headers_,
+                body=body_,
+                post_params=post,
+                _request_timeout=(self.timeout, timeout_seconds + 30),
+            )
+        except ApiException as exc:
+            raw = (exc.body or "").encode() if isinstance(exc.body, str) else (exc.body or b"")
+            if exc.status == 410:
+                raise WatchExpired(f"{what}: resourceVersion {resource_version} expired") from None
+            raise _api_error(int(exc.status or 0), raw, what, ApplyError) from None
+        except Exception as exc:  # noqa: BLE001 - urllib3 connection errors and friends
+            raise ApplyError(
+                f"{what}: Kubernetes API {self._server()} unreachable ({type(exc).__name__})"
+            ) from None
+        if not 200 <= int(resp.status) < 300:
+            raw = resp.read() or b""
+            if int(resp.status) == 410:
+                raise WatchExpired(f"{what}: resourceVersion {resource_version} expired")
+            raise _api_error(int(resp.status), raw, what, ApplyError)
+        return WatchStream(resp.response, what)
+
+    def replace(self, obj: Obj) -> Obj:
+        """PUT the whole object; its ``metadata.resourceVersion`` makes a stale write fail with 409."""
+        meta = obj.get("metadata") or {}
+        res = self.resource(str(obj.get("apiVersion")), str(obj.get("kind")), str(ObjectId.of(obj)))
+        path = res.path(str(meta.get("namespace") or ""), str(meta.get("name")))
+        result: Obj = self.request("PUT", path, body=obj, what=str(ObjectId.of(obj)), final=frozenset({409}))
+        return result
+
+    def patch_status(self, api_version: str, kind: str, namespace: str, name: str, status: Obj) -> Obj | None:
+        """Merge-patch the ``status`` subresource; None when the object is gone."""
+        res = self.resource(api_version, kind, f"{kind}/{namespace}/{name}")
+        result: Obj | None = self.request(
+            "PATCH",
+            res.path(namespace, name) + "/status",
+            body={"status": status},
+            content_type="application/merge-patch+json",
+            what=f"{kind}/{namespace}/{name} status",
+            missing_ok=True,
+        )
+        return result
+
+    def patch_merge(self, api_version: str, kind: str, namespace: str, name: str, patch: Obj) -> Obj | None:
+        """A JSON merge patch (RFC 7386) of the object; None when it is gone."""
+        res = self.resource(api_version, kind, f"{kind}/{namespace}/{name}")
+        result: Obj | None = self.request(
+            "PATCH",
+            res.path(namespace, name),
+            body=patch,
+            content_type="application/merge-patch+json",
+            what=f"{kind}/{namespace}/{name}",
+            missing_ok=True,
+        )
+        return result
+
+    def served_version(self, group: str, versions: tuple[str, ...], kind: str) -> str | None:
+        """The first of ``versions`` (e.g. v1, v1beta1) in which the API server serves ``kind``."""
+        for version in versions:
+            if kind in self._discover(f"{group}/{version}", f"{kind} discovery"):
+                return f"{group}/{version}"
+        return None
+
     # --- transport -------------------------------------------------------------------------
     def request(
         self,
@@ -150,6 +276,7 @@ class KubeClient:
         content_type: str = "application/json",
         what: str = "",
         missing_ok: bool = False,
+        final: frozenset[int] = frozenset(),
     ) -> Any:
         """One API call with retries for temporary failures; errors never quote the server."""
         last: SecretsOpsError | None = None
@@ -166,7 +293,7 @@ class KubeClient:
                 return json.loads(raw) if raw else {}
             if status == 404 and missing_ok:
                 return None
-            if status in RETRIED_STATUSES:
+            if status in RETRIED_STATUSES and status not in final:
                 last = _api_error(status, raw, what, ApplyError)
                 self.backoff.sleep(self.backoff.delay(attempt, _retry_after(headers)))
                 continue
@@ -212,6 +339,68 @@ class KubeClient:
                 (exc.body or "").encode() if isinstance(exc.body, str) else (exc.body or b""),
                 exc.headers,
             )
+
+
+class WatchExpired(ApplyError):
+    """410 Gone: the resourceVersion is older than the server keeps; list again."""
+
+
+@dataclass
+class WatchStream:
+    """The events of one watch request, read as they arrive (newline-delimited JSON)."""
+
+    raw: Any  # urllib3.HTTPResponse, not preloaded
+    what: str = "watch"
+    _closed: bool = False
+
+    def __iter__(self) -> Iterator[Obj]:
+        buf = b""
+        try:
+            for chunk in self.raw.stream(65536, decode_content=True):
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if line.strip():
+                        yield self._event(line)
+            if buf.strip():
+                yield self._event(buf)
+        except (WatchExpired, ApplyError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - connection cut mid-stream: the caller watches again
+            if not self._closed:
+                raise ApplyError(f"{self.what}: stream broken ({type(exc).__name__})") from None
+        finally:
+            self.close()
+
+    def _event(self, line: bytes) -> Obj:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            raise ApplyError(f"{self.what}: the API server sent a line that is not JSON") from None
+        if not isinstance(event, dict):
+            raise ApplyError(f"{self.what}: the API server sent an event that is not an object")
+        if event.get("type") == "ERROR":
+            status = event.get("object") or {}
+            if int(status.get("code") or 0) == 410:
+                raise WatchExpired(f"{self.what}: resourceVersion expired")
+            raise ApplyError(
+                f"{self.what}: the API server ended the watch ({status.get('reason') or 'error'})"
+            )
+        return event
+
+    def close(self) -> None:
+        """End the stream, also from another thread (a reader blocked in recv returns)."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.raw.shutdown()
+        except Exception:  # noqa: BLE001, S110 - best effort: the socket may be gone already
+            pass
+        try:
+            self.raw.release_conn()
+        except Exception:  # noqa: BLE001, S110
+            pass
 
 
 def _retry_after(headers: Any) -> float | None:

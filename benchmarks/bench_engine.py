@@ -200,14 +200,14 @@ def main() -> int:
     import hvac
     from kubernetes import client
 
-    from secretsops.devstack.services import openbao_dev
     from secretsops.keysources.age import generate_identity
+    from secretsops_devstack.services import openbao_dev
 
     with tempfile.TemporaryDirectory() as tmp_s, openbao_dev(log=Path(tmp_s) / "bao.log") as bao:
         tmp = Path(tmp_s)
         kubeconfig = tmp / "kubeconfig"
         server = subprocess.Popen(
-            [sys.executable, "-m", "secretsops.devstack.kubeapi", "--kubeconfig", str(kubeconfig)],
+            [sys.executable, "-m", "secretsops_devstack.kubeapi", "--kubeconfig", str(kubeconfig)],
             stdout=subprocess.PIPE,
             text=True,
         )

@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from secretsops.decryptors.base import DecryptContext, run_decryptors  # noqa: E402
 from secretsops.decryptors.external import ExternalDecryptor  # noqa: E402
-from secretsops.devstack.services import openbao_dev  # noqa: E402
 from secretsops.manifests import SourcedObject  # noqa: E402
+from secretsops_devstack.services import openbao_dev  # noqa: E402
 
 N_ES = 100
 KEYS = 5

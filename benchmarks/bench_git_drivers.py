@@ -18,12 +18,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from secretsops.devstack.services import find_tool
 from secretsops.keysources.age import AgeKeySource, generate_identity
 from secretsops.keysources.base import KeyContext
 from secretsops.sops.api import EncryptOptions, decrypt_tree, encrypt_bytes, load_encrypted, reencrypt
 from secretsops.sops.git_drivers import merge_files, textconv
 from secretsops.sops.tree import Branch
+from secretsops_devstack.services import find_tool
 
 
 def timed(fn: Callable[[], object], n: int = 5) -> float:

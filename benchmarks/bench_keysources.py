@@ -22,12 +22,12 @@ from pathlib import Path
 import boto3
 import hvac
 
-from secretsops.devstack.services import find_tool, moto_server, openbao_dev
 from secretsops.keysources.awskms import KmsKeySource
 from secretsops.keysources.base import KeyContext, MasterKey
 from secretsops.keysources.pgp import PgpKeySource
 from secretsops.keysources.vault import VaultTransitKeySource
 from secretsops.sops.api import EncryptOptions, encrypt_bytes
+from secretsops_devstack.services import find_tool, moto_server, openbao_dev
 
 DATA_KEY = os.urandom(32)
 PLAIN = b"user: admin\npassword: hunter2\nport: 5432\n"

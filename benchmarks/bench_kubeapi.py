@@ -17,7 +17,7 @@ from collections.abc import Callable
 import kubernetes
 from kubernetes import watch
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 
 APPLY = "application/apply-patch+yaml"
 

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from prometheus_client import CollectorRegistry  # noqa: E402
 
-from secretsops.devstack.kubeapi import KubeApiServer  # noqa: E402
+from secretsops_devstack.kubeapi import KubeApiServer  # noqa: E402
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -156,7 +156,7 @@ def bench_lease(kube: KubeApiServer) -> list[tuple[str, float, float]]:
 
 
 def bench_demo() -> tuple[str, float, float]:
-    from secretsops.devstack.demo import DemoOptions, run_demo
+    from secretsops_devstack.demo import DemoOptions, run_demo
 
     start = time.perf_counter()
     assert run_demo(DemoOptions(), io.StringIO()) == 0

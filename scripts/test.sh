@@ -4,9 +4,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+# -W: setuptools warns about every flat-layout editable install; pip -q does not hide backend warnings
+.venv/bin/python -W 'ignore:Editable installation' -m pip install -q -e '.[test]'
+# the dev stack (API test server, OpenBao/moto launchers, demo) is its own distribution, not the product
+.venv/bin/python -m pip install -q -e ./devstack
 export PATH="$PWD/.venv/bin:$PATH" AWS_EC2_METADATA_DISABLED=true
-echo "== ruff";        ruff check secretsops tests benchmarks
+echo "== ruff";        ruff check secretsops devstack tests benchmarks
 echo "== mypy";        mypy
 echo "== import-linter"; lint-imports
 echo "== pytest"

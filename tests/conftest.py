@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from secretsops.devstack.services import Service, find_tool, moto_server, openbao_dev
+from secretsops_devstack.services import Service, find_tool, moto_server, openbao_dev
 from tests.helpers import new_canary
 
 pytest_plugins = ["tests.plugins.kubeapi"]

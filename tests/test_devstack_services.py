@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import hvac
 
-from secretsops.devstack.services import Service
+from secretsops_devstack.services import Service
 
 
 def test_openbao_dev_server_answers_with_transit_enabled(openbao: Service) -> None:

@@ -1,7 +1,7 @@
-"""``secretsops demo``, ``secretsops refresh`` and ``secretsops krm``: running the engine for real.
+"""``secretsops refresh`` and ``secretsops krm``: running the engine for real.
 
-* ``demo`` starts a throw-away local stack (OpenBao, moto, the Kubernetes API test server, a git
-  repository built from ``examples/``) and narrates sync, drift healing, a change and a revert.
+(The demo is ``secretsops-demo`` from the devstack distribution, ``devstack/``: not part of the product.)
+
 * ``refresh NS/NAME`` asks a running engine (``--metrics-port``) to re-resolve an ExternalSecret
   now, or ``refresh --reconcile`` to run a pass now (what a git webhook would do).
 * ``krm`` is a kustomize KRM function: a ``ResourceList`` on stdin, its items decrypted in memory,
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import sys
 import urllib.error
 import urllib.parse
@@ -34,20 +33,8 @@ class EndpointError(SecretsOpsError):
 
 
 def register(sub: Any, keygen_sub: Any) -> None:
-    """Add ``demo``, ``refresh`` and ``krm`` to the top-level parser."""
+    """Add ``refresh`` and ``krm`` to the top-level parser."""
     del keygen_sub
-    demo = sub.add_parser(
-        "demo",
-        help="run a local GitOps stack and narrate sync, drift, change and revert (no values shown)",
-        description="Start OpenBao, moto, a Kubernetes API test server and a git repo from examples/, "
-        "run the engine and narrate what it does. Everything is removed on exit.",
-    )
-    demo.add_argument(
-        "--keep-running", action="store_true", help="after the story, keep the stack and the loop running"
-    )
-    demo.add_argument("--examples", help="examples directory (default: the one shipped with secretsops)")
-    demo.set_defaults(func=cmd_demo)
-
     ref = sub.add_parser(
         "refresh",
         help="ask a running engine to re-resolve an ExternalSecret now (or run a pass: --reconcile)",
@@ -136,14 +123,14 @@ def _json(raw: bytes) -> dict[str, Any]:
 
 
 def cmd_krm(args: argparse.Namespace) -> int:
-    import yaml
-
+    from secretsops import yamlio
+    from secretsops.errors import InputError
     from secretsops.manifests import dump_yaml
 
     try:
-        doc = yaml.safe_load(sys.stdin.buffer.read())
-    except yaml.YAMLError:
-        raise UsageError("stdin: not a YAML ResourceList") from None
+        doc = yamlio.load_one(yamlio.read_stream(sys.stdin.buffer, "stdin"), "stdin")
+    except InputError as exc:
+        raise UsageError(f"not a YAML ResourceList: {exc}") from None
     out = decrypt_resource_list(doc, args.private_keys, os.environ, Path(args.root))
     sys.stdout.write(dump_yaml([out]))
     return 0
@@ -245,13 +232,14 @@ def _identity(doc: dict[str, Any]) -> tuple[str, str]:
 
 def _origin_path(notes: dict[str, str]) -> str:
     """The file an item came from: kustomize's origin annotation, else the kio path annotations."""
-    import yaml
+    from secretsops import yamlio
+    from secretsops.errors import InputError
 
     origin = notes.get("config.kubernetes.io/origin")
     if origin:
         try:
-            found = (yaml.safe_load(origin) or {}).get("path")
-        except (yaml.YAMLError, AttributeError):
+            found = (yamlio.load_one(origin, "config.kubernetes.io/origin") or {}).get("path")
+        except (InputError, AttributeError):
             found = None
         if found:
             return str(found)
@@ -263,7 +251,8 @@ def _origin_document(
 ) -> tuple[dict[str, Any], int, bytes, str] | None:
     """The document with the same SOPS MAC in the item's origin file (inside ``root`` only):
     the parsed document, its index among the file's documents, the file's bytes and format."""
-    import yaml
+    from secretsops import yamlio
+    from secretsops.errors import InputError
 
     rel = _origin_path(notes)
     if not rel:
@@ -274,9 +263,9 @@ def _origin_document(
         return None
     mac = (obj.get("sops") or {}).get("mac")
     try:
-        data = target.read_bytes()
-        docs = [d for d in yaml.safe_load_all(data.decode("utf-8")) if d is not None]
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        data = yamlio.read_bytes(target, rel)
+        docs = yamlio.load_documents(yamlio.decode(data, rel), rel)
+    except InputError:
         return None
     fmt = "json" if target.suffix == ".json" else "yaml"
     for index, doc in enumerate(docs):
@@ -314,23 +303,3 @@ def _substitute(item: Any, original: Any, plain: Any, where: str, path: tuple[st
         return plain
     return item
 
-
-# --- demo ----------------------------------------------------------------------------------------
-
-
-def _interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def cmd_demo(args: argparse.Namespace) -> int:
-    import logging
-    from pathlib import Path
-
-    from secretsops.devstack.demo import DemoOptions, run_demo
-
-    # the narration tells the story; the engine's JSON logs would only interleave with it
-    logging.getLogger("secretsops").addHandler(logging.NullHandler())
-    # SIGTERM (kill, a closing terminal) cleans up like Ctrl-C: servers stopped, temp dir removed
-    signal.signal(signal.SIGTERM, _interrupt)
-    examples = Path(args.examples) if args.examples else None
-    return run_demo(DemoOptions(examples=examples, keep_running=args.keep_running), sys.stdout)

@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "render": ("external_cmds",),
     "reconcile": ("engine_cmds",),
     "status": ("engine_cmds",),
-    **dict.fromkeys(("demo", "refresh", "krm"), ("demo_cmds",)),
+    **dict.fromkeys(("refresh", "krm"), ("demo_cmds",)),
     "check": ("check_cmds",),
     "keygen": ("sops_cmds", "sealed_cmds"),
 }

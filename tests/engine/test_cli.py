@@ -159,7 +159,7 @@ def test_reconcile_loop_stops_cleanly_on_sigterm(harness, tmp_path) -> None:
 
 
 def test_status_with_no_cluster_listening_names_the_server_in_one_line(tmp_path, capsys) -> None:
-    from secretsops.devstack.services import free_port
+    from secretsops_devstack.services import free_port
 
     server = f"http://127.0.0.1:{free_port()}"
     kubeconfig = tmp_path / "kubeconfig"

@@ -1,6 +1,6 @@
 """`secretsops reconcile --once` and `status` as users run them: subprocesses, a real git repo with
 SOPS (real sops binary), kubesealpy-sealed and ExternalSecret (real OpenBao) secrets, and the
-Kubernetes API test server started with ``python -m secretsops.devstack.kubeapi``."""
+Kubernetes API test server started with ``python -m secretsops_devstack.kubeapi``."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ import yaml
 from cryptography import x509
 from kubesealpy import Sealer
 
-from secretsops.devstack.services import Service, find_tool, free_port, wait_http
 from secretsops.keysources.age import generate_identity
+from secretsops_devstack.services import Service, find_tool, free_port, wait_http
 from tests.helpers import new_canary
 
 GIT_ENV = {
@@ -62,7 +62,7 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         [
             sys.executable,
             "-m",
-            "secretsops.devstack.kubeapi",
+            "secretsops_devstack.kubeapi",
             "--port",
             str(port),
             "--kubeconfig",

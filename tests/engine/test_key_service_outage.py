@@ -6,10 +6,10 @@ import base64
 
 import hvac
 
-from secretsops.devstack.services import openbao_dev
 from secretsops.keysources.base import KeyContext
 from secretsops.keysources.vault import VaultTransitKeySource
 from secretsops.sops.api import EncryptOptions, encrypt_bytes
+from secretsops_devstack.services import openbao_dev
 
 
 def outage_flow(harness, tmp_path):  # type: ignore[no-untyped-def]

@@ -9,9 +9,9 @@ from typing import Any
 import hvac
 import pytest
 
-from secretsops.devstack.services import Service
 from secretsops.external import ObjectLookup, ProviderSettings, Resolver
 from secretsops.external.resolve import ExternalCache
+from secretsops_devstack.services import Service
 from tests.external import eso_schema
 
 Obj = dict[str, Any]

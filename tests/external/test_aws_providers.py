@@ -7,9 +7,9 @@ import json
 import boto3
 import pytest
 
-from secretsops.devstack.services import free_port
 from secretsops.errors import ExternalError, InputError, ProviderUnavailable
 from secretsops.external.providers.base import NoSecret
+from secretsops_devstack.services import free_port
 from tests.external.manifests import external_secret, secret_values, token_secret
 
 REGION = "us-east-1"

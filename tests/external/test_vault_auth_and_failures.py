@@ -7,10 +7,10 @@ import time
 import hvac
 import pytest
 
-from secretsops.devstack.services import free_port, openbao_dev
 from secretsops.errors import ExternalError, InputError, ProviderUnavailable
 from secretsops.external.providers.base import NoSecret
 from secretsops.external.resolve import ExternalCache
+from secretsops_devstack.services import free_port, openbao_dev
 from tests.external.manifests import external_secret, secret_values, token_secret, vault_store
 from tests.helpers import assert_no_canary
 

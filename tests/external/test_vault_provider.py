@@ -7,9 +7,9 @@ import json
 import hvac
 import pytest
 
-from secretsops.devstack.services import Service
 from secretsops.errors import ExternalError
 from secretsops.external.resolve import ANNOTATION_DATA_HASH, LABEL_MANAGED, LABEL_OWNER, object_hash_of_data
+from secretsops_devstack.services import Service
 from tests.external.manifests import external_secret, secret_values, token_secret, vault_store
 
 

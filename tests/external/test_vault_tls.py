@@ -13,8 +13,8 @@ from pathlib import Path
 import hvac
 import pytest
 
-from secretsops.devstack.services import find_tool, free_port
 from secretsops.errors import ExternalError
+from secretsops_devstack.services import find_tool, free_port
 from tests.external.manifests import external_secret, secret_values, token_secret, vault_store
 
 

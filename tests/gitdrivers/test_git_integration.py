@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from secretsops.cli.main import main
-from secretsops.devstack.services import find_tool
+from secretsops_devstack.services import find_tool
 from tests.gitdrivers.conftest import set_key
 from tests.helpers import assert_no_canary
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from secretsops.devstack.services import Service
+from secretsops_devstack.services import Service
 
 
 @dataclass

@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from secretsops.devstack.services import Service, free_port
 from secretsops.errors import InvalidKmsEncryptionContext, KeySourceError, TemporaryKeySourceError
 from secretsops.keysources.awskms import (
     KmsKeySource,
@@ -16,6 +15,7 @@ from secretsops.keysources.awskms import (
     sts_session_name,
 )
 from secretsops.keysources.base import KeyContext
+from secretsops_devstack.services import Service, free_port
 
 DATA_KEY = bytes(range(32))
 ARN = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"

@@ -49,7 +49,7 @@ def test_encrypt_with_pgp_flag(sops_bin, gpg_home, tmp_path, canary, monkeypatch
 def test_decrypt_with_unreachable_kms_is_one_line_exit_128(
     aws_env, kms_arn, tmp_path, canary, capsys, monkeypatch
 ):
-    from secretsops.devstack.services import free_port
+    from secretsops_devstack.services import free_port
 
     src = tmp_path / "s.yaml"
     src.write_text(f"token: {canary}\n")

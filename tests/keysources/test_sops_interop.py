@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from secretsops.devstack.services import Service
 from secretsops.keysources.awskms import KmsKeySource
 from secretsops.keysources.base import KeyContext, MasterKey
 from secretsops.keysources.pgp import PgpKeySource
 from secretsops.keysources.vault import VaultTransitKeySource
 from secretsops.sops.api import EncryptOptions, decrypt_bytes, encrypt_bytes
+from secretsops_devstack.services import Service
 from tests.helpers import assert_no_canary
 
 ROLE = "arn:aws:iam::123456789012:role/sops-interop"

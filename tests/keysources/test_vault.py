@@ -7,10 +7,10 @@ import uuid
 
 import pytest
 
-from secretsops.devstack.services import Service, free_port
 from secretsops.errors import InputError, KeySourceError, TemporaryKeySourceError
 from secretsops.keysources.base import KeyContext
 from secretsops.keysources.vault import VaultTransitKeySource
+from secretsops_devstack.services import Service, free_port
 
 DATA_KEY = bytes(range(100, 132))
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import kubernetes
 import pytest
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 import yaml
 from kubernetes.client import ApiException, AppsV1Api, CoreV1Api
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 from tests.kubeapi.rawhttp import call
 
 APPLY = "application/apply-patch+yaml"

@@ -6,7 +6,7 @@ import threading
 
 from kubernetes.client import ApiException, CoordinationV1Api, CoreV1Api
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 
 
 def test_parallel_creates_get_unique_resource_versions(kubeapi: KubeApiServer) -> None:

@@ -8,7 +8,7 @@ import kubernetes
 import pytest
 from kubernetes.client import ApiException, CoreV1Api
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 
 
 def _secret(name: str, **data: str) -> dict:

@@ -6,7 +6,7 @@ import kubernetes
 import pytest
 from kubernetes.client import ApiException, ApiextensionsV1Api, CustomObjectsApi
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 from tests.kubeapi.conftest import WIDGET_CRD
 from tests.kubeapi.rawhttp import call
 

@@ -7,7 +7,7 @@ import urllib.request
 
 import kubernetes
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 
 
 def _get(server: KubeApiServer, path: str, accept: str = "application/json") -> dict:

@@ -7,7 +7,7 @@ import json
 import pytest
 from kubernetes.client import ApiException, AppsV1Api, CoreV1Api
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 from tests.kubeapi.rawhttp import call
 
 

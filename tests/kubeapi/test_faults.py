@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 from kubernetes.client import ApiException, CoreV1Api
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 
 
 def test_injected_429_carries_retry_after(kubeapi: KubeApiServer) -> None:

@@ -10,7 +10,7 @@ from kubernetes.client import ApiException, CoordinationV1Api
 from kubernetes.leaderelection import electionconfig, leaderelection
 from kubernetes.leaderelection.resourcelock.leaselock import LeaseLock
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 from tests.kubeapi.rawhttp import call
 
 

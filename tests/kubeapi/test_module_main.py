@@ -1,4 +1,4 @@
-"""``python -m secretsops.devstack.kubeapi`` runs the server as a subprocess for the demo stack."""
+"""``python -m secretsops_devstack.kubeapi`` runs the server as a subprocess for the demo stack."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import subprocess
 import sys
 import urllib.request
 
-from secretsops.devstack.services import free_port, wait_http
+from secretsops_devstack.services import free_port, wait_http
 
 
 def test_module_serves_on_the_given_port() -> None:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "secretsops.devstack.kubeapi", "--port", str(port), "--state-file", "none"],
+        [sys.executable, "-m", "secretsops_devstack.kubeapi", "--port", str(port), "--state-file", "none"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -29,7 +29,7 @@ def test_module_serves_on_the_given_port() -> None:
 
 def test_module_refuses_a_state_file() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "secretsops.devstack.kubeapi", "--state-file", "/tmp/x"],
+        [sys.executable, "-m", "secretsops_devstack.kubeapi", "--state-file", "/tmp/x"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -43,7 +43,7 @@ def test_server_can_stop_and_start_again_keeping_its_state() -> None:
     from kubernetes import watch
     from kubernetes.client import CoreV1Api
 
-    from secretsops.devstack.kubeapi import KubeApiServer
+    from secretsops_devstack.kubeapi import KubeApiServer
 
     server = KubeApiServer()
     with server:

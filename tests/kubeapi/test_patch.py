@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kubernetes.client import ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 from tests.kubeapi.rawhttp import call
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from secretsops.devstack.kubeapi.patches import json_patch, merge_patch
-from secretsops.devstack.kubeapi.status import ApiError
+from secretsops_devstack.kubeapi.patches import json_patch, merge_patch
+from secretsops_devstack.kubeapi.status import ApiError
 
 # RFC 7386 appendix A
 MERGE_VECTORS = [

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from kubernetes.client import CoreV1Api
 
-from secretsops.devstack.kubeapi import KubeApiServer
-from secretsops.devstack.services import free_port, wait_http
+from secretsops_devstack.kubeapi import KubeApiServer
+from secretsops_devstack.services import free_port, wait_http
 from tests.helpers import assert_no_canary
 from tests.kubeapi.rawhttp import call
 
@@ -24,7 +24,7 @@ def test_subprocess_server_writes_no_secret_to_disk(tmp_path: Path, hermetic_env
         [
             sys.executable,
             "-m",
-            "secretsops.devstack.kubeapi",
+            "secretsops_devstack.kubeapi",
             "--port",
             str(port),
             "--kubeconfig",

@@ -8,8 +8,8 @@ import hvac
 import pytest
 from kubernetes.client import ApiException, CoreV1Api
 
-from secretsops.devstack.kubeapi import KubeApiServer
-from secretsops.devstack.services import Service
+from secretsops_devstack.kubeapi import KubeApiServer
+from secretsops_devstack.services import Service
 from tests.kubeapi.rawhttp import call
 
 

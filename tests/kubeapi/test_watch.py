@@ -8,7 +8,7 @@ import time
 from kubernetes import watch
 from kubernetes.client import CoreV1Api
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 from tests.kubeapi.rawhttp import call
 
 

@@ -1,7 +1,7 @@
-"""Fixtures for the Kubernetes API test server (secretsops.devstack.kubeapi).
+"""Fixtures for the Kubernetes API test server (secretsops_devstack.kubeapi).
 
 ``kubeapi_server`` (session) starts one server; ``kubeapi`` (function) is the same server wiped before
-each test. Both yield the :class:`~secretsops.devstack.kubeapi.KubeApiServer`, which has ``.url``,
+each test. Both yield the :class:`~secretsops_devstack.kubeapi.KubeApiServer`, which has ``.url``,
 ``.kubeconfig`` (context ``kubeapi-test``), ``.api_client()``, ``.reset()`` and ``.inject(...)``.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from secretsops.devstack.kubeapi import KubeApiServer
+from secretsops_devstack.kubeapi import KubeApiServer
 
 
 @pytest.fixture(scope="session")

@@ -1,15 +1,17 @@
-"""``secretsops demo`` tells the whole story, shows no value, and leaves nothing behind."""
+"""``secretsops-demo`` (the devstack distribution) tells the whole story, shows no value, leaves nothing."""
 
 from __future__ import annotations
 
+import argparse
 import base64
 import io
 from pathlib import Path
 
 import pytest
 
-from secretsops.cli.main import main
-from secretsops.devstack import demo
+from secretsops.cli.main import build_parser, main
+from secretsops_devstack import demo
+from secretsops_devstack.cli import main as demo_main
 from tests.helpers import assert_no_canary, new_canary
 
 
@@ -45,9 +47,14 @@ def test_demo_runs_the_story_end_to_end_without_values_or_leftovers(monkeypatch:
 def test_demo_refuses_a_directory_that_is_not_the_examples(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["demo", "--examples", str(tmp_path)]) == 2
+    assert demo_main(["--examples", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "not the secretsops examples directory" in err
+
+
+def test_the_product_cli_has_no_demo_command() -> None:
+    (commands,) = [a.choices for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    assert "demo" not in commands and "refresh" in commands
 
 
 def test_examples_hold_only_ciphertext_and_references(capsys: pytest.CaptureFixture[str]) -> None:
@@ -62,7 +69,7 @@ def test_keep_running_stops_cleanly_on_sigterm_and_removes_everything(tmp_path: 
     import sys
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "secretsops", "demo", "--keep-running"],
+        [sys.executable, "-m", "secretsops_devstack", "--keep-running"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

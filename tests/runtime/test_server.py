@@ -286,7 +286,7 @@ def test_refresh_re_resolves_the_externalsecret_now(kubeapi, openbao, tmp_path: 
 
 
 def test_refresh_command_reports_an_unreachable_engine_in_one_line(capsys) -> None:  # type: ignore[no-untyped-def]
-    from secretsops.devstack.services import free_port
+    from secretsops_devstack.services import free_port
 
     assert main(["refresh", "ns/name", "--url", f"http://127.0.0.1:{free_port()}"]) == 1
     err = capsys.readouterr().err

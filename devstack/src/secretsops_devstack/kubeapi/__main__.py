@@ -1,4 +1,4 @@
-"""``python -m secretsops.devstack.kubeapi --port N [--state-file none]``: run the test server."""
+"""``python -m secretsops_devstack.kubeapi --port N [--state-file none]``: run the test server."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .server import KubeApiServer
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m secretsops.devstack.kubeapi",
+        prog="python -m secretsops_devstack.kubeapi",
         description="Kubernetes API test server on 127.0.0.1 (in memory, no auth).",
     )
     parser.add_argument("--port", type=int, default=0, help="port to listen on (0: a free one)")

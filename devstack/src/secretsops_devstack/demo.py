@@ -1,4 +1,4 @@
-"""``secretsops demo``: the whole story on one machine, narrated, without ever showing a value.
+"""``secretsops-demo``: the whole story on one machine, narrated, without ever showing a value.
 
 It starts a real OpenBao dev server, a real moto server and the Kubernetes API test server on
 127.0.0.1, builds a git repository from ``examples/demo`` (the SOPS file is encrypted with an age
@@ -45,8 +45,8 @@ class DemoOptions:
 
 
 def default_examples() -> Path:
-    """``examples/`` next to the package (a source checkout or an editable install)."""
-    return Path(__file__).resolve().parents[2] / "examples"
+    """The repository's ``examples/`` (the devstack is installed editable from ``devstack/src/``)."""
+    return Path(__file__).resolve().parents[3] / "examples"
 
 
 def private_dir() -> Path:
@@ -153,8 +153,8 @@ def _git_env(home: Path) -> dict[str, str]:
 
 @contextmanager
 def _services(work: Path) -> Iterator[tuple[Any, Any, Any]]:
-    from secretsops.devstack.kubeapi import KubeApiServer
-    from secretsops.devstack.services import moto_server, openbao_dev
+    from secretsops_devstack.kubeapi import KubeApiServer
+    from secretsops_devstack.services import moto_server, openbao_dev
 
     with ExitStack() as stack:
         bao = stack.enter_context(openbao_dev(token=secrets.token_hex(16)))

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "engine_cmds",
     "demo_cmds",
     "check_cmds",
+    "controller_cmds",
 )
 
 
@@ -39,6 +40,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "status": ("engine_cmds",),
     **dict.fromkeys(("refresh", "krm"), ("demo_cmds",)),
     "check": ("check_cmds",),
+    "controller": ("controller_cmds",),
     "keygen": ("sops_cmds", "sealed_cmds"),
 }
 
@@ -63,9 +65,30 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _accepts(command: str, option: str) -> bool:
+    """Whether ``command``'s parser defines ``option`` (for sops' global-flag form)."""
+    for action in build_parser([command])._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            return option in action.choices[command]._option_string_actions
+    return False
+
+
+def _is_sops_global_form(argv: Sequence[str]) -> bool:
+    """``sops -d f``, ``sops --set … f``, ``sops f``: anything not starting with a command."""
+    return bool(argv) and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
+    try:
+        if _is_sops_global_form(argv):
+            from secretsops.cli.sops_legacy import translate
+
+            argv = translate(argv, tuple(COMMANDS), _accepts)
+    except SecretsOpsError as exc:
+        print(f"secretsops: {exc}", file=sys.stderr)
+        return exc.exit_code
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:

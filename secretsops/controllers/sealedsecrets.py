@@ -1,0 +1,180 @@
+"""SealedSecret (``bitnami.com/v1alpha1``) → Secret, as the sealed-secrets controller does it.
+
+The Secret has the SealedSecret's name and namespace, ``spec.template`` applied (metadata,
+type, immutable, templated ``data``) and an ownerReference with ``controller: true`` (unless
+the template says ``sealedsecrets.bitnami.com/skip-set-owner-references``). An existing Secret
+is overwritten only when the SealedSecret controls it or it is annotated ``managed``/``patch``
+(``secretsops.sealed.ownership``). The status carries ``observedGeneration`` and a ``Synced``
+condition whose message says why a value does not open (another scope, another key, tampered).
+
+Unlike the Bitnami controller, a SealedSecret that did not open is tried again as soon as the
+keyring changes (a restored key opens it without touching the object), and a deleted owned
+Secret is written again at once (the Secrets watch reports it).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from secretsops.controllers.base import Controller, ControllerContext, Result, log, set_condition
+from secretsops.controllers.informer import Key
+from secretsops.controllers.keyring import ClusterKeyring
+from secretsops.errors import KubeConflict, KubeError, SealedError, SecretsOpsError, UnsealError
+from secretsops.manifests import Obj
+from secretsops.sealed.ownership import secret_to_write
+from secretsops.sealed.sealing import API_VERSION, KIND
+from secretsops.sealed.unsealing import Unsealer, UnsealMemory
+
+WHERE = "\0"
+
+
+def _signature(obj: Obj) -> tuple[Any, ...]:
+    """What a change must touch to need a new unseal (status-only updates do not)."""
+    meta = obj.get("metadata") or {}
+    return (
+        meta.get("uid"),
+        meta.get("generation"),
+        repr(sorted((meta.get("annotations") or {}).items())),
+        repr(sorted((meta.get("labels") or {}).items())),
+    )
+
+
+def _same_secret(live: Obj, new: Obj) -> bool:
+    lm, nm = live.get("metadata") or {}, new.get("metadata") or {}
+    return (
+        live.get("data") == new.get("data")
+        and live.get("type") == new.get("type")
+        and all(lm.get(k) == nm.get(k) for k in ("labels", "annotations", "ownerReferences"))
+    )
+
+
+class SealedSecretsController(Controller):
+    name: ClassVar[str] = "sealedsecrets"
+
+    def __init__(self, ctx: ControllerContext, keyring: ClusterKeyring) -> None:
+        super().__init__(ctx)
+        self.keyring = keyring
+        self.memory = UnsealMemory()
+        self.seen: dict[Key, tuple[Any, ...]] = {}
+        self.failed: set[Key] = set()
+        keyring.on_change.append(self._keys_changed)
+
+    def setup(self) -> None:
+        self.primaries = [
+            self.ctx.informer(API_VERSION, KIND, ns, handlers=[self._on_sealed])
+            for ns in self.ctx.namespaces()
+        ]
+        self.informers = list(self.primaries)
+        if not self.ctx.settings.once:
+            self.informers += [
+                self.ctx.informer("v1", "Secret", ns, keep=False, handlers=[self._on_secret])
+                for ns in self.ctx.namespaces()
+            ]
+
+    # --- events ----------------------------------------------------------------------------------
+    def _on_sealed(self, kind: str, obj: Obj) -> None:
+        meta = obj.get("metadata") or {}
+        key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        if kind == "DELETED":
+            self.seen.pop(key, None)
+            self.failed.discard(key)
+            return
+        if kind == "MODIFIED" and self.seen.get(key) == _signature(obj):
+            return  # our own status update, or nothing that changes the Secret
+        self.queue.add(key)
+
+    def _on_secret(self, kind: str, obj: Obj) -> None:
+        """An owned Secret deleted or changed by someone else: write it again."""
+        meta = obj.get("metadata") or {}
+        for ref in meta.get("ownerReferences") or []:
+            if (
+                ref.get("kind") == KIND
+                and ref.get("controller")
+                and str(ref.get("apiVersion")) == API_VERSION
+            ):
+                key = (str(meta.get("namespace") or ""), str(ref.get("name") or ""))
+                if kind == "DELETED" or key in self.seen:
+                    self.seen.pop(key, None)
+                    self.queue.add(key)
+
+    def _keys_changed(self) -> None:
+        for key in list(self.failed):
+            self.queue.add(key)
+
+    # --- reconcile -------------------------------------------------------------------------------
+    def reconcile(self, key: Key) -> Result:
+        obj = self.cached(key)
+        if obj is None or (obj.get("metadata") or {}).get("deletionTimestamp"):
+            return Result()  # gone: the garbage collector removes the owned Secret
+        metrics = self.ctx.metrics
+        metrics.unseal_requests.inc()
+        ns = key[0]
+        keys = self.keyring.current()
+        try:
+            if not keys:
+                raise UnsealError(f"no sealing key in namespace {self.keyring.namespace}")
+            before = self.memory.rsa_operations
+            result = Unsealer(keys, memory=self.memory).unseal_with_report(obj, WHERE)
+            metrics.provider_calls.labels(self.name, "rsa").inc(self.memory.rsa_operations - before)
+        except UnsealError as exc:
+            metrics.unseal_errors.labels("unseal", ns).inc()
+            self.failed.add(key)
+            self._status(obj, str(exc).removeprefix(f"{WHERE}: "))
+            self.ctx.event(
+                obj, "ErrUnsealFailed", f"Failed to unseal: {exc}".replace(f"{WHERE}: ", ""), warning=True
+            )
+            return Result(ok=False)
+        desired = result.secret
+        live = self.ctx.kube.get("v1", "Secret", ns, key[1])
+        try:
+            to_write = secret_to_write(live, desired, obj)
+        except SealedError as exc:
+            metrics.unseal_errors.labels("unmanaged", ns).inc()
+            self.failed.add(key)
+            self._status(obj, f"failed update: {exc}")
+            self.ctx.event(obj, "ErrUpdateFailed", str(exc), warning=True)
+            return Result(ok=False)
+        try:
+            if live is None:
+                self.ctx.kube.create(to_write)
+            elif not _same_secret(live, to_write):
+                self.ctx.kube.replace(to_write)
+        except KubeConflict:
+            raise  # someone wrote the Secret since we read it: read again (retried with backoff)
+        except KubeError as exc:
+            metrics.unseal_errors.labels("update", ns).inc()
+            if not exc.temporary:
+                self._status(obj, str(exc))
+            raise
+        self.failed.discard(key)
+        self._status(obj, "")
+        if live is None:
+            self.ctx.event(obj, "Unsealed", "SealedSecret unsealed successfully")
+        self.seen[key] = _signature(obj)
+        return Result()
+
+    def _status(self, obj: Obj, error: str) -> None:
+        """observedGeneration and the Synced condition (message: why not), patched when changed."""
+        meta = obj.get("metadata") or {}
+        status = obj.get("status") or {}
+        old = list(status.get("conditions") or [])
+        conditions = set_condition(
+            old,
+            "Synced",
+            "False" if error else "True",
+            "",
+            error,
+            update_time_field="lastUpdateTime",
+        )
+        new = {"observedGeneration": meta.get("generation"), "conditions": conditions}
+        if status.get("observedGeneration") == new["observedGeneration"] and old == conditions:
+            return
+        try:
+            patched = self.ctx.kube.patch_status(
+                API_VERSION, KIND, str(meta.get("namespace")), str(meta.get("name")), new
+            )
+        except SecretsOpsError as exc:
+            log.warning("status update failed", extra={"reason": str(exc)})
+            return
+        if patched is not None:
+            obj["status"] = patched.get("status") or new

@@ -1,0 +1,106 @@
+"""Fixtures for the controllers: a cluster with our CRDs, sealing keys, objects as kubectl creates them."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from secretsops.controllers.manager import ControllerSettings, Manager
+from secretsops.kube.client import KubeClient
+from secretsops.manifests import Obj
+from secretsops.sealed.keys import SealingKey, generate_key, key_secret
+from secretsops.sealed.sealing import SealOptions, seal_secret
+
+CRDS = Path(__file__).resolve().parents[2] / "deploy" / "crds"
+KEY_NAMESPACE = "kube-system"
+
+
+def crd_documents() -> list[Obj]:
+    docs: list[Obj] = []
+    for path in sorted(CRDS.glob("*.yaml")):
+        if path.name == "kustomization.yaml":
+            continue
+        docs.extend(d for d in yaml.safe_load_all(path.read_text()) if d)
+    return docs
+
+
+@dataclass
+class Cluster:
+    """The API server under test, as the controllers and a user with kubectl see it."""
+
+    kube: KubeClient
+    kubeconfig: Path
+    keys: list[SealingKey] = field(default_factory=list)
+
+    def namespace(self, name: str, labels: dict[str, str] | None = None) -> None:
+        if self.kube.get("v1", "Namespace", "", name) is None:
+            meta: dict[str, Any] = {"name": name}
+            if labels:
+                meta["labels"] = labels
+            self.kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": meta})
+
+    def create(self, obj: Obj) -> Obj:
+        ns = (obj.get("metadata") or {}).get("namespace")
+        if ns:
+            self.namespace(str(ns))
+        return self.kube.create(obj)
+
+    def get(self, api_version: str, kind: str, namespace: str, name: str) -> Obj | None:
+        return self.kube.get(api_version, kind, namespace, name)
+
+    def secret(self, namespace: str, name: str) -> Obj | None:
+        return self.kube.get("v1", "Secret", namespace, name)
+
+    def secret_values(self, namespace: str, name: str) -> dict[str, str]:
+        secret = self.secret(namespace, name) or {}
+        return {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
+
+    def sealing_key(self, bits: int = 2048) -> SealingKey:
+        """A key Secret as the Bitnami controller writes it, in kube-system."""
+        key, cert = generate_key(bits)
+        self.namespace(KEY_NAMESPACE)
+        created = self.kube.create(key_secret(key, cert, KEY_NAMESPACE))
+        sk = SealingKey(key, f"secret {created['metadata']['name']}", cert, created["metadata"]["name"])
+        self.keys.insert(0, sk)
+        return sk
+
+    def seal(self, namespace: str, name: str, values: dict[str, str], **meta: Any) -> Obj:
+        """What ``kubeseal`` makes of a Secret (strict scope unless annotated otherwise)."""
+        secret: Obj = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": name, "namespace": namespace, **meta},
+            "stringData": values,
+        }
+        key = self.keys[0] if self.keys else self.sealing_key()
+        return seal_secret(key.private_key.public_key(), secret, SealOptions(namespace=namespace))
+
+    def manager(self, **settings: Any) -> Manager:
+        settings.setdefault("metrics_port", None)
+        settings.setdefault("key_size", 2048)
+        return Manager(self.kube, ControllerSettings(**settings), {})
+
+    def once(self, **settings: Any) -> int:
+        return self.manager(once=True, **settings).run_once()
+
+
+def install_crds(kube: KubeClient) -> None:
+    for doc in crd_documents():
+        name = doc["metadata"]["name"]
+        if kube.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", name) is None:
+            kube.create(doc)
+    kube.forget_discovery()
+
+
+@pytest.fixture
+def cluster(kubeapi: Any, tmp_path: Path) -> Iterator[Cluster]:
+    """The API server with our CRDs installed and nothing else."""
+    kube = KubeClient(kubeapi.api_client())
+    install_crds(kube)
+    yield Cluster(kube, kubeapi.write_kubeconfig(tmp_path / "kubeconfig"))

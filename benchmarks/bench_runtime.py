@@ -161,7 +161,7 @@ def bench_demo() -> tuple[str, float, float]:
     start = time.perf_counter()
     assert run_demo(DemoOptions(), io.StringIO()) == 0
     took = time.perf_counter() - start
-    return "`secretsops demo` end to end (start servers, 5 acts, clean up)", took, took
+    return "`secretsops-demo` end to end (start servers, 5 acts, clean up)", took, took
 
 
 def main() -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,3 +107,99 @@ def cluster(kubeapi: Any, tmp_path: Path) -> Iterator[Cluster]:
     kube = KubeClient(kubeapi.api_client())
     install_crds(kube)
     yield Cluster(kube, kubeapi.write_kubeconfig(tmp_path / "kubeconfig"))
+
+
+@contextmanager
+def running(cluster: Cluster, **settings: Any) -> Iterator[Manager]:
+    """The controllers running (watching) in a thread, as in the Deployment; stopped on exit."""
+    manager = cluster.manager(**settings)
+    thread = threading.Thread(target=manager.run, daemon=True)
+    thread.start()
+    try:
+        yield manager
+    finally:
+        manager.stop.set()
+        thread.join(15)
+
+
+def eventually(check: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> Any:
+    """Poll ``check`` until it returns something truthy (test helper: the controller is asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout:g}s")
+        time.sleep(0.1)
+
+
+@dataclass
+class Vault:
+    """The session's OpenBao as a store sees it: a KV v2 mount ``secret`` and a root token Secret."""
+
+    url: str
+    token: str
+    client: Any
+
+    def put(self, path: str, **values: str) -> None:
+        self.client.secrets.kv.v2.create_or_update_secret(path=path, secret=values, mount_point="secret")
+
+    def delete(self, path: str) -> None:
+        self.client.secrets.kv.v2.delete_metadata_and_all_versions(path=path, mount_point="secret")
+
+    def provider(self, token_namespace: str = "") -> Obj:
+        ref: dict[str, str] = {"name": "vault-token", "key": "token"}
+        if token_namespace:
+            ref["namespace"] = token_namespace
+        return {
+            "vault": {
+                "server": self.url,
+                "path": "secret",
+                "version": "v2",
+                "auth": {"tokenSecretRef": ref},
+            }
+        }
+
+    def store(self, cluster: Cluster, namespace: str, name: str = "vault") -> Obj:
+        """A SecretStore in ``namespace`` with the token Secret it uses."""
+        cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": "vault-token", "namespace": namespace},
+                "stringData": {"token": self.token},
+            }
+        )
+        return cluster.create(
+            {
+                "apiVersion": "external-secrets.io/v1",
+                "kind": "SecretStore",
+                "metadata": {"name": name, "namespace": namespace},
+                "spec": {"provider": self.provider()},
+            }
+        )
+
+
+@pytest.fixture
+def vault(openbao: Any) -> Vault:
+    import hvac
+
+    return Vault(openbao.url, openbao.token, hvac.Client(url=openbao.url, token=openbao.token))
+
+
+def external_secret(namespace: str, name: str, path: str, *keys: str, **spec: Any) -> Obj:
+    """An ExternalSecret as users write them for ESO: one data entry per key of one Vault path."""
+    body: dict[str, Any] = {
+        "secretStoreRef": {"name": "vault", "kind": "SecretStore"},
+        "refreshInterval": "1h",
+        "target": {"name": name},
+        "data": [{"secretKey": k, "remoteRef": {"key": path, "property": k}} for k in keys],
+    }
+    body.update(spec)
+    return {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": body,
+    }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -203,3 +205,68 @@ def external_secret(namespace: str, name: str, path: str, *keys: str, **spec: An
         "metadata": {"name": name, "namespace": namespace},
         "spec": body,
     }
+
+
+@dataclass
+class Sops:
+    """The real sops binary with one age identity; the controller's key Secret holds the identity."""
+
+    binary: str
+    identity: str
+    recipient: str
+
+    def encrypt(self, manifest: Obj, fmt: str = "yaml") -> str:
+        """The manifest encrypted by sops (values under data/stringData), read from stdin."""
+        text = yaml.safe_dump(manifest) if fmt == "yaml" else json.dumps(manifest)
+        done = subprocess.run(
+            [
+                self.binary,
+                "--encrypt",
+                "--age",
+                self.recipient,
+                "--encrypted-regex",
+                "^(data|stringData)$",
+                "--input-type",
+                fmt,
+                "--output-type",
+                fmt,
+                "/dev/stdin",
+            ],
+            input=text.encode(),
+            capture_output=True,
+            check=True,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+        return done.stdout.decode()
+
+    def key_secret(
+        self, cluster: Cluster, namespace: str = "secretsops-system", name: str = "sops-keys"
+    ) -> None:
+        cluster.create(
+            {
+                "apiVersion": "v1",
+                "kind": "Secret",
+                "metadata": {"name": name, "namespace": namespace},
+                "stringData": {"identity.agekey": self.identity},
+            }
+        )
+
+    def sops_secret(self, ns: str, name: str, values: dict[str, str], **doc_meta: Any) -> Obj:
+        """A SopsSecret ``ns/name`` carrying a Secret with ``values`` and ``doc_meta`` as its metadata."""
+        manifest = {"apiVersion": "v1", "kind": "Secret", "metadata": doc_meta, "stringData": values}
+        if not doc_meta:
+            manifest.pop("metadata")
+        return {
+            "apiVersion": "secretsops.io/v1",
+            "kind": "SopsSecret",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"sops": self.encrypt(manifest)},
+        }
+
+
+@pytest.fixture
+def sops(sops_bin: str) -> Sops:
+    from secretsops.keysources.age import generate_identity
+
+    identity, recipient = generate_identity()
+    return Sops(sops_bin, identity, recipient)

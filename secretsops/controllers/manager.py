@@ -92,8 +92,10 @@ class Manager:
             self.controllers.append(SealedSecretsController(self.ctx, self.keyring))
         if "externalsecrets" in s.controllers:
             from secretsops.controllers.externalsecrets import ExternalSecretsController
+            from secretsops.controllers.secretstores import SecretStoresController
 
             self.controllers.append(ExternalSecretsController(self.ctx))
+            self.controllers.append(SecretStoresController(self.ctx))
         if "sopssecrets" in s.controllers:
             from secretsops.controllers.sopssecrets import SopsSecretsController
 

@@ -38,6 +38,7 @@ def git(repo: Path, *args: str) -> None:
 def generate(repo: Path, api_client: object, bao_url: str, bao_token: str, identity_recipient: str) -> None:
     from secretsops.keysources.age import AgeKeySource
     from secretsops.keysources.base import KeyContext
+    from secretsops.kube import KubeClient
     from secretsops.sealed.keyring import cluster_keys, create_cluster_key
     from secretsops.sealed.sealing import new_sealed_secret
     from secretsops.sops.api import EncryptOptions, encrypt_bytes
@@ -64,8 +65,9 @@ def generate(repo: Path, api_client: object, bao_url: str, bao_token: str, ident
         (app / "sops" / f"s{i}.yaml").write_bytes(
             encrypt_bytes(text.encode(), "yaml", groups=groups, options=opts, ctx=ctx)
         )
-    create_cluster_key(api_client, "kube-system", key_size=4096)
-    (key,) = cluster_keys(api_client, "kube-system")
+    kube = KubeClient(api_client)
+    create_cluster_key(kube, "kube-system", key_size=4096)
+    (key,) = cluster_keys(kube, "kube-system")
     for i in range(N_SEALED):
         sealed = new_sealed_secret(key.cert.public_key(), secret(f"sealed-{i}", {"token": f"t-{i}"}))
         (app / "sealed" / f"s{i}.yaml").write_text(yaml.safe_dump(sealed))
@@ -119,11 +121,11 @@ def run_engine(repo: Path, kubeconfig: Path) -> dict[str, object]:
     """Child process: two passes; report times, key-service calls and peak RSS."""
     from prometheus_client import CollectorRegistry
 
-    from secretsops.cli.engine_cmds import api_client
     from secretsops.engine.builder import build_engine
     from secretsops.engine.config import EngineSettings, SecretRef, SourceSpec
     from secretsops.engine.metrics import EngineMetrics
     from secretsops.engine.source import GitRef
+    from secretsops.kube import connect
 
     spec = SourceSpec(
         name="bench",
@@ -134,7 +136,7 @@ def run_engine(repo: Path, kubeconfig: Path) -> dict[str, object]:
     )
     metrics = EngineMetrics.create(CollectorRegistry())
     eng = build_engine(
-        [spec], EngineSettings(), api_client(str(kubeconfig)), dict(os.environ), metrics=metrics
+        [spec], EngineSettings(), connect(str(kubeconfig)), dict(os.environ), metrics=metrics
     )
     out: dict[str, object] = {}
 
@@ -214,9 +216,9 @@ def main() -> int:
         try:
             assert server.stdout is not None
             server.stdout.readline()
-            from secretsops.cli.engine_cmds import api_client
+            from secretsops.kube import connect
 
-            api = api_client(str(kubeconfig))
+            api = connect(str(kubeconfig)).api
             bao_client = hvac.Client(url=bao.url, token=bao.token)
             for i in range(N_EXTERNAL):
                 bao_client.secrets.kv.v2.create_or_update_secret(

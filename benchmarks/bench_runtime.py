@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from prometheus_client import CollectorRegistry  # noqa: E402
 
+from secretsops.kube import KubeClient  # noqa: E402
 from secretsops_devstack.kubeapi import KubeApiServer  # noqa: E402
 
 
@@ -86,7 +87,7 @@ def bench_endpoints(kube: KubeApiServer, tmp: Path) -> list[tuple[str, float, fl
     eng = build_engine(
         [SourceSpec(name="bench", url=str(repo), interval=3600.0)],
         EngineSettings(),
-        kube.api_client(),
+        KubeClient(kube.api_client()),
         {"PATH": os.environ["PATH"], "HOME": str(tmp)},
         metrics=EngineMetrics.create(CollectorRegistry()),
     )
@@ -136,12 +137,12 @@ def bench_lease(kube: KubeApiServer) -> list[tuple[str, float, float]]:
 
     client.CoreV1Api(kube.api_client()).create_namespace({"metadata": {"name": "bench-lease"}})
     timings = LeaseTimings(lease_duration=2.0, renew_deadline=1.5, retry_period=0.2)
-    a = LeaderElector(kube.api_client(), "bench-lease", identity="a", timings=timings)
+    a = LeaderElector(KubeClient(kube.api_client()), "bench-lease", identity="a", timings=timings)
     a.try_acquire_or_renew()
     med, worst = timed(a.try_acquire_or_renew, 100)
     rows = [("Lease renew round (GET + PUT)", med, worst)]
 
-    b = LeaderElector(kube.api_client(), "bench-lease", identity="b", timings=timings)
+    b = LeaderElector(KubeClient(kube.api_client()), "bench-lease", identity="b", timings=timings)
     thread = threading.Thread(target=b.run, daemon=True)
     thread.start()
     time.sleep(0.5)

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 
 from secretsops.decryptors.base import DecryptContext, run_decryptors
-from secretsops.decryptors.sealed import KEYRING_CACHE, SealedDecryptor
+from secretsops.decryptors.sealed import SealedDecryptor
 from secretsops.manifests import SourcedObject
 from secretsops.sealed.keys import SealingKey, generate_key
 from secretsops.sealed.sealing import SealOptions, seal_secret
@@ -52,7 +52,7 @@ def run_case(keys: list[SealingKey], objects: int, per: int) -> None:
     timed(f"unseal  {n} values, 3 keys, cold memory", lambda: [unsealer.unseal(obj) for obj in sealed])
     print(f"        ({unsealer.memory.rsa_operations} RSA private operations)")
     ctx = DecryptContext()
-    ctx.cache[KEYRING_CACHE] = keys
+    ctx.cache.sealing_keys = keys
     items = [SourcedObject(o, "bench.yaml", i) for i, o in enumerate(sealed)]
     timed(
         f"decrypt {n} values, 3 keys, cold, one unit, 2 RSA threads",

@@ -7,9 +7,12 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretsops.errors import UsageError
+
+if TYPE_CHECKING:
+    from secretsops.kube import KubeClient
 
 
 def register(sub: Any, keygen_sub: Any) -> None:
@@ -81,24 +84,11 @@ def register(sub: Any, keygen_sub: Any) -> None:
     st.set_defaults(func=cmd_status)
 
 
-def api_client(kubeconfig: str | None, context: str | None = None) -> Any:
-    """An ApiClient from a kubeconfig (flag or $KUBECONFIG) or the in-cluster service account."""
-    from kubernetes import client, config
+def kube_client(kubeconfig: str | None, context: str | None = None) -> KubeClient:
+    """The gateway from a kubeconfig (flag or $KUBECONFIG) or the in-cluster service account."""
+    from secretsops.kube import connect
 
-    path = kubeconfig or os.environ.get("KUBECONFIG")
-    if path:
-        if not Path(path).is_file():
-            raise UsageError(f"{path}: kubeconfig not found")
-        try:
-            return config.new_client_from_config(config_file=path, context=context)
-        except Exception as exc:  # noqa: BLE001 - kubeconfig problems come in many types (YAML, shape)
-            raise UsageError(f"{path}: invalid kubeconfig ({type(exc).__name__})") from None
-    configuration = client.Configuration()
-    try:
-        config.load_incluster_config(client_configuration=configuration)
-    except config.ConfigException:
-        raise UsageError("no --kubeconfig given and not running inside a cluster") from None
-    return client.ApiClient(configuration)
+    return connect(kubeconfig, context)
 
 
 def _specs(args: argparse.Namespace) -> list[Any]:
@@ -163,7 +153,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.config}: no sources for shard {args.shard_key or '(none)'}")
     elif args.shard_key:
         raise UsageError("--shard-key selects among --config sources")
-    engine = build_engine(specs, settings, api_client(args.kubeconfig, args.context), os.environ)
+    engine = build_engine(specs, settings, kube_client(args.kubeconfig, args.context), os.environ)
     try:
         if args.once:
             results = engine.run_once()
@@ -200,10 +190,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     import json
     from dataclasses import asdict
 
-    from secretsops.engine.kube import KubeClient
     from secretsops.engine.status import StatusStore, table
 
-    store = StatusStore(KubeClient(api_client(args.kubeconfig, args.context)), args.namespace)
+    store = StatusStore(kube_client(args.kubeconfig, args.context), args.namespace)
     statuses = store.list_all()
     if args.output == "json":
         print(json.dumps([asdict(s) for s in statuses], indent=2))

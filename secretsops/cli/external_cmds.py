@@ -2,7 +2,8 @@
 
 SOPS values decrypted (also SOPS files behind kustomize secretGenerators), SealedSecrets opened
 (when ``--private-key`` files are given), each ExternalSecret replaced by the Secret it resolves
-to, stores consumed: the same pipeline the engine runs before applying. Output is built whole
+to, stores consumed: the same pipeline (``engine.pipeline``) the engine runs before applying,
+the KRM function and the Argo CD plugin (which runs ``render``). Output is built whole
 before anything is printed: on any failure nothing reaches stdout and the exit code is non-zero.
 ``--redact`` prints key names and keyed fingerprints instead of values.
 """
@@ -17,8 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from secretsops.decryptors.base import DecryptContext, run_decryptors
-from secretsops.decryptors.registry import load_decryptors
 from secretsops.keysources.base import KeyContext
 from secretsops.manifests import Obj, SourcedObject, dump_json, dump_yaml
 
@@ -101,18 +100,18 @@ def redact(item: SourcedObject, key: bytes) -> Obj:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from secretsops.engine.generators import open_generated
-    from secretsops.engine.pipeline import decrypt_options
+    from secretsops.decryptors.base import ExternalOptions
+    from secretsops.engine.pipeline import build_pipeline
     from secretsops.engine.render import render_path
 
     key_files = [f for arg in args.private_keys for f in str(arg).split(",") if f]
     items = render_path(Path(args.path))
-    ctx = DecryptContext(
-        keys=KeyContext.from_environ(os.environ),
+    pipeline = build_pipeline(
+        KeyContext.from_environ(os.environ),
         sealing_key_files=key_files,
-        options=decrypt_options(external_timeout=args.timeout),
+        external=ExternalOptions(timeout=args.timeout),
     )
-    plain = open_generated(run_decryptors(items, load_decryptors(), ctx), ctx)
+    plain = pipeline.run(items)
     if args.redact:
         hkey = os.urandom(32)
         objs = [redact(i, hkey) for i in plain]

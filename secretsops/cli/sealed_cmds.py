@@ -15,13 +15,13 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from secretsops.errors import SealedError, UsageError
+from secretsops import yamlio
+from secretsops.errors import InputError, SealedError, UsageError
 from secretsops.manifests import Obj, iter_objects, parse_documents
-from secretsops.sealed import certs, gofmt, keyring, keys, sealing
+from secretsops.sealed import certs, keyring, keys, output, sealing
 from secretsops.sealed.scope import Scope
 from secretsops.sealed.unsealing import Unsealer, re_encrypt
 
@@ -46,26 +46,22 @@ def _add_kube_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _kubeconfig_path(args: argparse.Namespace) -> str | None:
-    if getattr(args, "kubeconfig", None):
-        return str(args.kubeconfig)
-    env = os.environ.get("KUBECONFIG")
-    if env:
-        return env.split(os.pathsep)[0]
-    default = Path.home() / ".kube" / "config"
-    return str(default) if default.exists() else None
+    from secretsops.kube import default_kubeconfig
+
+    return default_kubeconfig(str(args.kubeconfig) if getattr(args, "kubeconfig", None) else None)
 
 
 def _api_client(args: argparse.Namespace) -> Any:
-    """An ApiClient from the kubeconfig (the edge is the only place that reads it)."""
-    from kubernetes import config as kube_config
+    """The Kubernetes gateway from the kubeconfig (the edge is the only place that reads it)."""
+    from secretsops.kube import KubeconfigError, from_kubeconfig
 
     path = _kubeconfig_path(args)
     if path is None:
         raise SealedError("no kubeconfig found: pass --kubeconfig, or --cert to seal offline")
     try:
-        return kube_config.new_client_from_config(config_file=path, context=getattr(args, "context", None))
-    except Exception as exc:  # noqa: BLE001 - kubeconfig problems come in many types
-        raise SealedError(f"{path}: cannot load kubeconfig ({type(exc).__name__})") from None
+        return from_kubeconfig(path, getattr(args, "context", None))
+    except KubeconfigError as exc:
+        raise SealedError(f"{path}: cannot load kubeconfig ({exc.message})") from None
 
 
 def _default_namespace(args: argparse.Namespace) -> tuple[str, bool]:
@@ -74,32 +70,24 @@ def _default_namespace(args: argparse.Namespace) -> tuple[str, bool]:
         return str(args.namespace), True
     path = _kubeconfig_path(args)
     if path is not None:
-        try:
-            from kubernetes import config as kube_config
+        from secretsops.kube import kubeconfig_context
 
-            contexts, active = kube_config.list_kube_config_contexts(config_file=path)
-            chosen = active
-            if getattr(args, "context", None):
-                chosen = next((c for c in contexts if c.get("name") == args.context), active)
-            ns = ((chosen or {}).get("context") or {}).get("namespace")
-            if ns:
-                return str(ns), False
-        except Exception:  # noqa: BLE001,S110 - an unreadable kubeconfig just means "default"
-            pass
+        chosen = kubeconfig_context(path, getattr(args, "context", None))
+        if chosen is not None and chosen.namespace:
+            return chosen.namespace, False
     return "default", False
 
 
 def _read_input(path: str | None) -> tuple[str, str]:
     """(text, name for messages) of FILE or stdin."""
-    if path in (None, "-"):
-        data = sys.stdin.buffer.read()
-        where = "<stdin>"
-    else:
-        try:
-            data = Path(str(path)).read_bytes()
-        except OSError as exc:
-            raise SealedError(f"{path}: cannot read ({exc.strerror})") from None
-        where = str(path)
+    where = "<stdin>" if path in (None, "-") else str(path)
+    try:
+        if path in (None, "-"):
+            data = yamlio.read_stream(sys.stdin.buffer, where)
+        else:
+            data = yamlio.read_bytes(where)  # regular files only, within the documented limits
+    except InputError as exc:
+        raise SealedError(str(exc)) from None
     try:
         return data.decode("utf-8"), where
     except UnicodeDecodeError:
@@ -170,13 +158,6 @@ def _output_format(args: argparse.Namespace) -> str:
     if out and Path(out).suffix in (".yaml", ".yml"):
         return "yaml"
     return str(args.format or "json")
-
-
-def _template_renderer() -> Callable[[str, Mapping[str, str]], str]:
-    """Go text/template + sprig from secretsops.external (sealed-secrets renders with both)."""
-    from secretsops.external.template.sealed_compat import sealed_template_renderer
-
-    return sealed_template_renderer
 
 
 def _private_keys(args: argparse.Namespace) -> list[keys.SealingKey]:
@@ -310,9 +291,9 @@ def seal_command(args: argparse.Namespace) -> int:
             fp = keys.fingerprint(certs.public_key_of(cert))
             for obj in batch:
                 annotations = {**(obj["metadata"].get("annotations") or {}), CERT_FINGERPRINT_ANNOTATION: fp}
-                obj["metadata"] = gofmt.order_meta({**obj["metadata"], "annotations": annotations})
+                obj["metadata"] = output.order_meta({**obj["metadata"], "annotations": annotations})
         sealed.extend(batch)
-    _emit(args, gofmt.render(sealed, fmt))
+    _emit(args, output.render(sealed, fmt))
     return 0
 
 
@@ -324,9 +305,9 @@ def _seal_raw(args: argparse.Namespace, targets: list[tuple[str, Any]]) -> int:
     if args.from_file:
         filename = args.from_file[0].split("=", 1)[-1]
         try:
-            value = Path(filename).read_bytes()
-        except OSError as exc:
-            raise SealedError(f"{filename}: cannot read ({exc.strerror})") from None
+            value = yamlio.read_bytes(filename)
+        except InputError as exc:
+            raise SealedError(str(exc)) from None
     else:
         value = sys.stdin.buffer.read()
     outputs = [
@@ -370,7 +351,7 @@ def _merge(
         pinned = {**secret, "metadata": {**(secret.get("metadata") or {}), "namespace": opts.namespace}}
         merged = sealing.merge_into(merged, sealing.seal_secret(public_key, pinned, opts, where))
     fmt = args.format or ("json" if original_text.lstrip().startswith("{") else "yaml")
-    _write_atomically(target, gofmt.render([merged], fmt))
+    _write_atomically(target, output.render([merged], fmt))
     return 0
 
 
@@ -388,14 +369,14 @@ def _re_encrypt(args: argparse.Namespace, input_path: str | None, fmt: str) -> i
         out = [
             rotate_with_controller(client, args.controller_namespace, args.controller_name, o) for o in objs
         ]
-        _emit(args, gofmt.render(out, fmt))
+        _emit(args, output.render(out, fmt))
         return 0
     targets = _certificates(args)
     if len(targets) != 1:
         raise UsageError("--re-encrypt takes exactly one --cert")
-    unsealer = Unsealer(_private_keys(args), _template_renderer())
+    unsealer = Unsealer(_private_keys(args))
     public_key = certs.public_key_of(targets[0][1])
-    _emit(args, gofmt.render([re_encrypt(obj, unsealer, public_key, where) for obj in objs], fmt))
+    _emit(args, output.render([re_encrypt(obj, unsealer, public_key, where) for obj in objs], fmt))
     return 0
 
 
@@ -405,7 +386,7 @@ def _validate(args: argparse.Namespace, input_path: str | None) -> int:
     if not objs:
         raise SealedError(f"{where}: no SealedSecret found")
     if args.private_key:
-        unsealer = Unsealer(_private_keys(args), _template_renderer())
+        unsealer = Unsealer(_private_keys(args))
         for obj in objs:
             unsealer.unseal(obj, where)
         return 0
@@ -453,9 +434,9 @@ def unseal_command(args: argparse.Namespace) -> int:
     sealed = [o for o in objs if sealing.is_sealed_secret(o)]
     if not sealed:
         raise SealedError(f"{where}: no SealedSecret found")
-    unsealer = Unsealer(found, _template_renderer())
+    unsealer = Unsealer(found)
     secrets = [unsealer.unseal(obj, where) for obj in sealed]
-    sys.stdout.write(gofmt.render(secrets, args.format))
+    sys.stdout.write(output.render(secrets, args.format))
     sys.stdout.flush()
     return 0
 
@@ -509,7 +490,7 @@ def keygen_command(args: argparse.Namespace) -> int:
     if args.output_secret is not None:
         key, cert = keys.generate_key(args.key_size, args.key_ttl, args.my_cn)
         secret = keys.key_secret(key, cert, args.namespace, prefix=args.key_prefix)
-        text = gofmt.render([secret], args.format).removeprefix("---\n")
+        text = output.render([secret], args.format).removeprefix("---\n")
         if args.output_secret == "-":
             sys.stdout.write(text)
         else:
@@ -599,7 +580,7 @@ def keys_export_command(args: argparse.Namespace) -> int:
     found = _key_source(args)
     if not found:
         raise SealedError("no sealing keys found")
-    text = gofmt.render([keyring.export_list(found, args.namespace)], args.format).removeprefix("---\n")
+    text = output.render([keyring.export_list(found, args.namespace)], args.format).removeprefix("---\n")
     if args.output:
         _write_atomically(Path(args.output), text, mode=0o600)
     else:

@@ -4,34 +4,35 @@ Runs after sops and sealed (``order`` 30), so a store's auth Secret may itself b
 or sealed in the same unit. SecretStore and ClusterSecretStore objects are consumed (they
 configure the resolution and are not applied). The first claimed object of a pass prefetches
 every remote key of the pass, batched per store; answers are memoised for the pass and dropped
-when its last claimed object is done (or the pass fails), so no plaintext outlives the pass in
-``DecryptContext.cache``. Only connections and login tokens stay there across passes.
+when its last claimed object is done (or the pass fails); they live in ``DecryptContext.scratch``,
+so no plaintext outlives the pass. Only connections and login tokens stay in ``ctx.cache``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from secretsops.decryptors.base import DecryptContext, Decryptor
 from secretsops.errors import SecretsOpsError
 from secretsops.external.lookup import ObjectLookup
 from secretsops.external.providers.base import ProviderSettings
-from secretsops.external.resolve import ExternalCache, Resolver, cache_in
+from secretsops.external.resolve import ExternalCache, Resolver
 from secretsops.external.resources import EXTERNAL_SECRET, STORE_KINDS, ExternalSecret, is_eso
+from secretsops.kube import KubeClient
 from secretsops.manifests import Obj, SourcedObject
-
-#: per-pass state in DecryptContext.cache; dropped when the last claimed object is done
-PASS_KEY = "external.pass"
 
 
 def settings_from(ctx: DecryptContext) -> ProviderSettings:
-    opts = ctx.options
-    return ProviderSettings(
-        env=dict(ctx.keys.env),
-        timeout=float(opts.get("external_timeout", 10.0)),
-        retries=int(opts.get("external_retries", 2)),
-    )
+    opts = ctx.options.external
+    return ProviderSettings(env=dict(ctx.keys.env), timeout=opts.timeout, retries=opts.retries)
+
+
+def external_cache(ctx: DecryptContext) -> ExternalCache:
+    """Connections and logins kept across passes (created on first use)."""
+    if ctx.cache.external is None:
+        ctx.cache.external = ExternalCache()
+    return ctx.cache.external
 
 
 class ExternalDecryptor(Decryptor):
@@ -47,15 +48,15 @@ class ExternalDecryptor(Decryptor):
 
     def _pass(self, ctx: DecryptContext) -> _Pass:
         """This pass's resolver, created (and every remote key prefetched) on first use."""
-        state = ctx.cache.get(PASS_KEY)
+        state = ctx.scratch.external_pass
         if isinstance(state, _Pass) and state.objects_id == id(ctx.objects):
             return state
-        cache: ExternalCache = cache_in(ctx.cache)
+        cache = external_cache(ctx)
         cache.begin_pass()
         lookup = ObjectLookup((o.obj for o in ctx.objects), ctx.kube)
         resolver = Resolver(lookup, settings_from(ctx), cache, ctx.count)
         claimed = [o for o in ctx.objects if self.claims(o.obj)]
-        state = ctx.cache[PASS_KEY] = _Pass(id(ctx.objects), len(claimed), resolver)
+        state = ctx.scratch.external_pass = _Pass(id(ctx.objects), len(claimed), resolver)
         externals: list[ExternalSecret] = []
         for o in claimed:
             if is_eso(o.obj, EXTERNAL_SECRET):
@@ -69,8 +70,8 @@ class ExternalDecryptor(Decryptor):
     @staticmethod
     def _end_pass(ctx: DecryptContext) -> None:
         """Forget everything of the pass that can hold plaintext (answers, the object index)."""
-        ctx.cache.pop(PASS_KEY, None)
-        cache_in(ctx.cache).begin_pass()
+        ctx.scratch.external_pass = None
+        external_cache(ctx).begin_pass()
 
     def decrypt(self, item: SourcedObject, ctx: DecryptContext) -> list[Obj]:
         state = self._pass(ctx)
@@ -97,20 +98,17 @@ class _Pass:
     resolver: Resolver
 
 
-def _live_uid(kube: Any, es: ExternalSecret) -> str:
-    """The uid of the ExternalSecret in the cluster (ESO left it there), for the ownerReference."""
-    from kubernetes import client
-    from kubernetes.client.exceptions import ApiException
+def _live_uid(kube: KubeClient, es: ExternalSecret) -> str:
+    """The uid of the ExternalSecret in the cluster (ESO left it there), for the ownerReference.
 
+    Best effort: an ExternalSecret that is not in the cluster (or cannot be read) gets none.
+    """
     if not es.namespace:
         return ""
-    api = client.CustomObjectsApi(kube)
     for version in ("v1", "v1beta1"):
         try:
-            live: Any = api.get_namespaced_custom_object(
-                "external-secrets.io", version, es.namespace, "externalsecrets", es.name
-            )
-        except (ApiException, OSError):
+            live = kube.get(f"external-secrets.io/{version}", "ExternalSecret", es.namespace, es.name)
+        except SecretsOpsError:
             continue
         uid = ((live or {}).get("metadata") or {}).get("uid")
         if uid:

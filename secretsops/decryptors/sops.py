@@ -1,7 +1,7 @@
 """The ``sops`` decryptor: objects carrying a ``sops:`` block become plain objects, in memory.
 
-Data keys are cached in ``DecryptContext.cache['sops.datakeys']`` by the file's MAC, so a
-reconcile pass over unchanged files makes no key-service calls.
+Data keys are cached in ``DecryptContext.cache.data_keys`` by the file's MAC, so a reconcile
+pass over unchanged files makes no key-service calls.
 """
 
 from __future__ import annotations
@@ -13,7 +13,12 @@ from secretsops.manifests import Obj, ObjectId, SourcedObject
 from secretsops.sops.api import DataKeyCache, decrypt_document, decrypt_documents, is_encrypted_document
 from secretsops.sops.cipher import is_encrypted_value
 
-CACHE_KEY = "sops.datakeys"
+
+def data_key_cache(ctx: DecryptContext) -> DataKeyCache:
+    """The context's data-key cache (created on first use); shared with secretGenerator entries."""
+    if ctx.cache.data_keys is None:
+        ctx.cache.data_keys = DataKeyCache()
+    return ctx.cache.data_keys
 
 
 def _all_encrypted(value: Any) -> bool:
@@ -47,10 +52,7 @@ class SopsDecryptor(Decryptor):
         return True
 
     def decrypt(self, item: SourcedObject, ctx: DecryptContext) -> list[Obj]:
-        cache = ctx.cache.get(CACHE_KEY)
-        if not isinstance(cache, DataKeyCache):
-            cache = DataKeyCache()
-            ctx.cache[CACHE_KEY] = cache
+        cache = data_key_cache(ctx)
         before = sum(ctx.keys.calls.values())
         plain = self._from_raw(item, ctx, cache)
         if plain is None:
@@ -71,11 +73,10 @@ class SopsDecryptor(Decryptor):
         data, fmt = raw
         want = item.id
         # every document of a file shares one ``raw`` tuple: parse and decrypt the file once
-        key = ("sops.documents", id(raw))
-        docs = ctx.scratch.get(key)
+        docs = ctx.scratch.sops_documents.get(id(raw))
         if docs is None or docs[0] is not raw:
             docs = (raw, decrypt_documents(data, fmt, ctx=ctx.keys, cache=cache, where=item.path))
-            ctx.scratch[key] = docs
+            ctx.scratch.sops_documents[id(raw)] = docs
         for doc in docs[1]:
             if isinstance(doc, dict) and ObjectId.of(doc) == want:
                 return doc

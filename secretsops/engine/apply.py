@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from secretsops.engine.inventory import Entry
-from secretsops.engine.kube import KubeClient
 from secretsops.errors import RenderError
+from secretsops.kube import KubeClient
 from secretsops.manifests import Obj, ObjectId, SourcedObject
 
 #: label/annotation values that protect a live object from pruning

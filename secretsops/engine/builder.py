@@ -10,13 +10,14 @@ from typing import Any
 
 from secretsops.engine.config import EngineSettings, SourceSpec
 from secretsops.engine.dirsource import DirectorySource
-from secretsops.engine.kube import KubeClient
-from secretsops.engine.loop import Deps, Engine, Source, SourceReconciler, _optional
+from secretsops.engine.leader import start_election
+from secretsops.engine.loop import Deps, Engine, Source, SourceReconciler
 from secretsops.engine.metrics import EngineMetrics
 from secretsops.engine.proc import ProcessRunner
+from secretsops.engine.server import start_server
 from secretsops.engine.source import GitSource
-from secretsops.errors import UsageError
 from secretsops.keysources.base import KeyContext
+from secretsops.kube import KubeClient
 
 log = logging.getLogger("secretsops.engine")
 
@@ -40,24 +41,15 @@ class RunningEngine:
         return self.engine.run_once()
 
     def serve(self) -> None:
-        """Run until interrupted, with the optional server and leader-election hooks."""
+        """Run until interrupted, with the metrics server and leader election when configured."""
         is_leader = lambda: True  # noqa: E731
         elector = None
         if self.settings.leader_elect:
-            start_election = _optional("leader", "start_election")
-            if start_election is None:
-                raise UsageError("--leader-elect: leader election is not available in this build")
             elector = start_election(self.engine, self.settings)
             is_leader = elector.is_leader
         server = None
         if self.settings.metrics_port is not None:
-            start_server = _optional("server", "start_server")
-            if start_server is None:
-                log.warning(
-                    "metrics server not available in this build", extra={"reason": "no engine.server"}
-                )
-            else:
-                server = start_server(self.engine, self.settings, elector)
+            server = start_server(self.engine, self.settings, elector)
         try:
             self.engine.run_forever(is_leader)
         except KeyboardInterrupt:
@@ -76,7 +68,7 @@ class RunningEngine:
 def build_engine(
     specs: list[SourceSpec],
     settings: EngineSettings,
-    api: Any,
+    kube: KubeClient,
     environ: Mapping[str, str],
     *,
     runner: ProcessRunner | None = None,
@@ -84,7 +76,7 @@ def build_engine(
 ) -> RunningEngine:
     runner = runner or ProcessRunner.from_environ(environ)
     deps = Deps(
-        kube=KubeClient(api),
+        kube=kube,
         runner=runner,
         decryptors=load_decryptors_safely(),
         metrics=metrics or EngineMetrics.create(),
@@ -98,14 +90,10 @@ def build_engine(
 
 def load_decryptors_safely() -> list[Any]:
     """Every decryptor that imports; one that is missing from this install is logged, not fatal."""
-    from importlib.metadata import entry_points
+    from secretsops.decryptors.registry import decryptors
 
-    from secretsops.decryptors.registry import GROUP
-
-    found = []
-    for ep in entry_points(group=GROUP):
-        try:
-            found.append(ep.load()())
-        except ImportError:
-            log.warning("decryptor not available", extra={"reason": ep.name})
-    return sorted(found, key=lambda d: d.order)
+    return list(
+        decryptors().load(
+            unavailable=lambda name, _exc: log.warning("decryptor not available", extra={"reason": name})
+        )
+    )

@@ -13,22 +13,15 @@ import binascii
 import re
 
 from secretsops.decryptors.base import DecryptContext, DecryptFailed
+from secretsops.decryptors.sops import data_key_cache
 from secretsops.errors import RenderError, SecretsOpsError
 from secretsops.manifests import SourcedObject
-from secretsops.sops.api import DataKeyCache, decrypt_bytes
+from secretsops.sops.api import decrypt_bytes
 
-CACHE_KEY = "sops.datakeys"
 _ENV_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
-def data_key_cache(ctx: DecryptContext) -> DataKeyCache:
-    cache = ctx.cache.get(CACHE_KEY)
-    if not isinstance(cache, DataKeyCache):
-        cache = ctx.cache[CACHE_KEY] = DataKeyCache()
-    return cache
-
-
-def parse_env(text: str, where: str) -> dict[str, str]:
+def parse_env(text: str, entry: str = "") -> dict[str, str]:
     """kustomize's env-file rules: ``KEY=value`` lines; blank lines and ``#`` comments skipped."""
     out: dict[str, str] = {}
     for number, raw in enumerate(text.splitlines(), 1):
@@ -37,18 +30,15 @@ def parse_env(text: str, where: str) -> dict[str, str]:
             continue
         key, sep, value = line.partition("=")
         if not sep or not _ENV_KEY.match(key):
-            raise RenderError(f"{where}: line {number} is not KEY=value with a valid key")
+            raise RenderError(f"line {number} is not KEY=value with a valid key", key=entry)
         out[key] = value
     return out
 
 
-def _named(exc: SecretsOpsError, entry: str) -> SecretsOpsError:
-    """The same failure, its message naming the generator entry (temporary stays temporary)."""
-    if entry in str(exc):
-        return exc
-    named = type(exc).__new__(type(exc))
-    SecretsOpsError.__init__(named, f"{entry}: {exc}")
-    return named
+def _entry(exc: SecretsOpsError, entry: str) -> SecretsOpsError:
+    """The failure located at the generator entry (the sops layer may already have named it)."""
+    exc.message = exc.message.removeprefix(f"{entry}: ")
+    return exc.at(key=entry)
 
 
 def open_generated(items: list[SourcedObject], ctx: DecryptContext) -> list[SourcedObject]:
@@ -62,22 +52,28 @@ def open_generated(items: list[SourcedObject], ctx: DecryptContext) -> list[Sour
         opened: dict[str, str] = {}
         for key in sorted(listed):
             info = listed[key]
-            where = f"{item.where}: secretGenerator entry {key}"
+            entry = f"secretGenerator entry {key}"
             try:
                 cipher = base64.b64decode(str(data.pop(key, "")).replace("\n", ""), validate=True)
-                plain = decrypt_bytes(cipher, str(info["format"]), ctx=ctx.keys, cache=cache, where=where)
+                plain = decrypt_bytes(cipher, str(info["format"]), ctx=ctx.keys, cache=cache, where=entry)
             except (binascii.Error, ValueError):
-                raise DecryptFailed(item, RenderError(f"{where}: not valid base64")) from None
+                raise DecryptFailed(item, RenderError("not valid base64", key=entry)) from None
             except SecretsOpsError as exc:
-                raise DecryptFailed(item, _named(exc, f"secretGenerator entry {key}")) from None
+                raise DecryptFailed(item, _entry(exc, entry)) from None
             if info.get("env"):
-                for env_key, value in parse_env(plain.decode("utf-8", "replace"), where).items():
+                try:
+                    pairs = parse_env(plain.decode("utf-8", "replace"), entry)
+                except RenderError as exc:
+                    raise exc.at(file=item.where, object=str(item.id)) from None
+                for env_key, value in pairs.items():
                     opened[env_key] = base64.b64encode(value.encode("utf-8")).decode("ascii")
             else:
                 opened[key] = base64.b64encode(plain).decode("ascii")
         clash = sorted(set(opened) & set(data))
         if clash:
-            raise RenderError(f"{item.where}: {item.id}: generator keys declared twice: {', '.join(clash)}")
+            raise RenderError(
+                f"generator keys declared twice: {', '.join(clash)}", file=item.where, object=str(item.id)
+            )
         item.obj["data"] = {**data, **opened}
         item.extra["decryptor"] = "sops-generator"
     return items

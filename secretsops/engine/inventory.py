@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from secretsops.engine.kube import KubeClient
+from secretsops.kube import KubeClient
 from secretsops.manifests import Obj, ObjectId
 
 INVENTORY_KEY = "inventory"

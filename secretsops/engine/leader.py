@@ -28,12 +28,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from secretsops.engine.kube import KubeClient
-from secretsops.errors import ApplyError
+from secretsops.errors import ApplyError, KubeConflict, KubeError
+from secretsops.kube import KubeClient
 
 log = logging.getLogger("secretsops.engine.leader")
 
 LEASE_NAME = "secretsops-leader"
+LEASE_API = "coordination.k8s.io/v1"
 
 
 def default_identity() -> str:
@@ -61,7 +62,7 @@ class LeaseTimings:
 class LeaderElector:
     """Campaign for one Lease in a thread (``run``); ask ``is_leader()`` before writing."""
 
-    api: Any  # kubernetes.client.ApiClient
+    kube: KubeClient  # not fenced: campaigning writes the Lease while not leading
     namespace: str
     name: str = LEASE_NAME
     identity: str = field(default_factory=default_identity)
@@ -116,15 +117,15 @@ class LeaderElector:
     # --- one round -----------------------------------------------------------------------------
     def try_acquire_or_renew(self) -> bool:
         """One round of client-go's ``tryAcquireOrRenew``; True when we hold the Lease after it."""
-        from kubernetes.client.exceptions import ApiException
-
         started = self.clock()  # a renewal counts from before its request, never after
         try:
             ok = self._round()
-        except ApiException as exc:
-            log.warning("lease round failed", extra={"reason": f"HTTP {exc.status}"})
+        except KubeError as exc:
+            log.warning(
+                "lease round failed", extra={"reason": f"HTTP {exc.status}" if exc.status else str(exc)}
+            )
             ok = False
-        except Exception as exc:  # noqa: BLE001 - connection errors: keep campaigning
+        except Exception as exc:  # noqa: BLE001 - anything else: keep campaigning
             log.warning("lease round failed", extra={"reason": type(exc).__name__})
             ok = False
         now = self.clock()
@@ -139,98 +140,84 @@ class LeaderElector:
             log.info("leadership " + ("acquired" if leading else "lost"), extra={"reason": self.identity})
         return ok
 
-    @property
-    def _timeout(self) -> float:
-        """No request may outlive the renew deadline (a hung call must not look like a renewal)."""
-        return max(0.5, self.timings.renew_deadline / 2)
-
-    def _coordination(self) -> Any:
-        from kubernetes import client
-
-        return client.CoordinationV1Api(self.api)
+    def _once(self, timeout: float | None = None) -> KubeClient:
+        """One attempt per request: no request may outlive the renew deadline (a hung or retried
+        call must not look like a renewal)."""
+        return self.kube.with_policy(attempts=1, timeout=timeout or max(0.5, self.timings.renew_deadline / 2))
 
     def _round(self) -> bool:
-        from kubernetes import client
-        from kubernetes.client.exceptions import ApiException
-
-        api = self._coordination()
-        now = datetime.now(UTC)
+        kube = self._once()
+        now = _micro_time()
         duration = max(1, round(self.timings.lease_duration))
-        try:
-            lease = api.read_namespaced_lease(self.name, self.namespace, _request_timeout=self._timeout)
-            self._contact_at = self.clock()
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
-            self._contact_at = self.clock()
-            body = client.V1Lease(
-                metadata=client.V1ObjectMeta(name=self.name, namespace=self.namespace),
-                spec=client.V1LeaseSpec(
-                    holder_identity=self.identity,
-                    lease_duration_seconds=duration,
-                    acquire_time=now,
-                    renew_time=now,
-                    lease_transitions=0,
-                ),
-            )
+        lease = kube.get(LEASE_API, "Lease", self.namespace, self.name)
+        self._contact_at = self.clock()
+        if lease is None:
+            body = {
+                "apiVersion": LEASE_API,
+                "kind": "Lease",
+                "metadata": {"name": self.name, "namespace": self.namespace},
+                "spec": {
+                    "holderIdentity": self.identity,
+                    "leaseDurationSeconds": duration,
+                    "acquireTime": now,
+                    "renewTime": now,
+                    "leaseTransitions": 0,
+                },
+            }
             try:
-                api.create_namespaced_lease(self.namespace, body, _request_timeout=self._timeout)
-            except ApiException as exc2:
-                if exc2.status == 409:
-                    return False  # another candidate created it first
-                raise
+                kube.create(body)
+            except KubeConflict:
+                return False  # another candidate created it first
             return True
-        spec = lease.spec or client.V1LeaseSpec()
-        holder = spec.holder_identity or ""
-        record = (holder, str(spec.renew_time or ""), str(spec.lease_duration_seconds or ""))
+        spec = dict(lease.get("spec") or {})
+        holder = str(spec.get("holderIdentity") or "")
+        record = (holder, str(spec.get("renewTime") or ""), str(spec.get("leaseDurationSeconds") or ""))
         mono = self.clock()
         if record != self._observed:
             self._observed, self._observed_at = record, mono
         if holder and holder != self.identity:
-            their_duration = float(spec.lease_duration_seconds or self.timings.lease_duration)
+            their_duration = float(spec.get("leaseDurationSeconds") or self.timings.lease_duration)
             if mono - self._observed_at < their_duration:
                 return False  # held, and renewed within its duration as far as we can see
         if holder != self.identity:
-            spec.acquire_time = now
-            spec.lease_transitions = (spec.lease_transitions or 0) + (1 if holder else 0)
-        spec.holder_identity = self.identity
-        spec.lease_duration_seconds = duration
-        spec.renew_time = now
-        lease.spec = spec
+            spec["acquireTime"] = now
+            spec["leaseTransitions"] = int(spec.get("leaseTransitions") or 0) + (1 if holder else 0)
+        spec.update(holderIdentity=self.identity, leaseDurationSeconds=duration, renewTime=now)
         try:
-            api.replace_namespaced_lease(self.name, self.namespace, lease, _request_timeout=self._timeout)
-        except ApiException as exc:
-            if exc.status == 409:
-                return False  # someone else wrote it since we read it
-            raise
-        self._observed = (self.identity, str(now), str(duration))
+            kube.replace({**lease, "spec": spec})  # carries the resourceVersion we read
+        except KubeConflict:
+            return False  # someone else wrote it since we read it
+        self._observed = (self.identity, now, str(duration))
         self._observed_at = mono
         return True
 
     def release(self) -> None:
         """Give the Lease up (holder emptied, 1 s duration) so a standby need not wait it out."""
-        from kubernetes.client.exceptions import ApiException
-
         with self._lock:
             leading, self._leading = self._leading, False
         if not leading:
             return
-        api = self._coordination()
+        kube = self._once(self.kube.timeout)
         try:
-            lease = api.read_namespaced_lease(self.name, self.namespace)
-            if (lease.spec.holder_identity or "") != self.identity:
+            lease = kube.get(LEASE_API, "Lease", self.namespace, self.name)
+            spec = dict((lease or {}).get("spec") or {})
+            if lease is None or str(spec.get("holderIdentity") or "") != self.identity:
                 return
-            now = datetime.now(UTC)
-            lease.spec.holder_identity = ""
-            lease.spec.lease_duration_seconds = 1
-            lease.spec.renew_time = now
-            lease.spec.acquire_time = now
-            api.replace_namespaced_lease(self.name, self.namespace, lease)
+            now = _micro_time()
+            spec.update(holderIdentity="", leaseDurationSeconds=1, renewTime=now, acquireTime=now)
+            kube.replace({**lease, "spec": spec})
             log.info("leadership released", extra={"reason": self.identity})
-        except ApiException as exc:
-            log.warning("lease release failed", extra={"reason": f"HTTP {exc.status}"})
+        except KubeError as exc:
+            log.warning(
+                "lease release failed", extra={"reason": f"HTTP {exc.status}" if exc.status else str(exc)}
+            )
         except Exception as exc:  # noqa: BLE001 - best effort: the lease expires anyway
             log.warning("lease release failed", extra={"reason": type(exc).__name__})
+
+
+def _micro_time() -> str:
+    """Now as a Kubernetes ``MicroTime`` (RFC 3339, microseconds, UTC), as client-go writes it."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass
@@ -242,7 +229,12 @@ class FencedKube(KubeClient):
     @classmethod
     def around(cls, kube: KubeClient, fence: Callable[[], bool]) -> FencedKube:
         return cls(
-            api=kube.api, backoff=kube.backoff, timeout=kube.timeout, _discovery=kube._discovery, fence=fence
+            api=kube.api,
+            backoff=kube.backoff,
+            timeout=kube.timeout,
+            impersonate=kube.impersonate,
+            _discovery=kube._discovery,
+            fence=fence,
         )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -274,7 +266,7 @@ def start_election(engine: Any, settings: Any) -> LeaderElector:
     shard = str(getattr(settings, "shard_key", "") or "")
     duration = float(getattr(settings, "lease_duration", 0) or 15.0)
     elector = LeaderElector(
-        engine.deps.kube.api, settings.namespace, lease_name(shard), timings=LeaseTimings.for_lease(duration)
+        engine.deps.kube, settings.namespace, lease_name(shard), timings=LeaseTimings.for_lease(duration)
     )
     _leader_gauge(engine.deps.metrics.registry, elector)
     fenced = FencedKube.around(engine.deps.kube, elector.is_leader)

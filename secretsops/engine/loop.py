@@ -12,7 +12,6 @@ applied commit, HMAC fingerprints for drift detection, and the data-key cache.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import random
 import threading
@@ -22,29 +21,29 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from secretsops.decryptors.base import DecryptContext, Decryptor, run_decryptors
+from secretsops.decryptors.base import DecryptCache, Decryptor
 from secretsops.engine import apply, health, inventory
 from secretsops.engine.config import EngineSettings, SourceSpec
 from secretsops.engine.drift import Fingerprinter, ObjectPrint
-from secretsops.engine.generators import open_generated
 from secretsops.engine.keys import key_context
-from secretsops.engine.kube import KubeClient
 from secretsops.engine.metrics import EngineMetrics
-from secretsops.engine.pipeline import decrypt_options
+from secretsops.engine.pipeline import Pipeline, build_pipeline
 from secretsops.engine.proc import ProcessRunner
 from secretsops.engine.render import render_path
 from secretsops.engine.reporting import MAX_LISTED, PassResult, Reporter
+from secretsops.engine.rollout import pass_hook
 from secretsops.engine.source import Revision
 from secretsops.engine.status import ALLOW_MASS_PRUNE, SOURCE_LABEL, SourceStatus, StatusStore
 from secretsops.errors import (
-    ApplyRejected,
     EngineError,
+    KubeRejected,
     PruneGuardTripped,
     RenderError,
     SecretsOpsError,
 )
 from secretsops.external.refresh import next_refresh_at
 from secretsops.keysources.base import KeyContext
+from secretsops.kube import KubeClient
 from secretsops.manifests import Obj, ObjectId, SourcedObject
 
 log = logging.getLogger("secretsops.engine")
@@ -80,14 +79,6 @@ class Deps:
     sleep: Callable[[float], None] = time.sleep
 
 
-def _optional(module: str, name: str) -> Any:
-    """Hooks owned by the deploy side of the engine (leader, server, rollout), if present."""
-    try:
-        return getattr(importlib.import_module(f"secretsops.engine.{module}"), name)
-    except (ImportError, AttributeError):
-        return None
-
-
 class SourceReconciler:
     """One source's state across passes: applied commit, fingerprints, data-key cache."""
 
@@ -98,7 +89,10 @@ class SourceReconciler:
         self.deps = deps
         self.store = StatusStore(deps.kube, settings.namespace)
         self.reporter = Reporter(spec.name, self.store, deps.metrics, settings.dry_run)
-        self.cache: dict[str, Any] = {}
+        #: what decryption keeps across passes (data keys, keyring, connections; never plaintext)
+        self.cache = DecryptCache()
+        #: what the pass hooks keep across passes (the rollout key)
+        self.hook_cache: dict[str, Any] = {}
         self.prints: dict[ObjectId, ObjectPrint] = {}
         self.applied_commit = ""
         self.allow_mass_prune_once = settings.allow_mass_prune
@@ -215,19 +209,19 @@ class SourceReconciler:
         if only is None:
             self._schedule_refresh(items)
         keys = self._key_context()
-        ctx = DecryptContext(
-            keys=keys,
-            kube=deps.kube.api,
+        pipeline = build_pipeline(
+            keys,
+            decryptors=deps.decryptors,
+            kube=deps.kube,
             sealing_key_namespace=settings.sealing_key_namespace,
             cache=self.cache,
-            options=decrypt_options(),
+            scope=self._pre_scope,
         )
         try:
-            items = self._decrypt_in_namespace(items, deps.decryptors, ctx)
-            items = open_generated(items, ctx)
+            items = pipeline.run(items)
             desired = [apply.prepare(i, spec.target_namespace) for i in items]
         finally:
-            self._count_calls(keys, ctx)
+            self._count_calls(keys, pipeline)
         for item, obj in zip(items, desired, strict=True):
             if "sops" in obj and isinstance(obj["sops"], dict):
                 raise RenderError(
@@ -235,9 +229,7 @@ class SourceReconciler:
                 )
             obj["metadata"].setdefault("labels", {})[SOURCE_LABEL] = spec.name
         self._scope_namespaces(desired)
-        annotate = _optional("rollout", "pass_hook")
-        if annotate is not None:
-            desired = annotate(desired, deps.kube, settings.namespace, self.cache, settings.dry_run)
+        desired = pass_hook(desired, deps.kube, settings.namespace, self.hook_cache, settings.dry_run)
         self._check_unique(desired)
         entries = [inventory.Entry.of(o) for o in desired]
         old = inventory.load(deps.kube, settings.namespace, spec.name)
@@ -293,10 +285,8 @@ class SourceReconciler:
             f"secretsops-status-{self.spec.name} {ALLOW_MASS_PRUNE}={rev.commit} --overwrite"
         )
 
-    def _decrypt_in_namespace(
-        self, items: list[SourcedObject], decryptors: list[Decryptor], ctx: DecryptContext
-    ) -> list[SourcedObject]:
-        """Run the decryptors in order, each seeing objects in the namespace they will live in.
+    def _pre_scope(self, obj: Obj) -> None:
+        """Put an object in the namespace it will live in before a decryptor looks at it.
 
         Flux's kustomize sets ``targetNamespace`` before the controllers see anything, and kubectl
         puts a namespace-less object in ``default``: the sealed-secrets controller opens a
@@ -304,13 +294,6 @@ class SourceReconciler:
         there and hashes it into ``created-by``. SOPS documents keep their file's identity until
         decrypted (their MAC is verified from the file's bytes, matched by identity).
         """
-        for dec in sorted(decryptors, key=lambda d: d.order):
-            for item in items:
-                self._pre_scope(item.obj)
-            items = run_decryptors(items, [dec], ctx)
-        return items
-
-    def _pre_scope(self, obj: Obj) -> None:
         kind = obj.get("kind")
         meta = obj.get("metadata")
         if "sops" in obj or not isinstance(meta, dict) or kind in _NOT_PRE_SCOPED:
@@ -339,7 +322,7 @@ class SourceReconciler:
                 res = self.deps.kube.resource(
                     str(obj.get("apiVersion")), str(obj.get("kind")), str(ObjectId.of(obj))
                 )
-            except ApplyRejected:
+            except KubeRejected:
                 continue
             if not res.namespaced:
                 meta.pop("namespace", None)
@@ -364,9 +347,10 @@ class SourceReconciler:
             raise EngineError(f"decryption Secret {ref} not found")
         return key_context(self.deps.edge_env, secret, f"decryption Secret {ref}")
 
-    def _count_calls(self, keys: KeyContext, ctx: DecryptContext) -> None:
+    def _count_calls(self, keys: KeyContext, pipeline: Pipeline) -> None:
         """Key-service calls by kind (age, kms, hc_vault, pgp) plus providers' own counters."""
-        counted = {**{k: v for k, v in ctx.calls.items() if k != "sops.key_calls"}, **keys.calls}
+        calls = pipeline.context.calls
+        counted = {**{k: v for k, v in calls.items() if k != "sops.key_calls"}, **keys.calls}
         for kind, n in counted.items():
             if n:
                 self.deps.metrics.decrypt_calls.labels(self.spec.name, kind).inc(n)

@@ -1,21 +1,89 @@
-"""Decryptor options every caller of the pipeline shares (reconcile, render, the KRM function).
+"""The decryption pipeline, built in one place for every caller.
+
+``render`` (and the Argo CD plugin, which runs it), the engine's reconcile pass and the KRM
+function turn rendered objects into plain ones the same way: every decryptor in ``order`` (sops,
+sealed, external), then the SOPS files behind kustomize ``secretGenerator`` entries; the first
+object that does not open fails the whole unit. Callers differ only in what they inject (keys,
+the Kubernetes gateway, sealing key files, how long the cache lives) and, for the engine, the
+namespace each object will live in, settled before each decryptor looks at it.
 
 Objects produced from git are applied by us, Argo CD or kustomize, never by the Bitnami
 controller: the SealedSecret is not in the cluster, so an ownerReference to it would have no
-uid (the API rejects that) and would invite garbage collection. sealed-secrets' template data
-is rendered with the full Go text/template engine, which ``secretsops.sealed`` may not import.
+uid (the API rejects that) and would invite garbage collection. Hence ``with-uid``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from secretsops.external.template.sealed_compat import sealed_template_renderer
+from secretsops.decryptors.base import (
+    DecryptCache,
+    DecryptContext,
+    DecryptOptions,
+    Decryptor,
+    ExternalOptions,
+    SealedOptions,
+    run_decryptors,
+)
+from secretsops.engine.generators import open_generated
+from secretsops.keysources.base import KeyContext
+from secretsops.kube import KubeClient
+from secretsops.manifests import Obj, SourcedObject
 
 
-def decrypt_options(**extra: Any) -> dict[str, Any]:
-    return {
-        "sealed_owner_references": "with-uid",
-        "template_renderer": sealed_template_renderer,
-        **extra,
-    }
+def pipeline_options(external: ExternalOptions | None = None) -> DecryptOptions:
+    """The options every pipeline shares (see the module docstring for ``with-uid``)."""
+    return DecryptOptions(
+        sealed=SealedOptions(owner_references="with-uid"), external=external or ExternalOptions()
+    )
+
+
+@dataclass
+class Pipeline:
+    """One unit's way from rendered objects to plain ones; ``context`` holds its counters."""
+
+    decryptors: list[Decryptor]
+    context: DecryptContext
+    #: called on every object before each decryptor runs (the engine settles namespaces there)
+    scope: Callable[[Obj], None] | None = field(default=None)
+
+    def run(self, items: list[SourcedObject]) -> list[SourcedObject]:
+        """Plain objects for ``items``; raises ``DecryptFailed`` naming the file and object."""
+        for dec in sorted(self.decryptors, key=lambda d: d.order):
+            if self.scope is not None:
+                for item in items:
+                    self.scope(item.obj)
+            items = run_decryptors(items, [dec], self.context)
+        return open_generated(items, self.context)
+
+
+def build_pipeline(
+    keys: KeyContext,
+    *,
+    decryptors: Sequence[Decryptor] | None = None,
+    kube: KubeClient | None = None,
+    sealing_key_files: Sequence[str] = (),
+    sealing_key_namespace: str = "kube-system",
+    cache: DecryptCache | None = None,
+    external: ExternalOptions | None = None,
+    scope: Callable[[Obj], None] | None = None,
+) -> Pipeline:
+    """The pipeline for one unit of work (a render, a reconcile pass, a KRM call).
+
+    ``decryptors`` default to every registered one; ``cache`` is the caller's to keep across
+    units (the engine keeps one per source), a fresh one otherwise.
+    """
+    if decryptors is None:
+        from secretsops.decryptors.registry import load_decryptors
+
+        decryptors = load_decryptors()
+    ctx = DecryptContext(
+        keys=keys,
+        kube=kube,
+        sealing_key_files=list(sealing_key_files),
+        sealing_key_namespace=sealing_key_namespace,
+        options=pipeline_options(external),
+        cache=cache if cache is not None else DecryptCache(),
+    )
+    return Pipeline(list(decryptors), ctx, scope)

@@ -25,7 +25,7 @@ import secrets
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
-from secretsops.errors import ApplyError
+from secretsops.errors import ApplyError, KubeConflict
 from secretsops.manifests import Obj
 
 RELOAD = "secretsops.io/reload"
@@ -174,7 +174,7 @@ def rollout_key(kube: Any, namespace: str, *, create: bool = True) -> bytes:
         try:
             kube.create(body)
             return key
-        except ApplyError:
+        except KubeConflict:
             continue  # another replica created it first (409): read theirs
     raise ApplyError(f"Secret {namespace}/{KEY_SECRET}: cannot read or create the rollout key")
 

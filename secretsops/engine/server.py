@@ -90,7 +90,7 @@ class Runtime:
         from secretsops.sealed.keyring import cluster_keys, newest_first
         from secretsops.sealed.keys import cert_pem
 
-        keys = newest_first(cluster_keys(self.engine.deps.kube.api, self.sealing_key_namespace))
+        keys = newest_first(cluster_keys(self.engine.deps.kube, self.sealing_key_namespace))
         for key in keys:
             if key.cert is not None:
                 return bytes(cert_pem(key.cert))

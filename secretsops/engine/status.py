@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from secretsops.engine.kube import KubeClient
+from secretsops.kube import KubeClient
 from secretsops.manifests import Obj
 
 STATUS_KEY = "status.json"

@@ -2,7 +2,7 @@
 
 Rendering a directory, they come from the rendered set itself (already decrypted in memory by
 the sops/sealed decryptors that ran before, e.g. a SOPS-encrypted Vault token Secret). In a
-cluster, what the set does not hold is read from the API (``DecryptContext.kube``). Secret
+cluster, what the set does not hold is read from the API (``DecryptContext.kube``, the gateway). Secret
 references follow ESO's rule: a SecretStore reads only in the ExternalSecret's namespace; a
 ClusterSecretStore may name another namespace.
 """
@@ -14,20 +14,24 @@ import binascii
 from collections.abc import Iterable
 from typing import Any
 
-from secretsops.errors import ExternalError, InputError, ProviderUnavailable
+from secretsops.errors import (
+    ExternalError,
+    InputError,
+    KubeError,
+    KubeForbidden,
+    KubeRejected,
+    ProviderUnavailable,
+)
+from secretsops.kube import KubeClient
 from secretsops.manifests import Obj
 
 CORE_KINDS = {"Secret", "ConfigMap"}
 
 
-def _ns_match(obj_ns: str, wanted: str) -> bool:
-    return obj_ns == wanted
-
-
 class ObjectLookup:
     """Objects by kind/namespace/name from the rendered set, then from the cluster."""
 
-    def __init__(self, objects: Iterable[Obj], kube: Any = None) -> None:
+    def __init__(self, objects: Iterable[Obj], kube: KubeClient | None = None) -> None:
         self._index: dict[tuple[str, str, str], Obj] = {}
         self._loose: dict[tuple[str, str], list[Obj]] = {}
         for obj in objects:
@@ -53,20 +57,23 @@ class ObjectLookup:
                 return anywhere[0]
         return None
 
-    def _api(self, call: Any, what: str) -> Any:
-        from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
+    def _live(self, api_version: str, kind: str, namespace: str, name: str, what: str) -> Obj | None:
+        """The object from the cluster; None when it (or its API) does not exist.
 
+        Access denied is the user's to fix (permanent); anything else may pass (temporary).
+        """
+        assert self.kube is not None
         try:
-            return call()
-        except ApiException as exc:
+            return self.kube.get(api_version, kind, namespace, name)
+        except KubeForbidden:
+            raise ExternalError(f"cannot read {what} from the cluster: access denied") from None
+        except KubeRejected as exc:
             if exc.status == 404:
-                return None
-            if exc.status in (401, 403):
-                raise ExternalError(f"cannot read {what} from the cluster: access denied") from None
+                return None  # the API itself is not served (e.g. that ESO version)
             raise ProviderUnavailable(f"cannot read {what} from the cluster: HTTP {exc.status}") from None
-        except (OSError, HTTPError) as exc:
-            raise ProviderUnavailable(f"cannot read {what} from the cluster: {type(exc).__name__}") from None
+        except KubeError as exc:
+            detail = f"HTTP {exc.status}" if exc.status else exc.message
+            raise ProviderUnavailable(f"cannot read {what} from the cluster: {detail}") from None
 
     def secret_data(self, namespace: str, name: str) -> dict[str, bytes] | None:
         obj = self.local("Secret", namespace, name)
@@ -74,13 +81,10 @@ class ObjectLookup:
             return secret_bytes(obj, f"Secret {namespace}/{name}")
         if self.kube is None:
             return None
-        from kubernetes import client
-
-        api = client.CoreV1Api(self.kube)
-        live = self._api(lambda: api.read_namespaced_secret(name, namespace), f"Secret {namespace}/{name}")
+        live = self._live("v1", "Secret", namespace, name, f"Secret {namespace}/{name}")
         if live is None:
             return None
-        return {k: base64.b64decode(v) for k, v in (live.data or {}).items()}
+        return {str(k): base64.b64decode(str(v or "")) for k, v in (live.get("data") or {}).items()}
 
     def configmap_data(self, namespace: str, name: str) -> dict[str, str] | None:
         obj = self.local("ConfigMap", namespace, name)
@@ -90,23 +94,18 @@ class ObjectLookup:
             return {str(k): str(v) for k, v in (obj.get("data") or {}).items()}
         if self.kube is None:
             return None
-        from kubernetes import client
-
-        api = client.CoreV1Api(self.kube)
-        live = self._api(
-            lambda: api.read_namespaced_config_map(name, namespace), f"ConfigMap {namespace}/{name}"
-        )
+        live = self._live("v1", "ConfigMap", namespace, name, f"ConfigMap {namespace}/{name}")
         if live is None:
             return None
-        return dict(live.data or {})
+        return {str(k): str(v) for k, v in (live.get("data") or {}).items()}
 
     def store(self, kind: str, namespace: str, name: str) -> Obj | None:
         from secretsops.external.resources import API_VERSIONS
 
         ns = namespace if kind == "SecretStore" else ""
-        for cand in (self.local(kind, ns, name),):
-            if cand is not None and str(cand.get("apiVersion")) in API_VERSIONS:
-                return cand
+        cand = self.local(kind, ns, name)
+        if cand is not None and str(cand.get("apiVersion")) in API_VERSIONS:
+            return cand
         if kind == "ClusterSecretStore":
             # a ClusterSecretStore manifest carries no namespace; accept one that (wrongly) has one
             for (k, _ns, n), obj in self._index.items():
@@ -114,27 +113,11 @@ class ObjectLookup:
                     return obj
         if self.kube is None:
             return None
-        from kubernetes import client
-
-        api = client.CustomObjectsApi(self.kube)
-        plural = "secretstores" if kind == "SecretStore" else "clustersecretstores"
+        what = f"{kind} {namespace}/{name}" if kind == "SecretStore" else f"{kind} {name}"
         for version in ("v1", "v1beta1"):
-            if kind == "SecretStore":
-                got = self._api(
-                    lambda v=version: api.get_namespaced_custom_object(  # type: ignore[misc]
-                        "external-secrets.io", v, namespace, plural, name
-                    ),
-                    f"{kind} {namespace}/{name}",
-                )
-            else:
-                got = self._api(
-                    lambda v=version: api.get_cluster_custom_object(  # type: ignore[misc]
-                        "external-secrets.io", v, plural, name
-                    ),
-                    f"{kind} {name}",
-                )
+            got = self._live(f"external-secrets.io/{version}", kind, ns, name, what)
             if got is not None:
-                return dict(got)
+                return got
         return None
 
     def service_account_token(
@@ -146,19 +129,17 @@ class ObjectLookup:
                 f"ServiceAccount {namespace}/{name}: a service-account token needs cluster access"
                 " (in-cluster only)"
             )
-        from kubernetes import client
-
-        api = client.CoreV1Api(self.kube)
-        body = client.AuthenticationV1TokenRequest(
-            spec=client.V1TokenRequestSpec(audiences=audiences or None, expiration_seconds=seconds)
-        )
-        got = self._api(
-            lambda: api.create_namespaced_service_account_token(name, namespace, body),
-            f"token for ServiceAccount {namespace}/{name}",
-        )
-        if got is None:
+        what = f"token for ServiceAccount {namespace}/{name}"
+        try:
+            token = self.kube.create_token(namespace, name, audiences, seconds)
+        except KubeForbidden:
+            raise ExternalError(f"cannot read {what} from the cluster: access denied") from None
+        except KubeError as exc:
+            detail = f"HTTP {exc.status}" if exc.status else exc.message
+            raise ProviderUnavailable(f"cannot read {what} from the cluster: {detail}") from None
+        if token is None:
             raise ExternalError(f"ServiceAccount {namespace}/{name} not found")
-        return str(got.status.token)
+        return token
 
     def service_account(self, namespace: str, name: str) -> Obj | None:
         obj = self.local("ServiceAccount", namespace, name)
@@ -166,15 +147,10 @@ class ObjectLookup:
             return obj
         if self.kube is None:
             return None
-        from kubernetes import client
-
-        api = client.CoreV1Api(self.kube)
-        live = self._api(
-            lambda: api.read_namespaced_service_account(name, namespace), f"ServiceAccount {name}"
-        )
+        live = self._live("v1", "ServiceAccount", namespace, name, f"ServiceAccount {name}")
         if live is None:
             return None
-        return {"metadata": {"annotations": dict(live.metadata.annotations or {})}}
+        return {"metadata": {"annotations": dict((live.get("metadata") or {}).get("annotations") or {})}}
 
     def namespace_labels(self, namespace: str) -> dict[str, str] | None:
         obj = self.local("Namespace", "", namespace)
@@ -182,11 +158,8 @@ class ObjectLookup:
             return dict((obj.get("metadata") or {}).get("labels") or {})
         if self.kube is None:
             return None
-        from kubernetes import client
-
-        api = client.CoreV1Api(self.kube)
-        live = self._api(lambda: api.read_namespace(namespace), f"Namespace {namespace}")
-        return None if live is None else dict(live.metadata.labels or {})
+        live = self._live("v1", "Namespace", "", namespace, f"Namespace {namespace}")
+        return None if live is None else dict((live.get("metadata") or {}).get("labels") or {})
 
 
 def secret_bytes(obj: Obj, what: str) -> dict[str, bytes]:

@@ -206,13 +206,11 @@ class Resolver:
 
     def _fail(
         self, es: ExternalSecret, where: str, store: Store | None, what: str, exc: SecretsOpsError
-    ) -> Exception:
-        msg = str(exc)
-        if store is not None and not msg.startswith(str(store)):
-            msg = f"{store}: {msg}"
-        return (
-            type(exc)(f"{es}: {where} ({what}): {msg}") if type(exc).__init__ is Exception.__init__ else exc
-        )
+    ) -> SecretsOpsError:
+        """The failure located at the ExternalSecret and its ``spec.data[i]``; the store named once."""
+        if store is not None and not exc.message.startswith(str(store)):
+            exc.message = f"{store}: {exc.message}"
+        return exc.at(object=str(es), key=f"{where} ({what})")
 
     def provider_data(self, es: ExternalSecret) -> tuple[dict[str, bytes], bool]:
         """The fetched key/values and whether anything was missing and skipped."""
@@ -321,7 +319,7 @@ class Resolver:
             try:
                 rendered = render_template(es, data_map, self.lookup)
             except SecretsOpsError as exc:
-                raise type(exc)(f"{es}: spec.target.template: {exc}") from None
+                raise exc.at(object=str(es), key="spec.target.template") from None
             data.update(rendered.data)
             labels.update(rendered.labels)
             annotations.update(rendered.annotations)

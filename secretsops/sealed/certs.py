@@ -13,12 +13,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from secretsops.errors import SealedError
+
+if TYPE_CHECKING:
+    from secretsops.kube import KubeClient
 
 DEFAULT_CONTROLLER_NAME = "sealed-secrets-controller"
 DEFAULT_CONTROLLER_NAMESPACE = "kube-system"
@@ -54,12 +57,12 @@ def read_cert_ref(ref: str) -> bytes:
         raise SealedError(f"cannot fetch {ref!r}: {reason}") from None
 
 
-def fetch_cluster_cert(api_client: Any, namespace: str, name: str) -> bytes:
+def fetch_cluster_cert(kube: KubeClient, namespace: str, name: str) -> bytes:
     """The controller's certificate through the kube API service proxy, as kubeseal fetches it."""
     from secretsops.sealed.cluster import ProxyStatus, controller_request
 
     try:
-        return controller_request(api_client, namespace, name, "GET", "cert.pem")
+        return controller_request(kube, namespace, name, "GET", "cert.pem")
     except ProxyStatus as exc:
         raise SealedError(f"cannot fetch certificate from {namespace}/{name}: HTTP {exc.status}") from None
     except SealedError:

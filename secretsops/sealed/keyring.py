@@ -15,9 +15,9 @@ import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from secretsops.errors import SealedError
+from secretsops.kube import KubeClient
 from secretsops.manifests import Obj
 from secretsops.sealed.keys import (
     DEFAULT_CN,
@@ -64,55 +64,36 @@ def read_key_files(paths: list[str]) -> list[SealingKey]:
 # -- cluster ---------------------------------------------------------------------------------
 
 
-def _secret_to_obj(api_client: Any, secret: Any) -> Obj:
-    obj = api_client.sanitize_for_serialization(secret)
-    obj.setdefault("apiVersion", "v1")
-    obj.setdefault("kind", "Secret")
-    return dict(obj)
+def cluster_key_secrets(kube: KubeClient, namespace: str, prefix: str = KEY_PREFIX) -> list[Obj]:
+    """The key Secrets the controller would load (label ``active`` + the legacy named Secret).
 
-
-def cluster_key_secrets(api_client: Any, namespace: str, prefix: str = KEY_PREFIX) -> list[Obj]:
-    """The key Secrets the controller would load (label ``active`` + the legacy named Secret)."""
-    from kubernetes.client import CoreV1Api
-    from kubernetes.client.exceptions import ApiException
-
-    core = CoreV1Api(api_client)
-    try:
-        listed = core.list_namespaced_secret(namespace, label_selector=ACTIVE_SELECTOR)
-    except ApiException as exc:
-        raise SealedError(
-            f"cannot list sealing key Secrets in namespace {namespace}: HTTP {exc.status}"
-        ) from None
-    except Exception as exc:  # noqa: BLE001 - connection errors of any kind
-        raise SealedError(
-            f"cannot reach the Kubernetes API to read sealing keys: {type(exc).__name__}"
-        ) from None
-    objs = [_secret_to_obj(api_client, s) for s in listed.items or []]
-    names = {o["metadata"].get("name") for o in objs}
+    API failures are the gateway's ``KubeError``s (temporary when the cluster is unreachable).
+    """
+    objs = kube.list_objects("v1", "Secret", namespace, ACTIVE_SELECTOR)
+    for obj in objs:
+        obj.setdefault("apiVersion", "v1")
+        obj.setdefault("kind", "Secret")
+    names = {(o.get("metadata") or {}).get("name") for o in objs}
     if prefix not in names:
-        try:
-            objs.append(_secret_to_obj(api_client, core.read_namespaced_secret(prefix, namespace)))
-        except ApiException as exc:
-            if exc.status != 404:
-                raise SealedError(
-                    f"cannot read legacy key Secret {namespace}/{prefix}: HTTP {exc.status}"
-                ) from None
+        legacy = kube.get("v1", "Secret", namespace, prefix)
+        if legacy is not None:
+            objs.append(legacy)
     return objs
 
 
-def cluster_keys(api_client: Any, namespace: str, prefix: str = KEY_PREFIX) -> list[SealingKey]:
+def cluster_keys(kube: KubeClient, namespace: str, prefix: str = KEY_PREFIX) -> list[SealingKey]:
     from secretsops.sealed.keys import key_from_secret
 
     return newest_first(
         [
             key_from_secret(o, f"secret {namespace}/{o['metadata'].get('name')}")
-            for o in cluster_key_secrets(api_client, namespace, prefix)
+            for o in cluster_key_secrets(kube, namespace, prefix)
         ]
     )
 
 
 def create_cluster_key(
-    api_client: Any,
+    kube: KubeClient,
     namespace: str,
     *,
     key_size: int = DEFAULT_KEY_SIZE,
@@ -121,17 +102,11 @@ def create_cluster_key(
     prefix: str = KEY_PREFIX,
 ) -> str:
     """Create a new active key Secret (generateName ``prefix``); returns its name."""
-    from kubernetes.client import CoreV1Api
-    from kubernetes.client.exceptions import ApiException
-
     key, cert = generate_key(key_size, validity, cn)
     body = key_secret(key, cert, namespace, prefix=prefix)
     del body["metadata"]["name"]
-    try:
-        created: Any = CoreV1Api(api_client).create_namespaced_secret(namespace, body)  # type: ignore[arg-type]
-    except ApiException as exc:
-        raise SealedError(f"cannot create key Secret in namespace {namespace}: HTTP {exc.status}") from None
-    return str(created.metadata.name)
+    created = kube.create(body)
+    return str((created.get("metadata") or {}).get("name") or "")
 
 
 # -- directory -------------------------------------------------------------------------------

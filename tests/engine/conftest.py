@@ -150,9 +150,9 @@ class Harness:
 
         from secretsops.engine.builder import build_engine
         from secretsops.engine.config import EngineSettings, SecretRef, SourceSpec
-        from secretsops.engine.kube import Backoff
         from secretsops.engine.metrics import EngineMetrics
         from secretsops.engine.source import GitRef
+        from secretsops.kube import Backoff, KubeClient
 
         spec = SourceSpec(
             name=kw.pop("name", "apps"),
@@ -168,7 +168,7 @@ class Harness:
         engine = build_engine(
             [spec],
             settings,
-            self.api.api_client(),  # type: ignore[attr-defined]
+            KubeClient(self.api.api_client()),  # type: ignore[attr-defined]
             {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"]},
             runner=ProcessRunner.from_environ(os.environ, recorder=self.recorded),
             metrics=EngineMetrics.create(CollectorRegistry()),

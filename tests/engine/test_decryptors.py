@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import yaml
 
+from secretsops.kube import KubeClient
 from secretsops.sealed.keyring import cluster_keys, create_cluster_key
 from secretsops.sealed.sealing import new_sealed_secret
 
@@ -44,7 +45,7 @@ def test_sops_manifest_with_a_broken_mac_fails_the_pass(harness) -> None:
 
 
 def test_sealed_secret_is_unsealed_with_the_cluster_key(harness) -> None:
-    api = harness.api.api_client()
+    api = KubeClient(harness.api.api_client())
     create_cluster_key(api, "kube-system", key_size=2048)
     (key,) = cluster_keys(api, "kube-system")
     plain = {

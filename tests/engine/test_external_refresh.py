@@ -7,6 +7,7 @@ import time
 import hvac
 import yaml
 
+from secretsops.kube import KubeClient
 from secretsops.sealed.keyring import cluster_keys, create_cluster_key
 from secretsops.sealed.sealing import new_sealed_secret
 from tests.engine.test_decryptors import add_resources
@@ -78,7 +79,7 @@ def test_externalsecret_is_resolved_again_after_its_refresh_interval_without_a_c
 
 
 def test_unsealed_secret_from_git_has_no_owner_reference_without_a_live_sealedsecret(harness) -> None:  # type: ignore[no-untyped-def]
-    api = harness.api.api_client()
+    api = KubeClient(harness.api.api_client())
     create_cluster_key(api, "kube-system", key_size=2048)
     (key,) = cluster_keys(api, "kube-system")
     plain = {

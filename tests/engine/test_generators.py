@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from secretsops.decryptors.base import DecryptContext, DecryptFailed
+from secretsops.decryptors.base import DecryptCache, DecryptContext, DecryptFailed
 from secretsops.engine.generators import open_generated, parse_env
 from secretsops.engine.render import render_path
 from secretsops.engine.workdir import MEMORY_FS
@@ -104,7 +104,7 @@ def test_tampered_generator_file_fails_the_mac(tmp_path: Path, age_key, canary: 
 
 def test_data_keys_are_cached_by_mac_across_passes(tmp_path: Path, age_key, canary: str) -> None:
     make_overlay(tmp_path / "app", age_key, canary)
-    cache: dict = {}
+    cache = DecryptCache()
     first = KeyContext(env=age_key.env)
     open_generated(render_path(tmp_path / "app"), DecryptContext(keys=first, cache=cache))
     second = KeyContext(env={})  # no key at all: only the cache can open it

@@ -13,6 +13,7 @@ from kubernetes import client as k8s
 
 from secretsops.decryptors.base import DecryptContext, run_decryptors
 from secretsops.decryptors.external import ExternalDecryptor
+from secretsops.kube import KubeClient
 from secretsops.manifests import SourcedObject
 from tests.external.manifests import external_secret, secret_values, token_secret, vault_store
 
@@ -65,7 +66,7 @@ def test_store_and_auth_secret_come_from_the_cluster(kubeapi, bao, openbao, uniq
         data=[{"secretKey": "v", "remoteRef": {"key": f"{uniq}/live", "property": "v"}}],
     )
     live = custom.create_namespaced_custom_object("external-secrets.io", "v1", "apps", "externalsecrets", es)
-    ctx = DecryptContext(kube=api)
+    ctx = DecryptContext(kube=KubeClient(api))
     [out] = run_decryptors([SourcedObject(es)], [ExternalDecryptor()], ctx)
     assert secret_values(out.obj) == {"v": "from-cluster"}
     [owner] = out.obj["metadata"]["ownerReferences"]

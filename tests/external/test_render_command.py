@@ -90,7 +90,9 @@ def test_render_failure_prints_nothing_and_names_the_remote_key(app_dir, capsys,
     assert main(["render", str(app_dir)]) != 0
     captured = capsys.readouterr()
     assert captured.out == ""
-    assert f"{uniq}/absent" in captured.err and "ExternalSecret apps/broken" in captured.err
+    assert (
+        f"{uniq}/absent" in captured.err and "ExternalSecret.external-secrets.io/apps/broken" in captured.err
+    )
     assert "Traceback" not in captured.err
     assert_no_canary(canary, captured.err)
 
@@ -247,9 +249,9 @@ def test_no_answer_outlives_the_pass_in_the_context_cache(bao, openbao, uniq, ca
     ]
     ctx = DecryptContext()
     run_decryptors(items, [ExternalDecryptor()], ctx)
-    assert set(ctx.cache) == {"external"}
-    assert not ctx.cache["external"].providers
-    assert canary not in repr(ctx.cache["external"].connections)
+    assert ctx.scratch.external_pass is None
+    assert ctx.cache.external is not None and not ctx.cache.external.providers
+    assert canary not in repr(ctx.cache.external.connections)
     with pytest.raises(DecryptFailed):
         run_decryptors(
             items
@@ -261,4 +263,4 @@ def test_no_answer_outlives_the_pass_in_the_context_cache(bao, openbao, uniq, ca
             [ExternalDecryptor()],
             ctx,
         )
-    assert set(ctx.cache) == {"external"} and not ctx.cache["external"].providers
+    assert ctx.scratch.external_pass is None and not ctx.cache.external.providers

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from secretsops.engine.kube import KubeClient
 from secretsops.engine.rollout import (
     FINGERPRINTS,
     KEY_SECRET,
@@ -18,6 +17,7 @@ from secretsops.engine.rollout import (
     referenced_secrets,
     rollout_key,
 )
+from secretsops.kube import KubeClient
 from tests.helpers import assert_no_canary, new_canary
 
 FP = hmac_fingerprint(b"k" * 32)
@@ -151,6 +151,7 @@ def test_annotation_never_carries_the_value() -> None:
     assert_no_canary(base64.b64encode(canary.encode()).decode(), repr(out[1]))
 
 
+@pytest.mark.realkube
 def test_rollout_key_is_created_once_and_shared(kubeapi) -> None:
     kube = KubeClient(kubeapi.api_client())
     kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "secretsops-system"}})
@@ -159,6 +160,7 @@ def test_rollout_key_is_created_once_and_shared(kubeapi) -> None:
     assert first == again and len(first) == 32
 
 
+@pytest.mark.realkube
 def test_dry_run_pass_creates_no_key_secret(kubeapi) -> None:
     kube = KubeClient(kubeapi.api_client())
     out = pass_hook([secret("db", PASSWORD="a"), deployment(env_pod())], kube, "secretsops-system", {}, True)
@@ -167,6 +169,7 @@ def test_dry_run_pass_creates_no_key_secret(kubeapi) -> None:
     assert kube.get("v1", "Secret", "secretsops-system", KEY_SECRET) is None
 
 
+@pytest.mark.realkube
 def test_pass_hook_reads_the_key_once_per_process(kubeapi) -> None:
     kube = KubeClient(kubeapi.api_client())
     cache: dict[str, Any] = {}
@@ -223,7 +226,7 @@ def _engine_pass(kubeapi, repo) -> str:  # type: ignore[no-untyped-def]
     eng = build_engine(
         [SourceSpec(name="app", url=str(repo))],
         EngineSettings(),
-        kubeapi.api_client(),
+        KubeClient(kubeapi.api_client()),
         {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"]},
     )
     try:
@@ -235,6 +238,7 @@ def _engine_pass(kubeapi, repo) -> str:  # type: ignore[no-untyped-def]
     return str(dep.spec.template.metadata.annotations[FINGERPRINTS])
 
 
+@pytest.mark.realkube
 def test_engine_rolls_a_workload_exactly_when_a_secret_it_uses_changes_value(kubeapi, tmp_path) -> None:  # type: ignore[no-untyped-def]
     repo = tmp_path / "repo"
     repo.mkdir()

@@ -24,6 +24,7 @@ from secretsops.engine.builder import RunningEngine, build_engine
 from secretsops.engine.config import EngineSettings, SourceSpec
 from secretsops.engine.metrics import EngineMetrics
 from secretsops.engine.server import Runtime, RuntimeServer, serve_runtime
+from secretsops.kube import KubeClient
 from tests.helpers import assert_no_canary, new_canary
 
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: default}}\ndata: {{k: {value}}}\n"
@@ -60,7 +61,11 @@ def _engine(kubeapi, repo: Path, environ: dict[str, str] | None = None) -> Runni
     spec = SourceSpec(name="app", url=str(repo), interval=3600.0)
     env = {"PATH": os.environ["PATH"], "HOME": os.environ["HOME"], **(environ or {})}
     return build_engine(
-        [spec], EngineSettings(), kubeapi.api_client(), env, metrics=EngineMetrics.create(CollectorRegistry())
+        [spec],
+        EngineSettings(),
+        KubeClient(kubeapi.api_client()),
+        env,
+        metrics=EngineMetrics.create(CollectorRegistry()),
     )
 
 
@@ -186,12 +191,12 @@ def test_cert_endpoint_serves_the_active_sealing_keys_certificate(running: Runni
     from secretsops.sealed.keyring import cluster_keys, create_cluster_key
 
     assert running.get("/v1/cert.pem")[0] == 404
-    create_cluster_key(kubeapi.api_client(), "kube-system", key_size=2048)
+    create_cluster_key(KubeClient(kubeapi.api_client()), "kube-system", key_size=2048)
     status, body, ctype = running.get("/v1/cert.pem")
     assert status == 200 and body.startswith(b"-----BEGIN CERTIFICATE-----")
     from secretsops.sealed.keys import cert_pem
 
-    (key,) = cluster_keys(kubeapi.api_client(), "kube-system")
+    (key,) = cluster_keys(KubeClient(kubeapi.api_client()), "kube-system")
     assert key.cert is not None and body == cert_pem(key.cert)
     assert b"PRIVATE" not in body
 

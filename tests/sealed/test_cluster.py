@@ -8,14 +8,23 @@ import pytest
 import yaml
 from kubernetes.client import CoreV1Api
 
-from secretsops.decryptors.base import DecryptContext, DecryptFailed, run_decryptors
+from secretsops.decryptors.base import (
+    DecryptContext,
+    DecryptFailed,
+    DecryptOptions,
+    SealedOptions,
+    run_decryptors,
+)
 from secretsops.decryptors.sealed import SealedDecryptor
+from secretsops.kube import KubeClient
 from secretsops.manifests import SourcedObject
 from secretsops.sealed.keys import KEY_LABEL, key_secret
 from secretsops.sealed.sealing import SealOptions, seal_secret
 from tests.helpers import assert_no_canary
 
 from .conftest import secret
+
+pytestmark = pytest.mark.realkube  # runs against the real kube-apiserver (tests/realkube.py)
 
 
 def _store_key(api, kp, name=None, label="active", namespace="kube-system"):
@@ -33,7 +42,7 @@ def test_decryptor_opens_with_the_controllers_active_key_secrets(kubeapi, keypai
     api = kubeapi.api_client()
     for kp in keypairs[:2]:
         _store_key(api, kp)
-    ctx = DecryptContext(kube=api)
+    ctx = DecryptContext(kube=KubeClient(api))
     out = run_decryptors([_item(keypairs[1], canary)], [SealedDecryptor()], ctx)
     assert base64.b64decode(out[0].obj["data"]["k"]).decode() == canary
 
@@ -42,7 +51,7 @@ def test_key_secrets_in_another_namespace_are_found_when_configured(kubeapi, kp)
     api = kubeapi.api_client()
     CoreV1Api(api).create_namespace({"metadata": {"name": "sealed-secrets"}})
     _store_key(api, kp, namespace="sealed-secrets")
-    ctx = DecryptContext(kube=api, sealing_key_namespace="sealed-secrets")
+    ctx = DecryptContext(kube=KubeClient(api), sealing_key_namespace="sealed-secrets")
     assert run_decryptors([_item(kp)], [SealedDecryptor()], ctx)[0].obj["kind"] == "Secret"
 
 
@@ -50,21 +59,22 @@ def test_relabelled_compromised_key_is_not_used(kubeapi, kp):
     api = kubeapi.api_client()
     _store_key(api, kp, label="compromised")
     with pytest.raises(DecryptFailed, match="no sealing key"):
-        run_decryptors([_item(kp)], [SealedDecryptor()], DecryptContext(kube=api))
+        run_decryptors([_item(kp)], [SealedDecryptor()], DecryptContext(kube=KubeClient(api)))
 
 
 def test_legacy_key_secret_named_sealed_secrets_key_is_used(kubeapi, kp):
     api = kubeapi.api_client()
     _store_key(api, kp, name="sealed-secrets-key", label=None)
     assert (
-        run_decryptors([_item(kp)], [SealedDecryptor()], DecryptContext(kube=api))[0].obj["kind"] == "Secret"
+        run_decryptors([_item(kp)], [SealedDecryptor()], DecryptContext(kube=KubeClient(api)))[0].obj["kind"]
+        == "Secret"
     )
 
 
 def test_keys_are_read_once_per_context_and_again_when_an_object_does_not_open(kubeapi, keypairs):
     api = kubeapi.api_client()
     _store_key(api, keypairs[0])
-    ctx = DecryptContext(kube=api)
+    ctx = DecryptContext(kube=KubeClient(api))
     run_decryptors([_item(keypairs[0])], [SealedDecryptor()], ctx)
     run_decryptors([_item(keypairs[0])], [SealedDecryptor()], ctx)
     assert ctx.calls["sealed.key_list"] == 1
@@ -79,7 +89,9 @@ def test_respect_live_refuses_a_foreign_secret_and_patches_an_annotated_one(kube
     core = CoreV1Api(api)
     core.create_namespace({"metadata": {"name": "shop"}})
     core.create_namespaced_secret("shop", {"metadata": {"name": "db"}, "data": {"other": "eA=="}})
-    ctx = DecryptContext(kube=api, options={"sealed_respect_live": True})
+    ctx = DecryptContext(
+        kube=KubeClient(api), options=DecryptOptions(sealed=SealedOptions(respect_live=True))
+    )
     with pytest.raises(DecryptFailed, match="already exists and is not managed by SealedSecret"):
         run_decryptors([_item(kp)], [SealedDecryptor()], ctx)
     live = core.read_namespaced_secret("db", "shop")
@@ -132,7 +144,7 @@ def test_cli_unseal_from_cluster(kubeapi, run_cli, kp, canary):
 def test_retired_key_stops_opening_once_the_cached_keyring_expires(kubeapi, kp):
     api = kubeapi.api_client()
     name = _store_key(api, kp)
-    ctx = DecryptContext(kube=api, options={"sealed_keyring_ttl": 0})
+    ctx = DecryptContext(kube=KubeClient(api), options=DecryptOptions(sealed=SealedOptions(keyring_ttl=0)))
     run_decryptors([_item(kp)], [SealedDecryptor()], ctx)
     core = CoreV1Api(api)
     live = core.read_namespaced_secret(name, "kube-system")

@@ -6,7 +6,13 @@ import base64
 
 import pytest
 
-from secretsops.decryptors.base import DecryptContext, DecryptFailed, run_decryptors
+from secretsops.decryptors.base import (
+    DecryptContext,
+    DecryptFailed,
+    DecryptOptions,
+    SealedOptions,
+    run_decryptors,
+)
 from secretsops.decryptors.registry import load_decryptors
 from secretsops.decryptors.sealed import SealedDecryptor
 from secretsops.manifests import SourcedObject
@@ -65,13 +71,10 @@ def test_no_keys_configured_is_a_clear_error(kp):
         run_decryptors([_item(kp)], [SealedDecryptor()], DecryptContext())
 
 
-def test_template_renderer_option_is_used(kp):
+def test_template_data_is_rendered_with_go_templates_and_sprig(kp):
     item = _item(kp, value="abc")
     item.obj["spec"]["template"]["data"] = {"up": "{{ .k | upper }}"}
-    ctx = DecryptContext(
-        sealing_key_files=[str(kp.key_path)],
-        options={"template_renderer": lambda text, data: data["k"].upper()},
-    )
+    ctx = DecryptContext(sealing_key_files=[str(kp.key_path)])
     out = run_decryptors([item], [SealedDecryptor()], ctx)
     assert base64.b64decode(out[0].obj["data"]["up"]) == b"ABC"
 
@@ -84,7 +87,8 @@ def test_owner_reference_policy(kp, policy, uid, expected):
     item = _item(kp)
     if uid:
         item.obj["metadata"]["uid"] = uid
-    ctx = DecryptContext(sealing_key_files=[str(kp.key_path)], options={"sealed_owner_references": policy})
+    options = DecryptOptions(sealed=SealedOptions(owner_references=policy))
+    ctx = DecryptContext(sealing_key_files=[str(kp.key_path)], options=options)
     out = run_decryptors([item], [SealedDecryptor()], ctx)
     assert ("ownerReferences" in out[0].obj["metadata"]) is expected
 

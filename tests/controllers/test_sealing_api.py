@@ -1,0 +1,105 @@
+"""Key renewal and the sealed-secrets HTTP API (/v1/cert.pem, /v1/verify, /v1/rotate) of the controller."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.error
+import urllib.request
+
+from kubesealpy import Sealer
+from kubesealpy.certificate import load_certificate_from_url_sync
+
+from secretsops.sealed.keys import KEY_LABEL, generate_key, key_secret
+from secretsops.sealed.unsealing import Unsealer
+from tests.controllers.conftest import Cluster, eventually, running
+
+
+def _key_secrets(cluster: Cluster) -> list[dict]:
+    return cluster.kube.list_objects("v1", "Secret", "kube-system", f"{KEY_LABEL}=active")
+
+
+def _post(url: str, body: dict) -> tuple[int, bytes]:
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback test server
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_a_cluster_without_a_key_gets_one_with_bitnamis_label(cluster: Cluster) -> None:
+    with running(cluster, controllers=("sealedsecrets",)):
+        [secret] = eventually(lambda: _key_secrets(cluster), what="a key Secret")
+    assert secret["type"] == "kubernetes.io/tls"
+    assert secret["metadata"]["name"].startswith("sealed-secrets-key")
+    assert set(secret["data"]) == {"tls.crt", "tls.key"}
+
+
+def test_a_key_older_than_the_renew_period_gets_a_successor(cluster: Cluster) -> None:
+    old_key, old_cert = generate_key(2048, now=dt.datetime.now(dt.UTC) - dt.timedelta(days=40))
+    cluster.namespace("kube-system")
+    cluster.kube.create(key_secret(old_key, old_cert, "kube-system"))
+    with running(cluster, controllers=("sealedsecrets",), key_renew_period=dt.timedelta(days=30)):
+        eventually(lambda: len(_key_secrets(cluster)) == 2, what="a renewed key")
+
+
+def test_a_key_within_the_renew_period_is_kept_alone(cluster: Cluster) -> None:
+    cluster.sealing_key()
+    with running(cluster, controllers=("sealedsecrets",), key_renew_period=dt.timedelta(days=30)) as manager:
+        eventually(lambda: manager.keyring is not None and manager.keyring.current(), what="keyring loaded")
+    assert len(_key_secrets(cluster)) == 1
+
+
+def test_kubeseal_fetches_the_certificate_and_its_seal_opens_in_the_controller(cluster: Cluster) -> None:
+    cluster.sealing_key()
+    with running(
+        cluster, controllers=("sealedsecrets",), metrics_port=0, bind_address="127.0.0.1"
+    ) as manager:
+        url = eventually(lambda: manager.server and manager.server.url, what="HTTP API")
+        eventually(manager.keyring.current, what="keyring loaded")
+        _cert, public = load_certificate_from_url_sync(f"{url}/v1/cert.pem")
+        sealed = Sealer(public).seal("db", "shop", {"password": b"hunter2"})
+        cluster.create(sealed.model_dump(by_alias=True, exclude_none=True))
+        eventually(lambda: cluster.secret_values("shop", "db") == {"password": "hunter2"}, what="Secret")
+
+
+def test_verify_says_200_for_a_sealed_secret_that_opens_and_409_for_one_that_does_not(
+    cluster: Cluster,
+) -> None:
+    ours = cluster.seal("shop", "db", {"password": "hunter2"})
+    stranger_key, _ = generate_key(2048)
+    theirs = Sealer(stranger_key.public_key()).seal("db", "shop", {"password": b"x"})
+    with running(
+        cluster, controllers=("sealedsecrets",), metrics_port=0, bind_address="127.0.0.1"
+    ) as manager:
+        url = eventually(lambda: manager.server and manager.server.url, what="HTTP API")
+        eventually(manager.keyring.current, what="keyring loaded")
+        assert _post(f"{url}/v1/verify", ours)[0] == 200
+        assert _post(f"{url}/v1/verify", theirs.model_dump(by_alias=True, exclude_none=True))[0] == 409
+
+
+def test_rotate_reseals_for_the_newest_key(cluster: Cluster) -> None:
+    sealed = cluster.seal("shop", "db", {"password": "hunter2"})
+    newest = cluster.sealing_key()
+    with running(
+        cluster, controllers=("sealedsecrets",), metrics_port=0, bind_address="127.0.0.1"
+    ) as manager:
+        url = eventually(lambda: manager.server and manager.server.url, what="HTTP API")
+        eventually(lambda: len(manager.keyring.current()) == 2, what="keyring loaded")
+        status, body = _post(f"{url}/v1/rotate", sealed)
+    assert status == 200
+    rotated = json.loads(body)
+    secret = Unsealer([newest]).unseal(rotated)
+    assert secret["data"] == {"password": "aHVudGVyMg=="}
+
+
+def test_metrics_are_served_with_the_bitnami_and_eso_names(cluster: Cluster) -> None:
+    cluster.create(cluster.seal("shop", "db", {"password": "hunter2"}))
+    with running(cluster, metrics_port=0, bind_address="127.0.0.1") as manager:
+        url = eventually(lambda: manager.server and manager.server.url, what="HTTP API")
+        eventually(lambda: cluster.secret("shop", "db"), what="Secret")
+        with urllib.request.urlopen(f"{url}/metrics", timeout=10) as resp:  # noqa: S310
+            text = resp.read().decode()
+    assert "sealed_secrets_controller_unseal_requests_total" in text
+    assert "secretsops_controller_reconciles_total" in text

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import timeit
 
-from secretsops.external.template import compile, eso_data
+from secretsops.external.template_funcs import ESO_TEMPLATES
+from secretsops.golang.template import string_map
 
 TEMPLATE = """\
 {{- /* database config rendered from fetched secrets */ -}}
@@ -31,7 +32,7 @@ labels:
 {{ toYaml (dict "app" "db" "tier" .env) | indent 2 }}
 """
 
-DATA = eso_data({
+DATA = string_map({
     "username": b"admin", "password": b"s3cr3t-p@ss", "host": b"db.internal", "port": b"5432",
     "env": b"production", "extra": b'{"timeout": 30, "pool": 10, "mode": "rw"}',
 })
@@ -39,8 +40,9 @@ DATA = eso_data({
 
 def main() -> None:
     n = 2000
-    compile_s = min(timeit.repeat(lambda: compile(TEMPLATE, name="db"), number=200, repeat=3)) / 200
-    tpl = compile(TEMPLATE, name="db")
+    compile_s = min(timeit.repeat(lambda: ESO_TEMPLATES.compile(TEMPLATE, name="db"), number=200, repeat=3))
+    compile_s /= 200
+    tpl = ESO_TEMPLATES.compile(TEMPLATE, name="db")
     exec_s = min(timeit.repeat(lambda: tpl.execute(DATA), number=n, repeat=3)) / n
     print(f"template lines: {TEMPLATE.count(chr(10))}")
     print(f"compile: {compile_s * 1e3:.3f} ms")

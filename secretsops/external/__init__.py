@@ -1,6 +1,6 @@
 """ESO-compatible external references: resolve ExternalSecrets from Vault/OpenBao and AWS.
 
-Public API (imported lazily so ``secretsops.external.template`` stays light):
+Public API (imported lazily so importing one module stays light):
 
 * ``Resolver(lookup, settings, cache, count).resolve(obj) -> list[obj]`` — one ExternalSecret
   to the Secret ESO would write (``prefetch([...])`` first to batch a whole pass);

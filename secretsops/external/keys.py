@@ -19,7 +19,8 @@ from typing import Any
 import re2
 
 from secretsops.errors import ExternalError, InputError
-from secretsops.external import gojson
+from secretsops.external import secret_bytes
+from secretsops.golang import encoding_json
 
 DECODING_STRATEGIES = ("None", "Base64", "Base64URL", "Auto")
 CONVERSION_STRATEGIES = ("Default", "Unicode")
@@ -207,7 +208,7 @@ def _rewrite_merge(op: Mapping[str, Any], data: dict[str, bytes]) -> dict[str, b
                 continue
             raise ExternalError(f"merge failed with key {key!r} not found in input map")
         try:
-            parsed = gojson.loads(data[key])
+            parsed = encoding_json.unmarshal_numbers(data[key])
         except ValueError:
             raise ExternalError(f"merge failed: value of key {key!r} is not a JSON object") from None
         if not isinstance(parsed, dict):
@@ -224,9 +225,9 @@ def _rewrite_merge(op: Mapping[str, Any], data: dict[str, bytes]) -> dict[str, b
         if not into:
             raise ExternalError("merge failed with missing 'into' field")
         out = dict(data)
-        out[str(into)] = gojson.dumps(merged).encode()
+        out[str(into)] = secret_bytes.dumps(merged).encode()
         return out
-    return {k: gojson.byte_value(v) for k, v in merged.items()}
+    return {k: secret_bytes.byte_value(v) for k, v in merged.items()}
 
 
 def rewrite(

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
+from secretsops import yamlio
 from secretsops.errors import ExternalError, InputError, TemplateError
 from secretsops.external.keys import decode
 from secretsops.external.lookup import ObjectLookup
@@ -40,20 +39,22 @@ class Executor:
 
     def run(self, name: str, text: str, data: dict[str, bytes]) -> bytes:
         """The rendered bytes (exactly as Go would write them, binary results included)."""
-        from secretsops.external import template as engine
+        from secretsops.external.template_funcs import ESO_TEMPLATES
+        from secretsops.golang.template import string_map
 
         try:
-            tpl = engine.compile(text, delims=self.delims, name=name)
-            return tpl.execute_bytes(engine.eso_data(data))
+            tpl = ESO_TEMPLATES.compile(text, delims=self.delims, name=name)
+            return tpl.execute_bytes(string_map(data))
         except TemplateError as exc:
             raise TemplateError(f"unable to execute template at key {name}: {exc}") from None
 
     def transform_key(self, template: str, key: str) -> str:
         """``rewrite.transform``: ``.value`` is the key name."""
-        from secretsops.external import template as engine
+        from secretsops.external.template_funcs import ESO_TEMPLATES
+        from secretsops.golang.template import string_map
 
         try:
-            return engine.compile(template, name="transform").execute(engine.eso_data({"value": key}))
+            return ESO_TEMPLATES.compile(template, name="transform").execute(string_map({"value": key}))
         except TemplateError as exc:
             raise TemplateError(f"transform failed for key {key!r}: {exc}") from None
 
@@ -90,8 +91,8 @@ def _keys_and_values_scope(run: _Run, text: str, target: str, decoding: str) -> 
     rendered = ex.run(text, text, data).decode("utf-8", "surrogateescape")
     try:
         # sigs.k8s.io/yaml into map[string]string turns scalars into strings: keep them as text
-        parsed = yaml.load(rendered, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds only str/list/dict
-    except yaml.YAMLError:
+        parsed = yamlio.load_strings(rendered, "template")
+    except InputError:
         raise TemplateError(
             "could not unmarshal template to 'map[string][]byte': rendered text is not YAML"
         ) from None

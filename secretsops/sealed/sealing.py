@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from secretsops.errors import SealedError
 from secretsops.manifests import Obj
 from secretsops.sealed.crypto import go_b64decode, hybrid_encrypt
-from secretsops.sealed.gofmt import order_meta, sorted_map
+from secretsops.sealed.output import order_meta, sorted_map
 from secretsops.sealed.scope import Scope, scope_of, with_scope_annotations
 
 API_VERSION = "bitnami.com/v1alpha1"

@@ -23,14 +23,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from secretsops.errors import SealedError, UnsealError
+from secretsops.errors import SealedError, TemplateError, UnsealError
+from secretsops.golang.template import SPRIG, string_map
 from secretsops.manifests import Obj, ObjectId
 from secretsops.sealed.crypto import SealedValue, TooShort, go_b64decode, open_payload, unwrap_session_key
-from secretsops.sealed.gofmt import order_meta, sorted_map
 from secretsops.sealed.keys import SealingKey
+from secretsops.sealed.output import order_meta, sorted_map
 from secretsops.sealed.scope import SKIP_SET_OWNER_REFERENCES, Scope, scope_of
 from secretsops.sealed.sealing import API_VERSION, KIND
-from secretsops.sealed.template import TemplateRenderer, render_subset
 
 NO_KEY = "no key could decrypt secret"
 _MAX_DIAGNOSED = 3
@@ -65,14 +65,12 @@ class Unsealer:
     def __init__(
         self,
         keys: Sequence[SealingKey],
-        template_renderer: TemplateRenderer | None = None,
         memory: UnsealMemory | None = None,
     ) -> None:
         if not keys:
             raise UnsealError("no private key to unseal with")
         self.keys = list(keys)
         self.by_fp = {k.fingerprint: k for k in self.keys}
-        self.render = template_renderer or render_subset
         self.memory = memory if memory is not None else UnsealMemory()
 
     # -- values ------------------------------------------------------------------------------
@@ -257,17 +255,17 @@ class Unsealer:
             used.add(fp)
             preferred = [fp]
             self.memory.opened_by[ident] = fp
-        strings = {k: v.decode("utf-8", "surrogateescape") for k, v in data.items()}
+        strings = string_map(data)
         for key, text in sorted((template.get("data") or {}).items()):
+            if text is None:  # the controller deletes a key whose template is null
+                data.pop(key, None)
+                continue
             try:
-                rendered = self.render(str(text), strings)
-            except SealedError as exc:
-                errors.append(f"{key}: template: {exc}")
-                continue
-            except Exception as exc:  # noqa: BLE001 - a foreign renderer's error, reported by type only
-                errors.append(f"{key}: template: {type(exc).__name__}")
-                continue
-            data[key] = rendered.encode("utf-8", "surrogateescape")
+                # sealed-secrets: template.New(key).Funcs(sprig).Parse(value), default missingkey
+                tpl = SPRIG.compile(str(text), name=key, missingkey="default")
+                data[key] = tpl.execute_bytes(strings)
+            except TemplateError as exc:  # Go's message, position and no value
+                errors.append(f"{key}: {exc}")
         if errors:
             meta = sealed.get("metadata") or {}
             what = f"{meta.get('namespace') or ''}/{meta.get('name') or ''}"

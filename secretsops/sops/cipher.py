@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -44,15 +43,10 @@ def is_encrypted_value(value: Any) -> bool:
 
 
 def format_float(value: float) -> str:
-    """Go's ``strconv.FormatFloat(v, 'f', -1, 64)``: shortest digits, never an exponent."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    from decimal import Decimal  # lazy: most files have no floats
+    """Go's ``strconv.FormatFloat(v, 'f', -1, 64)``, how sops writes a float into the MAC and cipher."""
+    from secretsops.golang import strconv  # lazy: most files have no floats
 
-    text = format(Decimal(repr(value)).normalize(), "f")
-    return text
+    return strconv.format_float(value, "f", -1)
 
 
 def to_bytes(value: Any) -> bytes:

@@ -8,34 +8,34 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from secretsops.errors import ExternalError, InputError
-from secretsops.external import gjson, gojson, keys
+from secretsops.external import keys, secret_bytes
 from secretsops.external.refresh import parse_duration, refresh_due, refresh_interval
 from secretsops.external.resolve import object_hash_of_data, owner_label
 from secretsops.external.resources import ExternalSecret
+from secretsops.golang import encoding_json, gjson
 from tests.external.manifests import external_secret
 
 
 def test_go_json_sorts_keys_and_escapes_html() -> None:
-    assert (
-        gojson.dumps({"b": "<&>", "a": [1, True, None]}) == '{"a":[1,true,null],"b":"\\u003c\\u0026\\u003e"}'
-    )
+    expected = '{"a":[1,true,null],"b":"\\u003c\\u0026\\u003e"}'
+    assert secret_bytes.dumps({"b": "<&>", "a": [1, True, None]}) == expected
 
 
 def test_go_json_keeps_number_literals() -> None:
-    assert gojson.dumps(gojson.loads('{"n": 1.50, "i": 10}')) == '{"i":10,"n":1.50}'
+    assert secret_bytes.dumps(encoding_json.unmarshal_numbers('{"n": 1.50, "i": 10}')) == '{"i":10,"n":1.50}'
 
 
 def test_go_json_floats_use_exponent_only_outside_go_range() -> None:
-    assert gojson.dumps([1e21, 1e20, 1.5e-7, 0.5]) == "[1e+21,100000000000000000000,1.5e-7,0.5]"
+    assert secret_bytes.dumps([1e21, 1e20, 1.5e-7, 0.5]) == "[1e+21,100000000000000000000,1.5e-7,0.5]"
 
 
 def test_byte_value_of_float_has_no_exponent() -> None:
-    assert gojson.byte_value(1e21) == b"1000000000000000000000"
-    assert gojson.byte_value(5432.0) == b"5432"
+    assert secret_bytes.byte_value(1e21) == b"1000000000000000000000"
+    assert secret_bytes.byte_value(5432.0) == b"5432"
 
 
 def test_raw_members_keep_non_string_values_verbatim() -> None:
-    assert gojson.secret_map_from_json('{"a": {"x" : 1}, "b": "s", "c": null, "d": 1.50}') == {
+    assert secret_bytes.secret_map_from_json('{"a": {"x" : 1}, "b": "s", "c": null, "d": 1.50}') == {
         "a": b'{"x" : 1}',
         "b": b"s",
         "c": b"",

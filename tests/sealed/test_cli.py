@@ -328,7 +328,6 @@ def test_sealed_secrets_env_vars_set_flag_defaults_like_kubeseal(run_cli, kp, mo
 
 
 def test_unseal_renders_sprig_templates_with_the_go_template_engine(run_cli, kp):
-    pytest.importorskip("secretsops.external.template")
     from secretsops.sealed.sealing import SealOptions, seal_secret
 
     sealed = seal_secret(

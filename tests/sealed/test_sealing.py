@@ -7,7 +7,7 @@ import json
 import pytest
 
 from secretsops.errors import SealedError
-from secretsops.sealed.gofmt import render
+from secretsops.sealed.output import render
 from secretsops.sealed.scope import Scope
 from secretsops.sealed.sealing import SealOptions, merge_into, seal_all, seal_secret
 from secretsops.sealed.unsealing import Unsealer

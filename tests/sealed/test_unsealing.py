@@ -72,18 +72,26 @@ def test_template_data_renders_over_decrypted_values(kp):
     assert base64.b64decode(data["dsn"]) == b"postgres://app:s3cret@db/s3cret"
 
 
-def test_unsupported_template_fails_closed_without_a_renderer(kp):
+def test_template_with_an_unknown_function_fails_closed_naming_key_and_function(kp):
     sealed = _sealed(kp)
-    sealed["spec"]["template"]["data"] = {"x": "{{ .pw | upper }}"}
-    with pytest.raises(UnsealError, match="x: template"):
+    sealed["spec"]["template"]["data"] = {"x": "{{ .pw | pkcs12key }}"}  # ESO's, not in sprig
+    with pytest.raises(UnsealError, match='x: template: x:1: function "pkcs12key" not defined') as err:
         Unsealer([kp.sealing_key()]).unseal(sealed)
+    assert "s3cret" not in str(err.value)
 
 
-def test_injected_template_renderer_is_used(kp):
+def test_template_data_renders_with_sprig_functions(kp):
     sealed = _sealed(kp)
-    sealed["spec"]["template"]["data"] = {"x": "{{ .pw | upper }}"}
-    out = Unsealer([kp.sealing_key()], template_renderer=lambda text, data: data["pw"].upper()).unseal(sealed)
-    assert base64.b64decode(out["data"]["x"]) == b"S3CRET"
+    sealed["spec"]["template"]["data"] = {"x": "{{ .pw | upper }}-{{ .missing }}"}
+    out = Unsealer([kp.sealing_key()]).unseal(sealed)
+    assert base64.b64decode(out["data"]["x"]) == b"S3CRET-<no value>"
+
+
+def test_template_data_null_removes_the_key_like_the_controller(kp):
+    sealed = _sealed(kp)
+    sealed["spec"]["template"]["data"] = {"pw": None}
+    out = Unsealer([kp.sealing_key()]).unseal(sealed)
+    assert "pw" not in out["data"]
 
 
 def test_value_moved_to_another_namespace_reports_what_it_was_sealed_for(kp):

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from secretsops.errors import TemplateError
-from secretsops.external.template import render
+from secretsops.external.template_funcs import ESO_TEMPLATES
+
+render = ESO_TEMPLATES.render
 
 
 def go(text: str, data: Any = None, **kw: Any) -> str:

@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from secretsops.external.template import compile, eso_data
+from secretsops.external.template_funcs import ESO_TEMPLATES
+from secretsops.golang.template import string_map
 
 from .conftest import go, go_error
 
@@ -61,12 +62,12 @@ def chain() -> dict[str, object]:
 
 def test_filter_pem_keeps_only_the_requested_type(chain: dict[str, str]) -> None:
     bundle = chain["key"] + chain["leaf"]
-    assert go('{{ .b | filterPEM "CERTIFICATE" }}', eso_data({"b": bundle.encode()})) == chain["leaf"]
-    assert go('{{ .b | filterPEM "private key" }}', eso_data({"b": bundle.encode()})) == chain["key"]
+    assert go('{{ .b | filterPEM "CERTIFICATE" }}', string_map({"b": bundle.encode()})) == chain["leaf"]
+    assert go('{{ .b | filterPEM "private key" }}', string_map({"b": bundle.encode()})) == chain["key"]
 
 
 def test_filter_pem_rejects_junk() -> None:
-    msg = go_error('{{ .b | filterPEM "CERTIFICATE" }}', eso_data({"b": b"not pem at all"}))
+    msg = go_error('{{ .b | filterPEM "CERTIFICATE" }}', string_map({"b": b"not pem at all"}))
     assert msg.endswith("error calling filterPEM: error filtering pem: found junk")
 
 
@@ -75,25 +76,25 @@ def test_filter_cert_chain_picks_each_kind_from_a_shuffled_bundle(
     chain: dict[str, str], kind: str, which: str
 ) -> None:
     bundle = chain["root"] + chain["leaf"] + chain["inter"]
-    out = go('{{ .b | filterCertChain "' + kind + '" }}', eso_data({"b": bundle.encode()}))
+    out = go('{{ .b | filterCertChain "' + kind + '" }}', string_map({"b": bundle.encode()}))
     assert out == chain[which]
 
 
 def test_pem_to_pkcs12_and_back(chain: dict[str, object]) -> None:
-    data = eso_data({"crt": str(chain["leaf"]).encode(), "key": str(chain["key"]).encode()})
-    tpl = compile("{{ pemToPkcs12 .crt .key | b64dec | pkcs12cert }}")
+    data = string_map({"crt": str(chain["leaf"]).encode(), "key": str(chain["key"]).encode()})
+    tpl = ESO_TEMPLATES.compile("{{ pemToPkcs12 .crt .key | b64dec | pkcs12cert }}")
     assert tpl.execute(data) == chain["leaf"]
-    tpl = compile("{{ pemToPkcs12 .crt .key | b64dec | pkcs12key }}")
+    tpl = ESO_TEMPLATES.compile("{{ pemToPkcs12 .crt .key | b64dec | pkcs12key }}")
     assert tpl.execute(data) == chain["key"]
 
 
 def test_full_pem_to_pkcs12_with_password_keeps_the_chain_in_order(chain: dict[str, object]) -> None:
     full = str(chain["leaf"]) + str(chain["inter"]) + str(chain["root"])
-    data = eso_data({"crt": full.encode(), "key": str(chain["key"]).encode()})
-    pfx = base64.b64decode(compile('{{ fullPemToPkcs12Pass .crt .key "pw" }}').execute(data))
+    data = string_map({"crt": full.encode(), "key": str(chain["key"]).encode()})
+    pfx = base64.b64decode(ESO_TEMPLATES.compile('{{ fullPemToPkcs12Pass .crt .key "pw" }}').execute(data))
     loaded = pkcs12.load_key_and_certificates(pfx, b"pw")
     assert loaded[1] == chain["certs"][0]  # type: ignore[index]
-    out = compile('{{ .p | pkcs12certPass "pw" }}').execute(eso_data({"p": pfx}))
+    out = ESO_TEMPLATES.compile('{{ .p | pkcs12certPass "pw" }}').execute(string_map({"p": pfx}))
     assert out == full
 
 
@@ -102,19 +103,19 @@ def test_pkcs12_reads_a_binary_archive_from_secret_data(chain: dict[str, object]
     pfx = pkcs12.serialize_key_and_certificates(
         b"x", chain["leaf_key"], leaf, [inter], serialization.BestAvailableEncryption(b"secret")  # type: ignore[arg-type]
     )
-    out = compile('{{ .p | pkcs12keyPass "secret" }}').execute(eso_data({"p": pfx}))
+    out = ESO_TEMPLATES.compile('{{ .p | pkcs12keyPass "secret" }}').execute(string_map({"p": pfx}))
     assert out == chain["key"]
 
 
 def test_pkcs12_with_wrong_password_fails_without_leaking() -> None:
-    msg = go_error('{{ .p | pkcs12keyPass "nope" }}', eso_data({"p": b"\x30\x82garbage-bytes"}))
+    msg = go_error('{{ .p | pkcs12keyPass "nope" }}', string_map({"p": b"\x30\x82garbage-bytes"}))
     assert "error calling pkcs12keyPass: unable to decode pkcs12 with password" in msg
     assert "garbage" not in msg
 
 
 def test_truststore_contains_the_certificates(chain: dict[str, object]) -> None:
     bundle = str(chain["inter"]) + str(chain["root"])
-    pfx = base64.b64decode(go("{{ pemTruststoreToPKCS12 .b }}", eso_data({"b": bundle.encode()})))
+    pfx = base64.b64decode(go("{{ pemTruststoreToPKCS12 .b }}", string_map({"b": bundle.encode()})))
     loaded = pkcs12.load_pkcs12(pfx, b"")
     assert [c.certificate for c in loaded.additional_certs] == list(chain["certs"][1:])  # type: ignore[index]
 
@@ -138,7 +139,7 @@ def test_jwk_private_key_pem_is_pkcs8(rsa_jwk: tuple[dict[str, str], rsa.RSAPriv
     jwk, key = rsa_jwk
     want = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption()).decode()
-    assert go("{{ jwkPrivateKeyPem .j }}", eso_data({"j": json.dumps(jwk).encode()})) == want
+    assert go("{{ jwkPrivateKeyPem .j }}", string_map({"j": json.dumps(jwk).encode()})) == want
 
 
 def test_jwk_public_key_pem_is_pkix(rsa_jwk: tuple[dict[str, str], rsa.RSAPrivateKey]) -> None:
@@ -146,13 +147,13 @@ def test_jwk_public_key_pem_is_pkix(rsa_jwk: tuple[dict[str, str], rsa.RSAPrivat
     public = {k: jwk[k] for k in ("kty", "n", "e")}
     want = key.public_key().public_bytes(serialization.Encoding.PEM,
                                          serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    assert go("{{ jwkPublicKeyPem .j }}", eso_data({"j": json.dumps(public).encode()})) == want
+    assert go("{{ jwkPublicKeyPem .j }}", string_map({"j": json.dumps(public).encode()})) == want
 
 
 def test_jwk_public_key_pem_of_a_private_jwk_fails_like_eso(
     rsa_jwk: tuple[dict[str, str], rsa.RSAPrivateKey],
 ) -> None:
-    msg = go_error("{{ jwkPublicKeyPem .j }}", eso_data({"j": json.dumps(rsa_jwk[0]).encode()}))
+    msg = go_error("{{ jwkPublicKeyPem .j }}", string_map({"j": json.dumps(rsa_jwk[0]).encode()}))
     assert msg.endswith("x509: unsupported public key type: *rsa.PrivateKey")
 
 
@@ -163,7 +164,7 @@ def test_jwk_ec_private_key() -> None:
            "d": _b64u(n.private_value)}
     want = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption()).decode()
-    assert go("{{ jwkPrivateKeyPem .j }}", eso_data({"j": json.dumps(jwk).encode()})) == want
+    assert go("{{ jwkPrivateKeyPem .j }}", string_map({"j": json.dumps(jwk).encode()})) == want
 
 
 # --- YAML -----------------------------------------------------------------------------------------
@@ -219,7 +220,7 @@ def test_cert_sans_lists_dns_ip_email_and_uri_names() -> None:
         .add_extension(san, critical=False).sign(key, hashes.SHA256())
     )
     text = "junk before " + cert.public_bytes(serialization.Encoding.PEM).decode()
-    out = go("{{ certSANs .c }}", eso_data({"c": text.encode()}))
+    out = go("{{ certSANs .c }}", string_map({"c": text.encode()}))
     assert out == "[a.example b.example 10.0.0.1 ops@example.com https://example.com]"
 
 
@@ -232,7 +233,7 @@ def test_rsa_decrypt_oaep_round_trip() -> None:
     )
     pem_key = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-    data = eso_data({"ct": ct, "key": pem_key})
+    data = string_map({"ct": ct, "key": pem_key})
     assert go('{{ rsaDecrypt "RSA-OAEP" "SHA256" .ct .key }}', data) == "top"
     assert "decryption scheme RSA-PKCS1 is not supported" in go_error(
         '{{ rsaDecrypt "RSA-PKCS1" "SHA256" .ct .key }}', data

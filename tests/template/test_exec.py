@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from secretsops.external.template import StringMap, compile, eso_data
+from secretsops.golang.template import StringMap, compile, string_map
 
 from .conftest import go, go_error
 
@@ -39,7 +39,7 @@ def test_field_of_a_value_from_a_generic_map_reports_interface_type() -> None:
 
 
 def test_field_of_a_string_from_eso_data_reports_string_type() -> None:
-    assert "can't evaluate field b in type string" in go_error("{{ .a.b }}", eso_data({"a": b"x"}))
+    assert "can't evaluate field b in type string" in go_error("{{ .a.b }}", string_map({"a": b"x"}))
 
 
 def test_field_of_nil_is_a_nil_pointer_error() -> None:
@@ -55,7 +55,7 @@ def test_map_field_with_arguments_is_rejected() -> None:
 
 
 def test_index_of_missing_key_in_string_map_is_empty_even_with_missingkey_error() -> None:
-    assert go('[{{ index . "no-such" }}]', eso_data({"a": b"1"})) == "[]"
+    assert go('[{{ index . "no-such" }}]', string_map({"a": b"1"})) == "[]"
 
 
 def test_index_of_missing_key_in_generic_map_is_no_value() -> None:

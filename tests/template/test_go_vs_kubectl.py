@@ -15,8 +15,8 @@ import subprocess
 import pytest
 
 from secretsops.errors import TemplateError
-from secretsops.external.template import compile
-from secretsops.external.template.funcs_go import BUILTINS
+from secretsops.golang.template import compile
+from secretsops.golang.template.funcs_go import BUILTINS
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
 

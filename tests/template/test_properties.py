@@ -8,8 +8,8 @@ import math
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from secretsops.external.template import eso_data, render
-from secretsops.external.template.parser import go_unquote
+from secretsops.golang.template import render, string_map
+from secretsops.golang.template.parser import go_unquote
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
 FAST = settings(max_examples=60, deadline=None)
@@ -24,9 +24,9 @@ def test_b64enc_then_b64dec_is_identity(s: str) -> None:
 @FAST
 @given(st.binary(max_size=60))
 def test_binary_secret_values_survive_b64_round_trip_byte_for_byte(b: bytes) -> None:
-    from secretsops.external.template import compile
+    from secretsops.golang.template import compile
 
-    out = compile("{{ .s | b64enc | b64dec }}").execute_bytes(eso_data({"s": b}))
+    out = compile("{{ .s | b64enc | b64dec }}").execute_bytes(string_map({"s": b}))
     assert out == b
 
 
@@ -84,7 +84,7 @@ def test_nan_and_infinity_print_like_go() -> None:
 
 
 def test_lone_surrogates_from_json_become_replacement_characters_in_bytes() -> None:
-    from secretsops.external.template import compile
+    from secretsops.golang.template import compile
 
     out = compile('{{ (fromJson "{\\"a\\": \\"x\\\\ud800y\\"}").a }}').execute_bytes({})
     assert out == "x\ufffdy".encode()

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from secretsops.errors import TemplateError
-from secretsops.external.template import compile
+from secretsops.golang.template import compile
 
 PIECES = [
     "{{", "}}", "{{-", "-}}", " ", ".", ".a", ".b.c", "$", "$x", ":=", "=", "|", "(", ")", '"s"',

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from secretsops.errors import TemplateError
-from secretsops.external.template import compile, eso_data
+from secretsops.external.template_funcs import ESO_TEMPLATES
+from secretsops.golang.template import string_map
 from tests.helpers import assert_no_canary, new_canary
 
 FAILING_TEMPLATES = [
@@ -40,7 +41,7 @@ def test_execution_errors_never_contain_data_values(text: str) -> None:
 
     data = {"secret": canary + "(\n-----BEGIN X-----", "boom": boom}
     with pytest.raises(TemplateError) as info:
-        compile(text, name="tpl").execute(data)
+        ESO_TEMPLATES.compile(text, name="tpl").execute(data)
     err = info.value
     assert_no_canary(canary, str(err), repr(err), repr(err.args))
     assert err.__cause__ is None
@@ -50,14 +51,14 @@ def test_execution_errors_never_contain_data_values(text: str) -> None:
 def test_fail_with_a_data_value_is_redacted() -> None:
     canary = new_canary()
     with pytest.raises(TemplateError) as info:
-        compile("{{ fail .pw }}").execute(eso_data({"pw": canary.encode()}))
+        ESO_TEMPLATES.compile("{{ fail .pw }}").execute(string_map({"pw": canary.encode()}))
     assert str(info.value).endswith("error calling fail: <redacted>")
 
 
 def test_error_names_the_field_and_position_instead() -> None:
     canary = new_canary()
     with pytest.raises(TemplateError) as info:
-        compile("x\n{{ .pw.inner }}", name="k").execute(eso_data({"pw": canary.encode()}))
+        ESO_TEMPLATES.compile("x\n{{ .pw.inner }}", name="k").execute(string_map({"pw": canary.encode()}))
     assert str(info.value) == (
         'template: k:2:6: executing "k" at <.pw.inner>: can\'t evaluate field inner in type string'
     )
@@ -65,7 +66,7 @@ def test_error_names_the_field_and_position_instead() -> None:
 
 def test_redaction_leaves_the_public_location_prefix_intact() -> None:
     with pytest.raises(TemplateError) as info:
-        compile("{{ fail .v }}", name="template").execute({"v": "template"})
+        ESO_TEMPLATES.compile("{{ fail .v }}", name="template").execute({"v": "template"})
     assert str(info.value) == (
         'template: template:1:3: executing "template" at <fail .v>: error calling fail: <redacted>'
     )

@@ -179,9 +179,9 @@ def test_sprig_slice_shadows_builtin_and_rejects_strings() -> None:
 
 
 def test_get_requires_a_generic_map_not_esos_string_map() -> None:
-    from secretsops.external.template import eso_data
+    from secretsops.golang.template import string_map
 
-    msg = go_error('{{ get . "a" }}', eso_data({"a": b"1"}))
+    msg = go_error('{{ get . "a" }}', string_map({"a": b"1"}))
     assert "wrong type for value; expected map[string]interface {}; got map[string]string" in msg
 
 

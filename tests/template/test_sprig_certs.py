@@ -7,7 +7,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import NameOID
 
-from secretsops.external.template import compile
+from secretsops.golang.template import compile
 
 from .conftest import go, go_error
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from secretsops.errors import TemplateError
-from secretsops.external.template import compile
+from secretsops.golang.template import compile
 
 from .conftest import go, go_error
 

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from secretsops.external.template.goyaml import to_yaml
+from secretsops.external.template_funcs import to_yaml
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
 
@@ -43,7 +43,7 @@ def test_to_yaml_quotes_escapes_folds_and_orders_like_go_yaml() -> None:
 
 
 def test_to_json_escapes_strings_like_encoding_json() -> None:
-    from secretsops.external.template.gojson import marshal
+    from secretsops.golang.encoding_json import marshal
 
     rng = random.Random(11)
     alphabet = string.ascii_letters + "<>&\"\\'\t\n\x01\x08\x0c\x1f\u2028\u2029é😀 "

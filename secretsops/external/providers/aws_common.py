@@ -248,15 +248,15 @@ class AwsClients:
 
 def tags_json(tags: list[dict[str, Any]] | None) -> str:
     """Provider tags as the JSON object ESO writes for ``metadataPolicy: Fetch``."""
-    from secretsops.external import gojson
+    from secretsops.external import secret_bytes
 
-    return gojson.dumps({str(t.get("Key")): str(t.get("Value")) for t in tags or []})
+    return secret_bytes.dumps({str(t.get("Key")): str(t.get("Value")) for t in tags or []})
 
 
 def json_property(store: object, key: str, text: str, prop: str) -> bytes:
     """One property of a JSON secret as ESO's AWS providers read it: a dotted name is first
     tried as a single key (dots escaped), then as a gjson path."""
-    from secretsops.external import gjson
+    from secretsops.golang import gjson
 
     if "." in prop:
         found = gjson.get(text, prop.replace(".", "\\."))
@@ -270,9 +270,9 @@ def json_property(store: object, key: str, text: str, prop: str) -> bytes:
 
 def secret_map(store: object, key: str, raw: bytes) -> dict[str, bytes]:
     """``dataFrom.extract`` of a secret: its JSON object as Secret data."""
-    from secretsops.external import gojson
+    from secretsops.external import secret_bytes
 
     try:
-        return gojson.secret_map_from_json(raw.decode("utf-8", "surrogateescape"))
+        return secret_bytes.secret_map_from_json(raw.decode("utf-8", "surrogateescape"))
     except ValueError:
         raise ExternalError(f"{store}: unable to unmarshal secret {key}: not a JSON object") from None

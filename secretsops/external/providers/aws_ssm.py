@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from secretsops.errors import ExternalError
-from secretsops.external import gojson
+from secretsops.external import secret_bytes
 from secretsops.external.keys import compile_go_regexp
 from secretsops.external.providers.aws_common import AwsClients, aws_call, json_property, secret_map
 from secretsops.external.providers.base import NoSecret, Provider, StoreContext
@@ -83,7 +83,7 @@ class ParameterStoreProvider(Provider):
                     f"read tags of {name!r}",
                     lambda: self.client.list_tags_for_resource(ResourceType="Parameter", ResourceId=name),
                 )
-                value = gojson.dumps({str(t["Key"]): str(t["Value"]) for t in out.get("TagList") or []})
+                value = secret_bytes.dumps({str(t["Key"]): str(t["Value"]) for t in out.get("TagList") or []})
             else:
                 out = self._call(
                     f"read {name!r}", lambda: self.client.get_parameter(Name=name, WithDecryption=True)

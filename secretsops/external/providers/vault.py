@@ -29,10 +29,11 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from secretsops.errors import ExternalError, InputError, ProviderUnavailable
-from secretsops.external import gjson, gojson
+from secretsops.external import secret_bytes
 from secretsops.external.keys import compile_go_regexp
 from secretsops.external.providers.base import NoSecret, Provider, StoreContext
 from secretsops.external.resources import Find, RemoteRef
+from secretsops.golang import encoding_json, gjson
 
 SYSTEM_METADATA_KEYS = ("created_time", "current_version", "delete_version_after")
 #: renew a login token when less than this share of its TTL is left
@@ -257,7 +258,7 @@ class VaultProvider(Provider):
         finally:
             adapter.token, adapter.namespace = saved
         self._count("vault.login")
-        body = gojson.loads(resp.text) if resp.text else {}
+        body = encoding_json.unmarshal_numbers(resp.text) if resp.text else {}
         auth = (body or {}).get("auth") or {}
         token = str(auth.get("client_token") or "")
         if not token:
@@ -320,7 +321,7 @@ class VaultProvider(Provider):
         self._count("vault." + ("list" if method == "list" else "read"))
         if not resp.text:
             return None
-        return gojson.loads(resp.text)
+        return encoding_json.unmarshal_numbers(resp.text)
 
     def _count(self, what: str) -> None:
         with self._count_lock:
@@ -422,7 +423,7 @@ class VaultProvider(Provider):
         custom = data.get("custom_metadata")
         if isinstance(custom, dict):
             for k, v in custom.items():
-                out[str(k)] = v if isinstance(v, str) else gojson.dumps(v)
+                out[str(k)] = v if isinstance(v, str) else secret_bytes.dumps(v)
         self._reads[memo] = out
         return out
 
@@ -456,10 +457,10 @@ class VaultProvider(Provider):
     def get_secret(self, ref: RemoteRef) -> bytes:
         data = self._data_for(ref)
         if not ref.property:
-            return gojson.dumps(data).encode()
+            return secret_bytes.dumps(data).encode()
         if ref.property in data:
-            return gojson.byte_value(data[ref.property])
-        found = gjson.get(gojson.dumps(data), ref.property)
+            return secret_bytes.byte_value(data[ref.property])
+        found = gjson.get(secret_bytes.dumps(data), ref.property)
         if found is None:
             raise ExternalError(
                 f"{self.store}: cannot find secret data for key: {ref.property!r} in {ref.key!r}"
@@ -469,12 +470,12 @@ class VaultProvider(Provider):
     def get_secret_map(self, ref: RemoteRef) -> dict[str, bytes]:
         raw = self.get_secret(ref)
         try:
-            parsed = gojson.loads_go_any(raw)
+            parsed = encoding_json.unmarshal(raw)
         except ValueError:
             raise ExternalError(f"{self.store}: {ref.describe()} is not a JSON object") from None
         if not isinstance(parsed, dict):
             raise ExternalError(f"{self.store}: {ref.describe()} is not a JSON object")
-        return {str(k): gojson.byte_value(v) for k, v in parsed.items()}
+        return {str(k): secret_bytes.byte_value(v) for k, v in parsed.items()}
 
     def get_all_secrets(self, find: Find) -> dict[str, bytes]:
         if self.version == "v1" and find.tags:
@@ -525,12 +526,12 @@ class OpenBaoProvider(VaultProvider):
                 raise InputError(f"{self.store}: invalid Ref.Version {ref.version!r}: not a number")
         data = self.read(ref.key, ref.version)
         if not ref.property:
-            return gojson.dumps(data).encode()
+            return secret_bytes.dumps(data).encode()
         if ref.property not in data:
             raise ExternalError(
                 f"{self.store}: cannot find secret data for key: {ref.property!r} in {ref.key!r}"
             )
-        return gojson.byte_value(data[ref.property])
+        return secret_bytes.byte_value(data[ref.property])
 
     def get_all_secrets(self, find: Find) -> dict[str, bytes]:
         if find.tags:

@@ -1,6 +1,9 @@
 """The functions ESO adds to sprig (pkg/template/v2): PKCS#12, PEM filtering, JWK, YAML.
 
-Built on ``cryptography``. Error texts follow ESO's where they carry no data.
+The Go text/template + sprig engine is :mod:`secretsops.golang.template` (sealed-secrets
+renders with it too); only what ESO adds on top lives here and is registered onto that engine
+as :data:`ESO_TEMPLATES`. Built on ``cryptography``. Error texts follow ESO's where they carry
+no data.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-from . import goyaml, pem
-from .funcs import ANY, STRING, FuncError, FuncMap, gobytes, gofunc, gostr
-from .values import StringList
+from secretsops.golang import encoding_json, pem, yaml_v2
+from secretsops.golang.template import Engine
+from secretsops.golang.template.funcs import ANY, STRING, FuncError, FuncMap, gobytes, gofunc, gostr
+from secretsops.golang.template.values import StringList, json_default
 
 ESO_FUNCS: FuncMap = {}
 
@@ -27,8 +31,16 @@ def _reg(name: str, *params: str):  # type: ignore[no-untyped-def]
     return gofunc(ESO_FUNCS, name, *params)
 
 
-_reg("toYaml", ANY)(goyaml.to_yaml)
-_reg("fromYaml", STRING)(goyaml.from_yaml)
+@_reg("toYaml", ANY)
+def to_yaml(value: Any) -> str:
+    """toYaml: ``sigs.k8s.io/yaml.Marshal`` without the final newline ("" on error)."""
+    try:
+        return yaml_v2.marshal(value, default=json_default).removesuffix("\n")
+    except (encoding_json.UnsupportedValue, ValueError):
+        return ""
+
+
+_reg("fromYaml", STRING)(yaml_v2.from_yaml)
 
 
 # --- PEM ----------------------------------------------------------------------------------------
@@ -404,3 +416,7 @@ def rsa_decrypt(scheme: str, hash_name: str, data: str, private_key: str) -> str
     except ValueError:
         raise FuncError("error decrypting data with RSA: crypto/rsa: decryption error") from None
     return gostr(out)
+
+
+#: ESO's template engine v2: Go builtins, sprig (without env/expandenv) and the functions above
+ESO_TEMPLATES = Engine.with_functions(ESO_FUNCS)

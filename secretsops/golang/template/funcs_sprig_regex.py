@@ -8,9 +8,10 @@ from typing import Any
 
 import re2
 
+from secretsops.golang.strconv import quote as go_quote
+
 from .funcs import INT, STRING, FuncError
 from .funcs_sprig import reg
-from .gofmt import go_quote
 from .values import StringList
 
 # --- regular expressions (Go's RE2 syntax) --------------------------------------------------------

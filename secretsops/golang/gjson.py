@@ -14,7 +14,8 @@ import json
 from dataclasses import dataclass
 
 from secretsops.errors import ExternalError
-from secretsops.external.gojson import format_float_f, raw_items, raw_members
+from secretsops.golang import strconv
+from secretsops.golang.encoding_json import raw_items, raw_members
 
 
 class UnsupportedPath(ExternalError):
@@ -39,7 +40,7 @@ class Result:
         body = raw[1:] if raw.startswith("-") else raw
         if body.isdigit():
             return raw
-        return format_float_f(float(raw))
+        return strconv.format_float(float(raw), "f", -1)
 
 
 def split_path(path: str) -> list[tuple[str, str | None]]:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import nodes as n
+from .fmt import sorted_items, sprint_value
 from .funcs import ANY, BOOL, FLOAT64, INT, INT64, LIST, MAP, STRING, VALUE, FuncError, GoFunc
-from .gofmt import sorted_items, sprint_value
 from .parser import Tree
 from .values import MISSING, Int64, StringList, StringMap, go_type_name, is_true
 
@@ -508,7 +508,7 @@ class State:
 
 
 def _q(s: str) -> str:
-    from .gofmt import go_quote
+    from secretsops.golang.strconv import quote as go_quote
 
     return go_quote(s)
 

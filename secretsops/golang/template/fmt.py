@@ -8,163 +8,18 @@ form (``1e+06``), bools lowercase, nil as ``<nil>``, lists as ``[a b]``, maps as
 from __future__ import annotations
 
 import datetime
-import math
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
+
+from secretsops.golang import strconv
 
 from .values import MISSING, GoStruct, go_type_name
 
-# --- strconv -----------------------------------------------------------------------------------
-
-
-def _quote_rune_body(c: str, quote: str) -> str:
-    code = ord(c)
-    if c in (quote, "\\"):
-        return "\\" + c
-    if c.isprintable() and not (0xD800 <= code <= 0xDFFF):
-        return c
-    esc = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
-    if c in esc:
-        return esc[c]
-    if code < 0x20 or code == 0x7F:
-        return f"\\x{code:02x}"
-    if 0xD800 <= code <= 0xDFFF:
-        return "\\ufffd"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
-def go_quote(s: str) -> str:
-    """strconv.Quote: a double-quoted Go string literal."""
-    return '"' + "".join(_quote_rune_body(c, '"') for c in s) + '"'
-
-
-def go_quote_rune(code: int) -> str:
-    """strconv.QuoteRune: a single-quoted Go character literal."""
-    if code < 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-        code = 0xFFFD
-    return "'" + _quote_rune_body(chr(code), "'") + "'"
+# --- strconv helpers the printer needs --------------------------------------------------------
 
 
 def _can_backquote(s: str) -> bool:
     return all(c not in ("`", "\ufeff") and (c == "\t" or c.isprintable()) for c in s)
-
-
-@dataclass(frozen=True, slots=True)
-class _Digits:
-    digits: str  # significant decimal digits without trailing zeros ("" for zero)
-    dp: int  # position of the decimal point relative to the digits
-
-
-def _shortest_digits(v: float) -> _Digits:
-    if v == 0:
-        return _Digits("", 0)
-    sign, digs, exp = Decimal(repr(abs(v))).as_tuple()
-    s = "".join(map(str, digs))
-    dp = len(s) + int(exp)
-    stripped = s.rstrip("0")
-    lead = len(s) - len(s.lstrip("0"))
-    return _Digits(stripped.lstrip("0"), dp - lead)
-
-
-def _rounded_digits(v: float, sig: int) -> _Digits:
-    if v == 0:
-        return _Digits("", 0)
-    text = f"{abs(v):.{max(sig - 1, 0)}e}"
-    mant, exp = text.split("e")
-    digs = mant.replace(".", "").rstrip("0")
-    return _Digits(digs, int(exp) + 1)
-
-
-def _fmt_e(d: _Digits, prec: int, e: str) -> str:
-    first = d.digits[0] if d.digits else "0"
-    out = first
-    if prec > 0:
-        rest = d.digits[1 : prec + 1]
-        out += "." + rest + "0" * (prec - len(rest))
-    exp = 0 if not d.digits else d.dp - 1
-    sign = "-" if exp < 0 else "+"
-    exp = abs(exp)
-    return out + e + sign + (f"{exp:02d}")
-
-
-def _fmt_f(d: _Digits, prec: int) -> str:
-    if d.dp > 0:
-        ip = d.digits[: d.dp] + "0" * max(d.dp - len(d.digits), 0)
-    else:
-        ip = "0"
-    if prec > 0:
-        frac = []
-        for i in range(1, prec + 1):
-            j = d.dp + i - 1
-            frac.append(d.digits[j] if 0 <= j < len(d.digits) else "0")
-        ip += "." + "".join(frac)
-    return ip
-
-
-def format_float(v: float, fmt: str = "g", prec: int = -1) -> str:
-    """strconv.FormatFloat(v, fmt, prec, 64) for fmt in e, E, f, g, G."""
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    neg = math.copysign(1.0, v) < 0
-    sign = "-" if neg else ""
-    shortest = prec < 0
-    lower = fmt.lower()
-    if fmt == "b":
-        m, e = math.frexp(abs(v))
-        return sign + (f"{int(m * 2**53)}p{e - 53:+d}" if v != 0 else "0p-1074")
-    if lower == "x":
-        return sign + _hex_float(abs(v), prec, upper=fmt == "X")
-    if lower == "f":
-        if shortest:
-            d = _shortest_digits(v)
-            return sign + _fmt_f(d, max(len(d.digits) - d.dp, 0))
-        return sign + f"{abs(v):.{prec}f}"
-    if lower == "e":
-        if shortest:
-            d = _shortest_digits(v)
-            return sign + _fmt_e(d, len(d.digits) - 1, fmt)
-        return sign + _fmt_e(_rounded_digits(v, prec + 1), prec, fmt)
-    # g / G
-    if shortest:
-        d = _shortest_digits(v)
-        prec = len(d.digits)
-        eprec = 6
-    else:
-        if prec == 0:
-            prec = 1
-        d = _rounded_digits(v, prec)
-        eprec = prec
-        if eprec > len(d.digits) and len(d.digits) >= d.dp:
-            eprec = len(d.digits)
-    exp = d.dp - 1
-    echar = "e" if fmt == "g" else "E"
-    if exp < -4 or exp >= eprec:
-        prec = min(prec, len(d.digits))
-        return sign + _fmt_e(d, prec - 1, echar)
-    if prec > d.dp:
-        prec = len(d.digits)
-    return sign + _fmt_f(d, max(prec - d.dp, 0))
-
-
-def _hex_float(v: float, prec: int, upper: bool) -> str:
-    """strconv 'x' format: 0x1.cp+01 (shortest mantissa, two-digit exponent)."""
-    if v == 0:
-        mant, exp = "0", 0
-    else:
-        h = v.hex()  # 0x1.c000000000000p+1
-        body, _, e = h[2:].partition("p")
-        mant, exp = body.rstrip("0").rstrip("."), int(e)
-        if prec >= 0:
-            whole, _, frac = mant.partition(".")
-            frac = frac[:prec].ljust(prec, "0")  # truncates where Go rounds; rare enough
-            mant = whole + ("." + frac if prec > 0 else "")
-    out = f"0x{mant}p{'-' if exp < 0 else '+'}{abs(exp):02d}"
-    return out.upper() if upper else out
 
 
 # --- time.Time ---------------------------------------------------------------------------------
@@ -237,7 +92,7 @@ class _Printer:
         if verb == "c":
             return _pad(chr(a) if 0 <= v <= 0x10FFFF else "\ufffd", f)
         if verb == "q":
-            return _pad(go_quote_rune(v), f)
+            return _pad(strconv.quote_rune(v), f)
         if verb == "U":
             s = f"U+{a:04X}"
             if f.sharp and 0 <= v <= 0x10FFFF and chr(v).isprintable():
@@ -282,7 +137,7 @@ class _Printer:
             fv, prec = ("f" if verb == "F" else verb), 6
         if f.prec is not None:
             prec = f.prec
-        num = format_float(v, fv, prec)
+        num = strconv.format_float(v, fv, prec)
         if num[0] not in "+-":
             num = "+" + num
         if f.space and num[0] == "+" and not f.plus:
@@ -307,14 +162,14 @@ class _Printer:
             s = s[: f.prec]
         if verb in ("s", "v"):
             if f.sharp_v:
-                return _pad(go_quote(s), f)
+                return _pad(strconv.quote(s), f)
             return _pad(s, f)
         if verb in ("x", "X"):
             return _pad(_hex_bytes(s.encode(), verb, f), f)
         if verb == "q":
             if f.sharp and _can_backquote(s):
                 return _pad("`" + s + "`", f)
-            return _pad(go_quote(s), f)
+            return _pad(strconv.quote(s), f)
         return self.bad_verb(s, verb)
 
     def bad_verb(self, value: Any, verb: str) -> str:
@@ -529,9 +384,9 @@ def _sharp_v(arg: Any, p: _Printer, f: _Flags) -> str:
     if arg is None or arg is MISSING:
         return _pad("<nil>", f)
     if isinstance(arg, str):
-        return _pad(go_quote(arg), f)
+        return _pad(strconv.quote(arg), f)
     if isinstance(arg, float):
-        return _pad(format_float(arg, "g", -1), f)
+        return _pad(strconv.format_float(arg, "g", -1), f)
     if isinstance(arg, list | tuple):
         return go_type_name(arg) + "{" + ", ".join(_sharp_v(v, p, _Flags()) for v in arg) + "}"
     if isinstance(arg, dict):

@@ -2,18 +2,17 @@
 
 JSON keeps Go struct field order (the caller builds dicts in that order, see ``order_meta``),
 sorts map keys, indents by two and escapes ``<``, ``>``, ``&`` like encoding/json. YAML goes
-through JSON in Go (sigs.k8s.io/yaml), so every mapping comes out with sorted keys, and kubeseal
-starts each YAML document with ``---``.
+through JSON in Go (sigs.k8s.io/yaml), so every mapping comes out with go-yaml v2's key order,
+and kubeseal starts each YAML document with ``---``. The Go encoders themselves are
+:mod:`secretsops.golang.encoding_json` and :mod:`secretsops.golang.yaml_v2`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import yaml
-
+from secretsops.golang import encoding_json, yaml_v2
 from secretsops.manifests import Obj
 
 #: metav1.ObjectMeta field order
@@ -76,43 +75,15 @@ def sorted_map(value: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def go_json(obj: Any) -> str:
-    """``json.MarshalIndent(obj, "", "  ")`` with encoding/json's HTML-safe escaping."""
-    text = json.dumps(obj, indent=2, ensure_ascii=False)
-    return (
-        text.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
-
-
-class _GoYamlDumper(yaml.SafeDumper):
-    """Double-quote strings that would otherwise read as another type, as go-yaml does."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    """go-yaml's choices: literal block for multi-line text, double quotes where plain would mislead."""
-    if "\n" in value and all(c.isprintable() or c == "\n" for c in value):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    node = dumper.represent_scalar("tag:yaml.org,2002:str", value)
-    if dumper.resolve(yaml.ScalarNode, value, (True, False)) != "tag:yaml.org,2002:str":
-        node.style = '"'
-    return node
-
-
-_GoYamlDumper.add_representer(str, _represent_str)
-
-
-def go_yaml(obj: Any) -> str:
-    return yaml.dump(obj, Dumper=_GoYamlDumper, sort_keys=True, default_flow_style=False, allow_unicode=True)
+    """``json.MarshalIndent(obj, "", "  ")``: dicts in the order the caller built them (Go structs)."""
+    return encoding_json.marshal(obj, indent="  ", sort_keys=False)
 
 
 def render(objs: Iterable[Obj], fmt: str) -> str:
     """kubeseal's resourceOutput for each object: ``---\\n`` + YAML, or JSON + ``\\n``."""
     fmt = fmt.lower()
     if fmt == "yaml":
-        return "".join("---\n" + go_yaml(o) for o in objs)
+        return "".join("---\n" + yaml_v2.marshal(o) for o in objs)
     if fmt in ("json", ""):
         return "".join(go_json(o) + "\n" for o in objs)
     raise ValueError(f"unsupported output format: {fmt}")

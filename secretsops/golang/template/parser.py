@@ -173,7 +173,7 @@ def new_number(pos: int, text: str, typ: T) -> n.NumberNode:
 
 
 def _q(s: str) -> str:
-    from .gofmt import go_quote
+    from secretsops.golang.strconv import quote as go_quote
 
     return go_quote(s)
 

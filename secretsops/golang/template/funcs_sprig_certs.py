@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from . import pem
+from secretsops.golang import pem
+
 from .funcs import ANY, INT, STRING, FuncError, gobytes, gostr
 from .funcs_sprig import reg
 from .values import GoStruct, go_type_name

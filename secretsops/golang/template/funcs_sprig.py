@@ -19,11 +19,13 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from . import gojson
+from secretsops.golang import encoding_json
+from secretsops.golang.strconv import quote as go_quote
+
+from .fmt import sprintf
 from .funcs import ANY, BOOL, FLOAT64, INT, STRING, FuncError, FuncMap, gobytes, gofunc, gostr
-from .gofmt import go_quote, sprintf
 from .parser import _parse_go_int
-from .values import MISSING, Int64, StringList, StringMap, go_type_name, wrap_int64
+from .values import MISSING, Int64, StringList, StringMap, go_type_name, json_default, wrap_int64
 
 SPRIG_FUNCS: FuncMap = {}
 
@@ -376,39 +378,39 @@ reg("adler32sum", STRING)(lambda s: str(zlib.adler32(gobytes(s))))
 @reg("toJson", ANY)
 def _to_json(v: Any) -> str:
     try:
-        return gojson.marshal(v)
-    except gojson.UnsupportedValue:
+        return encoding_json.marshal(v, default=json_default)
+    except encoding_json.UnsupportedValue:
         return ""
 
 
 @reg("mustToJson", ANY)
 def _must_to_json(v: Any) -> str:
     try:
-        return gojson.marshal(v)
-    except gojson.UnsupportedValue as e:
+        return encoding_json.marshal(v, default=json_default)
+    except encoding_json.UnsupportedValue as e:
         raise FuncError(str(e)) from None
 
 
 @reg("toPrettyJson", ANY)
 def _to_pretty_json(v: Any) -> str:
     try:
-        return gojson.marshal(v, indent="  ")
-    except gojson.UnsupportedValue:
+        return encoding_json.marshal(v, indent="  ", default=json_default)
+    except encoding_json.UnsupportedValue:
         return ""
 
 
 @reg("toRawJson", ANY)
 def _to_raw_json(v: Any) -> str:
     try:
-        return gojson.marshal(v, escape_html=False)
-    except gojson.UnsupportedValue:
+        return encoding_json.marshal(v, escape_html=False, default=json_default)
+    except encoding_json.UnsupportedValue:
         return ""
 
 
 @reg("fromJson", STRING)
 def _from_json(s: str) -> Any:
     try:
-        return gojson.unmarshal(s)
+        return encoding_json.unmarshal(s)
     except ValueError:
         return None
 
@@ -416,7 +418,7 @@ def _from_json(s: str) -> Any:
 @reg("mustFromJson", STRING)
 def _must_from_json(s: str) -> Any:
     try:
-        return gojson.unmarshal(s)
+        return encoding_json.unmarshal(s)
     except ValueError:
         raise FuncError("invalid JSON input") from None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .gofmt import go_quote
+from secretsops.golang.strconv import quote as go_quote
 
 
 @dataclass(slots=True, eq=False)

@@ -88,7 +88,7 @@ class Token:
 
 
 def go_quote_prefix(s: str, n: int) -> str:
-    from .gofmt import go_quote
+    from secretsops.golang.strconv import quote as go_quote
 
     return go_quote(s[:n])
 

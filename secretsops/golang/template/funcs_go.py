@@ -6,8 +6,8 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
+from .fmt import sprint, sprintf, sprintln
 from .funcs import ANY, STRING, VALUE, FuncError, FuncMap, gobytes, gofunc, gostr
-from .gofmt import sprint, sprintf, sprintln
 from .values import MISSING, Int64, StringMap, go_type_name, is_true
 
 BUILTINS: FuncMap = {}

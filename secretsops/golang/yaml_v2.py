@@ -1,10 +1,11 @@
-"""ESO's toYaml/fromYaml (sigs.k8s.io/yaml over go-yaml v2), reproduced with PyYAML.
+"""go-yaml v2 as sigs.k8s.io/yaml drives it: the YAML kubeseal prints and sprig/ESO's toYaml/fromYaml.
 
-go-yaml v2 is a port of libyaml, as is PyYAML's emitter, so block layout, quoting choices
-and line folding agree once we steer the few places where Go decides differently: strings
-that would read back as another type are double-quoted, multi-line strings use literal
-style, floats use Go's shortest form, map keys use go-yaml's "natural" order, and integral
-JSON numbers become YAML ints (sigs.k8s.io/yaml round-trips through JSON).
+``sigs.k8s.io/yaml.Marshal`` writes an object as JSON, reads that back into ``interface{}``
+and emits it with go-yaml v2. go-yaml v2 is a port of libyaml, as is PyYAML's emitter, so
+block layout, quoting choices and line folding agree once we steer the few places where Go
+decides differently: strings that would read back as another type are double-quoted,
+multi-line strings use literal style, floats use Go's shortest form, map keys use go-yaml's
+"natural" order, and integral JSON numbers become YAML ints.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ import functools
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import yaml
 
-from . import gojson
-from .gofmt import format_float
+from secretsops.golang import encoding_json
+from secretsops.golang.strconv import format_float
 
 _ESCAPES = {
     "\0": "0", "\a": "a", "\b": "b", "\t": "t", "\n": "n", "\v": "v", "\f": "f", "\r": "r", "\x1b": "e",
@@ -177,19 +179,20 @@ _GoDumper.add_multi_representer(list, lambda d, v: d.represent_list(list(v)))
 _GoDumper.add_multi_representer(int, lambda d, v: d.represent_int(int(v)))
 
 
-def to_yaml(value: Any) -> str:
-    """toYaml: marshal via JSON semantics, emit YAML, drop the final newline ("" on error)."""
-    try:
-        plain = gojson.unmarshal(gojson.marshal(value))
-    except (gojson.UnsupportedValue, ValueError):
-        return ""
+def marshal(value: Any, *, default: Callable[[Any], Any] | None = None) -> str:
+    """``sigs.k8s.io/yaml.Marshal``: JSON semantics first, then go-yaml v2's text (final newline kept).
+
+    Raises :class:`~secretsops.golang.encoding_json.UnsupportedValue` (a ``ValueError``) for
+    what ``json.Marshal`` refuses; ``default`` converts other types as in ``encoding_json.marshal``.
+    """
+    plain = encoding_json.unmarshal(encoding_json.marshal(value, default=default))
     text = yaml.dump(
         plain, Dumper=_GoDumper, default_flow_style=False, allow_unicode=True, width=80, indent=2,
         sort_keys=False,
     )
-    if text.endswith("\n...\n"):
+    if text.endswith("\n...\n"):  # PyYAML ends a lone scalar with a document end marker; Go does not
         text = text[: -len("...\n")]
-    return text.removesuffix("\n")
+    return text
 
 
 class _JsonishLoader(yaml.SafeLoader):

@@ -114,3 +114,12 @@ def is_true(value: Any) -> tuple[bool, bool]:
     if callable(value):
         return True, True
     return True, True
+
+
+def json_default(v: Any) -> Any:
+    """``encoding_json.marshal``'s ``default`` for template values: MISSING is a nil interface."""
+    if v is MISSING:
+        return None
+    from secretsops.golang.encoding_json import UnsupportedValue
+
+    raise UnsupportedValue(f"json: unsupported type: {type(v).__name__}")

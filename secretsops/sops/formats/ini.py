@@ -7,11 +7,11 @@ above the key it belongs to, a ``[sops]`` section carries flattened metadata.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from typing import Any
 
 from secretsops.errors import InvalidFormat
-from secretsops.sops.cipher import Comment, TimeValue, format_float
+from secretsops.golang import strconv
+from secretsops.sops.cipher import Comment, TimeValue
 from secretsops.sops.formats import flatten as fl
 from secretsops.sops.formats.base import METADATA_KEY, Store
 from secretsops.sops.tree import Branch
@@ -21,27 +21,10 @@ DEFAULT_SECTION = "DEFAULT"
 
 def go_val_float(v: float) -> str:
     """sops' ValToString for floats: ``FormatFloat(v, 'G', -1, 64)``, ``.0`` added to whole numbers."""
-    if math.isinf(v):
-        return "+Inf" if v > 0 else "-Inf"
-    if math.isnan(v):
-        return "NaN"
-    text = _go_g(v, "E") or format_float(v)
-    if "." not in text and "E" not in text:
+    text = strconv.format_float(v, "G", -1)
+    if "." not in text and "E" not in text and not math.isinf(v) and not math.isnan(v):
         text = text + ".0"
     return text
-
-
-def _go_g(v: float, exp_char: str) -> str | None:
-    """Go's shortest ``'g'``/``'G'`` exponent form, or None when the plain form applies."""
-    if v == 0 or math.isinf(v) or math.isnan(v):
-        return None
-    sign, digits, exp10 = Decimal(repr(v)).normalize().as_tuple()
-    assert isinstance(exp10, int)
-    exp = len(digits) - 1 + exp10  # decimal exponent of the first digit
-    if -4 <= exp < 6:
-        return None
-    mant = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if len(digits) > 1 else "")
-    return f"{'-' if sign else ''}{mant}{exp_char}{'-' if exp < 0 else '+'}{abs(exp):02d}"
 
 
 def go_fmt_v(v: Any) -> str:
@@ -60,11 +43,7 @@ def go_fmt_v(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
-        if math.isinf(v):
-            return "+Inf" if v > 0 else "-Inf"
-        if math.isnan(v):
-            return "NaN"
-        return _go_g(v, "e") or format_float(v)
+        return strconv.format_float(v, "g", -1)  # fmt's %v of a float64
     if isinstance(v, TimeValue):
         return v.text
     return str(v)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
 from secretsops.errors import InvalidFormat
+from secretsops.golang import encoding_json
 from secretsops.sops.cipher import Comment, TimeValue
 from secretsops.sops.formats.base import METADATA_KEY, Store
 from secretsops.sops.tree import Branch
-
-_HTML = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def _reject_constant(name: str) -> Any:
@@ -48,38 +46,10 @@ def parse_json_object(data: bytes) -> Branch:
 
 def go_json_float(value: float) -> str:
     """Go ``encoding/json`` float64 text: 'f' form in [1e-6, 1e21), else exponent form."""
-    if math.isnan(value) or math.isinf(value):
-        raise InvalidFormat("NaN and Infinity cannot be written as JSON")
-    if value == 0:
-        return "-0" if math.copysign(1.0, value) < 0 else "0"
-    a = abs(value)
-    if 1e-6 <= a < 1e21:
-        from secretsops.sops.cipher import format_float
-
-        return format_float(value)
-    text = repr(value)
-    mant, _, exp = text.partition("e")
-    if "." in mant and mant.endswith(".0"):
-        mant = mant[:-2]
-    sign = "-" if exp.startswith("-") else "+"
-    digits = exp.lstrip("+-").lstrip("0") or "0"
-    if len(digits) < 2 and sign == "-":
-        pass
-    return f"{mant}e{sign}{digits}"
-
-
-_INVALID_UTF8 = re.compile("[\udc80-\udcff]")
-
-
-def go_json_string(s: str) -> str:
-    out = json.dumps(s, ensure_ascii=False)
-    if _INVALID_UTF8.search(out):
-        # bytes that were not UTF-8 (kept by surrogateescape): Go's encoder writes each as \ufffd
-        out = _INVALID_UTF8.sub(lambda _m: "\\ufffd", out)
-    if any(c in s for c in _HTML):
-        for c, rep in _HTML.items():
-            out = out.replace(c, rep)
-    return out
+    try:
+        return encoding_json.format_float(value)
+    except encoding_json.UnsupportedValue:
+        raise InvalidFormat("NaN and Infinity cannot be written as JSON") from None
 
 
 def encode(value: Any, indent: str, level: int = 0) -> str:
@@ -88,7 +58,7 @@ def encode(value: Any, indent: str, level: int = 0) -> str:
         if not items:
             return "{}"
         pad = "\n" + indent * (level + 1)
-        body = ",".join(f"{pad}{go_json_string(k)}: {encode(v, indent, level + 1)}" for k, v in items)
+        body = ",".join(f"{pad}{encoding_json.quote(k)}: {encode(v, indent, level + 1)}" for k, v in items)
         return "{" + body + "\n" + indent * level + "}"
     if isinstance(value, dict):
         return encode(Branch(value.items()), indent, level)
@@ -108,13 +78,13 @@ def encode(value: Any, indent: str, level: int = 0) -> str:
     if isinstance(value, float):
         return go_json_float(value)
     if isinstance(value, TimeValue):
-        return go_json_string(value.text)
+        return encoding_json.quote(value.text)
     if isinstance(value, bytes):
         import base64
 
-        return go_json_string(base64.b64encode(value).decode())
+        return encoding_json.quote(base64.b64encode(value).decode())
     if isinstance(value, str):
-        return go_json_string(value)
+        return encoding_json.quote(value)
     raise InvalidFormat(f"cannot write a {type(value).__name__} value as JSON")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import yaml as pyyaml
 
 from secretsops.errors import InvalidFormat, UnwalkableValue
+from secretsops.golang import strconv
 from secretsops.sops.cipher import Comment, TimeValue
 from secretsops.sops.formats.base import METADATA_KEY, Store
 from secretsops.sops.tree import Branch
@@ -403,19 +404,7 @@ def go_yaml_float(v: float) -> str:
         return ".nan"
     if math.isinf(v):
         return ".inf" if v > 0 else "-.inf"
-    if v == 0:
-        return "-0" if math.copysign(1.0, v) < 0 else "0"
-    from decimal import Decimal
-
-    d = Decimal(repr(v)).normalize()
-    sign, digits, exp = d.as_tuple()
-    assert isinstance(exp, int)
-    nd = len(digits)
-    x = nd + exp - 1  # decimal exponent of the leading digit
-    if x < -4 or x >= 6:
-        mant = str(digits[0]) + ("." + "".join(map(str, digits[1:])) if nd > 1 else "")
-        return ("-" if sign else "") + f"{mant}e{'-' if x < 0 else '+'}{abs(x):02d}"
-    return format(d, "f")
+    return strconv.format_float(v, "g", -1)
 
 
 def go_printable(ch: str) -> bool:

@@ -16,13 +16,14 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from secretsops.controllers.base import Controller, ControllerContext
 from secretsops.controllers.keyring import ClusterKeyring
 from secretsops.controllers.metrics import ControllerMetrics
+from secretsops.controllers.queue import WorkQueue
 from secretsops.errors import SecretsOpsError, UsageError
 from secretsops.kube.client import KubeClient
 
@@ -60,6 +61,10 @@ class ControllerSettings:
             )
         if not self.controllers:
             raise UsageError("--controllers: name at least one controller")
+
+
+def _depth(queue: WorkQueue) -> Callable[[], float]:
+    return lambda: float(len(queue))
 
 
 @dataclass
@@ -102,7 +107,7 @@ class Manager:
             self.controllers.append(SopsSecretsController(self.ctx))
         for c in self.controllers:
             c.setup()
-            self.metrics.queue_depth.labels(c.name).set_function(lambda q=c.queue: float(len(q)))
+            self.metrics.queue_depth.labels(c.name).set_function(_depth(c.queue))
 
     # --- one key ---------------------------------------------------------------------------------
     def process(self, c: Controller, key: Any, *, once: bool = False) -> bool:

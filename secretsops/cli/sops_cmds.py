@@ -75,6 +75,14 @@ def _crypt_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mac-only-encrypted", action="store_true")
 
 
+def _mutate_flags(p: argparse.ArgumentParser) -> None:
+    """What sops' set/unset accept besides the types: MAC and key-order controls."""
+    p.add_argument("--ignore-mac", action="store_true", help="DANGEROUS: skip the integrity check")
+    p.add_argument(
+        "--decryption-order", help="comma-separated key kinds to try first (SOPS_DECRYPTION_ORDER)"
+    )
+
+
 def register(sub: Any, keygen_sub: Any) -> None:
     p = sub.add_parser("encrypt", help="encrypt a file (sops encrypt)")
     _io_flags(p)
@@ -101,7 +109,7 @@ def register(sub: Any, keygen_sub: Any) -> None:
 
     p = sub.add_parser("updatekeys", help="re-wrap the data key for the keys of the creation rule")
     p.add_argument("files", nargs="+")
-    p.add_argument("-y", "--yes", action="store_true", help="do not ask (always true: non-interactive)")
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask 'Is this okay? (y/n)' before writing")
     p.add_argument("--config")
     p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
     p.add_argument("-r", "--recursive", action="store_true")
@@ -125,7 +133,9 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.add_argument("--value-file", action="store_true")
     p.add_argument("--idempotent", action="store_true")
     p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("--output-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
     p.add_argument("--indent", type=int, default=None)
+    _mutate_flags(p)
     p.set_defaults(func=cmd_set)
 
     p = sub.add_parser("unset", help='remove one value in place: unset FILE \'["a"]["b"]\'')
@@ -133,7 +143,9 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.add_argument("index", nargs="?")
     p.add_argument("--idempotent", action="store_true")
     p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("--output-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
     p.add_argument("--indent", type=int, default=None)
+    _mutate_flags(p)
     p.set_defaults(func=cmd_unset)
 
     p = sub.add_parser("filestatus", help='print {"encrypted": true|false}')
@@ -163,10 +175,13 @@ def _fmt(args: argparse.Namespace, path: str | None, kind: str = "input") -> str
     explicit = getattr(args, f"{kind}_type", None)
     if explicit:
         return str(explicit)
-    if kind == "output" and getattr(args, "input_type", None):
-        return str(args.input_type)
     name = getattr(args, "filename_override", None) or path
-    return format_for_path(name) if name and name != "-" else "yaml" if kind == "input" else "yaml"
+    if name and name != "-":
+        # sops' FormatForPathOrString: --input-type changes reading only; the output format
+        # follows the file name unless --output-type is given
+        return format_for_path(name)
+    # standard input without a name (sops refuses or reads binary): the input type, else YAML
+    return str(getattr(args, "input_type", None) or "yaml")
 
 
 def _read(path: str | None) -> bytes:
@@ -506,12 +521,13 @@ def _updatekeys_bytes(args: argparse.Namespace, ctx: Any, data: bytes, path: str
     new = {(k.kind, k.identifier) for g in rule.key_groups for k in g}
     same_shape = [len(g) for g in ef.metadata.key_groups] == [len(g) for g in rule.key_groups]
     if old == new and same_shape:  # sops 3.11 compares keys only; the file keeps its threshold
+        print(f"secretsops: {path}: already up to date", file=sys.stderr)
+        return data, False
+    _print_key_diff(ef.metadata.key_groups, rule.key_groups, ef.metadata.shamir_threshold)
+    if not args.yes and not _confirm():
+        print(f"secretsops: {path}: left unchanged", file=sys.stderr)
         return data, False
     key = unwrap_data_key(ef.metadata, ctx)
-    for kind, ident in sorted(new - old):
-        print(f"secretsops: {path}: adding {kind} {ident}", file=sys.stderr)
-    for kind, ident in sorted(old - new):
-        print(f"secretsops: {path}: removing {kind} {ident}", file=sys.stderr)
     ef.metadata.key_groups = rule.key_groups
     if len(rule.key_groups) < 2:
         ef.metadata.shamir_threshold = 0
@@ -522,6 +538,47 @@ def _updatekeys_bytes(args: argparse.Namespace, ctx: Any, data: bytes, path: str
     return get_store(fmt, getattr(args, "indent", None)).emit_encrypted(
         ef.branches, ef.metadata.to_dict()
     ), True
+
+
+def _print_key_diff(old: list[list[Any]], new: list[list[Any]], threshold: int) -> None:
+    """sops' PrettyPrintShamirDiff + PrettyPrintDiffs, on stdout as sops prints them."""
+    out = ["The following changes will be made to the file's groups:"]
+    new_threshold = min(threshold, len(new))
+    if threshold > 0 and threshold == new_threshold:
+        out.append(f"shamir_threshold: {new_threshold}")
+    else:
+        if new_threshold > 0:
+            out.append(f"+++ shamir_threshold: {new_threshold}")
+        if threshold > 0:
+            out.append(f"--- shamir_threshold: {threshold}")
+    for i in range(max(len(old), len(new))):
+        ours = [k.identifier for k in (old[i] if i < len(old) else [])]
+        theirs = [k.identifier for k in (new[i] if i < len(new) else [])]
+        out.append(f"Group {i + 1}")
+        out.extend(f"    {k}" for k in theirs if k in ours)
+        out.extend(f"+++ {k}" for k in theirs if k not in ours)
+        out.extend(f"--- {k}" for k in ours if k not in theirs)
+    sys.stdout.write("\n".join(out) + "\n")
+    sys.stdout.flush()
+
+
+class NoConfirmation(SecretsOpsError):
+    """``updatekeys`` asked and got no answer (end of input): sops exits 1, nothing changes."""
+
+
+def _confirm() -> bool:
+    """sops' "Is this okay? (y/n):" loop: y or n; anything else asks again."""
+    while True:
+        sys.stdout.write("Is this okay? (y/n):")
+        sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            raise NoConfirmation("no answer to 'Is this okay? (y/n)' (end of input); nothing changed")
+        answer = line.strip()
+        if not answer:
+            raise NoConfirmation("no answer to 'Is this okay? (y/n)' (empty line); nothing changed")
+        if answer in ("y", "n"):
+            return answer == "y"
 
 
 def cmd_updatekeys(args: argparse.Namespace) -> int:
@@ -537,8 +594,6 @@ def cmd_updatekeys(args: argparse.Namespace) -> int:
         out, changed = _updatekeys_bytes(args, ctx, data, str(p))
         if changed:
             write_atomic(p, out)
-        else:
-            print(f"secretsops: {p}: already up to date", file=sys.stderr)
         _progress(i, len(files), str(p))
     return 0
 
@@ -610,6 +665,38 @@ def _editor_cmd() -> list[str]:
     raise ErrorGeneric("no editor found: set $SOPS_EDITOR or $EDITOR")
 
 
+def _edit_until_valid(editor: list[str], tmp: Path, before: bytes, fmt: str, path: Path) -> list[Any]:
+    """Run the editor until its result parses, as sops' runEditorUntilOk: on invalid content say
+    why, wait for Enter and re-open the editor on the user's own text (nothing is lost)."""
+    import subprocess
+
+    from secretsops.errors import ErrorGeneric
+    from secretsops.sops import api
+
+    last_invalid: bytes | None = None
+    while True:
+        proc = subprocess.run([*editor], check=False)
+        if proc.returncode != 0:
+            raise ErrorGeneric(f"the editor exited with status {proc.returncode}; {path} was not changed")
+        after = tmp.read_bytes()
+        if after == before:
+            raise FileHasNotBeenModified(f"{path} has not been modified")
+        try:
+            return api.load_plain(after, fmt, where=f"{path} (edited)")
+        except SecretsOpsError as exc:
+            print(
+                f"secretsops: could not load the edited file, probably invalid syntax ({exc}). "
+                "Press Enter to return to the editor, or Ctrl+C to exit.",
+                file=sys.stderr,
+            )
+            at_eof = not sys.stdin.readline()
+            if at_eof and after == last_invalid:  # nobody can answer and nothing changes: stop
+                raise ErrorGeneric(
+                    f"{path}: the edited content is still invalid; {path} was not changed"
+                ) from None
+            last_invalid = after
+
+
 def cmd_edit(args: argparse.Namespace) -> int:
     from secretsops.sops import api
     from secretsops.sops.formats import get_store
@@ -630,7 +717,6 @@ def cmd_edit(args: argparse.Namespace) -> int:
     else:
         tree = None
         before = b""
-    import subprocess
     import tempfile
 
     shm = Path("/dev/shm")  # noqa: S108 - a memory filesystem, the file is 0600 and removed
@@ -641,21 +727,14 @@ def cmd_edit(args: argparse.Namespace) -> int:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(before)
-        proc = subprocess.run([*_editor_cmd(), tmp], check=False)
-        if proc.returncode != 0:
-            from secretsops.errors import ErrorGeneric
-
-            raise ErrorGeneric(f"the editor exited with status {proc.returncode}; {path} was not changed")
-        after = Path(tmp).read_bytes()
+        branches = _edit_until_valid([*_editor_cmd(), tmp], Path(tmp), before, fmt, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    if after == before:
-        raise FileHasNotBeenModified(f"{path} has not been modified")
     if tree is None:
         groups, options = _encryption_plan(args, args.file)
-        out = api.encrypt_bytes(after, fmt, groups=groups, options=options, ctx=ctx, where=args.file)
+        out = api.encrypt_tree(branches, fmt, groups=groups, options=options, ctx=ctx)
     else:
-        tree.branches = api.load_plain(after, fmt, where=f"{path} (edited)")
+        tree.branches = branches
         out = api.reencrypt(tree, indent=args.indent)
     write_atomic(path, out, 0o600 if not path.exists() else None)
     return 0
@@ -666,13 +745,23 @@ def _mutate(args: argparse.Namespace, change: Any) -> int:
 
     ctx = _ctx()
     fmt = _fmt(args, args.file)
+    out_fmt = _fmt(args, args.file, "output")
     data = _read(args.file)
-    _apply_store_config(args, fmt)
-    tree = api.decrypt_tree(api.load_encrypted(data, fmt, where=args.file), ctx=ctx, where=args.file)
+    _apply_store_config(args, out_fmt)
+    if getattr(args, "ignore_mac", False):
+        _warn_ignore_mac()
+    tree = api.decrypt_tree(
+        api.load_encrypted(data, fmt, where=args.file),
+        ctx=ctx,
+        where=args.file,
+        ignore_mac=getattr(args, "ignore_mac", False),
+        decryption_order=_decryption_order(args),
+    )
     if not tree.branches:
         raise UsageError(f"{args.file} has no document")
     if not change(tree.branches[0]):
         return 0
+    tree.fmt = out_fmt  # sops writes the file back through the output store (--output-type)
     write_atomic(Path(args.file), api.reencrypt(tree, indent=args.indent))
     return 0
 
@@ -740,8 +829,9 @@ def cmd_filestatus(args: argparse.Namespace) -> int:
     except CouldNotReadInputFile as exc:
         raise CouldNotLoadEncryptedFile(str(exc)) from None
     try:
-        api.load_encrypted(data, _fmt(args, args.file), where=args.file)
-        encrypted = True
+        ef = api.load_encrypted(data, _fmt(args, args.file), where=args.file)
+        # sops' cfs: metadata without a version or a MAC does not count as encrypted
+        encrypted = bool(ef.metadata.version and ef.metadata.mac)
     except (NotEncrypted, UnsupportedVersion):  # UnsupportedVersion: the block has no version
         encrypted = False
     print('{"encrypted":true}' if encrypted else '{"encrypted":false}')

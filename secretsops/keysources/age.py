@@ -1,9 +1,12 @@
 """age recipients and identities (via pyrage), stored as sops does: ``recipient`` + armored ``enc``.
 
 Identities come from ``KeyContext`` only: ``SOPS_AGE_KEY``, ``SOPS_AGE_KEY_FILE``,
-``SOPS_AGE_KEY_CMD`` (run with a scrubbed environment, its output never logged), the user
-key file (``$XDG_CONFIG_HOME/sops/age/keys.txt`` or ``~/.config/sops/age/keys.txt``) and the
-project's ``keys/`` directory. They are parsed once per context.
+``SOPS_AGE_KEY_CMD`` (run with a scrubbed environment plus ``SOPS_AGE_RECIPIENT``, the
+recipient being opened, as sops 3.12+ does; its output never logged), SSH private keys
+(``SOPS_AGE_SSH_PRIVATE_KEY_FILE``, ``~/.ssh/id_ed25519``, ``~/.ssh/id_rsa``, as sops 3.10+),
+the user key file (``$XDG_CONFIG_HOME/sops/age/keys.txt`` or ``~/.config/sops/age/keys.txt``)
+and the project's ``keys/`` directory, which is only a fallback: an explicitly given key wins,
+so a wrong explicit key fails as it does in sops. They are parsed once per context.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ def parse_identities(text: str, source: str) -> list[Any]:
     return out
 
 
-def _run_key_cmd(cmd: str, env: Mapping[str, str]) -> str:
+def _run_key_cmd(cmd: str, env: Mapping[str, str], recipient: str | None = None) -> str:
     import shlex
     import subprocess  # lazy: only SOPS_AGE_KEY_CMD runs a process
 
@@ -71,6 +74,8 @@ def _run_key_cmd(cmd: str, env: Mapping[str, str]) -> str:
     if not args:
         raise KeySourceError("SOPS_AGE_KEY_CMD is empty")
     child_env = {k: env[k] for k in ("PATH", "HOME") if k in env}
+    if recipient:  # sops 3.12+: the command may answer with the one identity for this recipient
+        child_env["SOPS_AGE_RECIPIENT"] = recipient
     try:
         proc = subprocess.run(args, capture_output=True, env=child_env, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -88,8 +93,82 @@ def user_key_file(env: Mapping[str, str]) -> Path | None:
     return Path(home) / ".config" / "sops" / "age" / "keys.txt" if home else None
 
 
-def load_identities(ctx: KeyContext) -> LoadedIdentities:
-    """Every identity the context offers, parsed once and cached in ``ctx.clients``."""
+#: variables that name an age identity explicitly; with one set, ``keys/`` is not read
+EXPLICIT_IDENTITY_ENV = (
+    "SOPS_AGE_KEY",
+    "SOPS_AGE_KEY_FILE",
+    "SOPS_AGE_KEY_CMD",
+    "SOPS_AGE_SSH_PRIVATE_KEY_FILE",
+)
+
+
+def _ssh_identity(path: Path, source: str) -> Any:
+    """An age identity from an OpenSSH private key (ssh-ed25519 or ssh-rsa), as sops reads it."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise KeySourceError(f"cannot read {source} {path}") from None
+    try:
+        return ssh.Identity.from_buffer(data)
+    except Exception:
+        raise KeySourceError(
+            f"{source} {path} is not an unencrypted ssh-ed25519/ssh-rsa private key "
+            "(passphrase-protected SSH keys are not supported)"
+        ) from None
+
+
+def _ssh_identities(env: Mapping[str, str]) -> tuple[list[Any], list[str], list[str]]:
+    """sops' loadAgeSSHIdentities: the env-named key, then ~/.ssh/id_ed25519 and ~/.ssh/id_rsa."""
+    candidates: list[tuple[Path, str]] = []
+    if "SOPS_AGE_SSH_PRIVATE_KEY_FILE" in env:
+        candidates.append((Path(env["SOPS_AGE_SSH_PRIVATE_KEY_FILE"]), "SOPS_AGE_SSH_PRIVATE_KEY_FILE"))
+    home = env.get("HOME")
+    if home:
+        for name in ("id_ed25519", "id_rsa"):
+            path = Path(home) / ".ssh" / name
+            if path.is_file():
+                candidates.append((path, "SSH key"))
+    found: list[Any] = []
+    sources: list[str] = []
+    problems: list[str] = []
+    for path, source in candidates:
+        try:
+            found.append(_ssh_identity(path, source))
+            sources.append(str(path))
+        except KeySourceError as exc:
+            problems.append(str(exc))
+    return found, sources, problems
+
+
+def load_identities(ctx: KeyContext, recipient: str | None = None) -> LoadedIdentities:
+    """Every identity the context offers, parsed once and cached in ``ctx.clients``.
+
+    ``SOPS_AGE_KEY_CMD`` is run once per recipient (it is told which one); everything else
+    once per context.
+    """
+    static = _load_static_identities(ctx)
+    if "SOPS_AGE_KEY_CMD" not in ctx.env:
+        return static
+    cmd_key = (_CACHE_KEY, "cmd", recipient or "")
+    cached = ctx.clients.get(cmd_key)
+    if not isinstance(cached, LoadedIdentities):
+        cached = LoadedIdentities([], [], [])
+        try:
+            text = _run_key_cmd(ctx.env["SOPS_AGE_KEY_CMD"], ctx.env, recipient)
+            ids = parse_identities(text, "SOPS_AGE_KEY_CMD")
+            if ids:
+                cached = LoadedIdentities(ids, ["SOPS_AGE_KEY_CMD"], [])
+        except KeySourceError as exc:
+            cached = LoadedIdentities([], [], [str(exc)])
+        ctx.clients[cmd_key] = cached
+    return LoadedIdentities(
+        cached.identities + static.identities,
+        cached.sources + static.sources,
+        cached.problems + static.problems,
+    )
+
+
+def _load_static_identities(ctx: KeyContext) -> LoadedIdentities:
     cached = ctx.clients.get(_CACHE_KEY)
     if isinstance(cached, LoadedIdentities):
         return cached
@@ -115,18 +194,18 @@ def load_identities(ctx: KeyContext) -> LoadedIdentities:
             add(Path(env["SOPS_AGE_KEY_FILE"]).read_text(), "SOPS_AGE_KEY_FILE")
         except OSError:
             problems.append(f"cannot read SOPS_AGE_KEY_FILE {env['SOPS_AGE_KEY_FILE']}")
-    if "SOPS_AGE_KEY_CMD" in env:
-        try:
-            add(_run_key_cmd(env["SOPS_AGE_KEY_CMD"], env), "SOPS_AGE_KEY_CMD")
-        except KeySourceError as exc:
-            problems.append(str(exc))
+    ssh_found, ssh_sources, ssh_problems = _ssh_identities(env)
+    found.extend(ssh_found)
+    sources.extend(ssh_sources)
+    problems.extend(ssh_problems)
     user = user_key_file(env)
     if user is not None and user.is_file():
         try:
             add(user.read_text(), str(user))
         except OSError:
             problems.append(f"cannot read {user}")
-    if ctx.keys_dir is not None and ctx.keys_dir.is_dir():
+    explicit = any(name in env for name in EXPLICIT_IDENTITY_ENV)
+    if not explicit and ctx.keys_dir is not None and ctx.keys_dir.is_dir():
         for f in sorted(ctx.keys_dir.iterdir()):
             if f.is_file() and (f.name.startswith("age") and f.suffix == ".txt" or f.suffix == ".agekey"):
                 try:
@@ -165,11 +244,12 @@ class AgeKeySource(MasterKey):
             ) from None
 
     def unwrap(self, ctx: KeyContext) -> bytes:
-        loaded = load_identities(ctx)
+        loaded = load_identities(ctx, self.recipient)
         if not loaded.identities:
             why = "; ".join(loaded.problems) or (
                 "no age identity found (set SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_KEY_CMD, "
-                "or put keys in ~/.config/sops/age/keys.txt or keys/age.txt)"
+                "SOPS_AGE_SSH_PRIVATE_KEY_FILE, or put keys in ~/.config/sops/age/keys.txt "
+                "or keys/age.txt)"
             )
             raise KeySourceError(why)
         try:

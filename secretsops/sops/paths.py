@@ -61,50 +61,69 @@ def get_path(branch: Branch, path: list[str | int]) -> Any:
     return cur
 
 
+def go_equals(a: Any, b: Any) -> bool:
+    """sops' ``equals``: same shape and, for leaves, same Go type and value (``1`` is not ``1.0``)."""
+    if isinstance(a, Branch):
+        return (
+            isinstance(b, Branch)
+            and len(a) == len(b)
+            and all(go_equals(x[0], y[0]) and go_equals(x[1], y[1]) for x, y in zip(a, b, strict=True))
+        )
+    if isinstance(a, list):
+        return (
+            isinstance(b, list)
+            and not isinstance(b, Branch)
+            and len(a) == len(b)
+            and all(go_equals(x, y) for x, y in zip(a, b, strict=True))
+        )
+    return type(a) is type(b) and bool(a == b)
+
+
+def _from_path(path: list[str | int], leaf: Any) -> Any:
+    """sops' ``valueFromPathAndLeaf``: the nested value that ``path`` would reach."""
+    inner = leaf if len(path) == 1 else _from_path(path[1:], leaf)
+    return [inner] if isinstance(path[0], int) else Branch([(path[0], inner)])
+
+
+def _set(node: Any, path: list[str | int], value: Any, where: list[str | int]) -> tuple[Any, bool]:
+    p = path[0]
+    if isinstance(node, Branch):
+        for j, (k, v) in enumerate(node):
+            if not isinstance(k, Comment) and type(k) is type(p) and k == p:
+                if len(path) == 1:
+                    changed = not go_equals(v, value)
+                    node[j] = (k, value)
+                else:
+                    new, changed = _set(v, path[1:], value, [*where, p])
+                    node[j] = (k, new)
+                return node, changed
+        if isinstance(p, int):
+            raise TreePathNotFound(f"{_show([*where, p])}: a mapping needs a string key")
+        node.append((p, _from_path(path[1:], value) if len(path) > 1 else value))
+        return node, True
+    if isinstance(node, list):
+        if not isinstance(p, int) or p < 0:
+            raise TreePathNotFound(f"{_show([*where, p])}: a list needs an index of 0 or more")
+        if p >= len(node):
+            node.append(value if len(path) == 1 else _from_path(path[1:], value))
+            return node, True
+        if len(path) == 1:
+            changed = not go_equals(node[p], value)
+            node[p] = value
+            return node, changed
+        node[p], changed = _set(node[p], path[1:], value, [*where, p])
+        return node, changed
+    # a scalar on the way: replaced by the branch the rest of the path describes, as sops does
+    new = _from_path(path, value)
+    return new, not go_equals(node, new)
+
+
 def set_path(branch: Branch, path: list[str | int], value: Any) -> bool:
-    """Set (creating mappings as needed); returns False when the value was already equal."""
-    cur: Any = branch
-    for i, p in enumerate(path):
-        last = i == len(path) - 1
-        if isinstance(cur, Branch):
-            if not isinstance(p, str):
-                raise TreePathNotFound(f"{_show(path[: i + 1])}: a mapping needs a string key")
-            for j, (k, v) in enumerate(cur):
-                if k == p:
-                    if last:
-                        if v == value and type(v) is type(value):
-                            return False
-                        cur[j] = (k, value)
-                        return True
-                    child = v
-                    if not isinstance(child, (Branch, list)):
-                        child = Branch()
-                        cur[j] = (k, child)
-                    cur = child
-                    break
-            else:
-                if last:
-                    cur.append((p, value))
-                    return True
-                nxt: Any = Branch() if isinstance(path[i + 1], str) else []
-                cur.append((p, nxt))
-                cur = nxt
-        elif isinstance(cur, list):
-            if not isinstance(p, int):
-                raise TreePathNotFound(f"{_show(path[: i + 1])}: a list needs an index")
-            if p >= len(cur):
-                if last:
-                    cur.append(value)
-                    return True
-                cur.append(Branch() if isinstance(path[i + 1], str) else [])
-            idx = min(p, len(cur) - 1)
-            if last:
-                if cur[idx] == value:
-                    return False
-                cur[idx] = value
-                return True
-            cur = cur[idx]
-    return True
+    """Set ``value`` at ``path`` in place, as sops' ``TreeBranch.Set`` does: mappings and list
+    entries are created as needed and a scalar in the way is replaced. Returns whether the
+    tree changed (``--idempotent`` writes nothing when it did not)."""
+    _, changed = _set(branch, path, value, [])
+    return changed
 
 
 def unset_path(branch: Branch, path: list[str | int]) -> None:

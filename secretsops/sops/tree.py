@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from secretsops.errors import DecryptionFailed, InputError
+from secretsops.errors import DecryptionFailed, InputError, TreeEncryptionFailed
 from secretsops.sops.cipher import Cipher, Comment, is_encrypted_value, to_bytes
 
 try:  # CPython's builtin SHA-512: importing hashlib loads OpenSSL, ~3 ms of a small decrypt
@@ -174,8 +174,9 @@ def encrypt_branches(branches: list[Branch], cipher: Cipher, rules: CryptRules) 
         out = cipher.encrypt(value, aad)
         if is_comment:
             if rules.unencrypted_comment_regex and rules._rx(rules.unencrypted_comment_regex).search(out):
-                raise InputError(
-                    "an encrypted comment matches unencrypted_comment_regex; choose a stricter regex"
+                raise TreeEncryptionFailed(  # sops: ErrorEncryptingTree (23)
+                    "an encrypted comment matches unencrypted_comment_regex; choose a regex that "
+                    "cannot match sops' ENC[...] markers"
                 )
             return Comment(out)
         return out

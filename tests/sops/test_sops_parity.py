@@ -427,3 +427,32 @@ def test_timestamps_in_dotenv_and_ini_output_drop_fractional_seconds_like_sops(b
     data = b"s:\n  a: 2001-12-14t21:59:43.10-05:00\n  b: 2024-01-01T10:00:00.123456789Z\n  c: 2024-01-01\n"
     enc = _sops_encrypted(both, tmp_path, "t.yaml", data)
     _same(*both("decrypt", "--output-type", fmt, enc))
+
+
+@pytest.mark.parametrize("regex", ["ENC", "AES", r"ENC\[", "type:comment"])
+def test_unencrypted_comment_regex_matching_sops_markers_is_refused_with_23(both, tmp_path, age_key, regex):
+    (tmp_path / ".sops.yaml").write_text(
+        f"creation_rules:\n  - age: {age_key.recipient}\n    unencrypted_comment_regex: '{regex}'\n"
+    )
+    (tmp_path / "c.yaml").write_bytes(b"a: 1 # a comment\nb: x\n")
+    theirs, mine = both("encrypt", "c.yaml")
+    assert theirs.returncode == mine.returncode == 23
+    assert mine.stdout == b""
+
+
+def test_unencrypted_comment_regex_that_cannot_match_a_marker_encrypts(both, tmp_path, age_key):
+    (tmp_path / ".sops.yaml").write_text(
+        f"creation_rules:\n  - age: {age_key.recipient}\n    unencrypted_comment_regex: '^sops:keep$'\n"
+    )
+    (tmp_path / "c.yaml").write_bytes(b"a: 1 # a comment\nb: x\n")
+    theirs, mine = both("encrypt", "c.yaml")
+    assert theirs.returncode == mine.returncode == 0
+
+
+@pytest.mark.parametrize("line", ["    mac: ", "    version: "])
+def test_filestatus_of_a_file_without_mac_or_version_is_not_encrypted(both, tmp_path, line):
+    enc = _sops_encrypted(both, tmp_path, "m.yaml", SCALARS)
+    p = tmp_path / enc
+    p.write_text("".join(ln for ln in p.read_text().splitlines(True) if not ln.startswith(line)))
+    _same(*both("filestatus", enc))
+    assert both("filestatus", enc)[1].stdout == b'{"encrypted":false}\n'

@@ -115,11 +115,46 @@ def quote_value(text: str) -> str:
     return text
 
 
+def _open_quote(rest: str, last_line: bool) -> str:
+    """The quote a value opens without closing it on its line (go-ini's readMultilines), or ""."""
+    value = rest.lstrip()
+    for quote in ('"""', "`"):
+        # go-ini sees the line with its newline: '"""' alone at the end of a line opens a value
+        long_enough = len(value) > 3 or (quote == '"""' and value == quote and not last_line)
+        if value.startswith(quote) and (quote == "`" or long_enough):
+            return "" if value.find(quote, len(quote)) >= 0 else quote
+    return ""
+
+
+def _read_multiline(first: str, quote: str, lines: list[str], start: int, n: int) -> tuple[str, str, int]:
+    """Continue a ``\"\"\"``/backtick value over the following lines, keeping their newlines as
+    go-ini does (sops 3.13.0 and 3.13.1 write INI metadata such as age's ``enc`` this way).
+    Returns (value, inline comment after the closing quote, index of the next line)."""
+    value = first
+    i = start
+    while i < len(lines):
+        nxt = lines[i]
+        i += 1
+        pos = nxt.rfind(quote)
+        if pos >= 0:
+            tail = nxt[pos:]
+            cut = min((c for c in (tail.find("#"), tail.find(";")) if c >= 0), default=-1)
+            return value + nxt[:pos], tail[cut:].strip() if cut >= 0 else "", i
+        value += nxt
+    raise InvalidFormat(f"INI: the value opened with {quote} on line {n} is never closed")
+
+
 def parse_ini(data: bytes) -> Branch:
     text = data.decode("utf-8", "surrogateescape")
     sections: list[tuple[str, Branch, list[str]]] = [(DEFAULT_SECTION, Branch(), [])]
     pending: list[str] = []
-    for n, raw in enumerate(text.splitlines(), start=1):
+    raw_lines = text.splitlines(keepends=True)
+    i = 0
+    while i < len(raw_lines):
+        raw_line = raw_lines[i]
+        i += 1
+        n = i
+        raw = raw_line.rstrip("\r\n")
         line = raw.strip()
         if not line:
             continue
@@ -140,7 +175,13 @@ def parse_ini(data: bytes) -> Branch:
         if pos <= 0:
             raise InvalidFormat(f"INI: line {n} is not 'key = value'")
         key = line[:pos].strip()
-        value, inline = parse_value(line[pos + 1 :])
+        rest = raw.lstrip()[pos + 1 :]
+        quote = _open_quote(rest, last_line=i == len(raw_lines) and raw == raw_line)
+        if quote:
+            first = rest.lstrip()[len(quote) :] + raw_line[len(raw) :]
+            value, inline, i = _read_multiline(first, quote, raw_lines, i, n)
+        else:
+            value, inline = parse_value(line[pos + 1 :])
         branch = sections[-1][1]
         branch.append((key, value))
         if inline:

@@ -17,6 +17,7 @@ from secretsops.engine.source import Revision
 from secretsops.engine.status import SourceStatus, StatusStore
 from secretsops.errors import (
     ApplyRejected,
+    KubeRejected,
     PruneGuardTripped,
     RenderError,
     SecretsOpsError,
@@ -58,7 +59,7 @@ def reason_for(exc: SecretsOpsError) -> str:
         return "DecryptionFailed"
     if isinstance(exc, RenderError):
         return "BuildFailed"
-    if isinstance(exc, ApplyRejected):
+    if isinstance(exc, ApplyRejected | KubeRejected):
         return "ApplyRejected"
     return "ReconciliationFailed"
 

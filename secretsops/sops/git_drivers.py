@@ -54,8 +54,6 @@ _MISSING: Any = object()
 class MergeConflict(SecretsOpsError):
     """Both sides changed the same keys differently; ``paths`` lists them (never values)."""
 
-    exit_code = 1
-
     def __init__(self, where: str, paths: Sequence[str]) -> None:
         self.paths = list(paths)
         more = f" (+{len(self.paths) - 20} more)" if len(self.paths) > 20 else ""

@@ -1,8 +1,8 @@
 """Load and dump Kubernetes manifests; name objects the way the API does.
 
 Every object keeps where it came from (file and document index) so errors and findings can
-point at it. Parsing is PyYAML's safe loader (fast, no comments needed here); the SOPS stores
-that must keep comments use ruamel.yaml instead.
+point at it. Reading and parsing is ``secretsops.yamlio`` (one loader, documented limits); the
+SOPS YAML store, which must keep comments and go-yaml's resolution, has its own.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from secretsops.errors import InputError
+from secretsops import yamlio
+from secretsops.yamlio import DEFAULT_LIMITS, ReadLimits
 
 Obj = dict[str, Any]
 
@@ -62,31 +61,9 @@ class SourcedObject:
         return f"{self.path}#{self.index}" if self.index else self.path
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that keeps timestamps as strings (Kubernetes reads them as strings too)."""
-
-
-_UniqueKeyLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def parse_documents(text: str, path: str = "<memory>") -> list[Any]:
+def parse_documents(text: str, path: str = "<memory>", limits: ReadLimits = DEFAULT_LIMITS) -> list[Any]:
     """Parse YAML (multi-document) or JSON text into Python values; empty documents dropped."""
-    stripped = text.lstrip()
-    if stripped.startswith(("{", "[")) and path.endswith(".json"):
-        try:
-            return [json.loads(text)]
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}") from None
-    try:
-        return [d for d in yaml.load_all(text, Loader=_UniqueKeyLoader) if d is not None]  # noqa: S506
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(f"{path}: cannot parse YAML{where}: {problem}") from None
+    return yamlio.parse_documents(text, path, limits)
 
 
 def iter_objects(docs: Iterable[Any], path: str = "<memory>") -> Iterator[SourcedObject]:
@@ -103,16 +80,12 @@ def iter_objects(docs: Iterable[Any], path: str = "<memory>") -> Iterator[Source
         yield SourcedObject(doc, path, index)
 
 
-def load_file(path: Path, root: Path | None = None) -> list[SourcedObject]:
+def load_file(
+    path: Path, root: Path | None = None, limits: ReadLimits = DEFAULT_LIMITS
+) -> list[SourcedObject]:
     """Objects of one YAML/JSON file; ``root`` makes the recorded path relative."""
     shown = str(path.relative_to(root)) if root else str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"{shown}: not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot read ({exc.strerror})") from None
-    return list(iter_objects(parse_documents(text, shown), shown))
+    return list(iter_objects(yamlio.read_documents(path, shown, limits), shown))
 
 
 def is_kubernetes_object(doc: Any) -> bool:
@@ -121,9 +94,7 @@ def is_kubernetes_object(doc: Any) -> bool:
 
 def dump_yaml(objs: Iterable[Obj]) -> str:
     """Multi-document YAML in a stable, kubectl-like layout."""
-    return "---\n".join(
-        yaml.safe_dump(o, sort_keys=False, default_flow_style=False, allow_unicode=True) for o in objs
-    )
+    return yamlio.dump_all(objs)
 
 
 def dump_json(objs: list[Obj]) -> str:

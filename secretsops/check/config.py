@@ -11,9 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
-from secretsops.errors import CheckError
+from secretsops import yamlio
+from secretsops.errors import CheckError, InputError
 
 CONFIG_FILE = ".secretsops.yaml"
 
@@ -58,9 +57,9 @@ def load_check_config(text: str | None) -> dict[str, Any]:
     if text is None:
         return {}
     try:
-        doc = yaml.safe_load(text) or {}
-    except yaml.YAMLError:
-        raise CheckError(f"{CONFIG_FILE}: cannot parse YAML") from None
+        doc = yamlio.load_one(text, CONFIG_FILE) or {}
+    except InputError as exc:
+        raise CheckError(str(exc)) from None
     section = doc.get("check") if isinstance(doc, dict) else None
     if section is None:
         return {}

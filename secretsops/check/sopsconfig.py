@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import re2
-import yaml
 
+from secretsops import yamlio
 from secretsops.check.sopsfmt import EncryptionRules
+from secretsops.errors import InputError
 
 CONFIG_NAMES = (".sops.yaml", ".sops.yml")
 
@@ -54,9 +55,9 @@ class SopsConfig:
 def parse_config(text: str, directory: str) -> SopsConfig:
     """Creation rules of one .sops.yaml; a broken config yields no rules and a problem."""
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError:
-        return SopsConfig(directory, [], "cannot parse YAML")
+        data = yamlio.load_one(text, ".sops.yaml") or {}
+    except InputError as exc:
+        return SopsConfig(directory, [], str(exc).split(": ", 1)[-1])
     rules: list[CreationRule] = []
     raw = data.get("creation_rules") if isinstance(data, dict) else None
     for item in raw or []:

@@ -185,16 +185,22 @@ def _fmt(args: argparse.Namespace, path: str | None, kind: str = "input") -> str
 
 
 def _read(path: str | None) -> bytes:
+    from secretsops import yamlio
+    from secretsops.errors import FileNotFound, InputError
+
     if path in (None, "-"):
         if sys.stdin.isatty():
             raise NoFileSpecified("no file specified")
-        return sys.stdin.buffer.read()
+        try:
+            return yamlio.read_stream(sys.stdin.buffer, "<stdin>")
+        except InputError as exc:
+            raise CouldNotReadInputFile(str(exc)) from None
     try:
-        return Path(path).read_bytes()
-    except FileNotFoundError:
+        return yamlio.read_bytes(path)  # regular files only, within the documented limits
+    except FileNotFound:
         raise NoFileSpecified(f"cannot operate on non-existent file {path}") from None
-    except OSError as exc:
-        raise CouldNotReadInputFile(f"cannot read {path}: {exc.strerror}") from None
+    except InputError as exc:
+        raise CouldNotReadInputFile(str(exc)) from None
 
 
 def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:

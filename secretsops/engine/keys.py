@@ -13,9 +13,8 @@ import binascii
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
-
-from secretsops.errors import EngineError
+from secretsops import yamlio
+from secretsops.errors import EngineError, InputError
 from secretsops.keysources.base import KeyContext
 
 AWS_FIELDS = {
@@ -43,8 +42,8 @@ def env_from_secret(secret: Mapping[str, Any], where: str) -> dict[str, str]:
         env["VAULT_TOKEN"] = _decode(secret, "sops.vault-token", where).strip()
     if "sops.aws-kms" in data:
         try:
-            creds = yaml.safe_load(_decode(secret, "sops.aws-kms", where)) or {}
-        except yaml.YAMLError:
+            creds = yamlio.load_one(_decode(secret, "sops.aws-kms", where), f"{where}: sops.aws-kms") or {}
+        except InputError:
             raise EngineError(f"{where}: key 'sops.aws-kms' is not YAML") from None
         if not isinstance(creds, dict):
             raise EngineError(f"{where}: key 'sops.aws-kms' must be a mapping")

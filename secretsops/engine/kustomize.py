@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from secretsops import yamlio
 from secretsops.engine.proc import ProcessRunner
 from secretsops.engine.workdir import private_dir
-from secretsops.errors import RenderError
+from secretsops.errors import InputError, RenderError
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 #: annotation set on generated Secrets whose keys hold SOPS ciphertext: {key: {"format", "env"}}
@@ -69,17 +68,20 @@ def is_sops_text(text: str) -> bool:
     if "sops" not in text:
         return False
     try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError:
+        doc = yamlio.load_one(text)
+    except InputError:
         return False
     return isinstance(doc, dict) and isinstance(doc.get("sops"), dict) and "mac" in doc["sops"]
 
 
 def is_sops_file(path: Path) -> bool:
+    """Whether a generator input is SOPS-encrypted; a device, FIFO or over-large file is refused."""
     try:
-        return is_sops_text(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return False
+        return is_sops_text(yamlio.read_text(path))
+    except yamlio.LimitExceeded as exc:
+        raise RenderError(str(exc)) from None
+    except InputError:
+        return False  # missing or not text: kustomize reports it with its own message
 
 
 def kustomize_command(runner: ProcessRunner) -> list[str]:
@@ -109,8 +111,10 @@ def _entry_path(entry: str) -> tuple[str | None, str]:
 def _rewrite_generators(kfile: Path) -> _Rewrite | None:
     """Rewrite one kustomization's SOPS generator entries (see module doc); None if none."""
     try:
-        doc = yaml.safe_load(kfile.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        doc = yamlio.load_one(yamlio.read_text(kfile))
+    except yamlio.LimitExceeded as exc:
+        raise RenderError(str(exc)) from None
+    except InputError:
         return None  # kustomize reports it with its own message
     if not isinstance(doc, dict) or not isinstance(doc.get("secretGenerator"), list):
         return None
@@ -179,7 +183,7 @@ def build(path: Path, runner: ProcessRunner, shown: str) -> str:
             for kfile in copy.rglob(name):
                 rewrite = _rewrite_generators(kfile)
                 if rewrite is not None:
-                    kfile.write_text(yaml.safe_dump(rewrite.doc, sort_keys=False), encoding="utf-8")
+                    kfile.write_text(yamlio.dump(rewrite.doc), encoding="utf-8")
         return _run(copy / path.relative_to(root), runner, shown)
 
 

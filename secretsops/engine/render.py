@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from secretsops.engine import fastyaml, kustomize
+from secretsops import yamlio
+from secretsops.engine import kustomize
 from secretsops.engine.proc import ProcessRunner, default_runner
 from secretsops.errors import InputError, RenderError
 from secretsops.manifests import (
@@ -25,7 +26,6 @@ from secretsops.manifests import (
     SourcedObject,
     is_kubernetes_object,
     iter_objects,
-    load_file,
     parse_documents,
 )
 
@@ -45,7 +45,7 @@ def render_path(
     if not path.exists():
         raise RenderError(f"{path}: no such file or directory")
     runner = runner or default_runner()
-    if path.is_file():
+    if not path.is_dir():  # a file; devices and FIFOs are refused by the reader
         items = _load(path, shown_root)
     elif kustomize.find_kustomization(path) is not None:
         items = _build(path, runner, shown_root)
@@ -64,23 +64,20 @@ def _shown(path: Path, root: Path) -> str:
 
 
 def _load(path: Path, root: Path) -> list[SourcedObject]:
-    """One file's objects: libyaml when present (10x faster), the shared loader for errors."""
+    """One file's objects, read once within the reader's limits (``secretsops.yamlio``)."""
     shown = _shown(path, root) if _is_under(path, root) else str(path)
-    docs = fastyaml.load_all(path)
-    if docs is None:
-        try:
-            items = load_file(path, root if _is_under(path, root) else None)
-        except InputError as exc:
-            raise RenderError(str(exc)) from None
-    else:
-        items = list(iter_objects(docs, shown))
+    try:
+        data = yamlio.read_bytes(path, shown)
+        items = list(iter_objects(yamlio.parse_documents(yamlio.decode(data, shown), shown), shown))
+    except InputError as exc:
+        raise RenderError(str(exc)) from None
     for item in items:
         _refuse_half_object(item)
     items = [i for i in items if is_kubernetes_object(i.obj)]
     if any("sops" in i.obj for i in items):
         # sops parses with go-yaml (YAML 1.2): keep the file's bytes so the decryptor verifies
         # the MAC over the values exactly as sops read them (``on``, timestamps, octals).
-        raw = (path.read_bytes(), "json" if path.name.endswith(".json") else "yaml")
+        raw = (data, "json" if path.name.endswith(".json") else "yaml")
         for i in items:
             if "sops" in i.obj:
                 i.extra["sops_raw"] = raw
@@ -129,8 +126,8 @@ def _walk(directory: Path, runner: ProcessRunner, root: Path) -> list[SourcedObj
                 items.extend(_build(entry, runner, root))
             else:
                 items.extend(_walk(entry, runner, root))
-        elif entry.is_file() and entry.name.lower().endswith(MANIFEST_SUFFIXES):
-            items.extend(_load(entry, root))
+        elif entry.name.lower().endswith(MANIFEST_SUFFIXES):
+            items.extend(_load(entry, root))  # a FIFO or device named like a manifest is refused
     return items
 
 

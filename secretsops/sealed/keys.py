@@ -15,12 +15,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtensionOID
 
+from secretsops import yamlio
 from secretsops.errors import SealedError
 from secretsops.manifests import Obj, iter_objects, parse_documents
 from secretsops.sealed.crypto import go_b64decode
@@ -217,4 +217,4 @@ def load_keys(data: bytes, source: str) -> list[SealingKey]:
 
 
 def dump_secret_yaml(obj: Obj) -> str:
-    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False)
+    return yamlio.dump(obj)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from secretsops.errors import ConfigFileError, ConfigFileInvalid, NoCreationRuleMatched
+from secretsops.errors import ConfigFileError, ConfigFileInvalid, InputError, NoCreationRuleMatched
 from secretsops.keysources.base import MasterKey
 from secretsops.sops.api import EncryptOptions
 from secretsops.sops.configfile import CONFIG_NAME, MAX_DEPTH, find_config  # noqa: F401 - re-exported
@@ -75,14 +75,19 @@ class SopsConfig:
 
 
 def load_config(path: Path) -> SopsConfig:
-    import yaml
+    from secretsops import yamlio
 
     try:
-        data = yaml.safe_load(path.read_text())
-    except OSError:
+        text = yamlio.read_text(path)
+    except yamlio.LimitExceeded as exc:
+        raise ConfigFileInvalid(str(exc)) from None
+    except InputError:
         raise ConfigFileError(f"cannot read config file {path}") from None
-    except yaml.YAMLError:
-        raise ConfigFileInvalid(f"config file {path} is not valid YAML") from None
+    try:
+        data = yamlio.load_one(text, str(path))
+    except InputError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise ConfigFileInvalid(f"config file {path} is not valid YAML ({reason})") from None
     if data is None:
         data = {}
     if not isinstance(data, Mapping):

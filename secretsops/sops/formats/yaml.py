@@ -23,6 +23,8 @@ from secretsops.golang import strconv
 from secretsops.sops.cipher import Comment, TimeValue
 from secretsops.sops.formats.base import METADATA_KEY, Store
 from secretsops.sops.tree import Branch
+from secretsops.yamlio.graph import check_node_graph
+from secretsops.yamlio.limits import DEFAULT_LIMITS
 
 DEFAULT_INDENT = 4
 
@@ -111,6 +113,8 @@ def _resolve_plain(text: str) -> Any:
             value = int(digits, 0)
         elif len(digits) > 1 and digits.startswith("0"):
             value = int(digits, 8)  # Go's ParseInt(s, 0, 64): a leading 0 means octal
+        elif len(digits) > 400:
+            return text  # beyond float64 too: Go's ParseInt/ParseUint/ParseFloat all fail, a string
         else:
             value = int(digits, 10)
         value *= sign
@@ -118,7 +122,10 @@ def _resolve_plain(text: str) -> Any:
             return value
         if value <= 2**64 - 1:
             raise UnwalkableValue("integers above 2^63-1 are not supported (sops cannot walk them either)")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            return text
     if text[0].isdigit():
         stamp = go_timestamp(text)
         if stamp is not None:
@@ -159,9 +166,15 @@ def _node_value(node: Any) -> Any:
     if tag == _STR_TAG:
         return text
     if tag.endswith(":int"):
-        return _resolve_plain(text)
+        value = _resolve_plain(text)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _cannot_decode(node, "!!int")
+        return value
     if tag.endswith(":float"):
-        return float(_resolve_plain(text))
+        value = _resolve_plain(text)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _cannot_decode(node, "!!float")
+        return float(value)
     if tag.endswith(":bool"):
         return _BOOL.get(text, text)
     if tag.endswith(":null"):
@@ -176,8 +189,16 @@ def _node_value(node: Any) -> Any:
             raise InvalidFormat("invalid !!binary value") from None
     if tag.endswith(":timestamp"):
         stamp = go_timestamp(text)
-        return TimeValue(stamp) if stamp is not None else text
+        if stamp is None:
+            raise _cannot_decode(node, "!!timestamp")
+        return TimeValue(stamp)
     return text
+
+
+def _cannot_decode(node: Any, tag: str) -> InvalidFormat:
+    """go-yaml v3: an explicit tag the text cannot be (``!!int 'zz'``) fails the file (no value shown)."""
+    mark = node.start_mark
+    return InvalidFormat(f"cannot decode a value as {tag} (line {mark.line + 1}, column {mark.column + 1})")
 
 
 _Base = pyyaml.CBaseLoader if hasattr(pyyaml, "CBaseLoader") else pyyaml.BaseLoader
@@ -193,14 +214,20 @@ class _BaseLoader(_Base):  # type: ignore[misc,valid-type]
 
 
 def _compose(text: str) -> list[Any]:
+    """libyaml's node graphs, checked against the shared reader's limits (aliases, depth)."""
     try:
-        return list(pyyaml.compose_all(text, Loader=_BaseLoader))  # noqa: S506 - composes nodes only
+        nodes = list(pyyaml.compose_all(text, Loader=_BaseLoader))  # noqa: S506 - composes nodes only
     except pyyaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         if "nesting depth" in str(getattr(exc, "problem", "")):  # libyaml stops at 1,000 levels
             raise InvalidFormat(f"YAML input is nested too deeply{where}") from None
         raise InvalidFormat(f"input is not valid YAML{where}") from None
+    anchors = "&" in text
+    for node in nodes:
+        if node is not None:
+            check_node_graph(node, DEFAULT_LIMITS, "YAML input", InvalidFormat, anchors=anchors)
+    return nodes
 
 
 def _load_fast(text: str) -> list[Branch]:

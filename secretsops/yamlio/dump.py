@@ -1,0 +1,22 @@
+"""YAML output for manifests and plain config: block style, keys in the order given, UTF-8.
+
+Go-compatible output (go-yaml v2/v3 layouts) is not written here: the SOPS YAML store and
+``secretsops.golang`` have emitters of their own that match Go byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import yaml
+
+
+def dump(value: Any, *, sort_keys: bool = False) -> str:
+    """One document, kubectl-like layout."""
+    return yaml.safe_dump(value, sort_keys=sort_keys, default_flow_style=False, allow_unicode=True)
+
+
+def dump_all(values: Iterable[Any]) -> str:
+    """Several documents joined by ``---``."""
+    return "---\n".join(dump(v) for v in values)

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -W 'ignore:Editable installation' -m pip install -q -e '.[test]'
 # the dev stack (API test server, OpenBao/moto launchers, demo) is its own distribution, not the product
 .venv/bin/python -m pip install -q -e ./devstack
+# a key source in a distribution of its own: the tests prove a plugin needs no change to secretsops
+.venv/bin/python -m pip install -q -e ./tests/filewrap_plugin
 export PATH="$PWD/.venv/bin:$PATH" AWS_EC2_METADATA_DISABLED=true
 echo "== ruff";        ruff check secretsops devstack tests benchmarks
 echo "== mypy";        mypy

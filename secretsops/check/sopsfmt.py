@@ -5,7 +5,8 @@ stanza that carries a wrapped data key, and every value the metadata's rules
 (unencrypted/encrypted suffix and regex, as sops' ``shouldBeEncrypted`` applies them to every
 key on the path, and the comment regexes against the comment lines above a key and its
 parents) say must be encrypted is an ``ENC[AES256_GCM,...]`` string. One ``ENC[`` is not
-enough.
+enough. Which key lists count (``age``, ``kms``, a plugin's kind, ...) is
+``sops.metadata.metadata_kinds()``: sops' own kinds and every installed key source.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from typing import Any
 import re2
 
 from secretsops.check.yamllines import LineDict
+from secretsops.sops.metadata import metadata_kinds
 
 #: sops' value format, stricter than sops' own parse regex: base64 fields and a known type.
 ENC_VALUE = re.compile(
     r"^ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,"
     r"type:(?:str|int|float|bool|bytes|time|comment)\]$"
 )
-KEY_TYPES = ("age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms")
 _OPTIONS = (
     "unencrypted_suffix",
     "encrypted_suffix",
@@ -118,7 +119,7 @@ def check_metadata(meta: Any) -> MetadataCheck:
     if isinstance(meta.get("key_groups"), list):
         groups.extend(g for g in meta["key_groups"] if isinstance(g, dict))
     for group in groups:
-        for kind in KEY_TYPES:
+        for kind in metadata_kinds():
             stanzas = group.get(kind)
             if isinstance(stanzas, list) and any(isinstance(s, dict) and s.get("enc") for s in stanzas):
                 return MetadataCheck(True)
@@ -127,7 +128,9 @@ def check_metadata(meta: Any) -> MetadataCheck:
 
 def looks_like_sops_metadata(meta: Any) -> bool:
     """A ``sops`` key that is clearly SOPS' own (rather than an app config key named sops)."""
-    return isinstance(meta, dict) and any(k in meta for k in ("mac", "version", "lastmodified", *KEY_TYPES))
+    return isinstance(meta, dict) and any(
+        k in meta for k in ("mac", "version", "lastmodified", *metadata_kinds())
+    )
 
 
 @dataclass
@@ -202,14 +205,16 @@ def plaintext_leaves(
 
 # --- flat formats (dotenv, ini) -----------------------------------------------------------
 
-_FLAT_KEY = re.compile(r"^(?:key_groups__list_\d+__map_)?(" + "|".join(KEY_TYPES) + r")__list_\d+__map_enc$")
+#: a flattened stanza's ``enc``; group 1 is the kind, checked against ``metadata_kinds()``
+_FLAT_KEY = re.compile(r"^(?:key_groups__list_\d+__map_)?(\w+?)__list_\d+__map_enc$")
 
 
 def flat_metadata_check(meta: dict[str, str]) -> MetadataCheck:
     """The same check as ``check_metadata`` for sops' flattened ``sops_*`` / ``[sops]`` keys."""
     if not is_enc(meta.get("mac")):
         return MetadataCheck(False, "sops metadata has no MAC")
-    if not any(_FLAT_KEY.match(k) and v for k, v in meta.items()):
+    kinds = set(metadata_kinds())
+    if not any(v and (m := _FLAT_KEY.match(k)) and m.group(1) in kinds for k, v in meta.items()):
         return MetadataCheck(False, "sops metadata has no key that wraps the data key")
     return MetadataCheck(True)
 

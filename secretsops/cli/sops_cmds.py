@@ -28,12 +28,6 @@ from secretsops.errors import (
     UsageError,
 )
 
-KEY_FLAGS = (
-    ("age", "age", "SOPS_AGE_RECIPIENTS"),
-    ("kms", "kms", "SOPS_KMS_ARN"),
-    ("hc-vault-transit", "hc_vault", "SOPS_VAULT_URIS"),
-    ("pgp", "pgp", "SOPS_PGP_FP"),
-)
 CRYPT_FLAGS = (
     "unencrypted_suffix",
     "encrypted_suffix",
@@ -47,10 +41,24 @@ CRYPT_FLAGS = (
 # --- shared flag groups ---------------------------------------------------------------------
 
 
+def _format_choices() -> list[str]:
+    """``--input-type``/``--output-type`` values: the registered formats (no store imported)."""
+    from secretsops.sops.formats.registry import formats
+
+    return formats().names()
+
+
+def _key_sources() -> list[Any]:
+    """Every installed key source; each brings its ``--<cli_flag>`` (and ``--add-``/``--rm-``)."""
+    from secretsops.keysources.registry import keysources
+
+    return [c for c in keysources().classes() if c.cli_flag]
+
+
 def _io_flags(p: argparse.ArgumentParser, *, recursive: bool = True) -> None:
     p.add_argument("file", nargs="?", help="input file ('-' or omitted with stdin for standard input)")
-    p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
-    p.add_argument("--output-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("--input-type", choices=_format_choices())
+    p.add_argument("--output-type", choices=_format_choices())
     p.add_argument("-i", "--in-place", action="store_true", help="write the result back to the file")
     p.add_argument("--output", help="write the result to this file instead of stdout")
     p.add_argument("--indent", type=int, default=None)
@@ -62,8 +70,10 @@ def _io_flags(p: argparse.ArgumentParser, *, recursive: bool = True) -> None:
 
 
 def _key_flags(p: argparse.ArgumentParser) -> None:
-    for flag, _, _ in KEY_FLAGS:
-        p.add_argument(f"--{flag}", dest=flag.replace("-", "_"), help=f"comma-separated {flag} keys")
+    for source in _key_sources():
+        flag = source.cli_flag
+        env = f" (default: ${source.recipients_env})" if source.recipients_env else ""
+        p.add_argument(f"--{flag}", dest=flag.replace("-", "_"), help=f"comma-separated {flag} keys{env}")
     p.add_argument("--encryption-context", help="KMS encryption context, key:value,key2:value2")
     p.add_argument("--aws-profile", help="AWS profile for the --kms keys (written to the file, as sops does)")
     p.add_argument("--shamir-secret-sharing-threshold", type=int, default=0)
@@ -101,7 +111,7 @@ def register(sub: Any, keygen_sub: Any) -> None:
 
     p = sub.add_parser("rotate", help="new data key, re-encrypt every value (sops rotate)")
     _io_flags(p)
-    for flag, _, _ in KEY_FLAGS:
+    for flag in (s.cli_flag for s in _key_sources()):
         p.add_argument(f"--add-{flag}", dest="add_" + flag.replace("-", "_"))
         p.add_argument(f"--rm-{flag}", dest="rm_" + flag.replace("-", "_"))
     p.add_argument("--ignore-mac", action="store_true")
@@ -111,13 +121,13 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.add_argument("files", nargs="+")
     p.add_argument("-y", "--yes", action="store_true", help="do not ask 'Is this okay? (y/n)' before writing")
     p.add_argument("--config")
-    p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("--input-type", choices=_format_choices())
     p.add_argument("-r", "--recursive", action="store_true")
     p.set_defaults(func=cmd_updatekeys)
 
     p = sub.add_parser("edit", help="decrypt into $EDITOR, re-encrypt on save")
     p.add_argument("file")
-    p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("--input-type", choices=_format_choices())
     p.add_argument("--config")
     p.add_argument("--indent", type=int, default=None)
     p.add_argument("--ignore-mac", action="store_true")
@@ -132,8 +142,8 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.add_argument("--value-stdin", action="store_true")
     p.add_argument("--value-file", action="store_true")
     p.add_argument("--idempotent", action="store_true")
-    p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
-    p.add_argument("--output-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("--input-type", choices=_format_choices())
+    p.add_argument("--output-type", choices=_format_choices())
     p.add_argument("--indent", type=int, default=None)
     _mutate_flags(p)
     p.set_defaults(func=cmd_set)
@@ -142,15 +152,15 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.add_argument("file", nargs="?")
     p.add_argument("index", nargs="?")
     p.add_argument("--idempotent", action="store_true")
-    p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
-    p.add_argument("--output-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("--input-type", choices=_format_choices())
+    p.add_argument("--output-type", choices=_format_choices())
     p.add_argument("--indent", type=int, default=None)
     _mutate_flags(p)
     p.set_defaults(func=cmd_unset)
 
     p = sub.add_parser("filestatus", help='print {"encrypted": true|false}')
     p.add_argument("file")
-    p.add_argument("--input-type", choices=["yaml", "json", "dotenv", "ini", "binary"])
+    p.add_argument("--input-type", choices=_format_choices())
     p.set_defaults(func=cmd_filestatus)
 
     k = keygen_sub.add_parser("age", help="create keys/age.txt (0600) and print its recipient")
@@ -244,24 +254,18 @@ def _emit(args: argparse.Namespace, path: str | None, data: bytes) -> None:
 
 
 def _groups_from_flags(args: argparse.Namespace, prefix: str = "") -> list[Any] | None:
-    from secretsops.sops.metadata import keysource_classes
-
-    classes = keysource_classes()
     opts: dict[str, Any] = {"encryption_context": _parse_context(getattr(args, "encryption_context", None))}
     if getattr(args, "aws_profile", None):
         opts["aws_profile"] = args.aws_profile
     keys: list[Any] = []
     given = False
-    for flag, kind, env in KEY_FLAGS:
-        value = getattr(args, prefix + flag.replace("-", "_"), None)
-        if value is None and not prefix:
-            value = os.environ.get(env)
+    for cls in _key_sources():
+        value = getattr(args, prefix + cls.cli_flag.replace("-", "_"), None)
+        if value is None and not prefix and cls.recipients_env:
+            value = os.environ.get(cls.recipients_env)
         if not value:
             continue
         given = True
-        cls = classes.get(kind)
-        if cls is None:
-            raise UsageError(f"--{flag}: no key source is installed for {kind!r} keys")
         keys.extend(cls.from_cli(value, opts))
     return [keys] if given else None
 
@@ -305,10 +309,8 @@ def _encryption_plan(args: argparse.Namespace, path: str | None) -> tuple[list[A
             )
     if groups is None:
         if rule is None:
-            raise NoEncryptionKeyGiven(
-                "no encryption key: pass --age/--kms/--hc-vault-transit/--pgp "
-                "or add a .sops.yaml creation rule"
-            )
+            flags = "/".join(f"--{c.cli_flag}" for c in _key_sources())
+            raise NoEncryptionKeyGiven(f"no encryption key: pass {flags} or add a .sops.yaml creation rule")
         groups = rule.key_groups
     return groups, _options(args, rule.options if rule is not None else None)
 
@@ -374,7 +376,9 @@ def _decryption_order(args: argparse.Namespace) -> list[str] | None:
     text = getattr(args, "decryption_order", None) or os.environ.get("SOPS_DECRYPTION_ORDER")
     if not text:
         return None
-    return [t.strip().replace("hc_vault_transit", "hc_vault") for t in text.split(",") if t.strip()]
+    from secretsops.keysources.registry import keysources
+
+    return [keysources().kind_for_order_name(t.strip()) for t in text.split(",") if t.strip()]
 
 
 def _warn_ignore_mac() -> None:

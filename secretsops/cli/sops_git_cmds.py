@@ -16,6 +16,8 @@ from typing import Any
 
 def register(sub: Any, keygen_sub: Any) -> None:
     """Add this module's subcommands to the top-level parser."""
+    from secretsops.sops.formats.registry import formats
+
     del keygen_sub
     p = sub.add_parser(
         "merge-driver",
@@ -27,7 +29,7 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.add_argument("ours", help="%%A: our version; receives the merged result")
     p.add_argument("theirs", help="%%B: their version")
     p.add_argument("path", nargs="?", default=None, help="%%P: path in the repository (picks the format)")
-    p.add_argument("--input-type", choices=("yaml", "json", "dotenv", "ini", "binary"), default=None)
+    p.add_argument("--input-type", choices=formats().names(), default=None)
     p.set_defaults(func=_merge_driver)
 
     d = sub.add_parser(
@@ -36,7 +38,7 @@ def register(sub: Any, keygen_sub: Any) -> None:
     )
     d.add_argument("file", help="the file git hands to textconv")
     d.add_argument("--redact", action="store_true", help="print short fingerprints instead of secret values")
-    d.add_argument("--input-type", choices=("yaml", "json", "dotenv", "ini", "binary"), default=None)
+    d.add_argument("--input-type", choices=formats().names(), default=None)
     d.set_defaults(func=_diff_driver)
 
     s = sub.add_parser(

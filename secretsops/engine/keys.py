@@ -1,55 +1,31 @@
 """Build a KeyContext from a Flux-style decryption Secret (and the edge's environment).
 
 Flux's kustomize-controller reads ``*.agekey`` (age identities), ``sops.vault-token`` and
-``sops.aws-kms`` (YAML with ``aws_access_key_id``/``aws_secret_access_key``/``aws_session_token``)
-from the Secret named in ``decryption.secretRef``. We map them onto the variables sops itself
-reads, in memory only; values from the Secret win over the process environment.
+``sops.aws-kms`` from the Secret named in ``decryption.secretRef``. Which entries mean what is
+each key source's to say (``MasterKey.env_from_decryption_secret``, asked of every installed key
+source, plugins included); they become the variables sops itself reads, in memory only. Values
+from the Secret win over the process environment.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Mapping
 from typing import Any
 
-from secretsops import yamlio
 from secretsops.errors import EngineError, InputError
-from secretsops.keysources.base import KeyContext
-
-AWS_FIELDS = {
-    "aws_access_key_id": "AWS_ACCESS_KEY_ID",
-    "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
-    "aws_session_token": "AWS_SESSION_TOKEN",
-}
-
-
-def _decode(secret: Mapping[str, Any], key: str, where: str) -> str:
-    try:
-        return base64.b64decode(str(secret["data"][key])).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise EngineError(f"{where}: key {key!r} is not base64-encoded UTF-8") from None
+from secretsops.keysources.base import DecryptionSecret, KeyContext
+from secretsops.keysources.registry import keysources
 
 
 def env_from_secret(secret: Mapping[str, Any], where: str) -> dict[str, str]:
     """Credential variables from a decryption Secret's ``data`` (names only in errors)."""
-    data = dict(secret.get("data") or {})
+    entries = DecryptionSecret(dict(secret.get("data") or {}), where)
     env: dict[str, str] = {}
-    identities = [_decode(secret, k, where).strip() for k in sorted(data) if k.endswith(".agekey")]
-    if identities:
-        env["SOPS_AGE_KEY"] = "\n".join(identities) + "\n"
-    if "sops.vault-token" in data:
-        env["VAULT_TOKEN"] = _decode(secret, "sops.vault-token", where).strip()
-    if "sops.aws-kms" in data:
+    for source in keysources().classes():
         try:
-            creds = yamlio.load_one(_decode(secret, "sops.aws-kms", where), f"{where}: sops.aws-kms") or {}
-        except InputError:
-            raise EngineError(f"{where}: key 'sops.aws-kms' is not YAML") from None
-        if not isinstance(creds, dict):
-            raise EngineError(f"{where}: key 'sops.aws-kms' must be a mapping")
-        for field, var in AWS_FIELDS.items():
-            if creds.get(field):
-                env[var] = str(creds[field])
+            env.update(source.env_from_decryption_secret(entries))
+        except InputError as exc:
+            raise EngineError(str(exc)) from None
     return env
 
 

@@ -20,7 +20,7 @@ import pyrage
 from pyrage import ssh, x25519
 
 from secretsops.errors import InputError, KeySourceError
-from secretsops.keysources.base import KeyContext, MasterKey
+from secretsops.keysources.base import DecryptionSecret, KeyContext, MasterKey
 
 _CACHE_KEY = "age.identities"
 
@@ -224,6 +224,7 @@ class AgeKeySource(MasterKey):
     cli_flag = "age"
     rule_key = "age"
     group_key = "age"
+    recipients_env = "SOPS_AGE_RECIPIENTS"
     priority = 10
 
     def __init__(self, recipient: str, enc: str = "") -> None:
@@ -275,7 +276,13 @@ class AgeKeySource(MasterKey):
         return cls.from_rule(value)
 
     @classmethod
-    def from_rule(cls, value: Any) -> list[MasterKey]:
+    def env_from_decryption_secret(cls, secret: DecryptionSecret) -> dict[str, str]:
+        """Flux: every ``*.agekey`` entry holds age identities; together they are ``SOPS_AGE_KEY``."""
+        identities = [secret.text(k).strip() for k in secret.names() if k.endswith(".agekey")]
+        return {"SOPS_AGE_KEY": "\n".join(identities) + "\n"} if identities else {}
+
+    @classmethod
+    def from_rule(cls, value: Any, options: Mapping[str, Any] | None = None) -> list[MasterKey]:
         items: list[str] = []
         if isinstance(value, str):
             items = [p.strip() for p in value.split(",")]

@@ -14,7 +14,6 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from secretsops.errors import (
@@ -23,7 +22,7 @@ from secretsops.errors import (
     KeySourceError,
     TemporaryKeySourceError,
 )
-from secretsops.keysources.base import KeyContext, MasterKey
+from secretsops.keysources.base import DecryptionSecret, KeyContext, MasterKey, created_at_text, now_rfc3339
 
 #: sops' arnRegex (Go ``\w`` is ASCII-only, hence re.ASCII)
 ARN_RE = re.compile(r"^arn:aws[\w-]*:kms:(.+):[0-9]+:(key|alias)/.+$", re.ASCII)
@@ -71,8 +70,12 @@ _REASONS = {
 }
 
 
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+#: Flux's ``sops.aws-kms`` fields → the variables botocore reads
+_FLUX_AWS_FIELDS = {
+    "aws_access_key_id": "AWS_ACCESS_KEY_ID",
+    "aws_secret_access_key": "AWS_SECRET_ACCESS_KEY",
+    "aws_session_token": "AWS_SESSION_TOKEN",
+}
 
 
 def parse_encryption_context(value: Any) -> dict[str, str] | None:
@@ -143,6 +146,7 @@ class KmsKeySource(MasterKey):
     cli_flag = "kms"
     rule_key = "kms"
     group_key = "kms"
+    recipients_env = "SOPS_KMS_ARN"
     priority = 60
 
     def __init__(
@@ -160,7 +164,7 @@ class KmsKeySource(MasterKey):
         self.context: dict[str, str] | None = dict(context) if context else None
         self.aws_profile = aws_profile
         self.enc = enc
-        self.created_at = created_at or _now()
+        self.created_at = created_at or now_rfc3339()
 
     # --- identity ---------------------------------------------------------------------
 
@@ -196,6 +200,23 @@ class KmsKeySource(MasterKey):
         if value == "":
             return []
         return [cls.from_arn_string(part, context, profile) for part in value.split(",") if part.strip()]
+
+    @classmethod
+    def env_from_decryption_secret(cls, secret: DecryptionSecret) -> dict[str, str]:
+        """Flux: ``sops.aws-kms`` is YAML with ``aws_access_key_id``, ``aws_secret_access_key`` and
+        ``aws_session_token``; they become the AWS variables."""
+        if "sops.aws-kms" not in secret.data:
+            return {}
+        from secretsops import yamlio  # lazy: only the engine reads decryption Secrets
+
+        where = f"{secret.where}: " if secret.where else ""
+        try:
+            creds = yamlio.load_one(secret.text("sops.aws-kms"), f"{where}sops.aws-kms") or {}
+        except InputError:
+            raise InputError(f"{where}key 'sops.aws-kms' is not YAML") from None
+        if not isinstance(creds, Mapping):
+            raise InputError(f"{where}key 'sops.aws-kms' must be a mapping")
+        return {var: str(creds[name]) for name, var in _FLUX_AWS_FIELDS.items() if creds.get(name)}
 
     @classmethod
     def from_rule(cls, value: Any, options: Mapping[str, Any] | None = None) -> list[MasterKey]:
@@ -242,16 +263,14 @@ class KmsKeySource(MasterKey):
         raw_ctx = stanza.get("context")
         if raw_ctx is not None and not isinstance(raw_ctx, Mapping):
             raise InputError(f"sops metadata: the kms entry {arn} has a context that is not a mapping")
-        created = stanza.get("created_at")
-        if isinstance(created, datetime):
-            created = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = created_at_text(stanza.get("created_at"))
         return cls(
             arn,
             str(stanza.get("role") or ""),
             parse_encryption_context(raw_ctx) if raw_ctx else None,
             str(stanza.get("aws_profile") or ""),
             enc=str(stanza.get("enc") or ""),
-            created_at=str(created or ""),
+            created_at=created,
         )
 
     def to_metadata(self) -> dict[str, Any]:

@@ -2,18 +2,24 @@
 
 A key source is a ``MasterKey`` subclass registered under the entry-point group
 ``secretsops.keysources``; the entry-point name is the key in the file's ``sops:`` block
-(``age``, ``kms``, ``hc_vault``, ``pgp``). Credentials never come from ``os.environ`` in the
+(``age``, ``kms``, ``hc_vault``, ``pgp``). The class's declarations are all secretsops needs to
+offer it everywhere (``keysources.registry``): CLI flags, ``.sops.yaml`` keys, metadata,
+``check`` and the engine's decryption Secret. Credentials never come from ``os.environ`` in the
 middle of an operation: the edge (CLI, engine start-up) builds a ``KeyContext`` once and
 passes it down.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
+
+from secretsops.errors import InputError
 
 #: Environment variables a key source may read from ``KeyContext.env``.
 CREDENTIAL_ENV_PREFIXES = ("SOPS_", "AWS_", "VAULT_", "BAO_", "GNUPGHOME", "HOME", "XDG_CONFIG_HOME", "PATH")
@@ -43,6 +49,43 @@ class KeyContext:
         self.calls[kind] = self.calls.get(kind, 0) + 1
 
 
+def now_rfc3339() -> str:
+    """A stanza's ``created_at`` as sops writes it (UTC, seconds)."""
+    from datetime import UTC, datetime  # lazy: the CLI reads key-source classes on every start
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def created_at_text(value: Any) -> str:
+    """A stanza's ``created_at`` read back as text, also when a YAML loader made it a datetime."""
+    if value is None or isinstance(value, str):
+        return value or ""
+    strftime = getattr(value, "strftime", None)
+    return str(strftime("%Y-%m-%dT%H:%M:%SZ")) if strftime is not None else str(value)
+
+
+@dataclass(frozen=True)
+class DecryptionSecret:
+    """A Flux-style decryption Secret's ``data`` (base64 values), decoded only on demand.
+
+    Key sources read their own entries from it (``MasterKey.env_from_decryption_secret``);
+    an error names the entry and the Secret, never the value.
+    """
+
+    data: Mapping[str, Any]
+    where: str = ""
+
+    def names(self) -> list[str]:
+        return sorted(str(k) for k in self.data)
+
+    def text(self, name: str) -> str:
+        try:
+            return base64.b64decode(str(self.data[name])).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            prefix = f"{self.where}: " if self.where else ""
+            raise InputError(f"{prefix}key {name!r} is not base64-encoded UTF-8") from None
+
+
 class MasterKey(ABC):
     """One recipient of the data key, as stored in the ``sops:`` metadata block."""
 
@@ -54,6 +97,10 @@ class MasterKey(ABC):
     rule_key: ClassVar[str]
     #: key inside a ``key_groups`` entry (``age``, ``kms``, ``hc_vault``, ``pgp``)
     group_key: ClassVar[str]
+    #: environment variable sops reads recipients from when the flag is absent (``SOPS_AGE_RECIPIENTS``)
+    recipients_env: ClassVar[str] = ""
+    #: other names ``--decryption-order`` accepts for this kind
+    order_aliases: ClassVar[tuple[str, ...]] = ()
     #: lower first when decrypting: local keys (age, pgp) before network services
     priority: ClassVar[int] = 50
 
@@ -89,8 +136,18 @@ class MasterKey(ABC):
 
     @classmethod
     @abstractmethod
-    def from_rule(cls, value: Any) -> list[MasterKey]:
-        """Parse a creation-rule or key-group value (string, comma list or list of mappings)."""
+    def from_rule(cls, value: Any, options: Mapping[str, Any] | None = None) -> list[MasterKey]:
+        """Parse a creation-rule or key-group value (string, comma list or list of mappings).
+
+        ``options`` carries what a flat rule and the command line add (``aws_profile``,
+        ``encryption_context``); it is empty inside ``key_groups``.
+        """
+
+    @classmethod
+    def env_from_decryption_secret(cls, secret: DecryptionSecret) -> dict[str, str]:
+        """The variables this source reads (``KeyContext.env``) from a Flux decryption Secret's
+        entries (``*.agekey``, ``sops.vault-token``, ...); none by default."""
+        return {}
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.identifier!r})"

@@ -9,20 +9,17 @@ only — never argv, never the environment. The child gets a minimal environment
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretsops.errors import InputError, KeySourceError, TemporaryKeySourceError
-from secretsops.keysources.base import KeyContext, MasterKey
+from secretsops.keysources.base import KeyContext, MasterKey, created_at_text, now_rfc3339
+
+if TYPE_CHECKING:
+    import subprocess
 
 GPG_TIMEOUT = 60.0
 _CHILD_ENV = ("PATH", "HOME", "GNUPGHOME", "GPG_AGENT_INFO", "XDG_RUNTIME_DIR")
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def short_fingerprint(fingerprint: str) -> str:
@@ -48,6 +45,8 @@ def gpg_binary(env: Mapping[str, str]) -> str:
 
 def run_gpg(ctx: KeyContext, args: Sequence[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
     """Run gpg in batch mode with a minimal environment; ``stdin`` is the only secret channel."""
+    import subprocess  # lazy: the CLI reads this class's flags on every start
+
     env = {k: ctx.env[k] for k in _CHILD_ENV if ctx.env.get(k)}
     env.setdefault("PATH", os.defpath)
     env["LC_ALL"] = "C"
@@ -79,12 +78,13 @@ class PgpKeySource(MasterKey):
     cli_flag = "pgp"
     rule_key = "pgp"
     group_key = "pgp"
+    recipients_env = "SOPS_PGP_FP"
     priority = 20
 
     def __init__(self, fingerprint: str, *, enc: str = "", created_at: str = "") -> None:
         self.fingerprint = fingerprint.replace(" ", "")
         self.enc = enc
-        self.created_at = created_at or _now()
+        self.created_at = created_at or now_rfc3339()
 
     @property
     def identifier(self) -> str:
@@ -116,10 +116,8 @@ class PgpKeySource(MasterKey):
         fp = stanza.get("fp")
         if not isinstance(fp, str) or not fp:
             raise InputError("sops metadata: a pgp entry has no fp")
-        created = stanza.get("created_at")
-        if isinstance(created, datetime):
-            created = created.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return cls(fp, enc=str(stanza.get("enc") or ""), created_at=str(created or ""))
+        created = created_at_text(stanza.get("created_at"))
+        return cls(fp, enc=str(stanza.get("enc") or ""), created_at=created)
 
     def to_metadata(self) -> dict[str, Any]:
         return {"created_at": self.created_at, "enc": self.enc, "fp": self.fingerprint}

@@ -12,13 +12,12 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from secretsops.errors import InputError, KeySourceError, TemporaryKeySourceError
-from secretsops.keysources.base import KeyContext, MasterKey
+from secretsops.keysources.base import DecryptionSecret, KeyContext, MasterKey, created_at_text, now_rfc3339
 
 #: sops refuses URLs with a prefix before ``/v1`` (reverse proxies) with this check
 _PREFIXED = re.compile(r"/[^/]+/v[\d]+/[^/]+/[^/]+/[^/]+", re.ASCII)
@@ -27,10 +26,6 @@ EXAMPLE_URI = "https://vault.example.com:8200/v1/transit/keys/keyName"
 
 TIMEOUT = 10.0
 RETRIES = 2
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def engine_and_key_from_path(full_path: str) -> tuple[str, str]:
@@ -52,6 +47,8 @@ class VaultTransitKeySource(MasterKey):
     cli_flag = "hc-vault-transit"
     rule_key = "hc_vault_transit_uri"
     group_key = "hc_vault"
+    recipients_env = "SOPS_VAULT_URIS"
+    order_aliases = ("hc_vault_transit",)
     priority = 60
 
     def __init__(
@@ -61,7 +58,7 @@ class VaultTransitKeySource(MasterKey):
         self.engine_path = engine_path
         self.key_name = key_name
         self.enc = enc
-        self.created_at = created_at or _now()
+        self.created_at = created_at or now_rfc3339()
 
     @property
     def identifier(self) -> str:
@@ -88,6 +85,13 @@ class VaultTransitKeySource(MasterKey):
         return cls.from_rule(value)
 
     @classmethod
+    def env_from_decryption_secret(cls, secret: DecryptionSecret) -> dict[str, str]:
+        """Flux: ``sops.vault-token`` is the token (``VAULT_TOKEN``)."""
+        if "sops.vault-token" not in secret.data:
+            return {}
+        return {"VAULT_TOKEN": secret.text("sops.vault-token").strip()}
+
+    @classmethod
     def from_rule(cls, value: Any, options: Mapping[str, Any] | None = None) -> list[MasterKey]:
         """``hc_vault_transit_uri`` / a key group's ``hc_vault``: comma string or list of URIs."""
         if value is None:
@@ -109,15 +113,13 @@ class VaultTransitKeySource(MasterKey):
         missing = [f for f in ("vault_address", "engine_path", "key_name") if not stanza.get(f)]
         if missing:
             raise InputError(f"sops metadata: an hc_vault entry has no {', '.join(missing)}")
-        created = stanza.get("created_at")
-        if isinstance(created, datetime):
-            created = created.strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = created_at_text(stanza.get("created_at"))
         return cls(
             str(stanza["vault_address"]),
             str(stanza["engine_path"]),
             str(stanza["key_name"]),
             enc=str(stanza.get("enc") or ""),
-            created_at=str(created or ""),
+            created_at=created,
         )
 
     def to_metadata(self) -> dict[str, Any]:

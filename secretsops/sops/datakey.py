@@ -26,10 +26,10 @@ def wrap_data_key(data_key: bytes, meta: Metadata, ctx: KeyContext) -> None:
     """Set ``enc`` of every key in ``meta.key_groups`` (splitting with Shamir for >1 group)."""
     groups = meta.key_groups
     if not groups or not any(groups):
-        raise NoEncryptionKeyGiven(
-            "no encryption key given: pass --age/--kms/--hc-vault-transit/--pgp "
-            "or add a .sops.yaml creation rule"
-        )
+        from secretsops.keysources.registry import keysources
+
+        flags = "/".join(f"--{c.cli_flag}" for c in keysources().classes() if c.cli_flag)
+        raise NoEncryptionKeyGiven(f"no encryption key given: pass {flags} or add a .sops.yaml creation rule")
     if any(len(g) == 0 for g in groups):
         raise NoEncryptionKeyGiven("a key group is empty")
     if len(groups) == 1:

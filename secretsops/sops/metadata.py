@@ -15,6 +15,7 @@ from typing import Any
 
 from secretsops.errors import InputError, UnsupportedVersion
 from secretsops.keysources.base import KeyContext, MasterKey
+from secretsops.keysources.registry import KeySourceRegistry, keysources
 from secretsops.sops.tree import DEFAULT_UNENCRYPTED_SUFFIX, CryptRules
 
 SOPS_VERSION = "3.11.0"
@@ -24,6 +25,9 @@ TOP_KEY_ORDER_BEFORE_MAC = ("kms", "gcp_kms", "azure_kv", "hc_vault", "age")
 GROUP_KEY_ORDER = ("pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "age")
 #: order sops uses when it builds a group from a file (KMS, GCP, Azure, Vault, PGP, age)
 LOAD_ORDER = ("kms", "gcp_kms", "azure_kv", "hc_vault", "pgp", "age")
+#: every key kind sops itself writes (whether or not a key source for it is installed here);
+#: the stanza order above is sops' on-disk schema, kinds of plugins are written after them
+SOPS_KEY_KINDS = ("age", "pgp", "kms", "gcp_kms", "azure_kv", "hc_vault", "hckms")
 CRYPT_FIELDS = (
     "unencrypted_suffix",
     "encrypted_suffix",
@@ -76,57 +80,15 @@ class UnknownKey(MasterKey):
         raise NotImplementedError
 
     @classmethod
-    def from_rule(cls, value: Any) -> list[MasterKey]:
+    def from_rule(cls, value: Any, options: Mapping[str, Any] | None = None) -> list[MasterKey]:
         raise NotImplementedError
 
 
-#: the key sources shipped with secretsops (same targets as the entry points in pyproject);
-#: looked up directly so the common path does not scan every installed distribution
-_BUILTIN_KEYSOURCES = {
-    "age": "secretsops.keysources.age:AgeKeySource",
-    "kms": "secretsops.keysources.awskms:KmsKeySource",
-    "hc_vault": "secretsops.keysources.vault:VaultTransitKeySource",
-    "pgp": "secretsops.keysources.pgp:PgpKeySource",
-}
-
-
-def keysource_class(kind: str) -> type[MasterKey] | None:
-    """The key source for a metadata kind: built-in first, then ``secretsops.keysources`` plugins."""
-    target = _BUILTIN_KEYSOURCES.get(kind)
-    if target is not None:
-        module, _, attr = target.partition(":")
-        try:
-            from importlib import import_module
-
-            cls = getattr(import_module(module), attr)
-        except (ImportError, AttributeError):
-            cls = None
-        if cls is not None:
-            return cls  # type: ignore[no-any-return]
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group="secretsops.keysources"):
-        if ep.name == kind:
-            try:
-                return ep.load()  # type: ignore[no-any-return]
-            except (ImportError, AttributeError):
-                return None
-    return None
-
-
-class _LazyClasses(dict):  # type: ignore[type-arg]
-    """A mapping kind → class that loads each key source on first use."""
-
-    def get(self, kind: str, default: object = None) -> type[MasterKey] | None:  # type: ignore[override]
-        if kind not in self:
-            self[kind] = keysource_class(kind)
-        found = self[kind]
-        return found if found is not None else default  # type: ignore[return-value]
-
-
-def keysource_classes() -> dict[str, type[MasterKey]]:
-    """Installed key sources by kind, loaded lazily (a key source that fails to import is absent)."""
-    return _LazyClasses()
+def metadata_kinds() -> tuple[str, ...]:
+    """Every key-list name a ``sops:`` block may hold: sops' own (installed or not) and every
+    installed key source's kind (a plugin's stanzas are keys like any other)."""
+    extra = [k for k in keysources().kinds() if k not in SOPS_KEY_KINDS]
+    return (*SOPS_KEY_KINDS, *extra)
 
 
 def now_rfc3339() -> str:
@@ -173,14 +135,14 @@ class Metadata:
         if version is None or str(version).strip() == "":
             raise UnsupportedVersion(f"{where}: sops metadata has no version")
         vtext = str(version)  # any version is read, as sops reads it (it never checks)
-        for name in ("key_groups", *LOAD_ORDER):
+        registry = keysources()
+        for name in ("key_groups", *LOAD_ORDER, *registry.kinds()):
             if raw.get(name) is not None and not isinstance(raw[name], list):
                 raise InputError(f"{where}: sops metadata {name!r} is not a list")
-        classes = keysource_classes()
-        flat = [k for k in LOAD_ORDER if raw.get(k)]
+        flat = [k for k in metadata_kinds() if raw.get(k)]
         groups: list[list[MasterKey]] = []
         if flat:
-            groups.append(_group_from(raw, classes, where))
+            groups.append(_group_from(raw, registry, where))
         elif raw.get("key_groups"):
             kg = raw["key_groups"]
             if not isinstance(kg, list):
@@ -188,7 +150,7 @@ class Metadata:
             for g in kg:
                 if not isinstance(g, Mapping):
                     raise InputError(f"{where}: a sops key group is not a mapping")
-                groups.append(_group_from(g, classes, where))
+                groups.append(_group_from(g, registry, where))
         else:
             raise InputError(f"{where}: sops metadata lists no keys")
         crypt = {f: str(raw.get(f) or "") for f in CRYPT_FIELDS}
@@ -273,7 +235,7 @@ def _by_kind(group: list[MasterKey]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _group_from(raw: Mapping[str, Any], classes: dict[str, type[MasterKey]], where: str) -> list[MasterKey]:
+def _group_from(raw: Mapping[str, Any], registry: KeySourceRegistry, where: str) -> list[MasterKey]:
     group: list[MasterKey] = []
     kinds = list(LOAD_ORDER) + [
         k for k in raw if k not in LOAD_ORDER and k != "key_groups" and isinstance(raw.get(k), list)
@@ -287,7 +249,7 @@ def _group_from(raw: Mapping[str, Any], classes: dict[str, type[MasterKey]], whe
         for stanza in stanzas:
             if not isinstance(stanza, Mapping):
                 raise InputError(f"{where}: a sops {kind!r} key entry is not a mapping")
-            cls = classes.get(kind)
+            cls = registry.get(str(kind))
             if cls is None:
                 group.append(UnknownKey(kind, stanza))
             else:

@@ -3,7 +3,8 @@
 The config is looked up from the working directory upwards (``.sops.yaml`` only; a
 ``.sops.yml`` is reported, not used). The file path is made relative to the config's directory
 when it lies below it, then the first rule whose ``path_regex`` (Go RE2 syntax, searched, not
-anchored) matches wins; a rule without ``path_regex`` matches everything.
+anchored) matches wins; a rule without ``path_regex`` matches everything. Which keys a rule may
+name (``age``, ``hc_vault_transit_uri``, a plugin's key...) is the key-source registry's to say.
 """
 
 from __future__ import annotations
@@ -15,15 +16,12 @@ from typing import Any
 
 from secretsops.errors import ConfigFileError, ConfigFileInvalid, InputError, NoCreationRuleMatched
 from secretsops.keysources.base import MasterKey
+from secretsops.keysources.registry import keysources
 from secretsops.sops.api import EncryptOptions
 from secretsops.sops.configfile import CONFIG_NAME, MAX_DEPTH, find_config  # noqa: F401 - re-exported
-from secretsops.sops.metadata import keysource_classes
+from secretsops.sops.formats.registry import formats
 
 ALT_CONFIG_NAME = ".sops.yml"
-#: rule keys for flat key lists, in the order sops reads them
-_FLAT_KEYS = (("age", "age"), ("pgp", "pgp"), ("kms", "kms"), ("hc_vault_transit_uri", "hc_vault"))
-#: key-group keys → key-source kind
-_GROUP_KEYS = (("age", "age"), ("pgp", "pgp"), ("kms", "kms"), ("hc_vault", "hc_vault"))
 
 
 @dataclass
@@ -44,7 +42,7 @@ class SopsConfig:
 
     def store_indent(self, fmt: str) -> int | None:
         """``stores: {yaml|json|json_binary: {indent: N}}`` for ``fmt``, if set."""
-        section = {"yaml": "yaml", "json": "json", "binary": "json_binary"}.get(fmt)
+        section = formats().config_section(fmt)
         conf = self.stores.get(section) if section else None
         if isinstance(conf, Mapping) and isinstance(conf.get("indent"), int):
             return int(conf["indent"])
@@ -101,21 +99,10 @@ def load_config(path: Path) -> SopsConfig:
     return SopsConfig(path, rules, stores, declares_rules=data.get("creation_rules") is not None)
 
 
-def _keys_of(
-    kind: str, value: Any, classes: dict[str, type[MasterKey]], ctx_opts: Mapping[str, Any]
-) -> list[MasterKey]:
+def _keys_of(cls: type[MasterKey], value: Any, ctx_opts: Mapping[str, Any]) -> list[MasterKey]:
     if value in (None, "", []):
         return []
-    cls = classes.get(kind)
-    if cls is None:
-        raise ConfigFileError(f"no key source is installed for {kind!r} keys")
-    if kind == "kms" and ctx_opts.get("encryption_context") and isinstance(value, str):
-        return cls.from_cli(value, ctx_opts)
-    import inspect
-
-    if len(inspect.signature(cls.from_rule).parameters) >= 2:
-        return cls.from_rule(value, ctx_opts)  # type: ignore[call-arg]
-    return cls.from_rule(value)
+    return cls.from_rule(value, ctx_opts)
 
 
 def _dedupe(group: list[MasterKey]) -> list[MasterKey]:
@@ -129,19 +116,18 @@ def _dedupe(group: list[MasterKey]) -> list[MasterKey]:
     return out
 
 
-def _group_from_rule(group: Mapping[str, Any], classes: dict[str, type[MasterKey]]) -> list[MasterKey]:
+def _group_from_rule(group: Mapping[str, Any]) -> list[MasterKey]:
     keys: list[MasterKey] = []
     for sub in group.get("merge") or []:
         if isinstance(sub, Mapping):
-            keys.extend(_group_from_rule(sub, classes))
-    for rule_key, kind in _GROUP_KEYS:
-        if group.get(rule_key):
-            keys.extend(_keys_of(kind, group[rule_key], classes, {}))
+            keys.extend(_group_from_rule(sub))
+    for group_key, cls in keysources().by_group_key().items():
+        if group.get(group_key):
+            keys.extend(_keys_of(cls, group[group_key], {}))
     return _dedupe(keys)
 
 
 def _build(rule: Mapping[str, Any], encryption_context: Mapping[str, Any] | None) -> CreationRule:
-    classes = keysource_classes()
     opts: dict[str, Any] = {"encryption_context": dict(encryption_context or {})}
     if rule.get("aws_profile"):
         opts["aws_profile"] = str(rule["aws_profile"])
@@ -166,11 +152,11 @@ def _build(rule: Mapping[str, Any], encryption_context: Mapping[str, Any] | None
         for g in rule["key_groups"]:
             if not isinstance(g, Mapping):
                 raise ConfigFileInvalid("a key group in a creation rule is not a mapping")
-            groups.append(_group_from_rule(g, classes))
+            groups.append(_group_from_rule(g))
     else:
         group: list[MasterKey] = []
-        for rule_key, kind in _FLAT_KEYS:
-            group.extend(_keys_of(kind, rule.get(rule_key), classes, opts))
+        for rule_key, cls in keysources().by_rule_key().items():
+            group.extend(_keys_of(cls, rule.get(rule_key), opts))
         groups.append(group)
     try:
         threshold = int(rule.get("shamir_threshold") or 0)

@@ -11,9 +11,20 @@ METADATA_KEY = "sops"
 
 
 class Store(ABC):
-    """One file format. ``indent`` is the ``--indent`` flag (None: the format's default)."""
+    """One file format. ``indent`` is the ``--indent`` flag (None: the format's default).
+
+    A store is registered under the entry-point group ``secretsops.formats`` with its ``name``
+    (the ``--input-type``/``--output-type`` value); ``extensions``/``file_names`` say which files
+    it is picked for, ``config_section`` which ``stores:`` entry of ``.sops.yaml`` sets its indent.
+    """
 
     name: ClassVar[str]
+    #: lower-case file suffixes this format is picked for (``.yaml``)
+    extensions: ClassVar[tuple[str, ...]] = ()
+    #: whole file names this format is picked for (``.env``)
+    file_names: ClassVar[tuple[str, ...]] = ()
+    #: the ``stores:`` key in ``.sops.yaml`` carrying this format's ``indent`` ("" for none)
+    config_section: ClassVar[str] = ""
 
     def __init__(self, indent: int | None = None) -> None:
         self.indent = indent

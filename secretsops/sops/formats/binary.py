@@ -10,7 +10,11 @@ from secretsops.sops.tree import Branch
 
 
 class BinaryStore(JsonStore):
+    """Picked for every file no other format claims (``formats.registry.FALLBACK``)."""
+
     name = "binary"
+    extensions = ()
+    config_section = "json_binary"
 
     def load_plain(self, data: bytes) -> list[Branch]:
         return [Branch([("data", data.decode("utf-8", "surrogateescape"))])]

@@ -16,6 +16,8 @@ PREFIX = "sops_"
 def _val_to_string(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
+    extensions = (".env",)
+    file_names = (".env",)
     if isinstance(v, float):
         from secretsops.sops.formats.ini import go_val_float
 

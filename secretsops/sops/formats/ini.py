@@ -255,6 +255,7 @@ class IniStore(Store):
         return [parse_ini(data)]
 
     def load_encrypted(self, data: bytes) -> tuple[list[Branch], Any]:
+    extensions = (".ini",)
         branch = parse_ini(data)
         out = Branch()
         meta = None

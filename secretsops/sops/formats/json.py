@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 from secretsops.errors import InvalidFormat
 from secretsops.golang import encoding_json
@@ -90,6 +90,8 @@ def encode(value: Any, indent: str, level: int = 0) -> str:
 
 class JsonStore(Store):
     name = "json"
+    extensions: ClassVar[tuple[str, ...]] = (".json",)
+    config_section = "json"
 
     def _indent(self) -> str:
         if self.indent is None or self.indent < 0:

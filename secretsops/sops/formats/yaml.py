@@ -760,6 +760,8 @@ def emit_documents(branches: list[Branch], indent: int) -> str:
 
 class YamlStore(Store):
     name = "yaml"
+    extensions = (".yaml", ".yml")
+    config_section = "yaml"
 
     def _indent(self) -> int:
         if self.indent is None or self.indent == 0:

@@ -1,0 +1,167 @@
+"""Installed plugins: the ``secretsops.*`` entry points of every distribution on ``sys.path``.
+
+Each seam (key sources, formats, decryptors) has one registry, and each registry starts from
+here. Why not ``importlib.metadata.entry_points()``: importing it costs ~35 ms (``email``,
+``zipfile``, ``csv``, ...) and one scan ~7 ms, which is a whole sops-sized 3-value decrypt. This
+reader lists the ``*.dist-info`` / ``*.egg-info`` directories on ``sys.path`` and reads only
+their ``entry_points.txt`` files, with the same rule as importlib.metadata when one
+distribution is installed twice (the first on ``sys.path`` wins). A ``sys.path`` entry that is
+not a plain directory (a zip file) is read through importlib.metadata, so no plugin is missed.
+
+The result is computed once per process, on first use (``installed()``); nothing is read at
+import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
+from typing import Any
+
+from secretsops.errors import UsageError
+
+#: only sections of these groups are kept
+PREFIX = "secretsops."
+_MARKER = b"[" + PREFIX.encode()
+_NORMALIZE = re.compile(r"[-_.]+")
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """One ``name = module:attr`` line of a distribution's ``entry_points.txt``."""
+
+    group: str
+    name: str
+    value: str
+    distribution: str
+
+    def load(self) -> Any:
+        """Import the module and return the named attribute (ImportError/AttributeError pass up)."""
+        module, _, attrs = self.value.partition(":")
+        obj: Any = import_module(module.strip())
+        for attr in filter(None, attrs.strip().split(".")):
+            obj = getattr(obj, attr)
+        return obj
+
+
+def parse_entry_points(text: str, distribution: str, prefix: str = PREFIX) -> list[EntryPoint]:
+    """The entries of ``entry_points.txt`` (an INI file) in groups starting with ``prefix``.
+
+    Extras (``value [extra]``) are dropped: they only matter to installers.
+    """
+    found: list[EntryPoint] = []
+    group = ""
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            group = line[1:-1].strip()
+            continue
+        if not group.startswith(prefix) or "=" not in line:
+            continue
+        name, _, value = line.partition("=")
+        value = value.split("[", 1)[0].strip()
+        if name.strip() and value:
+            found.append(EntryPoint(group, name.strip(), value, distribution))
+    return found
+
+
+def _dist_name(dirname: str) -> str:
+    """``My_Pkg-1.0.dist-info`` / ``my.pkg.egg-info`` → ``my_pkg`` (PEP 503-style, as importlib)."""
+    stem = dirname.rsplit(".", 1)[0]
+    return _NORMALIZE.sub("_", stem.split("-", 1)[0]).lower()
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _scan_directory(path: str, seen: set[str]) -> Iterable[EntryPoint]:
+    try:
+        names = sorted(os.listdir(path or "."))
+    except OSError:
+        return
+    for name in names:
+        if not name.endswith((".dist-info", ".egg-info")):
+            continue
+        dist = _dist_name(name)
+        if dist in seen:
+            continue
+        try:
+            fd = os.open(os.path.join(path or ".", name, "entry_points.txt"), os.O_RDONLY)
+        except (FileNotFoundError, NotADirectoryError):
+            # a distribution without entry points still shadows later copies of itself
+            seen.add(dist)
+            continue
+        except OSError:
+            continue
+        try:
+            data = _read_all(fd)
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+        seen.add(dist)
+        if _MARKER in data:
+            text = data.decode("utf-8", "replace")
+            yield from parse_entry_points(text, dist)
+
+
+def _scan_archive(path: str, seen: set[str]) -> Iterable[EntryPoint]:
+    """A zip on ``sys.path``: rare enough to pay for importlib.metadata."""
+    from importlib.metadata import distributions
+
+    for dist in distributions(path=[path]):
+        name = _NORMALIZE.sub("_", str(dist.metadata["Name"] or "")).lower()
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        text = dist.read_text("entry_points.txt") or ""
+        if PREFIX in text:
+            yield from parse_entry_points(text, name)
+
+
+def scan(paths: Sequence[str]) -> tuple[EntryPoint, ...]:
+    """Every ``secretsops.*`` entry point of the distributions found on ``paths``, in path order."""
+    seen: set[str] = set()
+    found: list[EntryPoint] = []
+    for path in paths:
+        if os.path.isfile(path):
+            found.extend(_scan_archive(path, seen))
+        else:
+            found.extend(_scan_directory(path, seen))
+    return tuple(found)
+
+
+@cache
+def installed() -> tuple[EntryPoint, ...]:
+    """The entry points of this process's ``sys.path``, scanned once on first use."""
+    return scan(tuple(sys.path))
+
+
+def group(name: str, entry_points: Iterable[EntryPoint] | None = None) -> list[EntryPoint]:
+    """The entry points of one group, by name; two distributions claiming one name fail closed.
+
+    Which of two key sources named ``age`` would wrap the data key is not something to guess.
+    """
+    out: dict[str, EntryPoint] = {}
+    for ep in installed() if entry_points is None else entry_points:
+        if ep.group != name:
+            continue
+        other = out.get(ep.name)
+        if other is not None and other.value != ep.value:
+            raise UsageError(
+                f"two installed distributions provide {name} {ep.name!r} "
+                f"({other.distribution}, {ep.distribution}): uninstall one"
+            )
+        out.setdefault(ep.name, ep)
+    return list(out.values())

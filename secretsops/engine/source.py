@@ -13,11 +13,14 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from secretsops import git
 from secretsops.engine.proc import ProcessRunner
 from secretsops.engine.workdir import make_private_dir
 from secretsops.errors import SignatureError, SourceError, UsageError
 
 _SHA = re.compile(r"^[0-9a-f]{40}$|^[0-9a-f]{64}$")
+#: ``-c`` options of every fetch/checkout: no detached-HEAD advice; file:// remotes allowed
+_GIT_CONFIG = {"advice.detachedHead": "false", "protocol.file.allow": "always"}
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ class GitSource:
     def _verify(self, repo: Path, commit: str) -> None:
         assert self.verify is not None
         extra: dict[str, str] = {}
-        config: list[str] = []
+        config: dict[str, str] = {}
         if self.verify.mode == "gpg":
             home = self.directory / "gnupg"
             if not home.is_dir():
@@ -148,40 +151,44 @@ class GitSource:
                     raise SignatureError(f"{self.verify.keys}: cannot import the gpg keyring")
             extra["GNUPGHOME"] = str(home)
         else:
-            config = ["-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={self.verify.keys}"]
-        result = self.runner.run(["git", *config, "verify-commit", commit], cwd=repo, extra_env=extra)
-        if result.returncode != 0:
+            config = {"gpg.format": "ssh", "gpg.ssh.allowedSignersFile": str(self.verify.keys)}
+        try:
+            result = git.run(
+                ["verify-commit", commit], cwd=repo, config=config, extra_env=extra, runner=self.runner.run
+            )
+        except git.GitNotRun as exc:
+            raise SourceError(f"{self._safe_url()}@{commit[:12]}: {exc}") from None
+        if not result.ok:
             raise SignatureError(
                 f"{self.url}@{commit[:12]}: commit signature not verified ({self.verify.mode})"
             )
 
     def _git(self, repo: Path, *args: str) -> str:
-        result = self.runner.run(
-            ["git", "-c", "advice.detachedHead=false", "-c", "protocol.file.allow=always", *args],
-            cwd=repo,
-            extra_env={"GIT_TERMINAL_PROMPT": "0"},
-            timeout=self.timeout,
-        )
-        if result.returncode != 0:
-            why = _strip_userinfo(_git_reason(args[0], result.stderr, result.returncode))
+        try:
+            result = git.run(
+                args,
+                cwd=repo,
+                config=_GIT_CONFIG,
+                extra_env={"GIT_TERMINAL_PROMPT": "0"},
+                timeout=self.timeout,
+                runner=self.runner.run,
+            )
+        except git.GitNotRun as exc:
+            raise SourceError(f"{self._safe_url()} ({self.ref.name}): {exc}") from None
+        if not result.ok:
+            why = _strip_userinfo(_git_reason(args[0], result))
             raise SourceError(f"git {args[0]} {self._safe_url()} ({self.ref.name}): {why}")
-        return result.stdout.decode("utf-8", "replace")
+        return result.text
 
     def _safe_url(self) -> str:
         return _strip_userinfo(self.url)
 
 
-def _git_reason(command: str, stderr: bytes, returncode: int) -> str:
-    """git's own reason: its first ``fatal:``/``error:`` line (hints follow it), else the last line."""
-    lines = [ln.strip() for ln in stderr.decode("utf-8", "replace").splitlines() if ln.strip()]
-    causes = [ln for ln in lines if ln.startswith(("fatal:", "error:"))]
-    if causes:
-        return causes[0][:300]
-    if lines:
-        return lines[-1][:300]
-    if command == "rev-parse":
+def _git_reason(command: str, result: git.GitResult) -> str:
+    """git's own reason (``GitResult.reason``); a silent ``rev-parse`` means no such commit."""
+    if command == "rev-parse" and not result.stderr.strip():
         return "no such commit in the repository"
-    return f"exit {returncode}"
+    return result.reason()
 
 
 def _strip_userinfo(text: str) -> str:

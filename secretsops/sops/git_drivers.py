@@ -17,13 +17,13 @@ import hashlib
 import hmac
 import json
 import os
-import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secretsops import git
 from secretsops.errors import (
     CouldNotReadInputFile,
     CouldNotWriteOutputFile,
@@ -455,12 +455,11 @@ def git_setup(
 
 def _git(cwd: Path, *args: str) -> str:
     try:
-        proc = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=30
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InputError(f"cannot run git ({type(exc).__name__})") from None
-    if proc.returncode != 0:
-        msg = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}"
+        result = git.run(args, cwd=cwd, timeout=30)
+    except git.GitNotRun as exc:
+        raise InputError(f"cannot run git: {exc}") from None
+    if not result.ok:
+        stderr = result.stderr.decode("utf-8", "replace").strip()
+        msg = stderr.splitlines()[-1] if stderr else f"exit {result.returncode}"
         raise InputError(f"git {args[0]} failed in {cwd}: {msg}")
-    return proc.stdout
+    return result.text

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from secretsops.decryptors.base import DecryptContext, run_decryptors
 from secretsops.decryptors.sealed import SealedDecryptor
 from secretsops.manifests import SourcedObject
-from secretsops.sealed.keys import SealingKey, generate_key
+from secretsops.sealed.keypairs import SealingKey, generate_key
 from secretsops.sealed.sealing import SealOptions, seal_secret
 from secretsops.sealed.unsealing import Unsealer, UnsealMemory
 

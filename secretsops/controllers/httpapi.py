@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from prometheus_client.exposition import choose_encoder
 
 from secretsops.errors import SecretsOpsError
-from secretsops.sealed.keys import cert_pem
+from secretsops.sealed.keypairs import cert_pem
 from secretsops.sealed.sealing import new_sealed_secret
 from secretsops.sealed.unsealing import Unsealer, UnsealMemory
 

@@ -23,8 +23,7 @@ from secretsops.controllers.informer import Informer
 from secretsops.errors import SealedError, SecretsOpsError
 from secretsops.kube.client import KubeClient
 from secretsops.manifests import Obj
-from secretsops.sealed.keyring import ACTIVE_SELECTOR, newest_first
-from secretsops.sealed.keys import (
+from secretsops.sealed.keypairs import (
     DEFAULT_KEY_SIZE,
     KEY_PREFIX,
     SealingKey,
@@ -32,6 +31,7 @@ from secretsops.sealed.keys import (
     key_from_secret,
     key_secret,
 )
+from secretsops.sealed.keyring import ACTIVE_SELECTOR, newest_first
 
 log = logging.getLogger("secretsops.controllers.keyring")
 

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from secretsops.controllers.base import Controller, ControllerContext, Result, log, set_condition
 from secretsops.controllers.informer import Key
-from secretsops.engine.keys import key_context
+from secretsops.engine.decryption_secret import key_context
 from secretsops.errors import InputError, KubeConflict, KubeError, SecretsOpsError
 from secretsops.manifests import Obj
 from secretsops.sops.api import DataKeyCache, decrypt_documents, load_encrypted

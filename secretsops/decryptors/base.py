@@ -19,7 +19,7 @@ from secretsops.manifests import Obj, SourcedObject
 if TYPE_CHECKING:  # the decryptors' own types; importing them here would load every decryptor
     from secretsops.external.resolve import ExternalCache
     from secretsops.kube import KubeClient
-    from secretsops.sealed.keys import SealingKey
+    from secretsops.sealed.keypairs import SealingKey
     from secretsops.sealed.unsealing import UnsealMemory
     from secretsops.sops.api import DataKeyCache
 

@@ -19,8 +19,8 @@ from secretsops.decryptors.base import DecryptContext, Decryptor
 from secretsops.errors import UnsealError
 from secretsops.manifests import Obj, SourcedObject
 from secretsops.sealed.crypto import looks_sealed
+from secretsops.sealed.keypairs import SealingKey
 from secretsops.sealed.keyring import cluster_keys, newest_first, read_key_files
-from secretsops.sealed.keys import SealingKey
 from secretsops.sealed.ownership import secret_to_write
 from secretsops.sealed.sealing import is_sealed_secret
 from secretsops.sealed.unsealing import Unsealer, UnsealMemory

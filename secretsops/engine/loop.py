@@ -24,8 +24,8 @@ from typing import Any, Protocol
 from secretsops.decryptors.base import DecryptCache, Decryptor
 from secretsops.engine import apply, health, inventory
 from secretsops.engine.config import EngineSettings, SourceSpec
+from secretsops.engine.decryption_secret import key_context
 from secretsops.engine.drift import Fingerprinter, ObjectPrint
-from secretsops.engine.keys import key_context
 from secretsops.engine.metrics import EngineMetrics
 from secretsops.engine.pipeline import Pipeline, build_pipeline
 from secretsops.engine.proc import ProcessRunner

@@ -87,8 +87,8 @@ class Runtime:
         return None
 
     def certificate(self) -> bytes | None:
+        from secretsops.sealed.keypairs import cert_pem
         from secretsops.sealed.keyring import cluster_keys, newest_first
-        from secretsops.sealed.keys import cert_pem
 
         keys = newest_first(cluster_keys(self.engine.deps.kube, self.sealing_key_namespace))
         for key in keys:

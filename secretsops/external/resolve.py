@@ -22,7 +22,7 @@ from typing import Any
 import re2
 
 from secretsops.errors import ExternalError, InputError, SecretsOpsError
-from secretsops.external import keys as keyops
+from secretsops.external import transforms as keyops
 from secretsops.external.lookup import ObjectLookup
 from secretsops.external.providers.base import NoSecret, Provider, ProviderSettings, StoreContext
 from secretsops.external.providers.registry import provider_class

@@ -15,9 +15,9 @@ from typing import Any
 
 from secretsops import yamlio
 from secretsops.errors import ExternalError, InputError, TemplateError
-from secretsops.external.keys import decode
 from secretsops.external.lookup import ObjectLookup
 from secretsops.external.resources import DECODING, ExternalSecret
+from secretsops.external.transforms import decode
 
 TARGETS = ("Data", "Annotations", "Labels")
 

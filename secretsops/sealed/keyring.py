@@ -19,7 +19,7 @@ from pathlib import Path
 from secretsops.errors import SealedError
 from secretsops.kube import KubeClient
 from secretsops.manifests import Obj
-from secretsops.sealed.keys import (
+from secretsops.sealed.keypairs import (
     DEFAULT_CN,
     DEFAULT_KEY_SIZE,
     DEFAULT_VALIDITY,
@@ -82,7 +82,7 @@ def cluster_key_secrets(kube: KubeClient, namespace: str, prefix: str = KEY_PREF
 
 
 def cluster_keys(kube: KubeClient, namespace: str, prefix: str = KEY_PREFIX) -> list[SealingKey]:
-    from secretsops.sealed.keys import key_from_secret
+    from secretsops.sealed.keypairs import key_from_secret
 
     return newest_first(
         [

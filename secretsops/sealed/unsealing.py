@@ -27,7 +27,7 @@ from secretsops.errors import SealedError, TemplateError, UnsealError
 from secretsops.golang.template import SPRIG, string_map
 from secretsops.manifests import Obj, ObjectId
 from secretsops.sealed.crypto import SealedValue, TooShort, go_b64decode, open_payload, unwrap_session_key
-from secretsops.sealed.keys import SealingKey
+from secretsops.sealed.keypairs import SealingKey
 from secretsops.sealed.output import order_meta, sorted_map
 from secretsops.sealed.scope import SKIP_SET_OWNER_REFERENCES, Scope, scope_of
 from secretsops.sealed.sealing import API_VERSION, KIND

@@ -19,7 +19,7 @@ import yaml
 from secretsops.controllers.manager import ControllerSettings, Manager
 from secretsops.kube.client import KubeClient
 from secretsops.manifests import Obj
-from secretsops.sealed.keys import SealingKey, generate_key, key_secret
+from secretsops.sealed.keypairs import SealingKey, generate_key, key_secret
 from secretsops.sealed.sealing import SealOptions, seal_secret
 
 CRDS = Path(__file__).resolve().parents[2] / "deploy" / "crds"

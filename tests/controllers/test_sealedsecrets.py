@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from secretsops.sealed.keys import generate_key, key_secret
+from secretsops.sealed.keypairs import generate_key, key_secret
 from secretsops.sealed.sealing import SealOptions, seal_secret
 from tests.controllers.conftest import Cluster, eventually, running
 

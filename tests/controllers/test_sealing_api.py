@@ -10,7 +10,7 @@ import urllib.request
 from kubesealpy import Sealer
 from kubesealpy.certificate import load_certificate_from_url_sync
 
-from secretsops.sealed.keys import KEY_LABEL, generate_key, key_secret
+from secretsops.sealed.keypairs import KEY_LABEL, generate_key, key_secret
 from secretsops.sealed.unsealing import Unsealer
 from tests.controllers.conftest import Cluster, eventually, running
 

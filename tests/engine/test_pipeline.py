@@ -11,7 +11,7 @@ from secretsops.decryptors.base import DecryptCache, DecryptFailed
 from secretsops.engine.pipeline import build_pipeline
 from secretsops.keysources.base import KeyContext
 from secretsops.manifests import SourcedObject
-from secretsops.sealed.keys import generate_key, private_key_pem
+from secretsops.sealed.keypairs import generate_key, private_key_pem
 from secretsops.sealed.sealing import new_sealed_secret
 
 

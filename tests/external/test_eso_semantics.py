@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from secretsops.errors import ExternalError, InputError
-from secretsops.external import keys, secret_bytes
+from secretsops.external import secret_bytes, transforms
 from secretsops.external.refresh import parse_duration, refresh_due, refresh_interval
 from secretsops.external.resolve import object_hash_of_data, owner_label
 from secretsops.external.resources import ExternalSecret
@@ -70,45 +70,46 @@ def test_gjson_missing_path_is_none() -> None:
 
 
 def test_decoding_strategies() -> None:
-    assert keys.decode("Base64", b"aGk=") == b"hi"
-    assert keys.decode("Base64URL", b"-_8=") == b"\xfb\xff"
-    assert keys.decode("Auto", b"not base64!") == b"not base64!"
-    assert keys.decode("None", b"aGk=") == b"aGk="
+    assert transforms.decode("Base64", b"aGk=") == b"hi"
+    assert transforms.decode("Base64URL", b"-_8=") == b"\xfb\xff"
+    assert transforms.decode("Auto", b"not base64!") == b"not base64!"
+    assert transforms.decode("None", b"aGk=") == b"aGk="
     with pytest.raises(ExternalError, match="Base64"):
-        keys.decode("Base64", b"***")
+        transforms.decode("Base64", b"***")
 
 
 def test_conversion_strategies() -> None:
-    assert keys.convert_key("Default", "path/to:key") == "path_to_key"
-    assert keys.convert_key("Unicode", "a/b") == "a_U002f_b"
+    assert transforms.convert_key("Default", "path/to:key") == "path_to_key"
+    assert transforms.convert_key("Unicode", "a/b") == "a_U002f_b"
 
 
 def test_invalid_keys_are_rejected_and_empty_keys_dropped() -> None:
-    assert keys.validate_keys({"": b"x", "ok": b"y"}) == {"ok": b"y"}
+    assert transforms.validate_keys({"": b"x", "ok": b"y"}) == {"ok": b"y"}
     with pytest.raises(ExternalError, match="invalid character"):
-        keys.validate_keys({"a b": b"x"})
+        transforms.validate_keys({"a b": b"x"})
 
 
 def test_go_replace_all_expands_like_go() -> None:
-    rx = keys.compile_go_regexp("(?P<first>[a-z]+)-(\\d+)", "t")
-    assert keys.go_replace_all(rx, "ab-12 cd-3", "${first}_$2") == "ab_12 cd_3"
-    assert keys.go_replace_all(rx, "ab-12", "$1x") == ""  # Go reads $1x as a group named "1x"
-    assert keys.go_replace_all(rx, "ab-12", "$$") == "$"
+    rx = transforms.compile_go_regexp("(?P<first>[a-z]+)-(\\d+)", "t")
+    assert transforms.go_replace_all(rx, "ab-12 cd-3", "${first}_$2") == "ab_12 cd_3"
+    assert transforms.go_replace_all(rx, "ab-12", "$1x") == ""  # Go reads $1x as a group named "1x"
+    assert transforms.go_replace_all(rx, "ab-12", "$$") == "$"
 
 
 def test_go_replace_all_skips_empty_match_after_a_match() -> None:
-    rx = keys.compile_go_regexp("a*", "t")
-    assert keys.go_replace_all(rx, "baaac", "-") == "-b-c-"
+    rx = transforms.compile_go_regexp("a*", "t")
+    assert transforms.go_replace_all(rx, "baaac", "-") == "-b-c-"
 
 
 def test_rewrite_merge_json_into_one_key() -> None:
-    out = keys.rewrite([{"merge": {"into": "all", "strategy": "JSON"}}], {"a": b'{"x":"1"}', "b": b'{"y":2}'})
+    merge = [{"merge": {"into": "all", "strategy": "JSON"}}]
+    out = transforms.rewrite(merge, {"a": b'{"x":"1"}', "b": b'{"y":2}'})
     assert out["all"] == b'{"x":"1","y":2}'
 
 
 def test_rewrite_merge_reports_conflicts_by_key() -> None:
     with pytest.raises(ExternalError, match="conflicts: x"):
-        keys.rewrite([{"merge": {}}], {"a": b'{"x":"1"}', "b": b'{"x":"2"}'})
+        transforms.rewrite([{"merge": {}}], {"a": b'{"x":"1"}', "b": b'{"x":"2"}'})
 
 
 def test_data_hash_matches_go_object_hash() -> None:

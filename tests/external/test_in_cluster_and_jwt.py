@@ -128,7 +128,7 @@ def kubernetes_auth(bao):
     import threading
     from http.server import BaseHTTPRequestHandler, HTTPServer
 
-    from secretsops.sealed.keys import cert_pem, generate_key
+    from secretsops.sealed.keypairs import cert_pem, generate_key
 
     class Review(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming

@@ -184,7 +184,7 @@ def test_external_secrets_and_stores_count_as_protected() -> None:
 
 
 def test_store_token_may_be_a_sealed_secret(tmp_path, bao, openbao, uniq, canary, capsys) -> None:
-    from secretsops.sealed.keys import generate_key, private_key_pem
+    from secretsops.sealed.keypairs import generate_key, private_key_pem
     from secretsops.sealed.sealing import new_sealed_secret
 
     bao.secrets.kv.v2.create_or_update_secret(f"{uniq}/s", {"v": canary}, mount_point="secret")

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from secretsops.cli.main import main
-from secretsops.engine.keys import key_context
+from secretsops.engine.decryption_secret import key_context
 from secretsops.keysources.base import KeyContext
 from secretsops.keysources.registry import keysources
 from secretsops.sops import api

@@ -194,7 +194,7 @@ def test_cert_endpoint_serves_the_active_sealing_keys_certificate(running: Runni
     create_cluster_key(KubeClient(kubeapi.api_client()), "kube-system", key_size=2048)
     status, body, ctype = running.get("/v1/cert.pem")
     assert status == 200 and body.startswith(b"-----BEGIN CERTIFICATE-----")
-    from secretsops.sealed.keys import cert_pem
+    from secretsops.sealed.keypairs import cert_pem
 
     (key,) = cluster_keys(KubeClient(kubeapi.api_client()), "kube-system")
     assert key.cert is not None and body == cert_pem(key.cert)

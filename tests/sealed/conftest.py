@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from secretsops.cli.main import main
-from secretsops.sealed.keys import SealingKey, cert_pem, generate_key, private_key_pem
+from secretsops.sealed.keypairs import SealingKey, cert_pem, generate_key, private_key_pem
 
 
 class KeyPair:

@@ -61,7 +61,7 @@ def test_unseal_prints_the_secret_from_kubesealpy_output(run_cli, keypairs, tmp_
 
 
 def test_unseal_accepts_recovery_flag_name_and_key_secret_backup(run_cli, kp, tmp_path):
-    from secretsops.sealed.keys import key_secret
+    from secretsops.sealed.keypairs import key_secret
 
     backup = tmp_path / "backup.yaml"
     backup.write_text(
@@ -192,7 +192,7 @@ def test_fetch_cert_prints_the_certificate(run_cli, kp):
 def test_expired_certificate_is_refused(run_cli, tmp_path):
     import datetime as dt
 
-    from secretsops.sealed.keys import cert_pem, generate_key
+    from secretsops.sealed.keypairs import cert_pem, generate_key
 
     _, cert = generate_key(2048, dt.timedelta(days=1), now=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     (tmp_path / "old.crt").write_bytes(cert_pem(cert))

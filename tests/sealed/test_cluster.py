@@ -18,7 +18,7 @@ from secretsops.decryptors.base import (
 from secretsops.decryptors.sealed import SealedDecryptor
 from secretsops.kube import KubeClient
 from secretsops.manifests import SourcedObject
-from secretsops.sealed.keys import KEY_LABEL, key_secret
+from secretsops.sealed.keypairs import KEY_LABEL, key_secret
 from secretsops.sealed.sealing import SealOptions, seal_secret
 from tests.helpers import assert_no_canary
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from secretsops.errors import ExternalError
-from secretsops.external.keys import compile_go_regexp
 from secretsops.external.providers.aws_common import (
     AwsClients,
     aws_call,
@@ -21,6 +20,7 @@ from secretsops.external.providers.aws_common import (
 )
 from secretsops.external.providers.base import NoSecret, Provider, StoreContext
 from secretsops.external.resources import Find, RemoteRef
+from secretsops.external.transforms import compile_go_regexp
 
 BATCH_SIZE = 20
 

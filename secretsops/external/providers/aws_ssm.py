@@ -11,10 +11,10 @@ from typing import Any, ClassVar
 
 from secretsops.errors import ExternalError
 from secretsops.external import secret_bytes
-from secretsops.external.keys import compile_go_regexp
 from secretsops.external.providers.aws_common import AwsClients, aws_call, json_property, secret_map
 from secretsops.external.providers.base import NoSecret, Provider, StoreContext
 from secretsops.external.resources import Find, RemoteRef
+from secretsops.external.transforms import compile_go_regexp
 
 BATCH_SIZE = 10
 

@@ -30,9 +30,9 @@ from urllib3.util.retry import Retry
 
 from secretsops.errors import ExternalError, InputError, ProviderUnavailable
 from secretsops.external import secret_bytes
-from secretsops.external.keys import compile_go_regexp
 from secretsops.external.providers.base import NoSecret, Provider, StoreContext
 from secretsops.external.resources import Find, RemoteRef
+from secretsops.external.transforms import compile_go_regexp
 from secretsops.golang import encoding_json, gjson
 
 SYSTEM_METADATA_KEYS = ("created_time", "current_version", "delete_version_after")

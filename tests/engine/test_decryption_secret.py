@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from secretsops.engine.keys import key_context
+from secretsops.engine.decryption_secret import key_context
 from secretsops.errors import EngineError
 
 

@@ -12,8 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from secretsops.errors import SealedError
+from secretsops.sealed.keypairs import KEY_LABEL, fingerprint, generate_key, key_secret, load_keys
 from secretsops.sealed.keyring import KeyDir, due_for_renewal, export_list, read_key_files
-from secretsops.sealed.keys import KEY_LABEL, fingerprint, generate_key, key_secret, load_keys
 
 
 def test_certificate_is_shaped_like_the_controllers(kp):

@@ -11,7 +11,7 @@ import pytest
 from secretsops_devstack.services import Service, find_tool, moto_server, openbao_dev
 from tests.helpers import new_canary
 
-pytest_plugins = ["tests.plugins.kubeapi"]
+pytest_plugins = ["tests.plugins.kubeapi", "tests.plugins.realkube", "tests.plugins.process_leaks"]
 
 SCRUBBED_PREFIXES = ("SOPS_", "VAULT_", "AWS_", "BAO_", "GNUPGHOME", "KUBECONFIG", "SECRETSOPS_")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import subprocess
 import threading
@@ -66,9 +67,9 @@ class Cluster:
         secret = self.secret(namespace, name) or {}
         return {k: base64.b64decode(v).decode() for k, v in (secret.get("data") or {}).items()}
 
-    def sealing_key(self, bits: int = 2048) -> SealingKey:
-        """A key Secret as the Bitnami controller writes it, in kube-system."""
-        key, cert = generate_key(bits)
+    def sealing_key(self, bits: int = 2048, age: dt.timedelta = dt.timedelta(0)) -> SealingKey:
+        """A key Secret as the Bitnami controller writes it, in kube-system (made ``age`` ago)."""
+        key, cert = generate_key(bits, now=dt.datetime.now(dt.UTC) - age)
         self.namespace(KEY_NAMESPACE)
         created = self.kube.create(key_secret(key, cert, KEY_NAMESPACE))
         sk = SealingKey(key, f"secret {created['metadata']['name']}", cert, created["metadata"]["name"])
@@ -95,20 +96,67 @@ class Cluster:
         return self.manager(once=True, **settings).run_once()
 
 
-def install_crds(kube: KubeClient) -> None:
-    for doc in crd_documents():
+def install_crds(kube: KubeClient, timeout: float = 30.0) -> None:
+    """Create our CRDs and wait until the API server serves every kind (they are Established)."""
+    docs = crd_documents()
+    for doc in docs:
         name = doc["metadata"]["name"]
         if kube.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", name) is None:
             kube.create(doc)
-    kube.forget_discovery()
+    deadline = time.monotonic() + timeout
+    for doc in docs:
+        spec = doc["spec"]
+        versions = tuple(v["name"] for v in spec["versions"])
+        while True:
+            kube.forget_discovery()
+            if all(kube.served_version(spec["group"], (v,), spec["names"]["kind"]) for v in versions):
+                break
+            if time.monotonic() > deadline:
+                raise AssertionError(f"CRD {doc['metadata']['name']} not served after {timeout:g}s")
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def controller_crds(realkube_server: Any) -> None:
+    """Our CRDs, installed once per session as envtest installs CRDs, and kept by ``reset()``.
+
+    Deleting and re-establishing five CRDs around every test costs seconds each on a loaded machine;
+    their objects are still removed between tests (they are not part of the baseline).
+    """
+    kube = KubeClient(realkube_server.api_client())
+    install_crds(kube)
+    names = {d["metadata"]["name"] for d in crd_documents()}
+    for crd in kube.list_objects("apiextensions.k8s.io/v1", "CustomResourceDefinition"):
+        if crd["metadata"]["name"] in names:
+            realkube_server._baseline.add(crd["metadata"]["uid"])
+
+
+def wipe_custom_objects(kube: KubeClient, timeout: float = 30.0) -> None:
+    """Delete every object of our CRDs (``reset()`` knows only the built-in kinds), finalizers dropped."""
+    for doc in crd_documents():
+        spec = doc["spec"]
+        version = next(v["name"] for v in spec["versions"] if v.get("storage"))
+        api_version, kind = f"{spec['group']}/{version}", spec["names"]["kind"]
+        deadline = time.monotonic() + timeout
+        while items := kube.list_objects(api_version, kind):
+            for item in items:
+                meta = item["metadata"]
+                ns, name = str(meta.get("namespace") or ""), meta["name"]
+                if meta.get("finalizers"):
+                    kube.patch_merge(api_version, kind, ns, name, {"metadata": {"finalizers": None}})
+                kube.delete(api_version, kind, ns, name)
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{kind} objects still exist after {timeout:g}s")
+            time.sleep(0.05)
 
 
 @pytest.fixture
-def cluster(kubeapi: Any, tmp_path: Path) -> Iterator[Cluster]:
-    """The API server with our CRDs installed and nothing else."""
-    kube = KubeClient(kubeapi.api_client())
+def cluster(controller_crds: None, realkube: Any, tmp_path: Path) -> Iterator[Cluster]:
+    """The real API server (etcd + kube-apiserver) with our CRDs installed and no objects."""
+    kube = KubeClient(realkube.api_client())
     install_crds(kube)
-    yield Cluster(kube, kubeapi.write_kubeconfig(tmp_path / "kubeconfig"))
+    wipe_custom_objects(kube)
+    yield Cluster(kube, realkube.write_kubeconfig(tmp_path / "kubeconfig"))
 
 
 @contextmanager

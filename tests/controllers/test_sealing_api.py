@@ -80,6 +80,7 @@ def test_verify_says_200_for_a_sealed_secret_that_opens_and_409_for_one_that_doe
 
 
 def test_rotate_reseals_for_the_newest_key(cluster: Cluster) -> None:
+    cluster.sealing_key(age=dt.timedelta(days=1))
     sealed = cluster.seal("shop", "db", {"password": "hunter2"})
     newest = cluster.sealing_key()
     with running(

@@ -35,14 +35,25 @@ class SecretsOpsError(Exception):
         self.key = key
 
     def at(self, *, file: str = "", object: str = "", key: str = "") -> Self:
-        """Add where the failure happened; a field already known (from closer in) is kept.
+        """Add where the failure happened, as the error travels outwards.
 
         The innermost code knows the key path, the decryptor the object, the renderer the file:
-        each names its part once and nobody repeats another's.
+        each names its part once and nobody repeats another's. What is known closer in is kept,
+        unless the caller speaks of another object (the failure is in something this object
+        refers to, e.g. a store's auth Secret): then the inner object and key move into the
+        message and the caller's take their place, so both are named, outermost first.
         """
+        if object and self.object and object != self.object:
+            self.message = render(self.message, object=self.object, key=self.key)
+            self.object, self.key = object, key
+        else:
+            self.object = self.object or object
+            if key and self.key and not self.key.startswith(key):
+                self.message = render(self.message, key=self.key)
+                self.key = key
+            else:
+                self.key = self.key or key
         self.file = self.file or file
-        self.object = self.object or object
-        self.key = self.key or key
         return self
 
     def located(self) -> tuple[str, str, str]:

@@ -84,3 +84,11 @@ def test_every_exit_code_comes_from_the_one_table() -> None:
         if "exit_code" in vars(cls) and cls not in EXIT_CODES
     ]
     assert defined_elsewhere == []
+
+
+def test_a_failure_in_another_object_is_named_inside_the_outer_one() -> None:
+    err = ExternalError("is not valid base64", object="Secret shop/token", key="data.token")
+    err.at(object="ExternalSecret shop/db", key="spec.data[0]")
+    assert (
+        str(err) == "ExternalSecret shop/db: spec.data[0]: Secret shop/token: data.token: is not valid base64"
+    )

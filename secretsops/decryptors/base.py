@@ -149,11 +149,13 @@ class DecryptFailed(SecretsOpsError):
         self.cause = cause
         self.temporary = cause.temporary  # type: ignore[misc]
         self.exit_code = cause.exit_code  # type: ignore[misc]
-        super().__init__(_detail(item, cause), file=item.where, object=str(item.id), key=cause.key)
+        detail, key = _detail(item, cause)
+        super().__init__(detail, file=item.where, object=str(item.id), key=key)
 
 
-def _detail(item: SourcedObject, cause: SecretsOpsError) -> str:
-    """The cause's message plus whatever it located that the item does not already name."""
+def _detail(item: SourcedObject, cause: SecretsOpsError) -> tuple[str, str]:
+    """The cause's message plus whatever it located that the item does not already name, and
+    the key path when it is a path in the item (not in another object the cause names)."""
     oid = item.id
     same_object = {str(oid), f"{oid.kind} {oid.namespace}/{oid.name}", f"{oid.kind} {oid.name}", ""}
     same_file = {item.path, item.where, ""}
@@ -166,7 +168,9 @@ def _detail(item: SourcedObject, cause: SecretsOpsError) -> str:
         index, sep, rest = message[len(item.path) + 1 :].partition(": ")
         if sep and index.isdigit():
             message = rest
-    return render(message, file, obj)
+    if obj:
+        return render(message, file, obj, cause.key), ""
+    return render(message, file), cause.key
 
 
 def run_decryptors(

@@ -80,7 +80,7 @@ class SealedDecryptor(Decryptor):
         keys = load_keyring(ctx)
         if not keys:
             where = f"namespace {ctx.sealing_key_namespace}" if ctx.kube is not None else "no key files given"
-            raise UnsealError(f"{item.where}: no sealing key to open SealedSecret {item.id.name} ({where})")
+            raise UnsealError(f"no sealing key to open it ({where})", file=item.where, object=str(item.id))
         before = _memory(ctx).rsa_operations
         unsealer = Unsealer(keys, memory=_memory(ctx))
         first = next((o for o in ctx.objects if self.claims(o.obj)), None)

@@ -204,7 +204,7 @@ class SourceReconciler:
         result.rendered = True
         target = rev.checkout / spec.path
         if not target.exists():
-            raise RenderError(f"{spec.path}: path not found in {rev}")
+            raise RenderError(f"path not found in {rev}", file=spec.path)
         items = render_path(target, runner=deps.runner, root=rev.checkout)
         if only is None:
             self._schedule_refresh(items)
@@ -225,7 +225,9 @@ class SourceReconciler:
         for item, obj in zip(items, desired, strict=True):
             if "sops" in obj and isinstance(obj["sops"], dict):
                 raise RenderError(
-                    f"{item.where}: {item.id}: still SOPS-encrypted (no sops decryptor installed?)"
+                    "still SOPS-encrypted (no sops decryptor installed?)",
+                    file=item.where,
+                    object=str(item.id),
                 )
             obj["metadata"].setdefault("labels", {})[SOURCE_LABEL] = spec.name
         self._scope_namespaces(desired)
@@ -335,7 +337,7 @@ class SourceReconciler:
         for obj in desired:
             oid = ObjectId.of(obj)
             if oid in seen:
-                raise RenderError(f"{oid} is declared twice (after targetNamespace)")
+                raise RenderError("declared twice (after targetNamespace)", object=str(oid))
             seen.add(oid)
 
     def _key_context(self) -> KeyContext:

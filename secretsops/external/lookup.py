@@ -90,7 +90,7 @@ class ObjectLookup:
         obj = self.local("ConfigMap", namespace, name)
         if obj is not None:
             if not isinstance(obj.get("data") or {}, dict):
-                raise InputError(f"ConfigMap {namespace}/{name}: data must be a mapping")
+                raise InputError("data must be a mapping", object=f"ConfigMap {namespace}/{name}")
             return {str(k): str(v) for k, v in (obj.get("data") or {}).items()}
         if self.kube is None:
             return None
@@ -167,12 +167,12 @@ def secret_bytes(obj: Obj, what: str) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for field in ("data", "stringData"):
         if not isinstance(obj.get(field) or {}, dict):
-            raise InputError(f"{what}: {field} must be a mapping")
+            raise InputError(f"{field} must be a mapping", object=what)
     for k, v in (obj.get("data") or {}).items():
         try:
             out[str(k)] = base64.b64decode(str(v or ""), validate=True)
         except (binascii.Error, ValueError):
-            raise InputError(f"{what}: data.{k} is not valid base64") from None
+            raise InputError(f"data.{k} is not valid base64", object=what) from None
     for k, v in (obj.get("stringData") or {}).items():
         out[str(k)] = str(v).encode()
     return out

@@ -208,9 +208,10 @@ class Resolver:
         self, es: ExternalSecret, where: str, store: Store | None, what: str, exc: SecretsOpsError
     ) -> SecretsOpsError:
         """The failure located at the ExternalSecret and its ``spec.data[i]``; the store named once."""
+        exc.at(object=str(es), key=f"{where} ({what})")
         if store is not None and not exc.message.startswith(str(store)):
             exc.message = f"{store}: {exc.message}"
-        return exc.at(object=str(es), key=f"{where} ({what})")
+        return exc
 
     def provider_data(self, es: ExternalSecret) -> tuple[dict[str, bytes], bool]:
         """The fetched key/values and whether anything was missing and skipped."""

@@ -56,7 +56,7 @@ def read_key_files(paths: list[str]) -> list[SealingKey]:
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
-            raise SealedError(f"{path}: cannot read private key ({exc.strerror})") from None
+            raise SealedError(f"cannot read private key ({exc.strerror})", file=path) from None
         keys.extend(load_keys(data, path))
     return keys
 
@@ -152,7 +152,7 @@ class KeyDir:
                 fh.write(private_key_pem(key))
             crt_path.write_bytes(cert_pem(cert))
         except OSError as exc:
-            raise SealedError(f"{self.path}: cannot write the key pair ({exc.strerror})") from None
+            raise SealedError(f"cannot write the key pair ({exc.strerror})", file=str(self.path)) from None
         return key_path, crt_path
 
 
@@ -170,7 +170,7 @@ def export_list(keys: list[SealingKey], namespace: str) -> Obj:
     items = []
     for key in keys:
         if key.cert is None:
-            raise SealedError(f"{key.source}: key has no certificate; cannot export it as a key Secret")
+            raise SealedError("key has no certificate; cannot export it as a key Secret", file=key.source)
         secret = key_secret(key.private_key, key.cert, namespace, name=key.name or random_key_name())
         secret["metadata"]["labels"] = {KEY_LABEL: key.label_value or "active"}
         items.append(secret)

@@ -67,7 +67,11 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    # importing the submodule set this package's attribute of the same name (``dump``) to the
+    # module itself; put the function back so the next ``yamlio.dump`` is the function again
+    globals()[name] = value
+    return value
 
 
 def parse_documents(text: str, source: str = "<memory>", limits: ReadLimits = DEFAULT_LIMITS) -> list[Any]:

@@ -152,3 +152,11 @@ def test_a_sealed_secret_opens_once_its_key_is_restored(cluster: Cluster) -> Non
 def _synced(cluster: Cluster) -> dict:
     live = cluster.get("bitnami.com/v1alpha1", "SealedSecret", "shop", "db") or {}
     return next(iter((live.get("status") or {}).get("conditions") or []), {})
+
+
+def test_watch_namespaces_limits_what_the_controller_touches(cluster: Cluster) -> None:
+    cluster.create(cluster.seal("shop", "db", {"password": "hunter2"}))
+    cluster.create(cluster.seal("lab", "db", {"password": "hunter2"}))
+    assert cluster.once(controllers=("sealedsecrets",), watch_namespaces=("shop",)) == 0
+    assert cluster.secret("shop", "db") is not None
+    assert cluster.secret("lab", "db") is None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 from kubesealpy import Sealer
 from kubesealpy.certificate import load_certificate_from_url_sync
@@ -104,3 +107,47 @@ def test_metrics_are_served_with_the_bitnami_and_eso_names(cluster: Cluster) -> 
             text = resp.read().decode()
     assert "sealed_secrets_controller_unseal_requests_total" in text
     assert "secretsops_controller_reconciles_total" in text
+
+
+def _kubeseal() -> str:
+    from tests.realkube import tool
+
+    return tool("kubeseal")
+
+
+def test_the_real_kubeseal_fetches_the_certificate_and_seals_for_the_controller(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """kubeseal (built from its Go module) reads /v1/cert.pem by URL; what it seals opens in the controller.
+
+    --validate and --re-encrypt reach a controller only through the API server's service proxy, whose
+    Endpoints may not point at loopback addresses; the same endpoints are tested over HTTP above.
+    """
+    cluster.sealing_key()
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "shop"}}
+    secret["stringData"] = {"password": "hunter2"}
+    with running(
+        cluster, controllers=("sealedsecrets",), metrics_port=0, bind_address="127.0.0.1"
+    ) as manager:
+        url = eventually(lambda: manager.server and manager.server.url, what="HTTP API")
+        eventually(manager.keyring.current, what="keyring loaded")
+        env = {"HOME": str(tmp_path), "PATH": os.environ["PATH"]}
+        fetched = subprocess.run(
+            [_kubeseal(), "--fetch-cert", "--cert", f"{url}/v1/cert.pem"],
+            env=env,
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+        assert fetched.stdout.startswith(b"-----BEGIN CERTIFICATE-----")
+        (tmp_path / "cert.pem").write_bytes(fetched.stdout)
+        sealed = subprocess.run(
+            [_kubeseal(), "--cert", str(tmp_path / "cert.pem"), "-o", "json"],
+            input=json.dumps(secret).encode(),
+            env=env,
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
+        cluster.create(json.loads(sealed.stdout))
+        eventually(lambda: cluster.secret_values("shop", "db") == {"password": "hunter2"}, what="Secret")

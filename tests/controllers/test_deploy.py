@@ -1,0 +1,94 @@
+"""deploy/components/controllers: the kustomize component builds, and its RBAC is all the controller needs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from secretsops.cli.main import build_parser
+from tests.controllers.conftest import Cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """``kustomize build`` of the engine base with the controllers component, as an overlay would use it."""
+    from tests.realkube import tool
+
+    overlay = tmp_path_factory.mktemp("overlay")
+    base = os.path.relpath(ROOT / "deploy", overlay)
+    (overlay / "kustomization.yaml").write_text(
+        f"resources: [{base}]\ncomponents: [{base}/components/controllers]\n"
+    )
+    out = subprocess.run(
+        [tool("kustomize"), "build", str(overlay)], capture_output=True, check=True, text=True
+    )
+    return [d for d in yaml.safe_load_all(out.stdout) if d]
+
+
+def _controllers_container(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    [deployment] = [d for d in docs if d["kind"] == "Deployment"]
+    containers = {c["name"]: c for c in deployment["spec"]["template"]["spec"]["containers"]}
+    assert set(containers) == {"engine", "controllers"}
+    return containers["controllers"]
+
+
+def test_the_component_runs_the_controllers_beside_the_engine_from_the_same_image(built: list) -> None:
+    [deployment] = [d for d in built if d["kind"] == "Deployment"]
+    images = {c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]}
+    assert images == {"ghcr.io/secretsops/secretsops:latest"}
+    container = _controllers_container(built)
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["runAsUser"] == 65532
+
+
+def test_the_controllers_container_args_are_a_valid_command_line(built: list) -> None:
+    from secretsops.cli.controller_cmds import settings_from
+
+    args = _controllers_container(built)["args"]
+    settings = settings_from(build_parser(args).parse_args(args))
+    assert settings.leader_elect and settings.metrics_port == 8081
+    assert set(settings.controllers) == {"sealedsecrets", "externalsecrets", "sopssecrets"}
+
+
+def test_the_component_brings_every_crd_the_controllers_watch(built: list) -> None:
+    crds = {d["metadata"]["name"] for d in built if d["kind"] == "CustomResourceDefinition"}
+    assert crds == {
+        "sealedsecrets.bitnami.com",
+        "externalsecrets.external-secrets.io",
+        "secretstores.external-secrets.io",
+        "clustersecretstores.external-secrets.io",
+        "sopssecrets.secretsops.io",
+    }
+
+
+def test_the_controller_runs_with_the_components_rbac_as_its_service_account(
+    cluster: Cluster, built: list, realkube: Any, tmp_path: Path
+) -> None:
+    cluster.namespace("secretsops-system")
+    for doc in built:
+        if doc["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"):
+            if (
+                doc["metadata"]["name"].startswith("secretsops-controllers")
+                or doc["kind"] == "ServiceAccount"
+            ):
+                cluster.create(doc)
+    cluster.create(cluster.seal("shop", "db", {"password": "hunter2"}))
+    kubeconfig = realkube.service_account_kubeconfig(
+        "secretsops-system", "secretsops", tmp_path / "sa.kubeconfig"
+    )
+    done = subprocess.run(  # noqa: PLW1510 - the exit code is what is tested
+        [sys.executable, "-m", "secretsops", "controller", "--once", "--kubeconfig", str(kubeconfig)],
+        env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert cluster.secret_values("shop", "db") == {"password": "hunter2"}

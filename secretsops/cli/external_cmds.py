@@ -101,6 +101,7 @@ def redact(item: SourcedObject, key: bytes) -> Obj:
 
 def run_render(args: argparse.Namespace) -> int:
     from secretsops.decryptors.base import ExternalOptions
+    from secretsops.decryptors.guard import guard_items
     from secretsops.engine.pipeline import build_pipeline
     from secretsops.engine.render import render_path
 
@@ -112,6 +113,7 @@ def run_render(args: argparse.Namespace) -> int:
         external=ExternalOptions(timeout=args.timeout),
     )
     plain = pipeline.run(items)
+    guard_items(plain)  # the one emit guard (decryptors.guard), also run by the pipeline
     if args.redact:
         hkey = os.urandom(32)
         objs = [redact(i, hkey) for i in plain]

@@ -2,16 +2,53 @@
 
 Data keys are cached in ``DecryptContext.cache.data_keys`` by the file's MAC, so a reconcile
 pass over unchanged files makes no key-service calls.
+
+The MAC is always checked, also for documents kustomize re-serialised and transformed
+(namespace, namePrefix, labels, patches): the renderer (or the KRM function) finds the origin
+file of such a document — the file listed under ``resources:`` of a kustomization, bases
+included, whose document carries the same MAC — and attaches its bytes as a ``SopsOrigin``.
+The origin document is decrypted as sops reads it (MAC verified over the file's own values),
+and its plaintext is put at the transformed object's encrypted leaves, each of which must be
+byte-identical to the origin's ciphertext at the same path (sops binds a ciphertext to its path,
+so a moved or altered value fails). Everything unencrypted comes from the transformed object.
+Flux turns MAC checking off for this case; we keep it on.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from secretsops import yamlio
 from secretsops.decryptors.base import DecryptContext, Decryptor
+from secretsops.errors import InputError, MacMismatch
 from secretsops.manifests import Obj, ObjectId, SourcedObject
 from secretsops.sops.api import DataKeyCache, decrypt_document, decrypt_documents, is_encrypted_document
 from secretsops.sops.cipher import is_encrypted_value
+from secretsops.sops.formats import get_store
+from secretsops.sops.tree import Branch
+
+#: ``SourcedObject.extra`` keys the renderers set for this decryptor
+ORIGIN = "sops_origin"
+UNLOCATED = "sops_unlocated"
+
+
+@dataclass(frozen=True, eq=False)
+class SopsOrigin:
+    """A SOPS file as it is on disk (ciphertext): where a rendered document came from.
+
+    One instance per file, shared by all of its documents, so the file is decrypted once.
+    """
+
+    path: str
+    data: bytes
+    fmt: str = "yaml"
+
+    @staticmethod
+    def mac_of(obj: Any) -> str | None:
+        meta = obj.get("sops") if isinstance(obj, dict) else None
+        mac = meta.get("mac") if isinstance(meta, dict) else None
+        return str(mac) if mac else None
 
 
 def data_key_cache(ctx: DecryptContext) -> DataKeyCache:
@@ -54,9 +91,19 @@ class SopsDecryptor(Decryptor):
     def decrypt(self, item: SourcedObject, ctx: DecryptContext) -> list[Obj]:
         cache = data_key_cache(ctx)
         before = sum(ctx.keys.calls.values())
-        plain = self._from_raw(item, ctx, cache)
+        origin = item.extra.get(ORIGIN)
+        if isinstance(origin, SopsOrigin):
+            plain = open_from_origin(item.obj, origin, ctx, cache, where=item.where)
+        else:
+            plain = self._from_raw(item, ctx, cache)
         if plain is None:
-            plain = decrypt_document(item.obj, ctx=ctx.keys, cache=cache, where=item.where)
+            try:
+                plain = decrypt_document(item.obj, ctx=ctx.keys, cache=cache, where=item.where)
+            except MacMismatch as exc:
+                unlocated = item.extra.get(UNLOCATED)
+                if unlocated:
+                    exc.message = f"{exc.message} ({unlocated})"
+                raise
         ctx.count("sops.key_calls", sum(ctx.keys.calls.values()) - before)
         return [plain]
 
@@ -81,3 +128,81 @@ class SopsDecryptor(Decryptor):
             if isinstance(doc, dict) and ObjectId.of(doc) == want:
                 return doc
         return None
+
+
+def open_from_origin(
+    obj: Obj, origin: SopsOrigin, ctx: DecryptContext, cache: DataKeyCache, *, where: str
+) -> Obj:
+    """``obj`` (a possibly transformed copy of a document of ``origin``) with its plaintext.
+
+    The origin document with the same MAC is decrypted from the file's bytes (MAC verified);
+    its plaintext replaces each encrypted leaf of ``obj``, which must equal the origin's
+    ciphertext at the same path. See the module docstring.
+    """
+    mac = SopsOrigin.mac_of(obj)
+    found = _origin_documents(origin, ctx, cache, where).get(mac or "")
+    if found is None:
+        raise MacMismatch(f"no document with this MAC in its origin file {origin.path}", file=where)
+    cipher_doc, plain_doc = found
+    out = _substitute(obj, cipher_doc, plain_doc, origin.path, ())
+    assert isinstance(out, dict)
+    return out
+
+
+def _origin_documents(
+    origin: SopsOrigin, ctx: DecryptContext, cache: DataKeyCache, where: str
+) -> dict[str, tuple[Any, Any]]:
+    """MAC -> (ciphertext document, plaintext document) for every encrypted document of the file,
+    decrypted once per pass (the scratch never outlives the pass)."""
+    cached = ctx.scratch.sops_documents.get(id(origin))
+    if cached is not None and cached[0] is origin:
+        return cached[1][0]  # type: ignore[no-any-return]
+    try:
+        branches = get_store(origin.fmt).load_plain(origin.data) if origin.data.strip() else []
+        ciphertext = yamlio.load_documents(yamlio.decode(origin.data, origin.path), origin.path)
+    except (InputError, ValueError) as exc:
+        raise MacMismatch(f"cannot read the origin file {origin.path}: {exc}", file=where) from None
+    plains = decrypt_documents(origin.data, origin.fmt, ctx=ctx.keys, cache=cache, where=origin.path)
+    by_mac = {m: d for d in ciphertext if (m := SopsOrigin.mac_of(d))}
+    table: dict[str, tuple[Any, Any]] = {}
+    for branch, plain in zip(branches, plains, strict=False):
+        meta = branch.get("sops") if isinstance(branch, Branch) else None
+        mac = meta.get("mac") if isinstance(meta, Branch) else None
+        if mac and str(mac) in by_mac:
+            table[str(mac)] = (by_mac[str(mac)], plain)
+    ctx.scratch.sops_documents[id(origin)] = (origin, [table])
+    return table
+
+
+def _substitute(item: Any, original: Any, plain: Any, origin: str, path: tuple[str, ...]) -> Any:
+    if isinstance(item, dict):
+        return {
+            key: _substitute(
+                value,
+                original.get(key) if isinstance(original, dict) else None,
+                plain.get(key) if isinstance(plain, dict) else None,
+                origin,
+                (*path, str(key)),
+            )
+            for key, value in item.items()
+            if path or key != "sops"
+        }
+    if isinstance(item, list):
+        return [
+            _substitute(
+                value,
+                original[i] if isinstance(original, list) and i < len(original) else None,
+                plain[i] if isinstance(plain, list) and i < len(plain) else None,
+                origin,
+                (*path, str(i)),
+            )
+            for i, value in enumerate(item)
+        ]
+    if isinstance(item, str) and is_encrypted_value(item):
+        if item != original:
+            raise MacMismatch(
+                f"encrypted value is not the one at this path in its origin file {origin}",
+                key=".".join(path),
+            )
+        return plain
+    return item

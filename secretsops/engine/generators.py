@@ -1,9 +1,12 @@
-"""Open SOPS-encrypted ``secretGenerator`` entries in memory (see ``engine.kustomize``).
+"""Open the SOPS files kustomize put into generated Secrets, in memory (see ``engine.kustomize``).
 
-kustomize put each encrypted file's ciphertext into the generated Secret and ``render`` noted
-which keys those are. Here a ``files`` key becomes the decrypted file (in its own format, as
-sops prints it), and an ``envs`` marker key expands into one key per ``KEY=value`` line, as
-kustomize would have done with a plaintext env file. The MAC is always verified.
+A ``files`` key holds a whole SOPS file as kustomize copied it: it decrypts as it is and becomes
+the file's plaintext (in its own format, as sops prints it). An ``envs`` file was split into
+keys by kustomize: its origin file is decrypted from its own bytes (the MAC covers the line
+order), every key it defines must still hold exactly the file's ciphertext (or a value an
+overlay put there instead, which is left alone), its ``sops_*`` keys are removed and the others
+get their plaintext, as kustomize would have done with a plaintext env file. Any failure fails
+the whole unit (fail closed).
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import Any
 
 from secretsops.decryptors.base import DecryptContext, DecryptFailed
-from secretsops.decryptors.sops import data_key_cache
-from secretsops.errors import RenderError, SecretsOpsError
+from secretsops.decryptors.sops import SopsOrigin, data_key_cache
+from secretsops.engine.kustomize import GENERATED, GeneratedSops
+from secretsops.errors import MacMismatch, RenderError, SecretsOpsError
 from secretsops.manifests import SourcedObject
 from secretsops.sops.api import decrypt_bytes
+from secretsops.sops.cipher import is_encrypted_value
 
 _ENV_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
@@ -42,38 +48,63 @@ def _entry(exc: SecretsOpsError, entry: str) -> SecretsOpsError:
 
 
 def open_generated(items: list[SourcedObject], ctx: DecryptContext) -> list[SourcedObject]:
-    """Decrypt every listed generator key; any failure fails the whole unit (fail closed)."""
+    """Decrypt every generated SOPS entry noted by ``engine.kustomize.attach_origins``."""
     cache = data_key_cache(ctx)
     for item in items:
-        listed = item.extra.pop("sops_generated", None)
-        if not listed:
+        generated = item.extra.pop(GENERATED, None)
+        if not isinstance(generated, GeneratedSops):
             continue
+        if generated.unresolved:
+            raise DecryptFailed(item, RenderError(generated.unresolved, key="data.sops_mac"))
         data = dict(item.obj.get("data") or {})
-        opened: dict[str, str] = {}
-        for key in sorted(listed):
-            info = listed[key]
+        for key in sorted(generated.files):
             entry = f"secretGenerator entry {key}"
             try:
-                cipher = base64.b64decode(str(data.pop(key, "")).replace("\n", ""), validate=True)
-                plain = decrypt_bytes(cipher, str(info["format"]), ctx=ctx.keys, cache=cache, where=entry)
+                cipher = base64.b64decode(str(data.get(key, "")).replace("\n", ""), validate=True)
+                plain = decrypt_bytes(cipher, generated.files[key], ctx=ctx.keys, cache=cache, where=entry)
             except (binascii.Error, ValueError):
                 raise DecryptFailed(item, RenderError("not valid base64", key=entry)) from None
             except SecretsOpsError as exc:
                 raise DecryptFailed(item, _entry(exc, entry)) from None
-            if info.get("env"):
-                try:
-                    pairs = parse_env(plain.decode("utf-8", "replace"), entry)
-                except RenderError as exc:
-                    raise exc.at(file=item.where, object=str(item.id)) from None
-                for env_key, value in pairs.items():
-                    opened[env_key] = base64.b64encode(value.encode("utf-8")).decode("ascii")
-            else:
-                opened[key] = base64.b64encode(plain).decode("ascii")
-        clash = sorted(set(opened) & set(data))
-        if clash:
-            raise RenderError(
-                f"generator keys declared twice: {', '.join(clash)}", file=item.where, object=str(item.id)
-            )
-        item.obj["data"] = {**data, **opened}
+            data[key] = base64.b64encode(plain).decode("ascii")
+        for origin in generated.envs:
+            _open_env(item, origin, data, ctx, cache)
+        item.obj["data"] = data
         item.extra["decryptor"] = "sops-generator"
     return items
+
+
+def _open_env(
+    item: SourcedObject, origin: SopsOrigin, data: dict[str, Any], ctx: DecryptContext, cache: Any
+) -> None:
+    entry = f"secretGenerator entry {origin.path}"
+    try:
+        plain = decrypt_bytes(origin.data, "dotenv", ctx=ctx.keys, cache=cache, where=entry)
+        cipher_pairs = parse_env(origin.data.decode("utf-8", "replace"), entry)
+        plain_pairs = parse_env(plain.decode("utf-8", "replace"), entry)
+    except SecretsOpsError as exc:
+        raise DecryptFailed(item, _entry(exc, entry)) from None
+    for key, cipher in cipher_pairs.items():
+        current = _decoded(data.get(key))
+        if key.startswith("sops_"):
+            if current == cipher:
+                data.pop(key, None)
+            continue
+        if current is None or not is_encrypted_value(current):
+            continue  # gone, or replaced by an overlay with a value of its own
+        if current != cipher:
+            raise DecryptFailed(
+                item,
+                MacMismatch(f"encrypted value is not the one in {origin.path}", key=f"data.{key}"),
+            )
+        if key in plain_pairs:
+            data[key] = base64.b64encode(plain_pairs[key].encode("utf-8")).decode("ascii")
+
+
+def _decoded(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return base64.b64decode("".join(value.split()), validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return None

@@ -1,40 +1,62 @@
 """The kustomize KRM function: a ``ResourceList``'s items decrypted in memory (plugins/kustomize/).
 
-kustomize hands every item through functions with bookkeeping annotations
-(``config.kubernetes.io/*``); they are removed before decrypting (a SOPS MAC covers the whole
-document as it was encrypted) and put back afterwards, on each output item of the same origin.
-When other transformers changed a SOPS document, its origin file (inside the kustomization root
-only) is opened instead and every ciphertext checked to be byte-identical. Then the items go
-through the one pipeline (``engine.pipeline``), as in ``render`` and the engine.
+Two roles, chosen by the ``functionConfig`` kustomize hands over:
+
+* **transformer** (``kind: Decrypt``, listed under ``transformers:``): every item is opened like
+  ``render`` opens a kustomize build: SOPS resources (also from bases, after namespace/prefix/
+  label transforms) through their origin files found from the kustomization directory (the
+  working directory kustomize gives an exec function), SOPS ``secretGenerator`` output, then
+  SealedSecrets and ExternalSecrets, through the one pipeline (``engine.pipeline``);
+* **generator** (KSOPS' ``kind: ksops``, any apiVersion, listed under ``generators:``): KSOPS'
+  ``files`` (whole SOPS-encrypted manifests) and ``secretFrom`` (Secrets from ``files``,
+  ``binaryFiles`` and ``envs``), so a KSOPS user switches by changing ``exec.path`` to
+  ``secretsops-krm``. Metadata is passed on as written, so kustomize's generator annotations
+  (``kustomize.config.k8s.io/needs-hash``, ``kustomize.config.k8s.io/behavior``) act as with KSOPS.
+
+kustomize's bookkeeping annotations (``config.kubernetes.io/*`` and friends) are removed before a
+SOPS document is opened as it is (the MAC covers the document as encrypted) and put back after.
+Output passes the one emit guard: an item still holding SOPS ciphertext fails the function.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from secretsops import yamlio
+from secretsops.decryptors.guard import guard_objects
 from secretsops.decryptors.sops import data_key_cache
+from secretsops.engine import kustomize
+from secretsops.engine.generators import parse_env
 from secretsops.engine.pipeline import build_pipeline
-from secretsops.errors import MacMismatch, UsageError
+from secretsops.errors import InputError, RenderError, SecretsOpsError, UsageError
 from secretsops.keysources.base import KeyContext
-from secretsops.manifests import SourcedObject
+from secretsops.manifests import SourcedObject, is_kubernetes_object
 
 #: annotations kustomize adds to items while they travel through functions; not part of the file
-KRM_INTERNAL_PREFIXES = ("config.kubernetes.io/", "internal.config.kubernetes.io/", "config.k8s.io/")
+KRM_INTERNAL_PREFIXES = (
+    "config.kubernetes.io/",
+    "internal.config.kubernetes.io/",
+    "config.k8s.io/",
+    "kustomize.config.k8s.io/id",
+)
+#: functionConfig kinds that make the function a generator (KSOPS' manifest)
+GENERATOR_KINDS = ("ksops",)
 
 
 def decrypt_resource_list(
     doc: Any, private_keys: list[str], environ: Mapping[str, str], root: Path | None = None
 ) -> dict[str, Any]:
-    """The ResourceList with its items decrypted; kustomize's bookkeeping annotations kept."""
-    from secretsops.sops.api import is_encrypted_document
-
+    """The ResourceList with its items decrypted (and generated ones added); kustomize's
+    bookkeeping annotations kept."""
     if not isinstance(doc, dict) or doc.get("kind") != "ResourceList":
         raise UsageError("expected a config.kubernetes.io/v1 ResourceList", file="stdin")
     items_in = doc.get("items") or []
     if not isinstance(items_in, list):
         raise UsageError("ResourceList items must be a list", file="stdin")
+    base = root or Path.cwd()
     sourced: list[SourcedObject] = []
     internal: dict[tuple[str, int], dict[str, str]] = {}
     for index, item in enumerate(items_in):
@@ -44,17 +66,16 @@ def decrypt_resource_list(
         path = _origin_path(notes) or "ResourceList items"
         internal[(path, index)] = notes
         sourced.append(SourcedObject(obj, path, index))
+    config = doc.get("functionConfig")
+    keys = KeyContext.from_environ(environ)
+    if isinstance(config, dict) and str(config.get("kind")) in GENERATOR_KINDS:
+        start = len(sourced)
+        for offset, obj in enumerate(ksops_generate(config, base, keys)):
+            sourced.append(SourcedObject(obj, "functionConfig", start + offset))
+    kustomize.attach_origins(sourced, base)
     pipeline = build_pipeline(
-        KeyContext.from_environ(environ),
-        sealing_key_files=[f for arg in private_keys for f in str(arg).split(",") if f],
+        keys, sealing_key_files=[f for arg in private_keys for f in str(arg).split(",") if f]
     )
-    ctx = pipeline.context
-    for item in sourced:
-        if is_encrypted_document(item.obj):
-            notes = internal[(item.path, item.index)]
-            item.obj = open_sops_item(
-                item.obj, notes, root or Path.cwd(), ctx.keys, data_key_cache(ctx), where=item.where
-            )
     items_out = []
     for item in pipeline.run(sourced):
         obj = item.obj
@@ -63,7 +84,106 @@ def decrypt_resource_list(
             meta = obj.setdefault("metadata", {})
             meta["annotations"] = {**(meta.get("annotations") or {}), **notes}
         items_out.append(obj)
+    guard_objects(items_out, "ResourceList")
     return {**doc, "items": items_out}
+
+
+def ksops_generate(config: dict[str, Any], base: Path, keys: KeyContext) -> list[dict[str, Any]]:
+    """KSOPS' generator: the objects its ``files`` and ``secretFrom`` describe, decrypted.
+
+    Paths are relative to the kustomization directory and must stay inside it (kustomize's own
+    load restriction). ``files`` must hold Kubernetes objects; a ``secretFrom`` entry becomes a
+    Secret with ``stringData`` (``files``, ``envs``) and ``data`` (``binaryFiles``).
+    """
+    from secretsops.decryptors.base import DecryptContext
+    from secretsops.sops.api import decrypt_bytes
+
+    files = config.get("files")
+    secret_from = config.get("secretFrom")
+    if files is None and secret_from is None:
+        raise UsageError("the ksops generator needs `files` or `secretFrom`", file="functionConfig")
+    cache = data_key_cache(DecryptContext(keys=keys))
+    out: list[dict[str, Any]] = []
+
+    def opened(rel: str, field: str) -> bytes:
+        target = _inside(base, rel, field)
+        try:
+            data = yamlio.read_bytes(target, rel)
+        except InputError as exc:
+            raise UsageError(str(exc), file="functionConfig", key=field) from None
+        fmt = kustomize.sops_format_for(rel)
+        try:
+            return decrypt_bytes(data, fmt, ctx=keys, cache=cache, where=rel)
+        except SecretsOpsError as exc:
+            raise exc.at(key=field) from None
+
+    for rel in _strings(files, "files"):
+        text = opened(rel, "files").decode("utf-8", "replace")
+        try:
+            docs = yamlio.load_documents(text, rel)
+        except InputError:
+            raise RenderError(f"{rel}: the decrypted file is not YAML", key="files") from None
+        for found in docs:
+            if not is_kubernetes_object(found):
+                raise RenderError(f"{rel}: not a Kubernetes object", key="files")
+            out.append(found)
+    for n, spec in enumerate(_list(secret_from, "secretFrom")):
+        field = f"secretFrom[{n}]"
+        string_data: dict[str, str] = {}
+        binary: dict[str, str] = {}
+        for entry in _strings(spec.get("files"), f"{field}.files"):
+            key, rel = _key_path(entry)
+            string_data[key] = opened(rel, f"{field}.files").decode("utf-8", "replace")
+        for entry in _strings(spec.get("binaryFiles"), f"{field}.binaryFiles"):
+            key, rel = _key_path(entry)
+            binary[key] = base64.b64encode(opened(rel, f"{field}.binaryFiles")).decode("ascii")
+        for rel in _strings(spec.get("envs"), f"{field}.envs"):
+            plain = opened(rel, f"{field}.envs").decode("utf-8", "replace")
+            string_data.update(parse_env(plain, f"{field}.envs"))
+        meta = spec.get("metadata") if isinstance(spec.get("metadata"), dict) else {}
+        if not meta.get("name"):
+            raise UsageError(f"{field}.metadata.name is required", file="functionConfig")
+        secret: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "metadata": dict(meta)}
+        if spec.get("type"):
+            secret["type"] = str(spec["type"])
+        if string_data:
+            secret["stringData"] = string_data
+        if binary:
+            secret["data"] = binary
+        out.append(secret)
+    return out
+
+
+def _inside(base: Path, rel: str, field: str) -> Path:
+    target = (base / rel).resolve()
+    if not target.is_relative_to(base.resolve()):
+        raise UsageError(f"{rel}: outside the kustomization directory", file="functionConfig", key=field)
+    return target
+
+
+def _key_path(entry: str) -> tuple[str, str]:
+    key, sep, rel = entry.partition("=")
+    if not sep:
+        return Path(entry).name, entry
+    if "=" in rel or not key:
+        raise UsageError(f"{entry}: expected [key=]path", file="functionConfig")
+    return key, rel
+
+
+def _strings(value: Any, field: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise UsageError(f"{field} must be a list", file="functionConfig")
+    return [str(v) for v in value]
+
+
+def _list(value: Any, field: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise UsageError(f"{field} must be a list of objects", file="functionConfig")
+    return value
 
 
 def _strip_internal(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -78,42 +198,8 @@ def _strip_internal(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str
     return {**item, "metadata": ordered}, notes
 
 
-def open_sops_item(
-    obj: dict[str, Any], notes: dict[str, str], root: Path, keys: Any, cache: Any, *, where: str
-) -> dict[str, Any]:
-    """Decrypt a SOPS item as it arrived; if kustomize reordered or transformed it (the MAC covers
-    the document as encrypted), open the original document from its origin file instead and put
-    its plaintext at the item's encrypted leaves, each of which must be byte-identical there."""
-    from secretsops.sops.api import decrypt_document, decrypt_documents
-
-    try:
-        return decrypt_document(obj, ctx=keys, cache=cache, where=where)
-    except MacMismatch:
-        found = _origin_document(obj, notes, root)
-        if found is None:
-            raise MacMismatch(
-                "MAC mismatch and no origin file to compare with (kustomize changed the "
-                "document; add `buildMetadata: [originAnnotations]` to the kustomization)",
-                file=where,
-            ) from None
-    original, index, data, fmt = found
-    # parsed as sops parses (go-yaml scalars), so the MAC is exact for every unencrypted value too
-    plain_docs = decrypt_documents(data, fmt, ctx=keys, cache=cache, where=where)
-    plain = plain_docs[index] if index < len(plain_docs) else None
-    if not isinstance(plain, dict) or _identity(plain) != _identity(original):
-        raise MacMismatch("cannot match the document in its origin file", file=where)
-    return dict(_substitute(obj, original, plain, where, ()))
-
-
-def _identity(doc: dict[str, Any]) -> tuple[str, str]:
-    return str(doc.get("kind")), str((doc.get("metadata") or {}).get("name"))
-
-
 def _origin_path(notes: dict[str, str]) -> str:
     """The file an item came from: kustomize's origin annotation, else the kio path annotations."""
-    from secretsops import yamlio
-    from secretsops.errors import InputError
-
     origin = notes.get("config.kubernetes.io/origin")
     if origin:
         try:
@@ -123,62 +209,3 @@ def _origin_path(notes: dict[str, str]) -> str:
         if found:
             return str(found)
     return notes.get("internal.config.kubernetes.io/path") or notes.get("config.kubernetes.io/path") or ""
-
-
-def _origin_document(
-    obj: dict[str, Any], notes: dict[str, str], root: Path
-) -> tuple[dict[str, Any], int, bytes, str] | None:
-    """The document with the same SOPS MAC in the item's origin file (inside ``root`` only):
-    the parsed document, its index among the file's documents, the file's bytes and format."""
-    from secretsops import yamlio
-    from secretsops.errors import InputError
-
-    rel = _origin_path(notes)
-    if not rel:
-        return None
-    base = root.resolve()
-    target = (base / rel).resolve()
-    if not target.is_relative_to(base) or not target.is_file():
-        return None
-    mac = (obj.get("sops") or {}).get("mac")
-    try:
-        data = yamlio.read_bytes(target, rel)
-        docs = yamlio.load_documents(yamlio.decode(data, rel), rel)
-    except InputError:
-        return None
-    fmt = "json" if target.suffix == ".json" else "yaml"
-    for index, doc in enumerate(docs):
-        if isinstance(doc, dict) and isinstance(doc.get("sops"), dict) and doc["sops"].get("mac") == mac:
-            return doc, index, data, fmt
-    return None
-
-
-def _substitute(item: Any, original: Any, plain: Any, where: str, path: tuple[str, ...]) -> Any:
-    if isinstance(item, dict):
-        out = {}
-        for key, value in item.items():
-            if not path and key == "sops":
-                continue
-            sub = (
-                original.get(key) if isinstance(original, dict) else None,
-                plain.get(key) if isinstance(plain, dict) else None,
-            )
-            out[key] = _substitute(value, sub[0], sub[1], where, (*path, str(key)))
-        return out
-    if isinstance(item, list):
-        return [
-            _substitute(
-                v,
-                original[i] if isinstance(original, list) and i < len(original) else None,
-                plain[i] if isinstance(plain, list) and i < len(plain) else None,
-                where,
-                (*path, str(i)),
-            )
-            for i, v in enumerate(item)
-        ]
-    if isinstance(item, str) and item.startswith("ENC["):
-        if item != original:
-            raise MacMismatch("encrypted value differs from its origin file", file=where, key=".".join(path))
-        return plain
-    return item
-

@@ -1,41 +1,49 @@
-"""Build kustomize overlays without ever writing plaintext.
+"""Build kustomize trees as they are, then find where each SOPS ciphertext came from.
 
-Flux decrypts SOPS-encrypted ``secretGenerator`` files into a temporary directory before it
-runs kustomize. We do not. Instead, when a kustomization's generator points at a SOPS file,
-we build a private copy of the tree (ciphertext only) in which:
+kustomize runs on the user's own tree (nothing is copied, nothing written): its output still
+holds ciphertext in three shapes, each opened in memory afterwards with its MAC verified against
+the bytes of the file it came from:
 
-* ``files`` entries stay as they are: kustomize puts the *ciphertext* file into the Secret;
-* ``envs`` entries become a ``files`` entry under a marker key, so the ciphertext of the whole
-  dotenv file (whose MAC depends on line order) reaches us intact;
-* the generator gets an annotation listing those keys and their SOPS formats.
+* a SOPS-encrypted object listed under ``resources:`` (Flux's layout), in the kustomization or
+  in any base/component below it, possibly transformed (namespace, namePrefix, labels, patches):
+  matched to its origin file by its MAC (``SopsOrigin``, opened by the ``sops`` decryptor);
+* a ``secretGenerator`` ``files`` entry: kustomize copied the ciphertext file byte for byte
+  into one data key, which decrypts as it is;
+* a ``secretGenerator`` ``envs`` entry: kustomize split the SOPS dotenv file into keys
+  (``sops_mac`` and friends among them) and lost the line order the MAC covers; the env file is
+  found by its ``sops_mac`` among the generators' inputs and opened from its own bytes.
 
-kustomize then does everything else as usual (name suffix hash, name references, overlays,
-namespaces). ``engine.generators`` later opens the listed keys in memory and removes the
-annotation. The hash suffix is computed over the ciphertext, so it changes whenever the
-encrypted file changes (also on a re-encryption without value change) — harmless, and it
-never depends on plaintext.
+Origins are looked up by walking the kustomization's local closure (``resources``, ``bases``,
+``components`` that are directories with a kustomization; generator inputs), from the directory
+being built, wherever the working directory is and whether or not it is in a git work tree.
+A remote base (a URL, ``github.com/…``, ``git::…``) is not read: a SOPS object from it opens only
+if kustomize left every value as it was encrypted (its MAC then verifies over those values);
+otherwise the error says it came from a remote base. See docs/kustomize.md.
 """
 
 from __future__ import annotations
 
-import json
+import base64
+import binascii
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from secretsops import yamlio
+from secretsops.decryptors.sops import ORIGIN, UNLOCATED, SopsOrigin
 from secretsops.engine.proc import ProcessRunner
-from secretsops.engine.workdir import private_dir
 from secretsops.errors import InputError, RenderError
+from secretsops.manifests import SourcedObject
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-#: annotation set on generated Secrets whose keys hold SOPS ciphertext: {key: {"format", "env"}}
-GENERATED_ANNOTATION = "secretsops.io/sops-generated"
-ENV_MARKER_PREFIX = "secretsops-sops-env-"
-
+#: ``SourcedObject.extra`` key: the SOPS material kustomize put into a generated Secret
+GENERATED = "sops_generated"
+_REFERENCE_FIELDS = ("resources", "bases", "components")
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|git::|[a-z0-9-]+(?:\.[a-z0-9-]+)+/)", re.IGNORECASE)
 _SOPS_DOTENV = re.compile(r"^sops_mac=", re.MULTILINE)
+_DOTENV_MAC = re.compile(r"^sops_mac=(.*)$", re.MULTILINE)
 _SOPS_INI = re.compile(r"^\[sops\]\s*$", re.MULTILINE)
 
 
@@ -65,7 +73,7 @@ def is_sops_text(text: str) -> bool:
     """True when ``text`` is a SOPS-encrypted document in any store (it carries a MAC)."""
     if _SOPS_DOTENV.search(text) or _SOPS_INI.search(text):
         return True
-    if "sops" not in text:
+    if "sops" not in text or "mac" not in text:
         return False
     try:
         doc = yamlio.load_one(text)
@@ -74,14 +82,9 @@ def is_sops_text(text: str) -> bool:
     return isinstance(doc, dict) and isinstance(doc.get("sops"), dict) and "mac" in doc["sops"]
 
 
-def is_sops_file(path: Path) -> bool:
-    """Whether a generator input is SOPS-encrypted; a device, FIFO or over-large file is refused."""
-    try:
-        return is_sops_text(yamlio.read_text(path))
-    except yamlio.LimitExceeded as exc:
-        raise RenderError(str(exc)) from None
-    except InputError:
-        return False  # missing or not text: kustomize reports it with its own message
+def is_remote(entry: str) -> bool:
+    """kustomize's remote forms: URLs, ``git@host:…``, ``git::…``, ``github.com/org/repo…``."""
+    return bool(_REMOTE.match(entry))
 
 
 def kustomize_command(runner: ProcessRunner) -> list[str]:
@@ -94,105 +97,220 @@ def kustomize_command(runner: ProcessRunner) -> list[str]:
     raise RenderError("kustomization found but neither `kustomize` nor `kubectl` is installed (PATH)")
 
 
-@dataclass
-class _Rewrite:
-    kustomization: Path
-    doc: dict[str, Any]
-
-
-def _entry_path(entry: str) -> tuple[str | None, str]:
-    """Split a generator ``files`` entry ``[key=]path``."""
-    if "=" in entry:
-        key, _, path = entry.partition("=")
-        return key, path
-    return None, entry
-
-
-def _rewrite_generators(kfile: Path) -> _Rewrite | None:
-    """Rewrite one kustomization's SOPS generator entries (see module doc); None if none."""
-    try:
-        doc = yamlio.load_one(yamlio.read_text(kfile))
-    except yamlio.LimitExceeded as exc:
-        raise RenderError(str(exc)) from None
-    except InputError:
-        return None  # kustomize reports it with its own message
-    if not isinstance(doc, dict) or not isinstance(doc.get("secretGenerator"), list):
-        return None
-    base = kfile.parent
-    changed = False
-    for gen in doc["secretGenerator"]:
-        if not isinstance(gen, dict):
-            continue
-        listed: dict[str, dict[str, Any]] = {}
-        files = [str(f) for f in gen.get("files") or []]
-        for entry in files:
-            key, rel = _entry_path(entry)
-            if is_sops_file(base / rel):
-                listed[key or Path(rel).name] = {"format": sops_format_for(rel), "env": False}
-        envs = [str(e) for e in gen.get("envs") or []]
-        if gen.get("env"):
-            envs.append(str(gen["env"]))
-        kept_envs: list[str] = []
-        for n, rel in enumerate(envs):
-            if is_sops_file(base / rel):
-                marker = f"{ENV_MARKER_PREFIX}{n}"
-                files.append(f"{marker}={rel}")
-                listed[marker] = {"format": sops_format_for(rel), "env": True}
-            else:
-                kept_envs.append(rel)
-        if not listed:
-            continue
-        changed = True
-        gen["files"] = files
-        gen.pop("env", None)
-        if kept_envs:
-            gen["envs"] = kept_envs
-        else:
-            gen.pop("envs", None)
-        options = gen.setdefault("options", {})
-        annotations = options.setdefault("annotations", {})
-        annotations[GENERATED_ANNOTATION] = json.dumps(listed, sort_keys=True, separators=(",", ":"))
-    return _Rewrite(kfile, doc) if changed else None
-
-
-def _copy_root(path: Path) -> Path:
-    """The tree kustomize may read from: the enclosing git work tree, else ``path`` itself."""
-    for parent in (path, *path.parents):
-        if (parent / ".git").exists():
-            return parent
-    return path
-
-
-def _needs_rewrite(root: Path) -> bool:
-    for name in KUSTOMIZATION_FILES:
-        for kfile in root.rglob(name):
-            if ".git" not in kfile.parts and _rewrite_generators(kfile) is not None:
-                return True
-    return False
-
-
 def build(path: Path, runner: ProcessRunner, shown: str) -> str:
-    """Run kustomize on ``path``; returns the rendered multi-document YAML (ciphertext only)."""
-    root = _copy_root(path)
-    if not _needs_rewrite(root):
-        return _run(path, runner, shown)
-    with private_dir("secretsops-kustomize-") as tmp:
-        copy = tmp / "tree"
-        shutil.copytree(root, copy, symlinks=True, ignore=shutil.ignore_patterns(".git"))
-        for name in KUSTOMIZATION_FILES:
-            for kfile in copy.rglob(name):
-                rewrite = _rewrite_generators(kfile)
-                if rewrite is not None:
-                    kfile.write_text(yamlio.dump(rewrite.doc), encoding="utf-8")
-        return _run(copy / path.relative_to(root), runner, shown)
-
-
-def _run(path: Path, runner: ProcessRunner, shown: str) -> str:
-    result = runner.run([*kustomize_command(runner), str(path)])
+    """Run kustomize on ``path`` as it is; returns the rendered multi-document YAML (ciphertext)."""
+    result = runner.run([*kustomize_command(runner), str(Path(path).absolute())])
     if result.returncode != 0:
         message = _first_error_line(result.stderr.decode("utf-8", "replace"))
         raise RenderError(f"{shown}: kustomize build failed: {message}")
     return result.stdout.decode("utf-8")
+
+
+# --- where ciphertext came from ------------------------------------------------------------------
+
+
+@dataclass
+class Origins:
+    """SOPS inputs reachable from one kustomization, by MAC, plus what could not be read."""
+
+    #: resource documents, by their ``sops.mac``
+    documents: dict[str, SopsOrigin] = field(default_factory=dict)
+    #: generator dotenv files, by their ``sops_mac`` line
+    envs: dict[str, SopsOrigin] = field(default_factory=dict)
+    #: generator ``files`` keys -> the SOPS store of the file behind them
+    file_formats: dict[str, str] = field(default_factory=dict)
+    #: remote resources/bases (never read)
+    remote: list[str] = field(default_factory=list)
+
+    def unlocated(self, root: str) -> str:
+        """Why a SOPS object has no origin file (added to a MAC mismatch)."""
+        if self.remote:
+            return (
+                f"no local file under {root} holds this document, so it came from the remote base "
+                f"{self.remote[0]}: secretsops does not fetch remote bases to check the MAC against "
+                "the origin file, and kustomize changed the document; vendor the base into the "
+                "repository (see docs/kustomize.md)"
+            )
+        return (
+            f"no file listed under resources: of the kustomizations reachable from {root} holds "
+            "this document (see docs/kustomize.md)"
+        )
+
+
+def find_origins(directory: Path, *, confine: Path | None = None) -> Origins:
+    """Walk the local closure of the kustomization in ``directory`` (see the module docstring).
+
+    ``confine``: a directory the closure must stay in (the engine's checkout); a base outside it
+    is a ``RenderError``.
+    """
+    origins = Origins()
+    seen: set[Path] = set()
+    limit = confine.resolve() if confine is not None else None
+    pending = [Path(directory).resolve()]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if limit is not None and not current.is_relative_to(limit):
+            raise RenderError(f"{current}: kustomization outside the repository is not built")
+        kfile = find_kustomization(current)
+        doc = _load_kustomization(kfile) if kfile is not None else None
+        if not isinstance(doc, dict):
+            continue
+        for name in _REFERENCE_FIELDS:
+            for entry in _entries(doc.get(name)):
+                target = current / entry
+                if target.is_dir():
+                    pending.append(target.resolve())
+                elif target.is_file():
+                    _add_resource(origins, target, entry)
+                elif is_remote(entry):
+                    origins.remote.append(entry)
+        for gen in _entries_of(doc.get("secretGenerator")):
+            _add_generator(origins, current, gen)
+    return origins
+
+
+def _load_kustomization(kfile: Path) -> Any:
+    try:
+        return yamlio.load_one(yamlio.read_text(kfile), str(kfile))
+    except yamlio.LimitExceeded as exc:
+        raise RenderError(str(exc)) from None
+    except InputError:
+        return None  # kustomize reports it with its own message
+
+
+def _entries(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _entries_of(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return yamlio.read_bytes(path, str(path))
+    except yamlio.LimitExceeded as exc:
+        raise RenderError(str(exc)) from None
+    except InputError:
+        return None
+
+
+def _add_resource(origins: Origins, path: Path, shown: str) -> None:
+    data = _read(path)
+    if data is None or b"sops" not in data or b"mac" not in data:
+        return
+    try:
+        docs = yamlio.load_documents(yamlio.decode(data, shown), shown)
+    except InputError:
+        return
+    origin = SopsOrigin(str(path), data, "json" if path.suffix.lower() == ".json" else "yaml")
+    for doc in docs:
+        mac = SopsOrigin.mac_of(doc)
+        if mac:
+            origins.documents[mac] = origin
+
+
+def _add_generator(origins: Origins, base: Path, gen: dict[str, Any]) -> None:
+    envs = _entries(gen.get("envs"))
+    if gen.get("env"):
+        envs.append(str(gen["env"]))
+    for rel in envs:
+        data = _read(base / rel)
+        found = _DOTENV_MAC.search(data.decode("utf-8", "replace")) if data else None
+        if data is not None and found:
+            origins.envs[found.group(1).strip()] = SopsOrigin(str(base / rel), data, "dotenv")
+    for entry in _entries(gen.get("files")):
+        key, sep, rel = entry.partition("=")
+        if not sep:
+            key, rel = Path(entry).name, entry
+        origins.file_formats[key] = sops_format_for(rel)
+
+
+# --- what kustomize put into its output ----------------------------------------------------------
+
+
+@dataclass
+class GeneratedSops:
+    """SOPS material kustomize put into one generated Secret's ``data``."""
+
+    #: data keys holding a whole SOPS file (``files`` entries) -> its store
+    files: dict[str, str] = field(default_factory=dict)
+    #: the SOPS dotenv files (``envs`` entries) whose keys are in ``data``
+    envs: list[SopsOrigin] = field(default_factory=list)
+    #: why an ``envs`` entry cannot be opened (no origin file); fails the unit
+    unresolved: str = ""
+
+
+def attach_origins(items: list[SourcedObject], directory: Path, *, confine: Path | None = None) -> None:
+    """Note on each item of a kustomize build of ``directory`` where its ciphertext came from.
+
+    The closure is walked only when an item needs it; decryption happens later, in memory
+    (the ``sops`` decryptor and ``engine.generators``, through the one pipeline).
+    """
+    origins: Origins | None = None
+
+    def found() -> Origins:
+        nonlocal origins
+        if origins is None:
+            origins = find_origins(directory, confine=confine)
+        return origins
+
+    for item in items:
+        obj = item.obj
+        mac = SopsOrigin.mac_of(obj)
+        if mac:
+            origin = found().documents.get(mac)
+            if origin is not None:
+                item.extra[ORIGIN] = origin
+            else:
+                item.extra[UNLOCATED] = found().unlocated(str(directory))
+            continue
+        if obj.get("kind") != "Secret" or str(obj.get("apiVersion")) != "v1":
+            continue
+        data = obj.get("data")
+        if not isinstance(data, dict) or not data:
+            continue
+        generated = _generated(data, found)
+        if generated is not None:
+            item.extra[GENERATED] = generated
+
+
+def _generated(data: dict[str, Any], found: Any) -> GeneratedSops | None:
+    out = GeneratedSops()
+    for key, value in data.items():
+        if key == "sops_mac":
+            mac = _b64text(value)
+            origin = found().envs.get(mac.strip()) if mac is not None else None
+            if origin is not None:
+                out.envs.append(origin)
+            else:
+                out.unresolved = (
+                    "generated from a SOPS-encrypted env file that is not among the secretGenerator "
+                    "inputs of the local kustomizations (a remote base?): kustomize split it into "
+                    "keys and lost the line order its MAC covers, so it cannot be verified; list "
+                    "the env file in a local kustomization (see docs/kustomize.md)"
+                )
+            continue
+        text = _b64text(value)
+        if text is not None and is_sops_text(text):
+            out.files[str(key)] = found().file_formats.get(str(key)) or sops_format_for(str(key))
+    return out if (out.files or out.envs or out.unresolved) else None
+
+
+def _b64text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        raw = base64.b64decode("".join(value.split()), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 _KLOG = re.compile(r"^[EWIF]\d{4} [\d:.]+\s+\d+ [\w.]+:\d+\] ")

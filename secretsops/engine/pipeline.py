@@ -5,7 +5,8 @@ function turn rendered objects into plain ones the same way: every decryptor in 
 sealed, external), then the SOPS files behind kustomize ``secretGenerator`` entries; the first
 object that does not open fails the whole unit. Callers differ only in what they inject (keys,
 the Kubernetes gateway, sealing key files, how long the cache lives) and, for the engine, the
-namespace each object will live in, settled before each decryptor looks at it.
+namespace each object will live in, settled before each decryptor looks at it. What comes out
+has passed the one emit guard (``decryptors.guard``): no SOPS ciphertext or metadata left.
 
 Objects produced from git are applied by us, Argo CD or kustomize, never by the Bitnami
 controller: the SealedSecret is not in the cluster, so an ownerReference to it would have no
@@ -26,6 +27,7 @@ from secretsops.decryptors.base import (
     SealedOptions,
     run_decryptors,
 )
+from secretsops.decryptors.guard import guard_items
 from secretsops.engine.generators import open_generated
 from secretsops.keysources.base import KeyContext
 from secretsops.kube import KubeClient
@@ -55,7 +57,9 @@ class Pipeline:
                 for item in items:
                     self.scope(item.obj)
             items = run_decryptors(items, [dec], self.context)
-        return open_generated(items, self.context)
+        items = open_generated(items, self.context)
+        guard_items(items)  # fail closed: nothing leaves holding SOPS ciphertext (decryptors.guard)
+        return items
 
 
 def build_pipeline(

@@ -9,12 +9,13 @@ Two shapes, as Flux accepts them:
 Skipped: dotfiles and dot-directories (``.git``, ``.sops.yaml``, ``.github``), files of other
 types, and YAML documents that are not Kubernetes objects (values files, SOPS-encrypted
 generator inputs). What comes out is still ciphertext; decryption happens in memory
-afterwards (``engine.generators`` + the decryptor registry).
+afterwards (the decryptor registry + ``engine.generators``, through ``engine.pipeline``).
+Objects from kustomize carry where their ciphertext came from (``engine.kustomize``), so the
+SOPS MAC is verified against the origin file's bytes even after kustomize transformed them.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from secretsops import yamlio
@@ -37,10 +38,13 @@ def render_path(
 ) -> list[SourcedObject]:
     """Objects declared under ``path`` (ciphertext; generated SOPS Secrets carry ``extra``).
 
-    ``root`` makes recorded paths relative (defaults to ``path``). Raises ``RenderError``
+    ``root`` makes recorded paths relative (defaults to ``path``); when given (the engine's
+    checkout), kustomize bases must stay inside it. Without it (``render OVERLAY``) an overlay's
+    bases may be anywhere: the working directory and git do not matter. Raises ``RenderError``
     naming the file when anything does not parse or build: a unit renders whole or not at all.
     """
     path = Path(path)
+    confine = root
     shown_root = root or (path if path.is_dir() else path.parent)
     if not path.exists():
         raise RenderError(f"{path}: no such file or directory")
@@ -48,9 +52,9 @@ def render_path(
     if not path.is_dir():  # a file; devices and FIFOs are refused by the reader
         items = _load(path, shown_root)
     elif kustomize.find_kustomization(path) is not None:
-        items = _build(path, runner, shown_root)
+        items = _build(path, runner, shown_root, confine)
     else:
-        items = _walk(path, runner, shown_root)
+        items = _walk(path, runner, shown_root, confine)
     _validate(items)
     return items
 
@@ -107,7 +111,7 @@ def _is_under(path: Path, root: Path) -> bool:
     return True
 
 
-def _walk(directory: Path, runner: ProcessRunner, root: Path) -> list[SourcedObject]:
+def _walk(directory: Path, runner: ProcessRunner, root: Path, confine: Path | None) -> list[SourcedObject]:
     items: list[SourcedObject] = []
     for entry in sorted(directory.iterdir(), key=lambda p: p.name):
         if entry.name.startswith(".") or entry.name in SKIPPED_FILES:
@@ -123,32 +127,23 @@ def _walk(directory: Path, runner: ProcessRunner, root: Path) -> list[SourcedObj
                 raise RenderError(f"{_shown(entry, root)}: symbolic link points outside the repository")
         if entry.is_dir():
             if kustomize.find_kustomization(entry) is not None:
-                items.extend(_build(entry, runner, root))
+                items.extend(_build(entry, runner, root, confine))
             else:
-                items.extend(_walk(entry, runner, root))
+                items.extend(_walk(entry, runner, root, confine))
         elif entry.name.lower().endswith(MANIFEST_SUFFIXES):
             items.extend(_load(entry, root))  # a FIFO or device named like a manifest is refused
     return items
 
 
-def _build(directory: Path, runner: ProcessRunner, root: Path) -> list[SourcedObject]:
+def _build(directory: Path, runner: ProcessRunner, root: Path, confine: Path | None) -> list[SourcedObject]:
     shown = _shown(directory, root)
     text = kustomize.build(directory, runner, shown)
     try:
         docs = parse_documents(text, f"{shown} (kustomize output)")
     except InputError as exc:
         raise RenderError(str(exc)) from None
-    items: list[SourcedObject] = []
-    for item in iter_objects(docs, shown):
-        if not is_kubernetes_object(item.obj):
-            continue
-        annotations = (item.obj.get("metadata") or {}).get("annotations") or {}
-        listed = annotations.pop(kustomize.GENERATED_ANNOTATION, None)
-        if listed is not None:
-            item.extra["sops_generated"] = json.loads(listed)
-            if not annotations:
-                item.obj["metadata"].pop("annotations", None)
-        items.append(item)
+    items = [i for i in iter_objects(docs, shown) if is_kubernetes_object(i.obj)]
+    kustomize.attach_origins(items, directory, confine=confine)
     return items
 
 

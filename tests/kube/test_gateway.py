@@ -1,4 +1,8 @@
-"""The one Kubernetes gateway (``secretsops.kube``): what it asks the API server and how failures read."""
+"""The one Kubernetes gateway (``secretsops.kube``): what it asks the API server and how failures read.
+
+What the API does is tested against the real kube-apiserver (``realkube``); how failures are mapped
+uses the test server's fault injection, or a loopback stand-in where the wire itself is the point.
+"""
 
 from __future__ import annotations
 
@@ -37,22 +41,26 @@ def kube(kubeapi) -> KubeClient:  # type: ignore[no-untyped-def]
     return client
 
 
+@pytest.mark.realkube
 def test_a_missing_object_reads_as_none(kube: KubeClient) -> None:
     assert kube.get("v1", "ConfigMap", NS, "absent") is None
 
 
+@pytest.mark.realkube
 def test_apply_creates_and_get_reads_back_plain_dicts(kube: KubeClient) -> None:
     kube.apply(cm(a="1"))
     got = kube.get("v1", "ConfigMap", NS, "app")
     assert got is not None and got["data"] == {"a": "1"}
 
 
+@pytest.mark.realkube
 def test_dry_run_apply_leaves_nothing_behind(kube: KubeClient) -> None:
     answered = kube.apply(cm(a="1"), dry_run=True)
     assert answered["data"] == {"a": "1"}
     assert kube.get("v1", "ConfigMap", NS, "app") is None
 
 
+@pytest.mark.realkube
 def test_creating_an_existing_object_is_a_conflict_without_retries(kube: KubeClient) -> None:
     kube.create(cm())
     with pytest.raises(KubeConflict) as err:
@@ -61,6 +69,7 @@ def test_creating_an_existing_object_is_a_conflict_without_retries(kube: KubeCli
     assert kube.sleeps == []  # type: ignore[attr-defined]
 
 
+@pytest.mark.realkube
 def test_replace_with_a_stale_resource_version_is_a_conflict(kube: KubeClient) -> None:
     first = kube.create(cm(a="1"))
     kube.replace({**first, "data": {"a": "2"}})
@@ -69,6 +78,7 @@ def test_replace_with_a_stale_resource_version_is_a_conflict(kube: KubeClient) -
     assert (kube.get("v1", "ConfigMap", NS, "app") or {})["data"] == {"a": "2"}
 
 
+@pytest.mark.realkube
 def test_merge_patch_changes_one_key_and_a_gone_object_patches_to_none(kube: KubeClient) -> None:
     kube.create(cm(a="1", b="2"))
     patched = kube.patch("v1", "ConfigMap", NS, "app", {"data": {"b": "3"}})
@@ -76,12 +86,14 @@ def test_merge_patch_changes_one_key_and_a_gone_object_patches_to_none(kube: Kub
     assert kube.patch("v1", "ConfigMap", NS, "gone", {"data": {"b": "3"}}) is None
 
 
+@pytest.mark.realkube
 def test_delete_says_whether_there_was_something_to_delete(kube: KubeClient) -> None:
     kube.create(cm())
     assert kube.delete("v1", "ConfigMap", NS, "app") is True
     assert kube.delete("v1", "ConfigMap", NS, "app") is False
 
 
+@pytest.mark.realkube
 def test_list_page_carries_the_resource_version_to_watch_from(kube: KubeClient) -> None:
     kube.create(cm("one"))
     page = kube.list_page("v1", "ConfigMap", NS)
@@ -89,6 +101,7 @@ def test_list_page_carries_the_resource_version_to_watch_from(kube: KubeClient) 
     assert page["metadata"]["resourceVersion"]
 
 
+@pytest.mark.realkube
 def test_watch_from_a_list_sees_what_is_created_after_it(kube: KubeClient) -> None:
     rv = kube.list_page("v1", "ConfigMap", NS)["metadata"]["resourceVersion"]
     kube.create(cm("later"))
@@ -107,6 +120,7 @@ def test_watch_from_an_expired_resource_version_says_list_again(kubeapi, kube: K
         list(stream)
 
 
+@pytest.mark.realkube
 def test_token_request_for_a_service_account_and_none_for_a_missing_one(kube: KubeClient) -> None:
     kube.create({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "app", "namespace": NS}})
     token = kube.create_token(NS, "app", ["vault"], 600)
@@ -163,6 +177,15 @@ def test_an_unreachable_server_is_temporary_and_named_without_credentials(tmp_pa
         kube.get("v1", "Secret", NS, "db")
     assert err.value.temporary and f"Kubernetes API {server} unreachable" in str(err.value)
     assert "pw" not in str(err.value)
+
+
+@pytest.mark.realkube
+def test_an_impersonated_user_gets_that_users_rbac(kube: KubeClient) -> None:
+    kube.create(cm())
+    with pytest.raises(KubeForbidden) as err:
+        kube.as_user("jane", ["developers"]).get("v1", "ConfigMap", NS, "app")
+    assert err.value.status == 403
+    assert kube.get("v1", "ConfigMap", NS, "app") is not None  # the client itself is unchanged
 
 
 @pytest.fixture

@@ -10,7 +10,12 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m pip install -q -e ./devstack
 # a key source in a distribution of its own: the tests prove a plugin needs no change to secretsops
 .venv/bin/python -m pip install -q -e ./tests/filewrap_plugin
-export PATH="$PWD/.venv/bin:$PATH" AWS_EC2_METADATA_DISABLED=true
+# The field's real tools (kube-apiserver, etcd, kubectl, kustomize, helm, kubeseal), pinned in
+# scripts/tools.lock and built from their Go modules into ~/.cache/secretsops/tools: minutes the first
+# time (progress below), a no-op after. The pinned ones come first on PATH.
+echo "== tools (scripts/tools.lock)"
+tools_bin="$(bash scripts/install-tools.sh)"
+export PATH="$tools_bin:$PWD/.venv/bin:$PATH" AWS_EC2_METADATA_DISABLED=true
 echo "== ruff";        ruff check secretsops devstack tests benchmarks
 echo "== mypy";        mypy
 echo "== import-linter"; lint-imports

@@ -37,6 +37,7 @@ def reconcile_args(harness, *extra: str) -> list[str]:  # type: ignore[no-untype
     ]
 
 
+@pytest.mark.realkube
 def test_reconcile_once_applies_and_exits_zero(harness, capsys) -> None:
     harness.write_app({"A": "1"}, {"cm-a": "1"})
     head = harness.repo.commit()
@@ -45,6 +46,7 @@ def test_reconcile_once_applies_and_exits_zero(harness, capsys) -> None:
     assert harness.configmaps() == {"cm-a": "1"} and harness.secret() == {"A": "1"}
 
 
+@pytest.mark.realkube
 def test_reconcile_once_exits_non_zero_when_the_pass_failed(harness, capsys) -> None:
     harness.repo.write("apps/bad.yaml", "kind: [\n")
     harness.repo.commit()
@@ -53,6 +55,7 @@ def test_reconcile_once_exits_non_zero_when_the_pass_failed(harness, capsys) -> 
     assert "apps: BuildFailed: " in err and "bad.yaml" in err and "Traceback" not in err
 
 
+@pytest.mark.realkube
 def test_reconcile_dry_run_lists_the_plan(harness, capsys) -> None:
     harness.write_app({"A": "1"}, {"cm-a": "1"})
     harness.repo.commit()
@@ -62,6 +65,7 @@ def test_reconcile_dry_run_lists_the_plan(harness, capsys) -> None:
     assert harness.configmaps() == {}
 
 
+@pytest.mark.realkube
 def test_status_prints_a_table_per_source(harness, capsys) -> None:
     harness.write_app({"A": "1"})
     harness.repo.commit()
@@ -100,6 +104,7 @@ def test_without_kubeconfig_outside_a_cluster_says_so(tmp_path, capsys) -> None:
     assert "not running inside a cluster" in capsys.readouterr().err
 
 
+@pytest.mark.realkube
 def test_reconcile_reads_several_sources_from_a_config_file(harness, tmp_path, capsys) -> None:
     harness.write_app({"A": "1"}, {"cm-a": "1"})
     harness.repo.commit()
@@ -116,6 +121,7 @@ def test_reconcile_reads_several_sources_from_a_config_file(harness, tmp_path, c
     assert harness.configmaps() == {"cm-a": "1"}
 
 
+@pytest.mark.realkube
 def test_plain_directory_works_as_a_source(harness, tmp_path, capsys) -> None:
     plain = tmp_path / "plain"
     plain.mkdir()
@@ -129,6 +135,7 @@ def test_plain_directory_works_as_a_source(harness, tmp_path, capsys) -> None:
     assert "cm-dir" in harness.configmaps() or harness.core().read_namespaced_config_map("cm-dir", "apps")
 
 
+@pytest.mark.realkube
 def test_reconcile_loop_stops_cleanly_on_sigterm(harness, tmp_path) -> None:
     import os
     import subprocess

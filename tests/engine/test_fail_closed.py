@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from secretsops.keysources.age import generate_identity
 
 
+@pytest.mark.realkube
 def test_failing_decrypt_applies_nothing_of_the_pass(harness) -> None:
     harness.write_app({"PASSWORD": "good"}, {"cm-a": "1"})
     harness.repo.commit()
@@ -36,6 +39,7 @@ def test_failing_decrypt_applies_nothing_of_the_pass(harness) -> None:
     assert harness.condition("Ready")["status"] == "False"
 
 
+@pytest.mark.realkube
 def test_render_error_applies_nothing_and_names_the_file(harness) -> None:
     harness.write_app({"A": "1"}, {"cm-a": "1"})
     harness.repo.commit()
@@ -49,6 +53,7 @@ def test_render_error_applies_nothing_and_names_the_file(harness) -> None:
     assert harness.configmaps() == {"cm-a": "1"}
 
 
+@pytest.mark.realkube
 def test_last_good_state_recovers_with_the_next_good_commit(harness) -> None:
     harness.write_app({"A": "1"}, {"cm-a": "1"})
     harness.repo.commit()
@@ -63,6 +68,7 @@ def test_last_good_state_recovers_with_the_next_good_commit(harness) -> None:
     assert harness.condition("Stalled")["status"] == "False"
 
 
+@pytest.mark.realkube
 def test_mass_prune_is_refused_until_a_person_confirms_the_commit(harness) -> None:
     harness.write_app({"A": "1"}, {f"cm-{i}": str(i) for i in range(6)})
     harness.repo.commit()
@@ -83,6 +89,7 @@ def test_mass_prune_is_refused_until_a_person_confirms_the_commit(harness) -> No
     assert res.ok and len(res.pruned) == 5 and harness.configmaps() == {"cm-0": "0"}
 
 
+@pytest.mark.realkube
 def test_render_that_yields_nothing_never_prunes_the_cluster_empty(harness) -> None:
     harness.write_app({"A": "1"}, {"cm-a": "1"})
     harness.repo.commit()
@@ -94,6 +101,7 @@ def test_render_that_yields_nothing_never_prunes_the_cluster_empty(harness) -> N
     assert res.reason == "PruneGuardTripped" and harness.configmaps() == {"cm-a": "1"}
 
 
+@pytest.mark.realkube
 def test_allow_mass_prune_setting_confirms_one_pass(harness) -> None:
     harness.write_app({"A": "1"}, {f"cm-{i}": str(i) for i in range(4)})
     harness.repo.commit()
@@ -130,6 +138,7 @@ def test_persistent_outage_is_temporary_and_backs_off(harness) -> None:
     assert res.ok
 
 
+@pytest.mark.realkube
 def test_git_unreachable_is_temporary_and_the_loop_lives_on(harness, tmp_path) -> None:
     harness.write_app({"A": "1"})
     harness.repo.commit()
@@ -143,6 +152,7 @@ def test_git_unreachable_is_temporary_and_the_loop_lives_on(harness, tmp_path) -
     assert eng.run_once()[0].ok
 
 
+@pytest.mark.realkube
 def test_dry_run_writes_nothing(harness) -> None:
     harness.write_app({"A": "1"}, {"cm-a": "1"})
     harness.repo.commit()
@@ -186,6 +196,7 @@ def test_the_loop_lives_on_through_failures_and_bugs(harness, monkeypatch) -> No
     assert all("CANARY" not in (e.message or "") for e in events)
 
 
+@pytest.mark.realkube
 def test_serve_with_leader_election_reconciles_and_releases_the_lease_on_stop(harness) -> None:
     import threading
     import time
@@ -204,6 +215,7 @@ def test_serve_with_leader_election_reconciles_and_releases_the_lease_on_stop(ha
     assert harness.configmaps() == {"cm-a": "1"}
 
 
+@pytest.mark.realkube
 def test_rejected_object_is_a_permanent_error_naming_fields_not_values(harness) -> None:
     harness.write_app({"A": "1"})
     harness.repo.write(

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import logging
 
 from secretsops.engine.logs import JsonFormatter
+
+
+pytestmark = pytest.mark.realkube  # runs against the real kube-apiserver (tests/realkube.py)
 
 
 def test_success_and_failure_are_recorded_as_events(harness) -> None:

@@ -23,7 +23,15 @@ def kubeapi_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeApi
 
 
 @pytest.fixture
-def kubeapi(kubeapi_server: KubeApiServer) -> Iterator[KubeApiServer]:
-    """The session server with all state wiped (objects, CRDs, faults, request log) before the test."""
-    kubeapi_server.reset()
-    yield kubeapi_server
+def kubeapi(request: pytest.FixtureRequest) -> Iterator[KubeApiServer]:
+    """The session server with all state wiped (objects, CRDs, faults, request log) before the test.
+
+    A test marked ``realkube`` gets the real control plane instead (tests/plugins/realkube.py): same
+    ``url``, ``api_client()``, ``write_kubeconfig()``, ``reset()``; no ``inject``, no request log.
+    """
+    if request.node.get_closest_marker("realkube") is not None:
+        yield request.getfixturevalue("realkube")
+        return
+    server: KubeApiServer = request.getfixturevalue("kubeapi_server")
+    server.reset()
+    yield server

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import logging
 
-from secretsops.engine.logs import JsonFormatter
+import pytest
 
+from secretsops.engine.logs import JsonFormatter
 
 pytestmark = pytest.mark.realkube  # runs against the real kube-apiserver (tests/realkube.py)
 

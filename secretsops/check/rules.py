@@ -50,6 +50,15 @@ RULES: dict[str, Rule] = {
             ROTATE + "encrypt the referenced file: secretsops encrypt -i FILE",
         ),
         Rule(
+            "kustomize-not-decrypted",
+            "KustomizeOutputNotDecrypted",
+            "Rendered output still holds SOPS ciphertext or SOPS metadata: the decryption plugin did "
+            "not run (a value is not exposed, but this output would put ciphertext into the cluster).",
+            "build with the plugin enabled: kustomize build --enable-alpha-plugins --enable-exec DIR "
+            "(`kubectl kustomize` has no --enable-exec and skips exec plugins silently: use standalone "
+            "kustomize), or render with secretsops render DIR",
+        ),
+        Rule(
             "sops-unencrypted",
             "SopsRuleFileUnencrypted",
             "A .sops.yaml creation rule covers this file but it is not SOPS-encrypted.",

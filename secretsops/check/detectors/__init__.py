@@ -19,7 +19,7 @@ def default_detectors() -> list[Detector]:
     from secretsops.check.detectors.dotenv import DotenvCredentials
     from secretsops.check.detectors.entropy import HighEntropyValues
     from secretsops.check.detectors.kubeconfig import KubeconfigCredentials
-    from secretsops.check.detectors.kustomize import SecretGenerators
+    from secretsops.check.detectors.kustomize import SecretGenerators, UndecryptedBuildOutput
     from secretsops.check.detectors.secrets import KubernetesSecrets
     from secretsops.check.detectors.sops_files import SopsFiles
     from secretsops.check.detectors.tokens import KeyMaterial
@@ -28,6 +28,7 @@ def default_detectors() -> list[Detector]:
         SopsFiles(),
         KubernetesSecrets(),
         SecretGenerators(),
+        UndecryptedBuildOutput(),
         KubeconfigCredentials(),
         KeyMaterial(),
         DotenvCredentials(),

@@ -1,20 +1,32 @@
-"""kustomize ``secretGenerator``: plaintext literals, and envs/files that are not encrypted.
+"""kustomize: plaintext in ``secretGenerator`` inputs, and build output nobody decrypted.
 
-The generator turns these into a Secret at build time, so the plaintext is in git even though
-no ``kind: Secret`` is. Referenced files count as protected when they are SOPS-encrypted (the
-ksops / kustomize-sops pattern).
+``SecretGenerators``: the generator turns literals and envs/files into a Secret at build time, so
+the plaintext is in git even though no ``kind: Secret`` is. Referenced files count as protected
+when they are SOPS-encrypted (the ksops / kustomize-sops pattern).
+
+``UndecryptedBuildOutput``: ``kustomize build`` output (``check -``) that still holds SOPS
+material — a generated Secret whose data is a SOPS file or a SOPS dotenv split into ``sops_*``
+keys, or (on stdin) a whole SOPS-encrypted object. Nothing leaked, but the decryption plugin did
+not run: the commonest cause is ``kubectl kustomize``, which has no ``--enable-exec`` and skips
+exec KRM functions (KSOPS, ``secretsops-krm``) without a word. The finding says how to enable it
+instead of calling ciphertext a plaintext secret.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from secretsops.check.detectors.secrets import decode_data_value, iter_k8s_objects
 from secretsops.check.detectors.sops_files import _dotenv_items, _ini_items, is_dotenv_name
 from secretsops.check.placeholders import is_placeholder
 from secretsops.check.scanfile import ScanFile
 from secretsops.check.sopsfmt import check_metadata, flat_metadata_check, looks_like_sops_metadata
 from secretsops.check.yamllines import line_of, parse_with_lines
+from secretsops.decryptors.guard import SOPS_MARKER
 from secretsops.errors import InputError
+
+_MARKER_BYTES = SOPS_MARKER.encode("ascii")
+_DATA_KINDS = ("Secret", "ConfigMap")
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
@@ -82,3 +94,39 @@ class SecretGenerators:
         if is_dotenv_name(target) and all(is_placeholder(v) for _k, v, _l, _s in _dotenv_items(text)):
             return
         file.report("kustomize-secret-file", line, f"{generator}:{ref}", text)
+
+
+class UndecryptedBuildOutput:
+    def scan(self, file: ScanFile) -> None:
+        if not file.is_structured or ("sops" not in file.text and "data" not in file.text):
+            return
+        stdin = file.path == "<stdin>"
+        for doc in file.docs:
+            for obj in iter_k8s_objects(doc):
+                if stdin and isinstance(obj.get("sops"), dict) and obj.get("kind"):
+                    file.report("kustomize-not-decrypted", line_of(obj, "sops"), "sops", _where(obj))
+                elif obj.get("kind") in _DATA_KINDS:
+                    self._data(file, obj)
+
+    def _data(self, file: ScanFile, obj: dict[str, Any]) -> None:
+        """One finding per object, at its first key holding SOPS material."""
+        for field in ("data", "binaryData", "stringData"):
+            values = obj.get(field)
+            if not isinstance(values, dict):
+                continue
+            for key, value in values.items():
+                if str(key) == "sops_mac" or (field != "stringData" and _holds_ciphertext(value)):
+                    line = line_of(values, key)
+                    file.report("kustomize-not-decrypted", line, f"{field}.{key}", _where(obj))
+                    return
+
+
+def _holds_ciphertext(value: Any) -> bool:
+    raw = decode_data_value(value) if isinstance(value, str) else None
+    return raw is not None and _MARKER_BYTES in raw
+
+
+def _where(obj: dict[str, Any]) -> str:
+    """What the fingerprint is taken of: the object's identity, never a value."""
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    return f"{obj.get('kind')}/{meta.get('namespace') or ''}/{meta.get('name') or ''}"

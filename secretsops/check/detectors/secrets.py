@@ -20,6 +20,7 @@ from secretsops.check.placeholders import is_placeholder
 from secretsops.check.scanfile import ScanFile
 from secretsops.check.sopsfmt import is_enc
 from secretsops.check.yamllines import line_of
+from secretsops.decryptors.guard import SOPS_MARKER
 
 _PUBLIC_PEM = re.compile(r"-----BEGIN (CERTIFICATE|PUBLIC KEY|X509 CRL|CERTIFICATE REQUEST)-----")
 
@@ -75,8 +76,9 @@ class KubernetesSecrets:
             values = obj.get(field_name)
             if not isinstance(values, dict):
                 continue
+            flattened_sops = "sops_mac" in values  # a SOPS dotenv split into keys: the kustomize detector's
             for key, value in values.items():
-                if value is None or is_enc(value):
+                if value is None or is_enc(value) or (flattened_sops and str(key).startswith("sops_")):
                     continue
                 line = line_of(values, key)
                 text = value if isinstance(value, str) else str(value)
@@ -84,6 +86,8 @@ class KubernetesSecrets:
                     raw = decode_data_value(value)
                     if raw is not None:
                         text = raw.decode("utf-8", "replace")
+                if SOPS_MARKER in text:
+                    continue  # ciphertext the decryption plugin did not open (detectors.kustomize)
                 if is_placeholder(text) or is_public_material(text):
                     continue
                 file.report("k8s-secret-plaintext", line, f"{field_name}.{key}", text)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -197,26 +198,48 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
     return bool(getattr(config.option, "numprocesses", 0)) and not hasattr(config, "workerinput")
 
 
+_LEAKS = pytest.StashKey[list[str]]()
+
+
+def _report(session: pytest.Session, lines: list[str]) -> None:
+    config = session.config
+    text = "\n".join(["processes started by the test suite outlived it (now stopped):", *lines])
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write("\n")  # after the progress line
+        reporter.write_line(text, red=True)
+    else:
+        print(text, file=sys.stderr)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """xdist controller: collect what each worker found (its exit status does not reach us)."""
+    found = getattr(node, "workeroutput", {}).get("process_leaks")
+    config = getattr(node, "config", None)
+    if found and config is not None:
+        config.stash.setdefault(_LEAKS, []).extend(found)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Runs after every fixture's teardown (the runner tears the session down first)."""
     config = session.config
-    if _is_xdist_controller(config) or not PROC.is_dir():
+    if _is_xdist_controller(config):
+        if config.stash.get(_LEAKS, []):
+            _report(session, config.stash[_LEAKS])
         return
     factory = getattr(config, "_tmp_path_factory", None)
-    if factory is None:
+    if factory is None or not PROC.is_dir():
         return
-    basetemp = factory.getbasetemp()
-    me = os.getpid()
-    left = leftovers(basetemp, me)
+    left = leftovers(factory.getbasetemp(), os.getpid())
     if left and not _wait_gone({p.pid for p in left}, timeout=5.0):
         left = [p for p in left if _proc(p.pid) is not None]
         _terminate([p.pid for p in left])
-        reporter = config.pluginmanager.get_plugin("terminalreporter")
-        lines = ["processes started by the test suite outlived it (now stopped):"]
-        lines += [f"  {p.describe()}" for p in left]
-        if reporter is not None:
-            reporter.write_line("\n".join(lines), red=True)
+        lines = [f"  {p.describe()}" for p in left]
+        workeroutput = getattr(config, "workeroutput", None)
+        if workeroutput is not None:  # an xdist worker: the controller reports and fails the run
+            workeroutput["process_leaks"] = lines
         else:
-            print("\n".join(lines))
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+            _report(session, lines)

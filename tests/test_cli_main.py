@@ -27,7 +27,7 @@ def test_library_error_becomes_one_line_and_its_exit_code(
     monkeypatch.setattr(cli_main, "build_parser", lambda argv=None: parser)
     parser.set_defaults(func=failing)
     monkeypatch.setattr(parser, "parse_args", lambda argv: argparse.Namespace(func=failing))
-    assert cli_main.main([]) == 51
+    assert cli_main.main(["decrypt"]) == 51
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
 
@@ -41,7 +41,7 @@ def test_unexpected_exception_is_not_a_traceback(
     parser = cli_main.build_parser()
     monkeypatch.setattr(cli_main, "build_parser", lambda argv=None: parser)
     monkeypatch.setattr(parser, "parse_args", lambda argv: argparse.Namespace(func=boom))
-    assert cli_main.main([]) == 1
+    assert cli_main.main(["decrypt"]) == 1
     err = capsys.readouterr().err
     assert "value-that-might-be-secret" not in err and "Traceback" not in err
 

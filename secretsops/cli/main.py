@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "check": ("check_cmds",),
     "controller": ("controller_cmds",),
     "keygen": ("sops_cmds", "sealed_cmds"),
+    "version": (),
 }
 
 
@@ -58,13 +59,57 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="secretsops",
         description="Secrets safe in GitOps: sops-compatible encryption, sealing, external references.",
     )
+    parser.add_argument("--version", "-v", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     keygen = sub.add_parser("keygen", help="create keys (age identity, sealing key pair)")
     keygen_sub = keygen.add_subparsers(dest="keygen_kind", required=True, metavar="KIND")
+    sub.add_parser("version", help="print the version").set_defaults(func=_cmd_version)
     for name in _modules_for(argv):
         module = importlib.import_module(f"secretsops.cli.{name}")
         module.register(sub, keygen_sub)
+    _add_examples(sub)
     return parser
+
+
+def _add_examples(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """End every command's help with its examples (``secretsops.cli.examples``)."""
+    from secretsops.cli.examples import epilog
+
+    for name, command in sub.choices.items():
+        text = epilog(name)
+        if text and command.epilog is None:
+            command.epilog = text
+            if command.formatter_class is argparse.HelpFormatter:
+                command.formatter_class = argparse.RawDescriptionHelpFormatter
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("secretsops")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _cmd_version(args: argparse.Namespace) -> int:
+    print(f"secretsops {_version()}")
+    return 0
+
+
+class _VersionAction(argparse.Action):
+    """``--version``/``-v`` (as sops has them); the version is looked up only when asked."""
+
+    def __init__(
+        self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object
+    ) -> None:
+        super().__init__(
+            option_strings, dest, nargs=0, default=argparse.SUPPRESS, help="print the version and exit"
+        )
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(f"secretsops {_version()}")
+        parser.exit()
 
 
 def _accepts(command: str, option: str) -> bool:
@@ -77,12 +122,18 @@ def _accepts(command: str, option: str) -> bool:
 
 def _is_sops_global_form(argv: Sequence[str]) -> bool:
     """``sops -d f``, ``sops --set … f``, ``sops f``: anything not starting with a command."""
-    return bool(argv) and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")
+    return bool(argv) and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "-v", "--version")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     if argv is None:
         argv = sys.argv[1:]
+    if list(argv) in (["--version"], ["-v"]):  # no parser: answers even with a broken command group
+        print(f"secretsops {_version()}")
+        return 0
+    if not argv:  # a bare `secretsops` lists the commands
+        build_parser([]).print_help()
+        return 0
     try:
         if _is_sops_global_form(argv):
             from secretsops.cli.sops_legacy import translate

@@ -167,6 +167,55 @@ def register(sub: Any, keygen_sub: Any) -> None:
     k.add_argument("--keys-dir", default="keys")
     k.add_argument("--output", help="write the identity here instead of KEYS_DIR/age.txt")
     k.set_defaults(func=cmd_keygen_age)
+    _fill_help(sub, keygen_sub)
+
+
+SOPS_COMMANDS = ("encrypt", "decrypt", "rotate", "updatekeys", "edit", "set", "unset", "filestatus")
+
+#: help for flags registered without one, by (command, dest) or dest
+FLAG_HELP: dict[tuple[str, str] | str, str] = {
+    "file": "the SOPS file ('-' or omitted: standard input, where the command allows it)",
+    "files": "SOPS files (directories with -r)",
+    "index": 'tree path, e.g. \'["data"]["password"]\'',
+    "value": "JSON value, e.g. '\"text\"', 5, '{\"k\": true}' (a file name with --value-file)",
+    "input_type": "how to read the input: yaml, json, dotenv, ini, binary (default: from the file name)",
+    "output_type": "format to write (default: from the file name, never from --input-type)",
+    "indent": "spaces of indentation of YAML/JSON output (default: .sops.yaml `stores`, else sops')",
+    "shamir_secret_sharing_threshold": "key groups needed to recover the data key (default: all)",
+    "unencrypted_suffix": "leave keys ending in this suffix in the clear (default: _unencrypted)",
+    "encrypted_suffix": "encrypt only the values of keys ending in this suffix",
+    "unencrypted_regex": "leave keys matching this RE2 regex in the clear",
+    "encrypted_regex": "encrypt only keys matching this RE2 regex, e.g. '^(data|stringData)$'",
+    "unencrypted_comment_regex": "leave values whose comment matches this RE2 regex in the clear",
+    "encrypted_comment_regex": "encrypt only values whose comment matches this RE2 regex",
+    "mac_only_encrypted": "compute the MAC over the encrypted values only",
+    "ignore_mac": "DANGEROUS: skip the integrity check",
+    "config": "path to .sops.yaml (default: looked up from the working directory upwards)",
+    "recursive": "process every file under a directory",
+    "value_stdin": "read the JSON value from standard input (keeps it out of the process list)",
+    "value_file": "VALUE names a file holding the JSON value (keeps it out of the process list)",
+    ("set", "idempotent"): "write nothing when INDEX already holds VALUE",
+    ("unset", "idempotent"): "succeed without writing when INDEX does not exist",
+    "keys_dir": "directory for age.txt (default: keys)",
+}
+
+
+def _fill_help(sub: Any, keygen_sub: Any) -> None:
+    """Every flag of the sops commands says what it does (``--help``)."""
+    parsers = [(name, sub.choices[name]) for name in SOPS_COMMANDS if name in sub.choices]
+    if "age" in keygen_sub.choices:
+        parsers.append(("keygen age", keygen_sub.choices["age"]))
+    for name, parser in parsers:
+        for action in parser._actions:
+            if action.help is not None:
+                continue
+            dest = action.dest
+            text = FLAG_HELP.get((name, dest)) or FLAG_HELP.get(dest)
+            if text is None and dest.startswith(("add_", "rm_")):
+                verb, _, kind = dest.partition("_")
+                text = f"{'add' if verb == 'add' else 'remove'} these comma-separated {kind} keys"
+            if text is not None:
+                action.help = text
 
 
 # --- helpers --------------------------------------------------------------------------------

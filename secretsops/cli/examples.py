@@ -1,0 +1,65 @@
+"""Examples printed at the end of each command's ``--help``.
+
+One table for every command so each help ends the same way; ``tests/test_cli_help.py`` parses
+every example with the real parser, so an example that no longer matches the flags fails.
+"""
+
+from __future__ import annotations
+
+#: command -> example command lines (without a comment: the line says what it does)
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "encrypt": (
+        "secretsops encrypt -i --age age1... secrets.yaml",
+        "secretsops encrypt --output secrets.enc.json secrets.json",
+        "secretsops encrypt --encrypted-regex '^(data|stringData)$' -i secret.yaml",
+    ),
+    "decrypt": (
+        "secretsops decrypt secrets.yaml",
+        'secretsops decrypt --extract \'["data"]["password"]\' secrets.yaml',
+        "secretsops decrypt --output-type json secrets.yaml",
+    ),
+    "edit": ("EDITOR=nano secretsops edit secrets.yaml",),
+    "rotate": (
+        "secretsops rotate -i secrets.yaml",
+        "secretsops rotate -i --add-age age1... --rm-age age1... secrets.yaml",
+    ),
+    "updatekeys": ("secretsops updatekeys secrets.yaml", "secretsops updatekeys -y -r deploy/"),
+    "set": (
+        'secretsops set secrets.yaml \'["db"]["password"]\' \'"s3cret"\'',
+        'printf \'"s3cret"\' | secretsops set --value-stdin secrets.yaml \'["db"]["password"]\'',
+    ),
+    "unset": ('secretsops unset secrets.yaml \'["db"]["password"]\'',),
+    "filestatus": ("secretsops filestatus secrets.yaml",),
+    "keygen": ("secretsops keygen age", "secretsops keygen sealing --keys-dir keys"),
+    "merge-driver": ("secretsops merge-driver %O %A %B %P",),
+    "diff-driver": ("secretsops diff-driver --redact secrets.yaml",),
+    "git-setup": ("secretsops git-setup", "secretsops git-setup --pattern 'secrets/*.yaml' --redact"),
+    "seal": (
+        "secretsops seal --cert keys/sealed-secrets.crt -f secret.yaml -w sealed.yaml",
+        "secretsops seal --fetch-cert",
+    ),
+    "unseal": ("secretsops unseal --private-key keys/sealed-secrets.key sealed.yaml",),
+    "sealing-keys": ("secretsops sealing-keys list", "secretsops sealing-keys rotate --force"),
+    "render": ("secretsops render deploy/", "secretsops render --redact -o json deploy/"),
+    "reconcile": (
+        "secretsops reconcile --repo https://git.example.org/app.git --path deploy --once",
+        "secretsops reconcile --repo . --dry-run --once",
+    ),
+    "status": ("secretsops status", "secretsops status -o json --namespace shop"),
+    "refresh": ("secretsops refresh shop/db-credentials", "secretsops refresh --reconcile"),
+    "krm": ("secretsops krm --private-key keys/sealed-secrets.key < resource-list.yaml",),
+    "check": (
+        "secretsops check",
+        "secretsops check --staged",
+        "secretsops check --format sarif -o check.sarif .",
+    ),
+    "controller": ("secretsops controller --leader-elect", "secretsops controller --once"),
+    "version": ("secretsops version",),
+}
+
+
+def epilog(command: str) -> str | None:
+    lines = EXAMPLES.get(command)
+    if not lines:
+        return None
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)

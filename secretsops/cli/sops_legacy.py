@@ -11,12 +11,13 @@ the file). The result is the equivalent subcommand line, parsed by the normal pa
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from secretsops.errors import InvalidSetFormat, NoFileSpecified, SecretsOpsError
+from secretsops.errors import InvalidSetFormat, NoFileSpecified, SecretsOpsError, UsageError
 
 Kind = Literal["bool", "str", "int"]
 
@@ -71,6 +72,8 @@ GLOBAL_FLAGS: tuple[GlobalFlag, ...] = (
     GlobalFlag("enable-local-keyservice", "bool"),
     GlobalFlag("keyservice", "str"),
 )
+#: sops 3.11 commands secretsops does not have (a file of that name is not what the user meant)
+SOPS_ONLY_COMMANDS = ("completion", "exec-env", "exec-file", "publish", "keyservice", "groups")
 _BY_NAME = {f.name: f for f in GLOBAL_FLAGS} | {f.short: f for f in GLOBAL_FLAGS if f.short}
 #: flags that only pick the mode; never passed on
 _MODE_FLAGS = frozenset({"decrypt", "encrypt", "rotate", "set"})
@@ -80,6 +83,10 @@ Value = bool | str | int
 
 class LegacyUsageError(SecretsOpsError):
     """A flag sops' own parser refuses ("flag provided but not defined"): sops exits 1."""
+
+
+class UnknownCommandOrFile(UsageError):
+    """``secretsops NAME`` where NAME is no command and no file (argparse's exit code, 2)."""
 
 
 def _go_bool(name: str, text: str) -> bool:
@@ -158,6 +165,10 @@ def _key_bearing(mode: str, name: str) -> bool:
     return False
 
 
+def exists(path: str) -> bool:
+    return os.path.lexists(path)
+
+
 def translate(argv: Sequence[str], commands: Sequence[str], accepts: Callable[[str, str], bool]) -> list[str]:
     """The subcommand line equivalent to sops' global-flag form ``argv``.
 
@@ -167,6 +178,10 @@ def translate(argv: Sequence[str], commands: Sequence[str], accepts: Callable[[s
     values, rest = parse_global_flags(argv)
     if rest and rest[0] in commands:  # flags before a subcommand: sops' subcommand ignores them
         return rest
+    if rest and rest[0] in ("help", "h"):
+        return ["--help"]
+    if rest and rest[0] in SOPS_ONLY_COMMANDS:
+        raise LegacyUsageError(f"sops' {rest[0]!r} command is not available in secretsops")
     if not rest:
         raise NoFileSpecified("no file specified")
     if len(rest) > 1:
@@ -177,6 +192,12 @@ def translate(argv: Sequence[str], commands: Sequence[str], accepts: Callable[[s
         )
     file = rest[0]
     mode = _mode(values)
+    if mode == "edit" and not exists(file):
+        # sops would open an editor on a new file; a mistyped command is the likelier meaning
+        raise UnknownCommandOrFile(
+            f"{file!r} is neither a command nor an existing file (see 'secretsops --help'; "
+            "to create a new encrypted file: secretsops edit FILE)"
+        )
     out = [mode]
     for name, value in values.items():
         if name in _MODE_FLAGS:

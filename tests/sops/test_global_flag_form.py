@@ -133,3 +133,24 @@ def test_bare_file_opens_the_editor(side_by_side, enc, tmp_path):
     same(theirs, mine)
     assert _plain(side_by_side, mine) == _plain(side_by_side, theirs)
     assert _plain(side_by_side, mine)["a"] == "edited"  # type: ignore[index]
+
+
+def test_a_name_that_is_no_command_and_no_file_opens_no_editor(side_by_side, tmp_path):
+    marker = tmp_path / "editor-ran"
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f'#!/bin/sh\ntouch "{marker}"\n')
+    editor.chmod(0o755)
+    _, d = side_by_side.dirs({})
+    mine = side_by_side.run("secretsops", ("statu",), d, env={"EDITOR": str(editor)})
+    assert mine.code == 2
+    assert b"neither a command nor an existing file" in mine.proc.stderr
+    assert not marker.exists() and not (d / "statu").exists()
+
+
+@pytest.mark.parametrize("command", ["exec-env", "exec-file", "publish", "groups"])
+def test_sops_commands_secretsops_lacks_are_refused_not_taken_for_files(side_by_side, enc, command):
+    _, d = side_by_side.dirs({"f.json": enc})
+    mine = side_by_side.run("secretsops", (command, "f.json", "true"), d)
+    assert mine.code == 1
+    assert f"'{command}' command is not available".encode() in mine.proc.stderr
+    assert (d / "f.json").read_bytes() == enc

@@ -23,7 +23,13 @@ from secretsops import yamlio
 from secretsops.decryptors.base import DecryptContext, Decryptor
 from secretsops.errors import InputError, MacMismatch
 from secretsops.manifests import Obj, ObjectId, SourcedObject
-from secretsops.sops.api import DataKeyCache, decrypt_document, decrypt_documents, is_encrypted_document
+from secretsops.sops.api import (
+    DataKeyCache,
+    decrypt_bytes,
+    decrypt_document,
+    decrypt_documents,
+    is_encrypted_document,
+)
 from secretsops.sops.cipher import is_encrypted_value
 from secretsops.sops.formats import get_store
 from secretsops.sops.tree import Branch
@@ -140,36 +146,59 @@ def open_from_origin(
     ciphertext at the same path. See the module docstring.
     """
     mac = SopsOrigin.mac_of(obj)
-    found = _origin_documents(origin, ctx, cache, where).get(mac or "")
-    if found is None:
+    candidates = _origin_documents(origin, ctx, cache).get(mac or "")
+    if not candidates:
         raise MacMismatch(f"no document with this MAC in its origin file {origin.path}", file=where)
-    cipher_doc, plain_doc = found
-    out = _substitute(obj, cipher_doc, plain_doc, origin.path, ())
-    assert isinstance(out, dict)
-    return out
+    first: MacMismatch | None = None
+    for cipher_doc, plain_doc in candidates:  # several when sops wrote one MAC for all documents
+        try:
+            out = _substitute(obj, cipher_doc, plain_doc, origin.path, ())
+        except MacMismatch as exc:
+            first = first or exc
+            continue
+        assert isinstance(out, dict)
+        return out
+    assert first is not None
+    raise first
 
 
 def _origin_documents(
-    origin: SopsOrigin, ctx: DecryptContext, cache: DataKeyCache, where: str
-) -> dict[str, tuple[Any, Any]]:
-    """MAC -> (ciphertext document, plaintext document) for every encrypted document of the file,
-    decrypted once per pass (the scratch never outlives the pass)."""
+    origin: SopsOrigin, ctx: DecryptContext, cache: DataKeyCache
+) -> dict[str, list[tuple[Any, Any]]]:
+    """MAC -> [(ciphertext document, plaintext document)] for the encrypted documents of the file,
+    decrypted once per pass (the scratch never outlives the pass).
+
+    sops writes a multi-document YAML file with one MAC over all documents (the same metadata in
+    each); such a file is decrypted whole, as sops does. Documents encrypted one by one and
+    concatenated carry a MAC each and are verified each on its own.
+    """
     cached = ctx.scratch.sops_documents.get(id(origin))
     if cached is not None and cached[0] is origin:
         return cached[1][0]  # type: ignore[no-any-return]
     try:
-        branches = get_store(origin.fmt).load_plain(origin.data) if origin.data.strip() else []
         ciphertext = yamlio.load_documents(yamlio.decode(origin.data, origin.path), origin.path)
-    except (InputError, ValueError) as exc:
-        raise MacMismatch(f"cannot read the origin file {origin.path}: {exc}", file=where) from None
-    plains = decrypt_documents(origin.data, origin.fmt, ctx=ctx.keys, cache=cache, where=origin.path)
-    by_mac = {m: d for d in ciphertext if (m := SopsOrigin.mac_of(d))}
-    table: dict[str, tuple[Any, Any]] = {}
-    for branch, plain in zip(branches, plains, strict=False):
-        meta = branch.get("sops") if isinstance(branch, Branch) else None
-        mac = meta.get("mac") if isinstance(meta, Branch) else None
-        if mac and str(mac) in by_mac:
-            table[str(mac)] = (by_mac[str(mac)], plain)
+    except InputError as exc:
+        raise MacMismatch(f"cannot read the origin file {origin.path}: {exc}") from None
+    macs = [SopsOrigin.mac_of(d) for d in ciphertext]
+    table: dict[str, list[tuple[Any, Any]]] = {}
+    if len(set(macs)) == 1 and len(macs) > 1 and macs[0]:
+        plain = decrypt_bytes(origin.data, origin.fmt, ctx=ctx.keys, cache=cache, where=origin.path)
+        try:
+            plains = yamlio.load_documents(plain.decode("utf-8"), origin.path)
+        except (InputError, UnicodeDecodeError):
+            plains = []
+        if len(plains) != len(ciphertext):
+            raise MacMismatch(f"cannot align the documents of {origin.path} after decryption")
+        table[str(macs[0])] = list(zip(ciphertext, plains, strict=True))
+    else:
+        branches = get_store(origin.fmt).load_plain(origin.data) if origin.data.strip() else []
+        plains = decrypt_documents(origin.data, origin.fmt, ctx=ctx.keys, cache=cache, where=origin.path)
+        by_mac = {m: d for d, m in zip(ciphertext, macs, strict=True) if m}
+        for branch, plain_doc in zip(branches, plains, strict=False):
+            meta = branch.get("sops") if isinstance(branch, Branch) else None
+            mac = meta.get("mac") if isinstance(meta, Branch) else None
+            if mac and str(mac) in by_mac:
+                table.setdefault(str(mac), []).append((by_mac[str(mac)], plain_doc))
     ctx.scratch.sops_documents[id(origin)] = (origin, [table])
     return table
 

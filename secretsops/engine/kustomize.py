@@ -266,7 +266,7 @@ def attach_origins(items: list[SourcedObject], directory: Path, *, confine: Path
             if origin is not None:
                 item.extra[ORIGIN] = origin
             else:
-                item.extra[UNLOCATED] = found().unlocated(str(directory))
+                item.extra[UNLOCATED] = found().unlocated(str(Path(directory).absolute()))
             continue
         if obj.get("kind") != "Secret" or str(obj.get("apiVersion")) != "v1":
             continue

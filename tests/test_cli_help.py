@@ -77,5 +77,6 @@ def test_each_help_ends_with_its_examples(command):
 @pytest.mark.parametrize("command", SOPS_COMMANDS)
 def test_every_flag_of_the_sops_commands_has_help(command):
     parser = _subparsers(command)[command]
+    parser.format_help()  # adds flags a parser defers until it is used
     missing = [a.option_strings or [a.dest] for a in parser._actions if not a.help]
     assert missing == []

@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from secretsops.errors import SecretsOpsError
 
@@ -71,7 +72,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _add_examples(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_examples(sub: argparse._SubParsersAction[Any]) -> None:
     """End every command's help with its examples (``secretsops.cli.examples``)."""
     from secretsops.cli.examples import epilog
 

@@ -206,16 +206,24 @@ def _fill_help(sub: Any, keygen_sub: Any) -> None:
     if "age" in keygen_sub.choices:
         parsers.append(("keygen age", keygen_sub.choices["age"]))
     for name, parser in parsers:
-        for action in parser._actions:
-            if action.help is not None:
-                continue
-            dest = action.dest
-            text = FLAG_HELP.get((name, dest)) or FLAG_HELP.get(dest)
-            if text is None and dest.startswith(("add_", "rm_")):
-                verb, _, kind = dest.partition("_")
-                text = f"{'add' if verb == 'add' else 'remove'} these comma-separated {kind} keys"
-            if text is not None:
-                action.help = text
+        defer = getattr(parser, "defer", None)
+        if callable(defer):  # a deferring parser: fill in once its deferred flags exist too
+            defer(lambda p, name=name: _fill_parser_help(name, p))
+        else:
+            _fill_parser_help(name, parser)
+
+
+def _fill_parser_help(name: str, parser: argparse.ArgumentParser) -> None:
+    for action in parser._actions:
+        if action.help is not None:
+            continue
+        dest = action.dest
+        text = FLAG_HELP.get((name, dest)) or FLAG_HELP.get(dest)
+        if text is None and dest.startswith(("add_", "rm_")):
+            verb, _, kind = dest.partition("_")
+            text = f"{'add' if verb == 'add' else 'remove'} these comma-separated {kind} keys"
+        if text is not None:
+            action.help = text
 
 
 # --- helpers --------------------------------------------------------------------------------

@@ -128,7 +128,7 @@ class Origins:
             return (
                 f"no local file under {root} holds this document, so it came from the remote base "
                 f"{self.remote[0]}: secretsops does not fetch remote bases to check the MAC against "
-                "the origin file, and kustomize changed the document; vendor the base into the "
+                "the origin file, and kustomize reordered or changed the document; vendor the base into the "
                 "repository (see docs/kustomize.md)"
             )
         return (

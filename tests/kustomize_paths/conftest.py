@@ -41,7 +41,11 @@ class Env:
         if regex is not None and path.suffix in (".yaml", ".yml", ".json"):
             argv += ["--encrypted-regex", regex]
         done = subprocess.run(
-            [*argv, "/dev/stdin"], input=plaintext.encode(), capture_output=True, env=self.environ, check=False
+            [*argv, "/dev/stdin"],
+            input=plaintext.encode(),
+            capture_output=True,
+            env=self.environ,
+            check=False,
         )
         assert done.returncode == 0, done.stderr.decode()
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,7 +53,9 @@ class Env:
         return path
 
     def run(self, argv: list[str], cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(argv, cwd=cwd, env=self.environ, input=stdin, capture_output=True, text=True, check=False)
+        return subprocess.run(
+            argv, cwd=cwd, env=self.environ, input=stdin, capture_output=True, text=True, check=False
+        )
 
     def render(self, target: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         return self.run([sys.executable, "-m", "secretsops", "render", target], cwd)
@@ -78,7 +84,8 @@ def env(tmp_path_factory: pytest.TempPathFactory, sops_bin: str) -> Env:
 
 def secret(name: str, value: str, *, key: str = "PASSWORD", namespace: str | None = None) -> str:
     ns = f"  namespace: {namespace}\n" if namespace else ""
-    return f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n{ns}type: Opaque\nstringData:\n  {key}: {value}\n"
+    head = f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n{ns}"
+    return head + f"type: Opaque\nstringData:\n  {key}: {value}\n"
 
 
 def write(path: Path, text: str) -> Path:

@@ -82,7 +82,7 @@ def test_render_overlay_from_a_sub_directory_of_a_git_work_tree(env: Env, tmp_pa
     assert overlay.is_dir()
 
 
-def test_the_deployment_refers_to_the_hashed_name_and_no_plaintext_is_written(env: Env, tmp_path: Path) -> None:
+def test_the_deployment_follows_the_hashed_name_and_no_plaintext_is_written(env: Env, tmp_path: Path) -> None:
     canary = new_canary()
     overlay = tree(env, tmp_path / "repo", canary)
     done = env.render(str(overlay), tmp_path)

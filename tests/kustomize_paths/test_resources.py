@@ -6,6 +6,7 @@ MAC verified over that file's own values.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from tests.helpers import assert_no_canary, new_canary
@@ -55,7 +56,9 @@ def test_a_multi_document_resource_file_opens_each_document(env: Env, tmp_path: 
 
 def test_a_json_resource_opens_from_its_json_bytes(env: Env, tmp_path: Path) -> None:
     canary = new_canary()
-    doc = f'{{"apiVersion": "v1", "kind": "Secret", "metadata": {{"name": "j"}}, "stringData": {{"K": "{canary}"}}}}'
+    doc = json.dumps(
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "j"}, "stringData": {"K": canary}}
+    )
     env.encrypt(tmp_path / "app/secret.enc.json", doc)
     write(tmp_path / "app/kustomization.yaml", "namePrefix: p-\nresources: [secret.enc.json]\n")
     done = env.render("app", tmp_path)

@@ -4,16 +4,21 @@ sops up to 3.12.x (and again 3.13.2) writes multi-line metadata values such as a
 escaped newlines (``\\n``) on one line. sops 3.13.0 and 3.13.1 serialise INI metadata through the
 common metadata code without that escaping, so go-ini writes those values as ``\"\"\"``-quoted
 multi-line strings, with the section's keys sorted by name. The files below are produced in that
-exact shape from a file the real sops 3.11 wrote (see ``as_written_by_sops_3_13_1``).
+exact shape from a file the real sops 3.11 wrote (see ``as_written_by_sops_3_13_1``);
+``data/sops-3.13.1-layout.ini`` is one such file kept in the repository, encrypted for an age
+recipient whose identity was thrown away (no key is committed), so only its reading is tested.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from tests.sops.conftest import same, sops_encrypt
+
+FIXTURE = (Path(__file__).parent / "data" / "sops-3.13.1-layout.ini").read_bytes()
 
 PLAIN = b"[db]\nuser = app\npassword = s3cret\n\n[api]\ntoken = abc\n"
 
@@ -25,7 +30,7 @@ def as_written_by_sops_3_13_1(text: str) -> str:
     head, sep, section = text.partition("[sops]\n")
     assert sep, "no [sops] section"
     pairs = [
-        (k.strip(), v.strip().replace("\\n", "\n"))
+        (k.strip(), "3.13.1" if k.strip() == "version" else v.strip().replace("\\n", "\n"))
         for k, _, v in (line.partition("=") for line in section.splitlines() if line.strip())
     ]
     width = max(len(k) for k, _ in pairs)
@@ -86,3 +91,27 @@ def test_an_unclosed_multi_line_value_is_a_clear_error():
 
     with pytest.raises(InvalidFormat, match="never closed"):
         parse_ini(b'[s]\nk = """open\nno end\n')
+
+
+def test_the_kept_sops_3_13_1_fixture_has_that_layout():
+    text = FIXTURE.decode()
+    assert 'age__list_0__map_enc       = """-----BEGIN AGE ENCRYPTED FILE-----\n' in text
+    assert "\nversion                    = 3.13.1\n" in text
+
+
+def test_the_kept_sops_3_13_1_fixture_reads_as_sops_reads_it(side_by_side):
+    files = {"s.ini": FIXTURE}
+    same(*side_by_side.both("filestatus", "s.ini", files=files))
+    theirs, mine = side_by_side.both("decrypt", "s.ini", files=files)
+    assert theirs.code == mine.code == 128  # parsed; only the (discarded) identity is missing
+
+
+def test_the_kept_fixtures_metadata_is_read_whole():
+    from secretsops.sops.api import load_encrypted
+
+    ef = load_encrypted(FIXTURE, "ini", where="s.ini")
+    (key,) = ef.metadata.all_keys()
+    assert key.identifier.startswith("age1")
+    assert key.enc.startswith("-----BEGIN AGE ENCRYPTED FILE-----\n")
+    assert key.enc.endswith("\n-----END AGE ENCRYPTED FILE-----\n")
+    assert ef.metadata.version == "3.13.1"

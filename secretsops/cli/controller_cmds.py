@@ -63,7 +63,7 @@ def register(sub: Any, keygen_sub: Any) -> None:
         help="port of /metrics, /healthz and the sealing API /v1/* (default 8080; -1 for none)",
     )
     p.add_argument("--bind-address", default="0.0.0.0", help="address for --metrics-port (default 0.0.0.0)")  # noqa: S104
-    p.add_argument("--workers", type=int, default=2, help="concurrent reconciles per controller (default 2)")
+    p.add_argument("--workers", type=int, default=4, help="concurrent reconciles per controller (default 4)")
     p.add_argument(
         "--once",
         action="store_true",

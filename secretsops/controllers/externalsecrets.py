@@ -104,12 +104,12 @@ class ExternalSecretsController(Controller):
         self.queue.add(key)
 
     def _on_secret(self, kind: str, obj: Obj) -> None:
-        """A Secret we own was deleted or changed by someone else: write it again."""
+        """An owned Secret was deleted (by someone, or a namespace clean-up): write it again."""
         meta = obj.get("metadata") or {}
         for ref in meta.get("ownerReferences") or []:
             if ref.get("kind") == KIND and ref.get("controller"):
                 key = (str(meta.get("namespace") or ""), str(ref.get("name") or ""))
-                if key in self.seen:
+                if kind == "DELETED":  # our own writes come back as ADDED/MODIFIED: not a change
                     self.seen.pop(key, None)
                     self.queue.add(key)
 
@@ -166,17 +166,17 @@ class ExternalSecretsController(Controller):
                 metrics.es_sync_errors.labels(name, ns).inc()
                 raise
             return self._failed(obj, "could not sync Secret", exc)
-        self._mark(obj, "True", "SecretSynced", "Secret was synced", started=started)
         self.seen[key] = resource_version(obj)
+        self._mark(obj, "True", "SecretSynced", "Secret was synced", started=started)
         _, next_in = self._due(obj, self.ctx.kube.get("v1", "Secret", ns, es.target.name))
         return Result(requeue_after=next_in)
 
     def _failed(self, obj: Obj, what: str, exc: SecretsOpsError) -> Result:
         meta = obj.get("metadata") or {}
         self.ctx.metrics.es_sync_errors.labels(str(meta.get("name")), str(meta.get("namespace"))).inc()
+        self.seen[(str(meta.get("namespace")), str(meta.get("name")))] = resource_version(obj)
         self._mark(obj, "False", "SecretSyncedError", f"{what}: {_summary(exc)}", started=None)
         self.ctx.event(obj, "UpdateFailed", f"{what}: {_summary(exc)}", warning=True)
-        self.seen[(str(meta.get("namespace")), str(meta.get("name")))] = resource_version(obj)
         return Result(ok=False)
 
     def _resolver(self) -> Resolver:

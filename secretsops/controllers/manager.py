@@ -46,7 +46,7 @@ class ControllerSettings:
     metrics_port: int | None = 8080
     bind_address: str = "0.0.0.0"  # noqa: S104 - in-cluster the kubelet and Prometheus connect from outside
     once: bool = False
-    workers: int = 2
+    workers: int = 4
     #: Flux-style decryption Secret in ``namespace`` for SopsSecrets (``*.agekey``, ``sops.vault-token``...)
     decryption_secret: str = "sops-keys"
     #: attempts per object in ``--once`` before a temporary error counts as a failure

@@ -39,6 +39,11 @@ def _signature(obj: Obj) -> tuple[Any, ...]:
     )
 
 
+def _was_synced(obj: Obj) -> bool:
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Synced" and c.get("status") == "True" for c in conditions)
+
+
 def _same_secret(live: Obj, new: Obj) -> bool:
     lm, nm = live.get("metadata") or {}, new.get("metadata") or {}
     return (
@@ -84,7 +89,7 @@ class SealedSecretsController(Controller):
         self.queue.add(key)
 
     def _on_secret(self, kind: str, obj: Obj) -> None:
-        """An owned Secret deleted or changed by someone else: write it again."""
+        """An owned Secret was deleted (by someone, or a namespace clean-up): write it again."""
         meta = obj.get("metadata") or {}
         for ref in meta.get("ownerReferences") or []:
             if (
@@ -93,7 +98,7 @@ class SealedSecretsController(Controller):
                 and str(ref.get("apiVersion")) == API_VERSION
             ):
                 key = (str(meta.get("namespace") or ""), str(ref.get("name") or ""))
-                if kind == "DELETED" or key in self.seen:
+                if kind == "DELETED":  # our own writes come back as ADDED/MODIFIED: not a change
                     self.seen.pop(key, None)
                     self.queue.add(key)
 
@@ -119,26 +124,30 @@ class SealedSecretsController(Controller):
         except UnsealError as exc:
             metrics.unseal_errors.labels("unseal", ns).inc()
             self.failed.add(key)
+            self.seen[key] = _signature(obj)
             self._status(obj, str(exc).removeprefix(f"{WHERE}: "))
             self.ctx.event(
                 obj, "ErrUnsealFailed", f"Failed to unseal: {exc}".replace(f"{WHERE}: ", ""), warning=True
             )
             return Result(ok=False)
         desired = result.secret
-        live = self.ctx.kube.get("v1", "Secret", ns, key[1])
         try:
-            to_write = secret_to_write(live, desired, obj)
-        except SealedError as exc:
-            metrics.unseal_errors.labels("unmanaged", ns).inc()
-            self.failed.add(key)
-            self._status(obj, f"failed update: {exc}")
-            self.ctx.event(obj, "ErrUpdateFailed", str(exc), warning=True)
-            return Result(ok=False)
-        try:
-            if live is None:
-                self.ctx.kube.create(to_write)
-            elif not _same_secret(live, to_write):
-                self.ctx.kube.replace(to_write)
+            created = not _was_synced(obj) and self._create(desired)
+            live = None if created else self.ctx.kube.get("v1", "Secret", ns, key[1])
+            if not created:
+                try:
+                    to_write = secret_to_write(live, desired, obj)
+                except SealedError as exc:
+                    metrics.unseal_errors.labels("unmanaged", ns).inc()
+                    self.failed.add(key)
+                    self.seen[key] = _signature(obj)
+                    self._status(obj, f"failed update: {exc}")
+                    self.ctx.event(obj, "ErrUpdateFailed", str(exc), warning=True)
+                    return Result(ok=False)
+                if live is None:
+                    self.ctx.kube.create(to_write)
+                elif not _same_secret(live, to_write):
+                    self.ctx.kube.replace(to_write)
         except KubeConflict:
             raise  # someone wrote the Secret since we read it: read again (retried with backoff)
         except KubeError as exc:
@@ -147,11 +156,19 @@ class SealedSecretsController(Controller):
                 self._status(obj, str(exc))
             raise
         self.failed.discard(key)
+        self.seen[key] = _signature(obj)  # before the status write, whose event must not requeue
         self._status(obj, "")
-        if live is None:
+        if created or live is None:
             self.ctx.event(obj, "Unsealed", "SealedSecret unsealed successfully")
-        self.seen[key] = _signature(obj)
         return Result()
+
+    def _create(self, secret: Obj) -> bool:
+        """Create the Secret of a SealedSecret never synced (one call, no read); False if it exists."""
+        try:
+            self.ctx.kube.create(secret)
+        except KubeConflict:
+            return False
+        return True
 
     def _status(self, obj: Obj, error: str) -> None:
         """observedGeneration and the Synced condition (message: why not), patched when changed."""

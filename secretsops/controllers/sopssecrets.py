@@ -134,7 +134,7 @@ class SopsSecretsController(Controller):
         for ref in meta.get("ownerReferences") or []:
             if ref.get("kind") == KIND and ref.get("controller") and ref.get("apiVersion") == API_VERSION:
                 key = (str(meta.get("namespace") or ""), str(ref.get("name") or ""))
-                if key in self.seen:
+                if kind == "DELETED":  # our own writes come back as ADDED/MODIFIED: not a change
                     self.seen.pop(key, None)
                     self.queue.add(key)
 
@@ -205,8 +205,8 @@ class SopsSecretsController(Controller):
                 return self._failed(key, obj, "WriteFailed", str(exc))
             raise
         self.failed.discard(key)
-        self._status(obj, "True", "Decrypted", "Secret was written")
         self.seen[key] = _signature(obj)
+        self._status(obj, "True", "Decrypted", "Secret was written")
         return Result()
 
     def _failed(self, key: Key, obj: Obj, reason: str, message: str) -> Result:

@@ -48,7 +48,6 @@ def holder(cluster) -> str:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.realkube
-@pytest.mark.realkube
 def test_first_candidate_takes_the_lease_and_the_second_stays_standby(cluster) -> None:
     a, b = elector(cluster, "a"), elector(cluster, "b")
     assert a.try_acquire_or_renew() and not b.try_acquire_or_renew()
@@ -57,14 +56,12 @@ def test_first_candidate_takes_the_lease_and_the_second_stays_standby(cluster) -
 
 
 @pytest.mark.realkube
-@pytest.mark.realkube
 def test_leader_renews_its_own_lease(cluster) -> None:
     a = elector(cluster, "a")
     a.try_acquire_or_renew()
     assert a.try_acquire_or_renew() and holder(cluster) == "a"
 
 
-@pytest.mark.realkube
 @pytest.mark.realkube
 def test_standby_takes_over_once_the_lease_was_not_renewed_for_its_duration(cluster) -> None:
     clock = Clock()
@@ -80,7 +77,6 @@ def test_standby_takes_over_once_the_lease_was_not_renewed_for_its_duration(clus
 
 
 @pytest.mark.realkube
-@pytest.mark.realkube
 def test_a_lease_that_keeps_being_renewed_is_never_taken(cluster) -> None:
     clock = Clock()
     a, b = elector(cluster, "a", clock), elector(cluster, "b", clock)
@@ -90,7 +86,6 @@ def test_a_lease_that_keeps_being_renewed_is_never_taken(cluster) -> None:
         clock.now += TIMINGS.lease_duration / 2
 
 
-@pytest.mark.realkube
 @pytest.mark.realkube
 def test_leader_that_cannot_renew_stops_leading_at_the_renew_deadline(cluster) -> None:
     clock = Clock()
@@ -113,7 +108,6 @@ def test_failed_renewals_end_leadership(cluster) -> None:
 
 
 @pytest.mark.realkube
-@pytest.mark.realkube
 def test_released_lease_is_taken_at_once(cluster) -> None:
     a, b = elector(cluster, "a"), elector(cluster, "b")
     a.try_acquire_or_renew()
@@ -123,7 +117,6 @@ def test_released_lease_is_taken_at_once(cluster) -> None:
     assert b.try_acquire_or_renew() and holder(cluster) == "b"
 
 
-@pytest.mark.realkube
 @pytest.mark.realkube
 def test_of_many_concurrent_candidates_exactly_one_leads(cluster) -> None:
     candidates = [elector(cluster, f"c{i}") for i in range(4)]
@@ -143,7 +136,6 @@ def test_of_many_concurrent_candidates_exactly_one_leads(cluster) -> None:
     assert holder(cluster) == ""  # the leader released on stop
 
 
-@pytest.mark.realkube
 @pytest.mark.realkube
 def test_fenced_client_refuses_writes_once_leadership_is_lost(cluster) -> None:
     leading = [True]
@@ -184,7 +176,6 @@ def _wait(cond, timeout: float) -> bool:  # type: ignore[no-untyped-def]
     return False
 
 
-@pytest.mark.realkube
 @pytest.mark.realkube
 def test_two_engine_processes_only_the_leader_applies_and_the_other_takes_over(cluster, tmp_path) -> None:
     repo = tmp_path / "repo"
@@ -232,7 +223,6 @@ def _cm_exists(cluster) -> bool:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.realkube
-@pytest.mark.realkube
 def test_sigterm_releases_the_lease(cluster, tmp_path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -252,7 +242,6 @@ def test_sigterm_releases_the_lease(cluster, tmp_path) -> None:
     assert holder(cluster) == ""
 
 
-@pytest.mark.realkube
 @pytest.mark.realkube
 def test_leader_gauge_follows_the_lease(cluster) -> None:  # type: ignore[no-untyped-def]
     from prometheus_client import CollectorRegistry
@@ -277,7 +266,6 @@ def test_once_with_leader_election_is_refused_rather_than_applying_unelected(cap
     assert "--leader-elect" in capsys.readouterr().err
 
 
-@pytest.mark.realkube
 @pytest.mark.realkube
 def test_a_candidate_is_in_contact_while_it_reads_the_lease(cluster) -> None:  # type: ignore[no-untyped-def]
     clock = Clock()

@@ -152,7 +152,6 @@ def test_annotation_never_carries_the_value() -> None:
 
 
 @pytest.mark.realkube
-@pytest.mark.realkube
 def test_rollout_key_is_created_once_and_shared(kubeapi) -> None:
     kube = KubeClient(kubeapi.api_client())
     kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "secretsops-system"}})
@@ -162,7 +161,6 @@ def test_rollout_key_is_created_once_and_shared(kubeapi) -> None:
 
 
 @pytest.mark.realkube
-@pytest.mark.realkube
 def test_dry_run_pass_creates_no_key_secret(kubeapi) -> None:
     kube = KubeClient(kubeapi.api_client())
     out = pass_hook([secret("db", PASSWORD="a"), deployment(env_pod())], kube, "secretsops-system", {}, True)
@@ -171,8 +169,6 @@ def test_dry_run_pass_creates_no_key_secret(kubeapi) -> None:
     assert kube.get("v1", "Secret", "secretsops-system", KEY_SECRET) is None
 
 
-@pytest.mark.realkube
-@pytest.mark.realkube
 def test_pass_hook_reads_the_key_once_per_process(kubeapi) -> None:
     kube = KubeClient(kubeapi.api_client())
     cache: dict[str, Any] = {}
@@ -241,7 +237,6 @@ def _engine_pass(kubeapi, repo) -> str:  # type: ignore[no-untyped-def]
     return str(dep.spec.template.metadata.annotations[FINGERPRINTS])
 
 
-@pytest.mark.realkube
 @pytest.mark.realkube
 def test_engine_rolls_a_workload_exactly_when_a_secret_it_uses_changes_value(kubeapi, tmp_path) -> None:  # type: ignore[no-untyped-def]
     repo = tmp_path / "repo"

@@ -69,9 +69,11 @@ def decrypt_resource_list(
     config = doc.get("functionConfig")
     keys = KeyContext.from_environ(environ)
     if isinstance(config, dict) and str(config.get("kind")) in GENERATOR_KINDS:
-        start = len(sourced)
-        for offset, obj in enumerate(ksops_generate(config, base, keys)):
-            sourced.append(SourcedObject(obj, "functionConfig", start + offset))
+        # kustomize hands a generator its own manifest(s) as the items, as KSOPS expects: each one
+        # is replaced by what it generates
+        manifests = [i.obj for i in sourced if str(i.obj.get("kind")) in GENERATOR_KINDS] or [config]
+        generated = [obj for manifest in manifests for obj in ksops_generate(manifest, base, keys)]
+        sourced = [SourcedObject(obj, "functionConfig", n) for n, obj in enumerate(generated)]
     kustomize.attach_origins(sourced, base)
     pipeline = build_pipeline(
         keys, sealing_key_files=[f for arg in private_keys for f in str(arg).split(",") if f]

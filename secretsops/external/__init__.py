@@ -4,10 +4,10 @@ Public API (imported lazily so importing one module stays light):
 
 * ``Resolver(lookup, settings, cache, count).resolve(obj) -> list[obj]`` — one ExternalSecret
   to the Secret ESO would write (``prefetch([...])`` first to batch a whole pass);
-* ``ObjectLookup(objects, kube)`` — where stores and auth Secrets are found;
+* ``ObjectLookup(objects, kube)`` — where stores and auth Secrets are found (``kube``: the gateway);
 * ``ProviderSettings(env=..., timeout=..., retries=...)`` — injected credentials and bounds;
-* ``ExternalCache`` / ``cache_in(ctx.cache)`` — connections and logins across passes,
-  ``begin_pass()`` forgets provider answers;
+* ``ExternalCache`` (kept in ``DecryptContext.cache.external``) — connections and logins across
+  passes, ``begin_pass()`` forgets provider answers;
 * ``refresh_due(es, last_resolved_at, now)``, ``next_refresh_at(objects, last)``,
   ``parse_duration(text)``, ``refresh_interval(es)``.
 """
@@ -20,7 +20,6 @@ from typing import Any
 _EXPORTS = {
     "Resolver": "secretsops.external.resolve",
     "ExternalCache": "secretsops.external.resolve",
-    "cache_in": "secretsops.external.resolve",
     "object_hash_of_data": "secretsops.external.resolve",
     "ObjectLookup": "secretsops.external.lookup",
     "ProviderSettings": "secretsops.external.providers.base",
@@ -39,7 +38,6 @@ __all__ = [
     "ProviderSettings",
     "Resolver",
     "Store",
-    "cache_in",
     "object_hash_of_data",
     "parse_duration",
     "refresh_due",

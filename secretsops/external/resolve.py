@@ -66,17 +66,6 @@ class ExternalCache:
         self.providers.clear()
 
 
-CACHE_KEY = "external"
-
-
-def cache_in(store: dict[str, Any]) -> ExternalCache:
-    """The ExternalCache kept in a ``DecryptContext.cache`` dict (created on first use)."""
-    found = store.get(CACHE_KEY)
-    if not isinstance(found, ExternalCache):
-        found = store[CACHE_KEY] = ExternalCache()
-    return found
-
-
 def _selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     for k, v in (selector.get("matchLabels") or {}).items():
         if labels.get(str(k)) != str(v):

@@ -21,7 +21,7 @@ from typing import Any
 from secretsops import yamlio
 from secretsops.errors import InputError, SealedError, UsageError
 from secretsops.manifests import Obj, iter_objects, parse_documents
-from secretsops.sealed import certs, keyring, keys, output, sealing
+from secretsops.sealed import certs, keypairs, keyring, output, sealing
 from secretsops.sealed.scope import Scope
 from secretsops.sealed.unsealing import Unsealer, re_encrypt
 
@@ -160,7 +160,7 @@ def _output_format(args: argparse.Namespace) -> str:
     return str(args.format or "json")
 
 
-def _private_keys(args: argparse.Namespace) -> list[keys.SealingKey]:
+def _private_keys(args: argparse.Namespace) -> list[keypairs.SealingKey]:
     files = [f for spec in (args.private_key or []) for f in spec.split(",") if f]
     found = keyring.read_key_files(files)
     if not found and getattr(args, "from_cluster", False):
@@ -288,7 +288,7 @@ def seal_command(args: argparse.Namespace) -> int:
     for _source, cert in targets:
         batch = sealing.seal_all(certs.public_key_of(cert), secrets, opts, where)
         if len(targets) > 1:
-            fp = keys.fingerprint(certs.public_key_of(cert))
+            fp = keypairs.fingerprint(certs.public_key_of(cert))
             for obj in batch:
                 annotations = {**(obj["metadata"].get("annotations") or {}), CERT_FINGERPRINT_ANNOTATION: fp}
                 obj["metadata"] = output.order_meta({**obj["metadata"], "annotations": annotations})
@@ -456,15 +456,15 @@ def _days(text: str) -> dt.timedelta:
 
 def _add_keygen_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--key-size", type=int, default=keys.DEFAULT_KEY_SIZE, help="RSA key size (controller: 4096)"
+        "--key-size", type=int, default=keypairs.DEFAULT_KEY_SIZE, help="RSA key size (controller: 4096)"
     )
     p.add_argument(
-        "--key-ttl", type=_days, default=keys.DEFAULT_VALIDITY, help="certificate validity (3650d)"
+        "--key-ttl", type=_days, default=keypairs.DEFAULT_VALIDITY, help="certificate validity (3650d)"
     )
     p.add_argument(
-        "--my-cn", default=keys.DEFAULT_CN, help="certificate subject/issuer CN (controller: empty)"
+        "--my-cn", default=keypairs.DEFAULT_CN, help="certificate subject/issuer CN (controller: empty)"
     )
-    p.add_argument("--key-prefix", default=keys.KEY_PREFIX, help="key name prefix (sealed-secrets-key)")
+    p.add_argument("--key-prefix", default=keypairs.KEY_PREFIX, help="key name prefix (sealed-secrets-key)")
 
 
 def _register_keygen(keygen_sub: Any) -> None:
@@ -488,8 +488,8 @@ def _register_keygen(keygen_sub: Any) -> None:
 
 def keygen_command(args: argparse.Namespace) -> int:
     if args.output_secret is not None:
-        key, cert = keys.generate_key(args.key_size, args.key_ttl, args.my_cn)
-        secret = keys.key_secret(key, cert, args.namespace, prefix=args.key_prefix)
+        key, cert = keypairs.generate_key(args.key_size, args.key_ttl, args.my_cn)
+        secret = keypairs.key_secret(key, cert, args.namespace, prefix=args.key_prefix)
         text = output.render([secret], args.format).removeprefix("---\n")
         if args.output_secret == "-":
             sys.stdout.write(text)
@@ -523,7 +523,7 @@ def _register_sealing_keys(sub: Any) -> None:
         "rotate", help="add a new active key when the newest is older than --renew-period"
     )
     common(rot)
-    rot.add_argument("--renew-period", type=_days, default=keys.DEFAULT_RENEW_PERIOD, help="default 30d")
+    rot.add_argument("--renew-period", type=_days, default=keypairs.DEFAULT_RENEW_PERIOD, help="default 30d")
     rot.add_argument("--force", action="store_true", help="add a new key now")
     _add_keygen_flags(rot)
     rot.set_defaults(func=keys_rotate_command)
@@ -534,7 +534,7 @@ def _register_sealing_keys(sub: Any) -> None:
     exp.set_defaults(func=keys_export_command)
 
 
-def _key_source(args: argparse.Namespace) -> list[keys.SealingKey]:
+def _key_source(args: argparse.Namespace) -> list[keypairs.SealingKey]:
     if args.cluster:
         return keyring.cluster_keys(_api_client(args), args.namespace)
     return keyring.KeyDir(Path(args.keys_dir or "keys")).keys()

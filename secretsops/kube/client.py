@@ -21,23 +21,17 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from secretsops.errors import (
-    KubeConflict,
-    KubeError,
-    KubeForbidden,
-    KubeRejected,
-    KubeUnavailable,
-    WatchExpired,
-)
+from secretsops.errors import KubeError, KubeRejected, KubeUnavailable
+from secretsops.kube.resources import WELL_KNOWN, Resource
+from secretsops.kube.status import RETRIED_STATUSES, api_error
+from secretsops.kube.watch import WatchStream
 from secretsops.manifests import Obj, ObjectId
 
 FIELD_MANAGER = "secretsops"
-#: retried by ``request`` (unless the caller lists them in ``final``)
-RETRIED_STATUSES = frozenset({409, 429, 500, 502, 503, 504})
 PATCH_TYPES = {
     "merge": "application/merge-patch+json",
     "json": "application/json-patch+json",
@@ -45,44 +39,6 @@ PATCH_TYPES = {
     "apply": "application/apply-patch+yaml",
 }
 PatchType = Literal["merge", "json", "strategic", "apply"]
-
-
-@dataclass(frozen=True)
-class Resource:
-    """Where a kind lives in the REST tree (from discovery, or well known)."""
-
-    group_version: str
-    kind: str
-    plural: str
-    namespaced: bool
-
-    def path(self, namespace: str = "", name: str = "", subresource: str = "") -> str:
-        prefix = "/api/v1" if self.group_version == "v1" else f"/apis/{self.group_version}"
-        ns = f"/namespaces/{namespace}" if self.namespaced and namespace else ""
-        tail = f"/{name}" if name else ""
-        sub = f"/{subresource}" if name and subresource else ""
-        return f"{prefix}{ns}/{self.plural}{tail}{sub}"
-
-
-def _known(
-    group_version: str, kind: str, plural: str, namespaced: bool = True
-) -> tuple[tuple[str, str], Resource]:
-    return (group_version, kind), Resource(group_version, kind, plural, namespaced)
-
-
-#: kinds every API server serves at fixed paths: reading them needs no discovery round-trip
-#: (which also keeps one-shot CLI calls, e.g. kubeseal's Service lookup, to a single request)
-WELL_KNOWN: dict[tuple[str, str], Resource] = dict(
-    [
-        _known("v1", "Secret", "secrets"),
-        _known("v1", "ConfigMap", "configmaps"),
-        _known("v1", "Service", "services"),
-        _known("v1", "ServiceAccount", "serviceaccounts"),
-        _known("v1", "Event", "events"),
-        _known("v1", "Namespace", "namespaces", namespaced=False),
-        _known("coordination.k8s.io/v1", "Lease", "leases"),
-    ]
-)
 
 
 @dataclass
@@ -262,7 +218,7 @@ class KubeClient:
         except Exception as exc:  # noqa: BLE001 - urllib3 connection errors and friends
             raise self._unreachable(exc, what) from None
         if not 200 <= status < 300:
-            raise _api_error(status, raw, what)
+            raise api_error(status, raw, what)
         return WatchStream(resp, what)
 
     # --- writes ----------------------------------------------------------------------------
@@ -401,7 +357,7 @@ class KubeClient:
         except Exception as exc:  # noqa: BLE001 - connection problems of any kind
             raise self._unreachable(exc, what) from None
         if not 200 <= status < 300:
-            raise _api_error(status, raw, what)
+            raise api_error(status, raw, what)
         return raw
 
     # --- transport -------------------------------------------------------------------------
@@ -446,11 +402,11 @@ class KubeClient:
             if status == 404 and missing_ok:
                 return None
             if status in RETRIED_STATUSES and status not in final:
-                last = _api_error(status, raw, what)
+                last = api_error(status, raw, what)
                 if attempt + 1 < attempts:
                     self.backoff.sleep(self.backoff.delay(attempt, _retry_after(headers)))
                 continue
-            raise _api_error(status, raw, what)
+            raise api_error(status, raw, what)
         assert last is not None
         raise last
 
@@ -506,62 +462,6 @@ class KubeClient:
         return status, resp.read() or b"", resp.headers, resp
 
 
-@dataclass
-class WatchStream:
-    """The events of one watch request, read as they arrive (newline-delimited JSON).
-
-    Each event is ``{"type": ADDED|MODIFIED|DELETED|BOOKMARK, "object": {...}}``; a BOOKMARK
-    carries only ``metadata.resourceVersion`` (where to resume).
-    """
-
-    raw: Any  # urllib3.HTTPResponse, not preloaded
-    what: str = "watch"
-    _closed: bool = False
-
-    def __iter__(self) -> Iterator[Obj]:
-        buf = b""
-        try:
-            for chunk in self.raw.stream(65536, decode_content=True):
-                buf += chunk
-                while b"\n" in buf:
-                    line, buf = buf.split(b"\n", 1)
-                    if line.strip():
-                        yield self._event(line)
-            if buf.strip():
-                yield self._event(buf)
-        except KubeError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - connection cut mid-stream: the caller watches again
-            if not self._closed:
-                raise KubeUnavailable(f"stream broken ({type(exc).__name__})", object=self.what) from None
-        finally:
-            self.close()
-
-    def _event(self, line: bytes) -> Obj:
-        try:
-            event = json.loads(line)
-        except ValueError:
-            raise KubeUnavailable("the API server sent a line that is not JSON", object=self.what) from None
-        if not isinstance(event, dict):
-            raise KubeUnavailable("the API server sent an event that is not an object", object=self.what)
-        if event.get("type") == "ERROR":
-            status = event.get("object") or {}
-            code = int(status.get("code") or 0)
-            raise _status_error(code, str(status.get("reason") or ""), [], self.what, "ended the watch")
-        return event
-
-    def close(self) -> None:
-        """End the stream, also from another thread (a reader blocked in recv returns)."""
-        if self._closed:
-            return
-        self._closed = True
-        for end in ("shutdown", "release_conn"):
-            try:
-                getattr(self.raw, end)()
-            except Exception:  # noqa: BLE001, S110 - best effort: the socket may be gone already
-                pass
-
-
 def _what(kind: str, namespace: str, name: str) -> str:
     return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
 
@@ -582,38 +482,3 @@ def _retry_after(headers: Any) -> float | None:
         return float(value) if value else None
     except (TypeError, ValueError):
         return None
-
-
-def _api_error(code: int, raw: bytes, what: str) -> KubeError:
-    """HTTP status, reason and field names from the Status body; never its message."""
-    reason = ""
-    fields: list[str] = []
-    try:
-        status = json.loads(raw or b"{}")
-        reason = str(status.get("reason") or "")
-        for cause in (status.get("details") or {}).get("causes") or []:
-            if cause.get("field"):
-                fields.append(str(cause["field"]))
-    except (TypeError, ValueError, AttributeError):
-        pass
-    return _status_error(code, reason, fields, what, "answered")
-
-
-def _status_error(code: int, reason: str, fields: list[str], what: str, verb: str) -> KubeError:
-    cls: type[KubeError]
-    if code == 410:
-        cls = WatchExpired
-    elif code in (401, 403):
-        cls = KubeForbidden
-    elif code == 409:
-        cls = KubeConflict
-    elif code in RETRIED_STATUSES or code == 0:
-        cls = KubeUnavailable
-    else:
-        cls = KubeRejected
-    detail = f" {reason}" if reason else ""
-    named = sorted(set(fields))
-    where = f" (fields: {', '.join(named)})" if named else ""
-    return cls(
-        f"Kubernetes API {verb} {code}{detail}{where}", status=code, reason=reason, fields=named, object=what
-    )

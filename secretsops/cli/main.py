@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from secretsops.cli.deferred import DeferredArgumentParser, materialize
 from secretsops.errors import SecretsOpsError
 
 COMMAND_MODULES = (
@@ -61,7 +62,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         description="Secrets safe in GitOps: sops-compatible encryption, sealing, external references.",
     )
     parser.add_argument("--version", "-v", action=_VersionAction)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # subcommand parsers may defer plugin-dependent flags until they are used (cli/deferred.py)
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=DeferredArgumentParser
+    )
     keygen = sub.add_parser("keygen", help="create keys (age identity, sealing key pair)")
     keygen_sub = keygen.add_subparsers(dest="keygen_kind", required=True, metavar="KIND")
     sub.add_parser("version", help="print the version").set_defaults(func=_cmd_version)
@@ -117,7 +121,7 @@ def _accepts(command: str, option: str) -> bool:
     """Whether ``command``'s parser defines ``option`` (for sops' global-flag form)."""
     for action in build_parser([command])._actions:
         if isinstance(action, argparse._SubParsersAction) and command in action.choices:
-            return option in action.choices[command]._option_string_actions
+            return option in materialize(action.choices[command])._option_string_actions
     return False
 
 

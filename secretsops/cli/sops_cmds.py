@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from secretsops.cli.deferred import add_when_used
 from secretsops.errors import (
     ConflictingParameters,
     CouldNotLoadEncryptedFile,
@@ -39,6 +40,21 @@ CRYPT_FLAGS = (
 
 
 # --- shared flag groups ---------------------------------------------------------------------
+
+
+def _key_source_flags(p: argparse.ArgumentParser) -> None:
+    """``--<cli_flag>`` of every key source (importing them all: deferred until the command runs)."""
+    for source in _key_sources():
+        flag = source.cli_flag
+        env = f" (default: ${source.recipients_env})" if source.recipients_env else ""
+        p.add_argument(f"--{flag}", dest=flag.replace("-", "_"), help=f"comma-separated {flag} keys{env}")
+
+
+def _rotate_key_flags(p: argparse.ArgumentParser) -> None:
+    """``--add-<cli_flag>``/``--rm-<cli_flag>`` of every key source (deferred like the others)."""
+    for flag in (s.cli_flag for s in _key_sources()):
+        p.add_argument(f"--add-{flag}", dest="add_" + flag.replace("-", "_"))
+        p.add_argument(f"--rm-{flag}", dest="rm_" + flag.replace("-", "_"))
 
 
 def _format_choices() -> list[str]:
@@ -70,10 +86,7 @@ def _io_flags(p: argparse.ArgumentParser, *, recursive: bool = True) -> None:
 
 
 def _key_flags(p: argparse.ArgumentParser) -> None:
-    for source in _key_sources():
-        flag = source.cli_flag
-        env = f" (default: ${source.recipients_env})" if source.recipients_env else ""
-        p.add_argument(f"--{flag}", dest=flag.replace("-", "_"), help=f"comma-separated {flag} keys{env}")
+    add_when_used(p, _key_source_flags)
     p.add_argument("--encryption-context", help="KMS encryption context, key:value,key2:value2")
     p.add_argument("--aws-profile", help="AWS profile for the --kms keys (written to the file, as sops does)")
     p.add_argument("--shamir-secret-sharing-threshold", type=int, default=0)
@@ -111,9 +124,7 @@ def register(sub: Any, keygen_sub: Any) -> None:
 
     p = sub.add_parser("rotate", help="new data key, re-encrypt every value (sops rotate)")
     _io_flags(p)
-    for flag in (s.cli_flag for s in _key_sources()):
-        p.add_argument(f"--add-{flag}", dest="add_" + flag.replace("-", "_"))
-        p.add_argument(f"--rm-{flag}", dest="rm_" + flag.replace("-", "_"))
+    add_when_used(p, _rotate_key_flags)
     p.add_argument("--ignore-mac", action="store_true")
     p.set_defaults(func=cmd_rotate)
 

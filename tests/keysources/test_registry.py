@@ -181,3 +181,47 @@ def test_a_decryptor_that_does_not_import_is_reported_or_fatal() -> None:
     assert reg.load(unavailable=lambda name, _exc: missing.append(name)) == [] and missing == ["ghost"]
     with pytest.raises(ImportError):
         reg.load()
+
+
+# --- start-up: plugins are imported only when used -------------------------------------------------
+
+
+def test_decrypting_an_age_file_imports_no_other_key_source_or_store(tmp_path: Path) -> None:
+    """Every installed key source brings encrypt flags, yet decrypt never pays for importing them."""
+    import subprocess
+
+    import pyrage
+
+    ident = pyrage.x25519.Identity.generate()
+    (tmp_path / "key.txt").write_text(f"{ident}\n")
+    (tmp_path / "s.yaml").write_text("a: b\n")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SOPS_AGE_KEY_FILE": str(tmp_path / "key.txt")}
+    run = [sys.executable, "-m", "secretsops"]
+    enc = subprocess.run(
+        [*run, "encrypt", "--age", str(ident.to_public()), "s.yaml"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        check=True,
+    )
+    (tmp_path / "s.enc.yaml").write_bytes(enc.stdout)
+    probe = (
+        "import sys, runpy; sys.argv = ['secretsops', 'decrypt', 's.enc.yaml']\n"
+        "try:\n    runpy.run_module('secretsops', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(('secretsops.keysources.', "
+        "'secretsops.sops.formats.', 'secretsops_')))), file=sys.stderr)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert out.stdout == "a: b\n"
+    loaded = set(out.stderr.strip().splitlines()[-1].split(","))
+    assert loaded == {
+        "secretsops.keysources.age",
+        "secretsops.keysources.base",
+        "secretsops.keysources.registry",
+        "secretsops.sops.formats.base",
+        "secretsops.sops.formats.registry",
+        "secretsops.sops.formats.yaml",
+    }

@@ -98,6 +98,7 @@ class SopsDecryptor(Decryptor):
         cache = data_key_cache(ctx)
         before = sum(ctx.keys.calls.values())
         origin = item.extra.get(ORIGIN)
+        plain: Obj | None
         if isinstance(origin, SopsOrigin):
             plain = open_from_origin(item.obj, origin, ctx, cache, where=item.where)
         else:

@@ -142,8 +142,8 @@ def ksops_generate(config: dict[str, Any], base: Path, keys: KeyContext) -> list
         for rel in _strings(spec.get("envs"), f"{field}.envs"):
             plain = opened(rel, f"{field}.envs").decode("utf-8", "replace")
             string_data.update(parse_env(plain, f"{field}.envs"))
-        meta = spec.get("metadata") if isinstance(spec.get("metadata"), dict) else {}
-        if not meta.get("name"):
+        meta = spec.get("metadata")
+        if not isinstance(meta, dict) or not meta.get("name"):
             raise UsageError(f"{field}.metadata.name is required", file="functionConfig")
         secret: dict[str, Any] = {"apiVersion": "v1", "kind": "Secret", "metadata": dict(meta)}
         if spec.get("type"):

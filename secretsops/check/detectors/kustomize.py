@@ -128,5 +128,7 @@ def _holds_ciphertext(value: Any) -> bool:
 
 def _where(obj: dict[str, Any]) -> str:
     """What the fingerprint is taken of: the object's identity, never a value."""
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
     return f"{obj.get('kind')}/{meta.get('namespace') or ''}/{meta.get('name') or ''}"

@@ -15,6 +15,7 @@ from secretsops.check.model import Finding, Note, fingerprint
 from secretsops.check.sopsconfig import CreationRule
 from secretsops.check.yamllines import parse_documents_leniently, parse_with_lines
 from secretsops.errors import InputError
+from secretsops.yamlio import LimitExceeded
 
 STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -30,6 +31,8 @@ class ScanFile:
     sops_rule: CreationRule | None = None
     findings: list[Finding] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    #: why the file could not be judged (over a reader limit): the run cannot pass
+    errors: list[Note] = field(default_factory=list)
     parsed_ok: bool = False
     _docs: list[Any] | None = None
 
@@ -58,6 +61,9 @@ class ScanFile:
             try:
                 self._docs = parse_with_lines(self.text, self.path)
                 self.parsed_ok = True
+            except LimitExceeded as exc:  # hostile or absurd input: fail closed, never half-read
+                self._docs = []
+                self.errors.append(Note(self.path, str(exc).split(": ", 1)[-1]))
             except InputError as exc:
                 self._docs = parse_documents_leniently(self.text) if "\n---" in self.text else []
                 if self.is_structured:

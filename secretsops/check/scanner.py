@@ -158,6 +158,7 @@ def _scan_item(
             continue  # an exact detector already explains this line
         _keep(report, finding, lines, baseline, seen)
     report.notes.extend(Note(where, n.reason) for n in file.notes)
+    report.errors.extend(Note(where, n.reason) for n in file.errors)
 
 
 def _keep(

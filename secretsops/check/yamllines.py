@@ -12,6 +12,7 @@ from typing import Any
 from secretsops.errors import InputError
 from secretsops.yamlio import LimitExceeded
 from secretsops.yamlio.lines import LineDict, LineList, load_with_lines
+from secretsops.yamlio.loader import MalformedValue
 
 __all__ = ["LineDict", "LineList", "line_of", "parse_documents_leniently", "parse_with_lines"]
 
@@ -27,7 +28,8 @@ def parse_with_lines(text: str, path: str) -> list[Any]:
         where = ""
         if ": line " in message:
             where = " at line " + message.split(": line ", 1)[1].split(",", 1)[0]
-        raise InputError(f"{path}: cannot parse YAML/JSON{where}") from None
+        detail = f": {message.rsplit(': ', 1)[-1]}" if isinstance(exc, MalformedValue) else ""
+        raise InputError(f"{path}: cannot parse YAML/JSON{where}{detail}") from None
 
 
 def parse_documents_leniently(text: str) -> list[Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from secretsops.check.progress import ProgressLine
 from secretsops.check.reporters import FORMATS, render
 from secretsops.check.sources import DEFAULT_MAX_FILE_SIZE
 from secretsops.errors import CheckError, UsageError
+from secretsops.yamlio.inputs import kind_of
 
 
 def register(sub: Any, keygen_sub: Any) -> None:
@@ -55,6 +57,10 @@ def _options(args: argparse.Namespace) -> tuple[CheckOptions, bool]:
     missing = [p for p in paths if on_disk and not (Path(p).exists() or Path(p).is_symlink())]
     if missing:
         raise CheckError(f"{missing[0]}: no such file or directory")
+    for p in paths if on_disk else []:
+        mode = Path(p).stat().st_mode if Path(p).exists() else stat.S_IFREG
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # /dev/zero, a FIFO: never read
+            raise CheckError(f"{p}: is {kind_of(mode)}, not a regular file (refused as input)")
     start = Path(paths[0]) if paths and on_disk else Path.cwd()
     root, in_git = resolve_root(start.absolute())
     rel: list[str] = []

@@ -16,6 +16,8 @@ SOPS MAC is verified against the origin file's bytes even after kustomize transf
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from secretsops import yamlio
@@ -29,6 +31,7 @@ from secretsops.manifests import (
     iter_objects,
     parse_documents,
 )
+from secretsops.yamlio.inputs import kind_of
 
 SKIPPED_FILES = frozenset({".sops.yaml", ".sops.yml"})
 
@@ -137,6 +140,7 @@ def _walk(directory: Path, runner: ProcessRunner, root: Path, confine: Path | No
 
 def _build(directory: Path, runner: ProcessRunner, root: Path, confine: Path | None) -> list[SourcedObject]:
     shown = _shown(directory, root)
+    _refuse_special_files(directory, root)
     text = kustomize.build(directory, runner, shown)
     try:
         docs = parse_documents(text, f"{shown} (kustomize output)")
@@ -145,6 +149,18 @@ def _build(directory: Path, runner: ProcessRunner, root: Path, confine: Path | N
     items = [i for i in iter_objects(docs, shown) if is_kubernetes_object(i.obj)]
     kustomize.attach_origins(items, directory, confine=confine)
     return items
+
+
+def _refuse_special_files(directory: Path, root: Path) -> None:
+    """kustomize would block on a FIFO or read a device forever: none may sit in the tree it builds."""
+    for dirpath, dirnames, filenames in os.walk(directory):
+        dirnames[:] = [d for d in dirnames if d != ".git"]
+        for name in filenames:
+            full = Path(dirpath) / name
+            mode = full.lstat().st_mode
+            if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+                why = f"is {kind_of(mode)}, not a regular file (refused as input)"
+                raise RenderError(f"{_shown(full, root)}: {why}")
 
 
 def _validate(items: list[SourcedObject]) -> None:

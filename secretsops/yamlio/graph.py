@@ -16,7 +16,8 @@ from secretsops.yamlio.limits import LimitExceeded, ReadLimits, position
 
 
 def _fail(path: str, node: Node, problem: str, error: type[InputError]) -> InputError:
-    return error(f"{path}: {position(node.start_mark)}: {problem}")
+    where = f"{path}: " if path else ""
+    return error(f"{where}{position(node.start_mark)}: {problem}")
 
 
 def check_node_graph(

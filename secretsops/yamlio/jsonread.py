@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 from secretsops.errors import InputError
@@ -67,9 +68,10 @@ def load_json(text: str, source: str = "<memory>", limits: ReadLimits = DEFAULT_
         at = _line_col(text, _depth_offset(text, limits.max_depth))
         raise LimitExceeded(f"{source}: {at}: {deep}") from None
     except ValueError:  # Python's int conversion limit (4,300 digits)
-        match = re.search(r"\d{1000,}", text)
+        digits = sys.get_int_max_str_digits()
+        match = re.search(rf"\d{{{digits + 1},}}", text)
         at = f"{_line_col(text, match.start())}: " if match else ""
-        raise InputError(f"{source}: {at}invalid JSON: integer too long") from None
+        raise InputError(f"{source}: {at}invalid JSON: integer longer than {digits} digits") from None
     if isinstance(value, (dict, list)) and _too_deep(value, limits.max_depth):
         at = _line_col(text, _depth_offset(text, limits.max_depth))
         raise LimitExceeded(f"{source}: {at}: {deep}")

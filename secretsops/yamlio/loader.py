@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.nodes import Node
+from yaml.nodes import Node, ScalarNode
 
 from secretsops.errors import InputError
 from secretsops.yamlio.graph import check_node_graph
@@ -45,8 +45,16 @@ _MAX_INT_DIGITS = sys.get_int_max_str_digits() or 4300
 _MAX_INT_BITS = int(_MAX_INT_DIGITS * 3.3219)
 
 
+class MalformedValue(InputError):
+    """A scalar that cannot be what its tag says (``!!float 'x'``) or is too long to use."""
+
+
+class _MalformedScalar(ConstructorError):
+    pass
+
+
 def _bad(node: Node, problem: str) -> ConstructorError:
-    return ConstructorError(None, None, problem, node.start_mark)
+    return _MalformedScalar(None, None, problem, node.start_mark)
 
 
 class _Limited:
@@ -72,7 +80,7 @@ SafeLoader.yaml_implicit_resolvers = {
 }
 
 
-def construct_int(loader: Any, node: Node) -> int:
+def construct_int(loader: Any, node: ScalarNode) -> int:
     text = loader.construct_scalar(node)
     if len(text) > _MAX_INT_DIGITS:
         raise _bad(node, f"integer longer than {_MAX_INT_DIGITS} digits")
@@ -85,7 +93,7 @@ def construct_int(loader: Any, node: Node) -> int:
     return value
 
 
-def construct_float(loader: Any, node: Node) -> float:
+def construct_float(loader: Any, node: ScalarNode) -> float:
     try:
         return float(SafeConstructor.construct_yaml_float(loader, node))
     except (ValueError, IndexError, OverflowError):
@@ -100,7 +108,7 @@ def construct_bool(loader: Any, node: Node) -> bool:
     return bool(value)
 
 
-def construct_timestamp(loader: Any, node: Node) -> str:
+def construct_timestamp(loader: Any, node: ScalarNode) -> str:
     """An explicit ``!!timestamp``: checked, kept as its text (timestamps are strings here)."""
     text = loader.construct_scalar(node)
     try:
@@ -147,9 +155,11 @@ def yaml_error(exc: yaml.YAMLError, source: str, what: str = "cannot parse YAML"
     """One line: file, position, the parser's problem (which never quotes a value)."""
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = str(getattr(exc, "problem", None) or "invalid YAML")
-    if "nesting depth" in problem:  # libyaml's own limit (1,000 levels)
-        problem = "nested too deeply"
     where = f" {position(mark)}:" if mark is not None else ""
+    if "nesting depth" in problem:  # libyaml's own limit (1,000 levels), below ours when raised
+        return LimitExceeded(f"{source}:{where} nested too deeply (limit max_depth)")
+    if isinstance(exc, _MalformedScalar):
+        return MalformedValue(f"{source}:{where} {problem}")
     return InputError(f"{source}:{where} {what}: {problem}")
 
 

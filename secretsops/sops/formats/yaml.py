@@ -226,7 +226,7 @@ def _compose(text: str) -> list[Any]:
     anchors = "&" in text
     for node in nodes:
         if node is not None:
-            check_node_graph(node, DEFAULT_LIMITS, "YAML input", InvalidFormat, anchors=anchors)
+            check_node_graph(node, DEFAULT_LIMITS, "", InvalidFormat, anchors=anchors)
     return nodes
 
 

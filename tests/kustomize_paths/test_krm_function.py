@@ -155,3 +155,22 @@ def test_the_function_fails_closed_on_ciphertext_it_cannot_open(env: Env, tmp_pa
     done = env.build(app)
     assert done.returncode != 0 and done.stdout == ""
     assert "still holds SOPS ciphertext" in done.stderr
+
+
+def test_the_shipped_ksops_example_builds(env: Env, tmp_path: Path) -> None:
+    canary = new_canary()
+    app = tmp_path / "app"
+    write(app / "generator.yaml", (PLUGIN / "ksops-generator.yaml").read_text())
+    (app / "secretsops-krm").symlink_to(PLUGIN / "secretsops-krm")
+    env.encrypt(app / "secret.enc.yaml", secret("whole", canary))
+    env.encrypt(app / "config.enc.yaml", f"password: {canary}\n", regex=None)
+    env.encrypt(app / "settings.enc.yaml", "mode: prod\n", regex=None)
+    env.encrypt(app / "keystore.enc.bin", f"{canary}-keystore")
+    env.encrypt(app / "app.enc.env", f"TOKEN={canary}\n")
+    write(app / "kustomization.yaml", "generators: [generator.yaml]\n")
+    done = env.build(app)
+    assert done.returncode == 0, done.stderr
+    got = objects(done.stdout)
+    made = next(o for k, o in got.items() if k.startswith("Secret/app-config-"))
+    assert decoded(made)["TOKEN"] == canary and decoded(made)["settings.yaml"] == "mode: prod\n"
+    assert got["Secret/whole"]["stringData"] == {"PASSWORD": canary}

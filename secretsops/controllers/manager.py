@@ -205,21 +205,27 @@ class Manager:
     def run(self) -> int:
         """Until ``stop`` (SIGTERM): 0 on a clean stop, 1 when leadership was lost."""
         self.start_http()
+        if self.keyring is not None:
+            # every replica holds the keys: the sealing API answers on standbys too
+            inf = self.keyring.make_informer()
+            self._thread(inf.run, "keyring-watch", self.stop)
+            while not inf.synced.wait(0.5):
+                if self.stop.is_set():
+                    self.shutdown()
+                    return 0
+            try:
+                self.keyring.load_legacy()
+            except SecretsOpsError as exc:
+                log.warning("legacy key not read", extra={"reason": str(exc)})
         if self.settings.leader_elect:
             self._elect()
             while not self.stop.is_set() and not self.elector.is_leader():
                 self.stop.wait(0.2)
             if self.stop.is_set():
+                self.shutdown()
                 return 0
             log.info("leading", extra={"reason": self.elector.identity})
         if self.keyring is not None:
-            inf = self.keyring.make_informer()
-            self._thread(inf.run, "keyring-watch", self.stop)
-            inf.synced.wait()
-            try:
-                self.keyring.load_legacy()
-            except SecretsOpsError as exc:
-                log.warning("legacy key not read", extra={"reason": str(exc)})
             self._thread(self.keyring.renew_forever, "key-renewal", self.stop, self.leading)
         for c in self.controllers:
             for inf in c.informers:

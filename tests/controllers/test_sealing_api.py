@@ -151,3 +151,19 @@ def test_the_real_kubeseal_fetches_the_certificate_and_seals_for_the_controller(
         )
         cluster.create(json.loads(sealed.stdout))
         eventually(lambda: cluster.secret_values("shop", "db") == {"password": "hunter2"}, what="Secret")
+
+
+def test_a_standby_replica_serves_the_certificate_too(cluster: Cluster) -> None:
+    cluster.namespace("secretsops-system")
+    cluster.sealing_key()
+    flags = {"controllers": ("sealedsecrets",), "leader_elect": True, "lease_duration": 3.0}
+    web = {"metrics_port": 0, "bind_address": "127.0.0.1"}
+    with running(cluster, **flags) as leader:
+        eventually(lambda: leader.elector is not None and leader.elector.is_leader(), what="a leader")
+        with running(cluster, **flags, **web) as standby:
+            url = eventually(lambda: standby.server and standby.server.url, what="HTTP API")
+            eventually(standby.keyring.current, what="keyring loaded")
+            eventually(lambda: standby.elector is not None, what="campaigning")
+            assert not standby.leading()
+            with urllib.request.urlopen(f"{url}/v1/cert.pem", timeout=10) as resp:  # noqa: S310
+                assert resp.read().startswith(b"-----BEGIN CERTIFICATE-----")

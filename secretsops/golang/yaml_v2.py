@@ -20,18 +20,8 @@ from typing import Any
 import yaml
 
 from secretsops.golang import encoding_json
+from secretsops.golang.libyaml import escape, printable
 from secretsops.golang.strconv import format_float
-
-_ESCAPES = {
-    "\0": "0", "\a": "a", "\b": "b", "\t": "t", "\n": "n", "\v": "v", "\f": "f", "\r": "r", "\x1b": "e",
-    '"': '"', "\\": "\\", "\x85": "N", "\xa0": "_", "\u2028": "L", "\u2029": "P",
-}
-
-
-def _go_printable(ch: str) -> bool:
-    """go-yaml's is_printable: no C0/C1 controls, no astral planes, no BOM/U+FFFE/U+FFFF."""
-    o = ord(ch)
-    return o == 0x0A or 0x20 <= o <= 0x7E or 0xA0 <= o <= 0xD7FF or (0xE000 <= o <= 0xFFFD and o != 0xFEFF)
 
 
 class _GoDumper(yaml.SafeDumper):
@@ -39,7 +29,7 @@ class _GoDumper(yaml.SafeDumper):
 
     def analyze_scalar(self, scalar: str) -> Any:
         analysis = super().analyze_scalar(scalar)
-        if any(not _go_printable(c) and c not in "\t\r\x85\u2028\u2029" for c in scalar):
+        if any(not printable(c) and c not in "\t\r\x85\u2028\u2029" for c in scalar):
             analysis.allow_flow_plain = analysis.allow_block_plain = False
             analysis.allow_single_quoted = analysis.allow_block = False
         return analysis
@@ -60,12 +50,8 @@ class _GoDumper(yaml.SafeDumper):
         spaces = False
         n = len(text)
         for i, ch in enumerate(text):
-            o = ord(ch)
-            if not _go_printable(ch) or ch in '"\\\n':
-                esc = _ESCAPES.get(ch) or (
-                    f"x{o:02X}" if o <= 0xFF else f"u{o:04X}" if o <= 0xFFFF else f"U{o:08X}"
-                )
-                self._put("\\" + esc)
+            if not printable(ch) or ch in '"\\\n':
+                self._put(escape(ch) or ch)  # escape() has an answer for each of these
                 spaces = False
             elif ch == " ":
                 if split and not spaces and self.column > self.best_width and 0 < i < n - 1:

@@ -15,11 +15,8 @@ from typing import Any
 from secretsops.golang import encoding_json, yaml_v2
 from secretsops.manifests import Obj
 
-#: metav1.ObjectMeta field order
-_META_ORDER = (
-    "name",
-    "generateName",
-    "namespace",
+#: the read-only ObjectMeta fields the API server sets (kubeseal strips them before sealing)
+SERVER_FIELDS = (
     "selfLink",
     "uid",
     "resourceVersion",
@@ -27,6 +24,13 @@ _META_ORDER = (
     "creationTimestamp",
     "deletionTimestamp",
     "deletionGracePeriodSeconds",
+)
+#: metav1.ObjectMeta field order
+_META_ORDER = (
+    "name",
+    "generateName",
+    "namespace",
+    *SERVER_FIELDS,
     "labels",
     "annotations",
     "ownerReferences",

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from secretsops.errors import SealedError
 from secretsops.manifests import Obj
 from secretsops.sealed.crypto import go_b64decode, hybrid_encrypt
-from secretsops.sealed.output import order_meta, sorted_map
+from secretsops.sealed.output import SERVER_FIELDS, order_meta, sorted_map
 from secretsops.sealed.scope import Scope, scope_of, with_scope_annotations
 
 API_VERSION = "bitnami.com/v1alpha1"
@@ -27,16 +27,6 @@ KIND = "SealedSecret"
 LAST_APPLIED = (
     "kubectl.kubernetes.io/last-applied-configuration",
     "kubecfg.ksonnet.io/last-applied-configuration",
-)
-#: read-only fields kubeseal strips from the input before sealing
-_SERVER_FIELDS = (
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
 )
 
 
@@ -83,7 +73,7 @@ def secret_values(secret: Mapping[str, Any], where: str) -> dict[str, bytes]:
 
 def template_meta(meta: Mapping[str, Any]) -> dict[str, Any]:
     """The Secret's metadata as it goes into ``spec.template.metadata``."""
-    out = {k: v for k, v in meta.items() if k not in _SERVER_FIELDS and k != "ownerReferences"}
+    out = {k: v for k, v in meta.items() if k not in SERVER_FIELDS and k != "ownerReferences"}
     annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in LAST_APPLIED}
     out["annotations"] = annotations
     return order_meta(out)

@@ -386,18 +386,22 @@ class Lexer:
         return self.lex_inside_action
 
     def lex_char(self):  # type: ignore[no-untyped-def]
+        return self._lex_escaped("'", "unterminated character constant", T.CHAR_CONSTANT)
+
+    def _lex_escaped(self, quote: str, unterminated: str, typ: T):  # type: ignore[no-untyped-def]
+        """A character constant or an interpreted string: backslash escapes, no newline inside."""
         while True:
             c = self.next()
             if c == "\\":
                 c2 = self.next()
                 if c2 not in ("", "\n"):
                     continue
-                self.error("unterminated character constant")
+                self.error(unterminated)
             if c in ("", "\n"):
-                self.error("unterminated character constant")
-            if c == "'":
+                self.error(unterminated)
+            if c == quote:
                 break
-        self.emit(T.CHAR_CONSTANT)
+        self.emit(typ)
         return self.lex_inside_action
 
     def lex_number(self):  # type: ignore[no-untyped-def]
@@ -437,19 +441,7 @@ class Lexer:
         return True
 
     def lex_quote(self):  # type: ignore[no-untyped-def]
-        while True:
-            c = self.next()
-            if c == "\\":
-                c2 = self.next()
-                if c2 not in ("", "\n"):
-                    continue
-                self.error("unterminated quoted string")
-            if c in ("", "\n"):
-                self.error("unterminated quoted string")
-            if c == '"':
-                break
-        self.emit(T.STRING)
-        return self.lex_inside_action
+        return self._lex_escaped('"', "unterminated quoted string", T.STRING)
 
     def lex_raw_quote(self):  # type: ignore[no-untyped-def]
         while True:

@@ -264,6 +264,10 @@ class Parser:
         name_tok = self.next_non_space()
         name = self.parse_template_name(name_tok, context)
         self.expect(T.RIGHT_DELIM, context)
+        self.define_body(name, context)
+
+    def define_body(self, name: str, context: str) -> None:
+        """The body of ``define``/``block`` up to ``{{end}}``: its own tree, variables reset to ``$``."""
         saved_vars = self.st.vars
         self.st.vars = ["$"]
         body, end = self.item_list()
@@ -411,13 +415,7 @@ class Parser:
         tok = self.next_non_space()
         name = self.parse_template_name(tok, context)
         pipe = self.pipeline(context, T.RIGHT_DELIM)
-        saved_vars = self.st.vars
-        self.st.vars = ["$"]
-        body, end = self.item_list()
-        if not isinstance(end, n.EndNode):
-            raise self.error(f"unexpected {end} in {context}")
-        self.st.vars = saved_vars
-        self.add_tree(name, body)
+        self.define_body(name, context)
         return n.TemplateNode(tok.pos, tok.line, name, pipe)
 
     # pipelines -----------------------------------------------------------------------------

@@ -5,30 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from secretsops.errors import InvalidFormat
-from secretsops.sops.cipher import Comment, TimeValue
+from secretsops.sops.cipher import Comment
 from secretsops.sops.formats import flatten as fl
 from secretsops.sops.formats.base import Store
+from secretsops.sops.formats.ini import val_to_string
 from secretsops.sops.tree import Branch
 
 PREFIX = "sops_"
-
-
-def _val_to_string(v: Any) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    extensions = (".env",)
-    file_names = (".env",)
-    if isinstance(v, float):
-        from secretsops.sops.formats.ini import go_val_float
-
-        return go_val_float(v)
-    if isinstance(v, TimeValue):
-        from secretsops.sops.formats.ini import go_rfc3339
-
-        return go_rfc3339(v)
-    if v is None:
-        return "<nil>"
-    return str(v)
 
 
 class DotenvStore(Store):
@@ -71,7 +54,7 @@ class DotenvStore(Store):
                 continue
             if isinstance(v, (Branch, list)):
                 raise InvalidFormat(f"cannot use a complex value in a dotenv file (key {k})")
-            text = v.replace("\n", "\\n") if isinstance(v, str) else _val_to_string(v)
+            text = v.replace("\n", "\\n") if isinstance(v, str) else val_to_string(v, nil="<nil>")
             lines.append(f"{k}={text}\n")
         return "".join(lines).encode("utf-8", "surrogateescape")
 

@@ -59,7 +59,12 @@ def go_rfc3339(t: TimeValue) -> str:
     return f"{date}T{clock}{zone}"
 
 
-def _val(v: Any) -> str:
+def val_to_string(v: Any, *, nil: str = "") -> str:
+    """sops' ``stores.ValToString``: how a non-string leaf becomes INI or dotenv text.
+
+    Floats as ``'G'`` with ``.0`` kept, bools lowercase, times as RFC 3339, anything else as
+    Go's ``%v``; ``nil`` is what a null becomes (INI writes nothing, dotenv Go's ``<nil>``).
+    """
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
@@ -68,7 +73,7 @@ def _val(v: Any) -> str:
         return go_rfc3339(v)
     if isinstance(v, (Branch, list)):
         return go_fmt_v(v)
-    return "" if v is None else str(v)
+    return nil if v is None else str(v)
 
 
 def _strip_comment_char(text: str) -> str:
@@ -240,7 +245,7 @@ def emit_ini(branch: Branch) -> str:
         for key, val, comment in entries:
             if comment is not None:
                 lines.extend(_comment_lines(comment))
-            text = quote_value(_val(val))
+            text = quote_value(val_to_string(val))
             lines.append(f"{key.ljust(width)} = {text}")
         chunks.append("\n".join(lines) + "\n")
     if carry:

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import yaml as pyyaml
 
 from secretsops.errors import InvalidFormat, UnwalkableValue
-from secretsops.golang import strconv
+from secretsops.golang import yaml_v3
+from secretsops.golang.yaml_v3 import BOOL as _BOOL  # the reader keeps its names
+from secretsops.golang.yaml_v3 import FLOAT as _FLOAT
+from secretsops.golang.yaml_v3 import INT as _INT
+from secretsops.golang.yaml_v3 import INT64_RANGE as _INT64
+from secretsops.golang.yaml_v3 import NULL as _NULL
+from secretsops.golang.yaml_v3 import timestamp as go_timestamp
 from secretsops.sops.cipher import Comment, TimeValue
 from secretsops.sops.formats.base import METADATA_KEY, Store
 from secretsops.sops.tree import Branch
@@ -27,55 +31,6 @@ from secretsops.yamlio.graph import check_node_graph
 from secretsops.yamlio.limits import DEFAULT_LIMITS
 
 DEFAULT_INDENT = 4
-
-# --- YAML 1.2 core resolution (what go-yaml v3 gives an interface{}) -----------------------
-
-_INT = re.compile(r"^[-+]?(0|[1-9][0-9_]*)$|^0x[0-9a-fA-F_]+$|^0o[0-7_]+$|^0b[01_]+$")
-_FLOAT = re.compile(
-    r"^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$"
-)
-_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
-_NULL = {"", "~", "null", "Null", "NULL"}
-#: strings go-yaml quotes so YAML 1.1 readers do not take them for something else
-_AMBIGUOUS = re.compile(
-    r"^(y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$"
-    r"|^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$"
-    r"|^[-+]?0[0-7_]+$"
-    r"|^[-+]?\.(inf|Inf|INF|nan|NaN|NAN)$"
-)
-
-
-_TIMESTAMP = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})"
-    r"(?:(?:([Tt])|( ))(\d{1,2}):(\d{1,2}):(\d{1,2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})?)?$"
-)
-_INT64 = (-(2**63), 2**63 - 1)
-
-
-def go_timestamp(text: str) -> str | None:
-    """The RFC 3339 (nano) text go-yaml gives a plain timestamp, or None when it is not one."""
-    m = _TIMESTAMP.match(text)
-    if m is None:
-        return None
-    year, month, day, t_sep, space_sep, hh, mm, ss, frac, zone = m.groups()
-    if (t_sep and zone is None) or (space_sep and zone is not None):
-        return None  # go-yaml's layouts: T needs a zone, a space allows none
-    from datetime import date
-
-    try:
-        date(int(year), int(month), int(day))
-    except ValueError:
-        return None
-    if hh is None:
-        return f"{year}-{int(month):02d}-{int(day):02d}T00:00:00Z"
-    if int(hh) > 23 or int(mm) > 59 or int(ss) > 59:
-        return None
-    frac_text = ("." + frac.rstrip("0")) if frac and frac.rstrip("0") else ""
-    if zone in (None, "Z", "+00:00", "-00:00"):
-        zone = "Z"
-    return (
-        f"{year}-{int(month):02d}-{int(day):02d}T{int(hh):02d}:{int(mm):02d}:{int(ss):02d}{frac_text}{zone}"
-    )
 
 
 def _doc_to_branch(doc: Any, n: int) -> Branch:
@@ -425,159 +380,13 @@ def load_yaml(data: bytes) -> list[Branch]:
 # --- emitter -------------------------------------------------------------------------------
 
 
-def go_yaml_float(v: float) -> str:
-    """go-yaml's float text: ``strconv.FormatFloat(v, 'g', -1, 64)`` plus YAML's inf/nan."""
-    if math.isnan(v):
-        return ".nan"
-    if math.isinf(v):
-        return ".inf" if v > 0 else "-.inf"
-    return strconv.format_float(v, "g", -1)
-
-
-def go_printable(ch: str) -> bool:
-    """libyaml's is_printable as go-yaml has it (no tabs, no astral plane, no NEL/BOM)."""
-    c = ord(ch)
-    return c == 0x0A or 0x20 <= c <= 0x7E or 0xA0 <= c <= 0xD7FF or (0xE000 <= c <= 0xFFFD and c != 0xFEFF)
-
-
-_SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\Z")
-_RESERVED = frozenset(_BOOL) | _NULL | frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())
-_ALWAYS_INDICATOR = set("#,[]{}&*!|>'\"%@`")
 _ENC_PLAIN = re.compile(
     r"ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]*,tag:[A-Za-z0-9+/=]*,type:[a-z]+\]\Z"
 )
 
 
-def _special(s: str) -> bool:
-    return not all(go_printable(c) for c in s)
-
-
-@dataclass(frozen=True)
-class _Analysis:
-    """libyaml's ``yaml_emitter_analyze_scalar`` verdict for a string (block context)."""
-
-    plain: bool
-    single: bool
-    block: bool
-    multiline: bool
-
-
-_FIRST_INDICATORS = set("#,[]{}&*!|>'\"%@`")
-_BREAKS = "\n\r\x85\u2028\u2029"
-
-
-@lru_cache(maxsize=4096)
-def _analyze(s: str) -> _Analysis:
-    block_ind = leading_space = leading_break = trailing_space = trailing_break = False
-    break_space = space_break = tabs = special = line_breaks = False
-    if s.startswith(("---", "...")):
-        block_ind = True
-    preceded_ws = True
-    prev_space = prev_break = False
-    n = len(s)
-    for i, ch in enumerate(s):
-        followed_ws = i + 1 >= n or s[i + 1] in " \t"
-        if i == 0:
-            if ch in _FIRST_INDICATORS:
-                block_ind = True
-            elif ch in "?:" and followed_ws:
-                block_ind = True
-            elif ch == "-" and followed_ws:
-                block_ind = True
-        elif (ch == ":" and followed_ws) or (ch == "#" and preceded_ws):
-            block_ind = True
-        if ch == "\t":
-            tabs = True
-        elif not go_printable(ch) or ch == "\ufeff":
-            special = True
-        if ch == " ":
-            leading_space = leading_space or i == 0
-            trailing_space = trailing_space or i == n - 1
-            break_space = break_space or prev_break
-            prev_space, prev_break = True, False
-        elif ch in _BREAKS:
-            line_breaks = True
-            leading_break = leading_break or i == 0
-            trailing_break = trailing_break or i == n - 1
-            space_break = space_break or prev_space
-            prev_space, prev_break = False, True
-        else:
-            prev_space = prev_break = False
-        preceded_ws = ch in " \t" or ch in _BREAKS
-    plain = single = block = True
-    if leading_space or leading_break or trailing_space or trailing_break:
-        plain = False
-    if trailing_space:
-        block = False
-    if break_space:
-        plain = single = False
-    if space_break or tabs or special:
-        plain = single = False
-    if space_break or special:
-        block = False
-    if line_breaks or block_ind:
-        plain = False
-    return _Analysis(plain, single, block, line_breaks)
-
-
-def _plain_ok(s: str) -> bool:
-    """libyaml's block-plain rules plus go-yaml's type check (no string that reads as another type)."""
-    if _SIMPLE.match(s):
-        return s not in _RESERVED
-    if not s:
-        return False
-    return _analyze(s).plain and not _type_ambiguous(s)
-
-
-def _type_ambiguous(s: str) -> bool:
-    return bool(
-        s in _NULL
-        or s in _BOOL
-        or _AMBIGUOUS.match(s)
-        or _INT.match(s)
-        or _FLOAT.match(s)
-        or go_timestamp(s) is not None
-    )
-
-
-def _literal_ok(s: str) -> bool:
-    """go-yaml writes strings with a newline as ``|`` blocks when libyaml allows it."""
-    return "\n" in s and _analyze(s).block and not _has_surrogates(s)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _has_surrogates(s: str) -> bool:
-    return _SURROGATE.search(s) is not None
-
-
-def _single_quoted(v: str, indent: int) -> str:
-    """libyaml's single-quoted style: after a line break character (not ``\n``: such values
-    are never single-quoted here) it writes the indentation before the next character."""
-    out = ["'"]
-    after_break = False
-    for ch in v:
-        if ch in _BREAKS:
-            out.append(ch)
-            after_break = True
-            continue
-        if after_break:
-            out.append(" " * indent)
-            after_break = False
-        out.append("''" if ch == "'" else ch)
-    out.append("'")
-    return "".join(out)
-
-
-def _simple_key(k: Any) -> bool:
-    """libyaml writes a key longer than 128 bytes, or one with a line break, as ``? key``."""
-    if not isinstance(k, str):
-        return True
-    return len(k.encode("utf-8", "surrogateescape")) <= 128 and not any(c in _BREAKS for c in k)
-
-
 def scalar(v: Any, *, key: bool = False, indent: int = 0) -> str:
+    """A leaf of the sops tree as go-yaml v3 writes it (``indent``: the column it starts at)."""
     if v is None:
         return "null"
     if isinstance(v, bool):
@@ -585,64 +394,16 @@ def scalar(v: Any, *, key: bool = False, indent: int = 0) -> str:
     if isinstance(v, int):
         return str(v)
     if isinstance(v, float):
-        return go_yaml_float(v)
+        return yaml_v3.format_float(v)
     if isinstance(v, TimeValue):
         return v.text
     if isinstance(v, bytes):
         v = v.decode("utf-8", "surrogateescape")
     if isinstance(v, str):
-        if v.startswith("ENC[") and _ENC_PLAIN.match(v):
+        if v.startswith("ENC[") and _ENC_PLAIN.match(v):  # what sops writes most: always plain
             return v
-        if _SIMPLE.match(v):  # the common case: a plain word, unless it reads as another type
-            return v if v not in _RESERVED else _double_quoted(v)
-        if v == "<<":  # go-yaml resolves it to the merge tag and writes the tag out
-            return "!!merge <<"
-        if _has_surrogates(v):  # not UTF-8: go-yaml writes the bytes as !!binary
-            import base64
-
-            return "!!binary " + base64.b64encode(v.encode("utf-8", "surrogateescape")).decode()
-        if "\n" not in v:
-            if _plain_ok(v):
-                return v
-            if not _type_ambiguous(v) and _analyze(v).single:
-                if any(c in _BREAKS for c in v):
-                    return _single_quoted(v, indent)
-                return "'" + v.replace("'", "''") + "'"
-        return _double_quoted(v)
+        return yaml_v3.string(v, indent)
     raise InvalidFormat(f"cannot write a {type(v).__name__} value as YAML")
-
-
-_ESCAPES = {
-    "\0": "\\0",
-    "\x07": "\\a",
-    "\b": "\\b",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\x0b": "\\v",
-    "\f": "\\f",
-    "\r": "\\r",
-    "\x1b": "\\e",
-    '"': '\\"',
-    "\\": "\\\\",
-    "\x85": "\\N",
-    "\u2028": "\\L",
-    "\u2029": "\\P",
-}
-
-
-def _double_quoted(v: str) -> str:
-    """libyaml's double-quoted style: its escapes, upper-case hex for the rest."""
-    out = ['"']
-    for ch in v:
-        esc = _ESCAPES.get(ch)
-        if esc is None and (not go_printable(ch) or ch == "\ufeff"):
-            c = ord(ch)
-            esc = f"\\x{c:02X}" if c <= 0xFF else f"\\u{c:04X}" if c <= 0xFFFF else f"\\U{c:08X}"
-        if esc is not None and ch == "\n":
-            esc = "\\n"
-        out.append(esc if esc is not None else ch)
-    out.append('"')
-    return "".join(out)
 
 
 class _Emitter:
@@ -650,27 +411,15 @@ class _Emitter:
         self.step = indent if 2 <= indent <= 9 else 2  # libyaml's accepted range
         self.out: list[str] = []
 
-    def block(self, s: str, pad: str) -> str:
-        """A ``|`` block with libyaml's hints: indentation digit, then chomping."""
-        hint = str(self.step) if s[0] in " \n" else ""
-        if not s.endswith("\n"):
-            chomp = "-"
-        elif len(s) == 1 or s[-2] == "\n":
-            chomp = "+"
-        else:
-            chomp = ""
-        body = s[:-1] if s.endswith("\n") else s
-        lines = "\n".join((pad + ln) if ln else "" for ln in body.split("\n"))
-        return f"|{hint}{chomp}\n{lines}"
-
     def value_inline(self, v: Any, pad: str, block_pad: str | None = None) -> str | None:
         """Text after ``key: `` / ``- `` for scalars and empty containers; None when nested."""
         if isinstance(v, Branch):
             return "{}" if not any(not isinstance(k, Comment) for k, _ in v) and not v else None
         if isinstance(v, list):
             return "[]" if not v else None
-        if isinstance(v, str) and _literal_ok(v) and not v.startswith("ENC["):
-            return self.block(v, block_pad if block_pad is not None else pad + " " * self.step)
+        if isinstance(v, str) and yaml_v3.literal_ok(v) and not v.startswith("ENC["):
+            at = block_pad if block_pad is not None else pad + " " * self.step
+            return yaml_v3.literal_block(v, at, self.step)
         return scalar(v, indent=len(block_pad) if block_pad is not None else len(pad) + self.step)
 
     def mapping(self, b: Branch, pad: str, first_prefix: str | None = None) -> None:
@@ -684,9 +433,9 @@ class _Emitter:
         child = " " * (step * ((len(pad) + step) // step))
         first = True
         append = self.out.append
-        simple, reserved = _SIMPLE.match, _RESERVED
+        simple, reserved = yaml_v3.SIMPLE.match, yaml_v3.RESERVED
         for k, v in b:
-            if not first and type(k) is str and type(v) is str and "\n" not in v and _simple_key(k):
+            if not first and type(k) is str and type(v) is str and "\n" not in v and yaml_v3.simple_key(k):
                 # the bulk of a Secret: both sides one-line strings, most of them plain words
                 ks = k if simple(k) and k not in reserved else scalar(k)
                 vs = v if simple(v) and v not in reserved else scalar(v, indent=len(child))
@@ -703,7 +452,7 @@ class _Emitter:
             first = False
             key = scalar(k, indent=len(child))
             inline = self.value_inline(v, pad, child)
-            if not _simple_key(k):
+            if not yaml_v3.simple_key(k):
                 self.out.append(f"{lead}? {key}")
                 if inline is not None:
                     self.out.append(f"{pad}: {inline}")

@@ -58,9 +58,9 @@ def _options(args: argparse.Namespace) -> tuple[CheckOptions, bool]:
     if missing:
         raise CheckError(f"{missing[0]}: no such file or directory")
     for p in paths if on_disk else []:
-        mode = Path(p).stat().st_mode if Path(p).exists() else stat.S_IFREG
-        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):  # /dev/zero, a FIFO: never read
-            raise CheckError(f"{p}: is {kind_of(mode)}, not a regular file (refused as input)")
+        st_mode = Path(p).stat().st_mode if Path(p).exists() else stat.S_IFREG
+        if not (stat.S_ISREG(st_mode) or stat.S_ISDIR(st_mode)):  # /dev/zero, a FIFO: never read
+            raise CheckError(f"{p}: is {kind_of(st_mode)}, not a regular file (refused as input)")
     start = Path(paths[0]) if paths and on_disk else Path.cwd()
     root, in_git = resolve_root(start.absolute())
     rel: list[str] = []

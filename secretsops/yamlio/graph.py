@@ -11,11 +11,11 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from secretsops.errors import InputError
+from secretsops.errors import SecretsOpsError
 from secretsops.yamlio.limits import LimitExceeded, ReadLimits, position
 
 
-def _fail(path: str, node: Node, problem: str, error: type[InputError]) -> InputError:
+def _fail(path: str, node: Node, problem: str, error: type[SecretsOpsError]) -> SecretsOpsError:
     where = f"{path}: " if path else ""
     return error(f"{where}{position(node.start_mark)}: {problem}")
 
@@ -24,7 +24,7 @@ def check_node_graph(
     root: Node,
     limits: ReadLimits,
     path: str,
-    error: type[InputError] = LimitExceeded,
+    error: type[SecretsOpsError] = LimitExceeded,
     *,
     anchors: bool = True,
 ) -> None:
@@ -91,7 +91,7 @@ def check_node_graph(
             parent[4] = max(parent[4], height)
 
 
-def _check_depth(root: Node, max_depth: int, path: str, error: type[InputError]) -> None:
+def _check_depth(root: Node, max_depth: int, path: str, error: type[SecretsOpsError]) -> None:
     """Depth of a tree (no shared nodes): the cheap walk for documents without anchors."""
     stack: list[tuple[Any, int]] = [(root, 1)]
     pop, push = stack.pop, stack.append

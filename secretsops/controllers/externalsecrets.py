@@ -168,7 +168,7 @@ class ExternalSecretsController(Controller):
             return self._failed(obj, "could not sync Secret", exc)
         self.seen[key] = resource_version(obj)
         self._mark(obj, "True", "SecretSynced", "Secret was synced", started=started)
-        _, next_in = self._due(obj, self.ctx.kube.get("v1", "Secret", ns, es.target.name))
+        _, next_in = self._due(obj, {})  # just written: only the refresh timer is left
         return Result(requeue_after=next_in)
 
     def _failed(self, obj: Obj, what: str, exc: SecretsOpsError) -> Result:

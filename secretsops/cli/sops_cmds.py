@@ -856,7 +856,9 @@ def cmd_set(args: argparse.Namespace) -> int:
     elif args.value_file:
         if args.value is None:
             raise UsageError("--value-file needs a file name as the value argument")
-        raw = Path(args.value).read_text()
+        from secretsops import yamlio
+
+        raw = yamlio.read_text(args.value)  # one line when missing, a device, a FIFO or too large
     elif args.value is None:
         raise UsageError("set needs FILE INDEX VALUE")
     else:

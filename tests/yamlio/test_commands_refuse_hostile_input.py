@@ -127,3 +127,15 @@ def test_check_refuses_devices_and_fifos_named_on_the_command_line(
     code, _out, err = _run(capsys, "check", path)
     assert code == 2
     _assert_one_line_error(err, path, "not a regular file (refused as input)")
+
+
+@pytest.mark.parametrize(
+    ("value_file", "says"), [("/nonexistent", "cannot read"), ("/dev/zero", "character device")]
+)
+def test_set_value_file_that_cannot_be_read_is_one_line(
+    value_file: str, says: str, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "s.yaml").write_text("a: 1\n")
+    code, _out, err = _run(capsys, "set", "--value-file", "s.yaml", '["a"]', value_file)
+    assert code == 1
+    _assert_one_line_error(err, value_file, says)

@@ -181,3 +181,19 @@ def test_v1beta1_external_secrets_are_served_and_synced(cluster: Cluster, vault:
     cluster.create(es)
     assert cluster.once(controllers=("externalsecrets",)) == 0
     assert cluster.secret_values("shop", "db") == {"password": "s3cret"}
+
+
+def test_one_refresh_reads_each_distinct_remote_key_once(cluster: Cluster, vault: Vault) -> None:
+    a, b = _path(), _path()
+    vault.put(a, user="app", password="s3cret")
+    vault.put(b, token="t0k")
+    vault.store(cluster, "shop")
+    es = external_secret("shop", "db", a, "user", "password")
+    es["spec"]["data"].append({"secretKey": "token", "remoteRef": {"key": b, "property": "token"}})
+    cluster.create(es)
+    manager = cluster.manager(once=True, controllers=("externalsecrets",))
+    assert manager.run_once() == 0
+    labels = {"controller": "externalsecrets", "call": "vault.read"}
+    reads = manager.metrics.registry.get_sample_value("secretsops_controller_provider_calls_total", labels)
+    assert reads == 2
+    assert cluster.secret_values("shop", "db") == {"user": "app", "password": "s3cret", "token": "t0k"}

@@ -262,7 +262,7 @@ class ControlPlane:
                 f"--service-account-issuer={ISSUER}",
                 f"--service-account-key-file={c.sa_public}",
                 f"--service-account-signing-key-file={c.sa_private}",
-                "--service-cluster-ip-range=10.0.0.0/24",
+                "--service-cluster-ip-range=10.96.0.0/12",  # kubeadm's default
                 "--authorization-mode=RBAC",
                 "--allow-privileged=true",
                 f"--encryption-provider-config={encryption}",

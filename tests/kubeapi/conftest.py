@@ -2,12 +2,43 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import kubernetes
 import pytest
 
 from secretsops_devstack.kubeapi import KubeApiServer
+
+# --- the conformance suite: every test here runs on both servers -----------------------------------
+# The same test against the in-memory server and the real kube-apiserver (tests/realkube.py): where they
+# disagree the real one is right. Tests marked ``inmemory`` are about our server itself (fault injection,
+# its request log, its token issuer's internals, its CLI) and run on it alone.
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "server_kind" not in metafunc.fixturenames:
+        return
+    kinds: list[object] = ["memory"]
+    if metafunc.definition.get_closest_marker("inmemory") is None:
+        kinds.append(pytest.param("real", marks=pytest.mark.realkube))
+    metafunc.parametrize("server_kind", kinds, indirect=True)
+
+
+@pytest.fixture
+def server_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def kubeapi(request: pytest.FixtureRequest, server_kind: str) -> Iterator[KubeApiServer]:
+    """This test's server, wiped: the in-memory one, or the real control plane (``[real]`` ids)."""
+    if server_kind == "real":
+        yield request.getfixturevalue("realkube")
+        return
+    server: KubeApiServer = request.getfixturevalue("kubeapi_server")
+    server.reset()
+    yield server
 
 
 @pytest.fixture
@@ -61,6 +92,7 @@ WIDGET_CRD = {
                                         "x-kubernetes-list-map-keys": ["name"],
                                         "items": {
                                             "type": "object",
+                                            "required": ["name"],  # a list-map key must be required
                                             "properties": {
                                                 "name": {"type": "string"},
                                                 "port": {"type": "integer"},
@@ -83,4 +115,16 @@ WIDGET_CRD = {
 def crd(kubeapi: KubeApiServer, client: kubernetes.client.ApiClient) -> str:
     """The ``widgets.example.com`` CRD (example.com/v1 Widget, status subresource), created and served."""
     kubernetes.client.ApiextensionsV1Api(client).create_custom_resource_definition(WIDGET_CRD)
-    return "widgets.example.com"
+    return established(client, "widgets.example.com")
+
+
+def established(client: kubernetes.client.ApiClient, name: str, timeout: float = 10) -> str:
+    """Wait until CRD ``name`` is Established: a real apiserver serves it moments after the create."""
+    ext = kubernetes.client.ApiextensionsV1Api(client)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        conditions = ext.read_custom_resource_definition(name).status.conditions or []
+        if any(c.type == "Established" and c.status == "True" for c in conditions):
+            break
+        time.sleep(0.05)
+    return name

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import kubernetes
 import pytest
 from kubernetes.client import ApiException, ApiextensionsV1Api, CustomObjectsApi
 
 from secretsops_devstack.kubeapi import KubeApiServer
-from tests.kubeapi.conftest import WIDGET_CRD
+from tests.kubeapi.conftest import WIDGET_CRD, established
 from tests.kubeapi.rawhttp import call
 
 SEALED_SECRET_CRD = {
@@ -38,11 +40,11 @@ def _widget(name: str = "w", **spec: object) -> dict:
 
 
 def test_crd_resource_appears_in_discovery(kubeapi: KubeApiServer, crd: str) -> None:
-    code, doc = call(kubeapi.url, "GET", "/apis/example.com/v1")
+    code, doc = call(kubeapi, "GET", "/apis/example.com/v1")
     names = {r["name"]: r for r in doc["resources"]}
     assert code == 200 and names["widgets"]["kind"] == "Widget" and names["widgets"]["shortNames"] == ["wd"]
     assert "widgets/status" in names
-    groups = {g["name"] for g in call(kubeapi.url, "GET", "/apis")[1]["groups"]}
+    groups = {g["name"] for g in call(kubeapi, "GET", "/apis")[1]["groups"]}
     assert "example.com" in groups
 
 
@@ -86,8 +88,11 @@ def test_deleting_the_crd_removes_its_objects_and_resource(
         "example.com", "v1", "default", "widgets", _widget()
     )
     ApiextensionsV1Api(client).delete_custom_resource_definition(crd)
-    assert call(kubeapi.url, "GET", "/apis/example.com/v1/namespaces/default/widgets")[0] == 404
-    assert call(kubeapi.url, "GET", "/apis/example.com/v1")[0] == 404
+    deadline = time.monotonic() + 10  # a real apiserver removes the objects, then the resource, in moments
+    while call(kubeapi, "GET", "/apis/example.com/v1")[0] != 404 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert call(kubeapi, "GET", "/apis/example.com/v1/namespaces/default/widgets")[0] == 404
+    assert call(kubeapi, "GET", "/apis/example.com/v1")[0] == 404
 
 
 def test_crd_name_must_match_plural_and_group(client: kubernetes.client.ApiClient) -> None:
@@ -101,6 +106,7 @@ def test_sealed_secret_crd_serves_sealed_secrets(
     kubeapi: KubeApiServer, client: kubernetes.client.ApiClient
 ) -> None:
     ApiextensionsV1Api(client).create_custom_resource_definition(SEALED_SECRET_CRD)
+    established(client, SEALED_SECRET_CRD["metadata"]["name"])
     body = {
         "apiVersion": "bitnami.com/v1alpha1",
         "kind": "SealedSecret",
@@ -142,7 +148,8 @@ def test_group_lists_each_version_once_storage_version_preferred(
         },
     }
     ApiextensionsV1Api(client).create_custom_resource_definition(crd)
-    _, group = call(kubeapi.url, "GET", "/apis/example.com")
+    established(client, "widgets.example.com")
+    _, group = call(kubeapi, "GET", "/apis/example.com")
     assert [v["version"] for v in group["versions"]] == ["v1", "v1beta1"]
     assert group["preferredVersion"]["version"] == "v1"
 
@@ -151,16 +158,17 @@ def test_fields_the_schema_does_not_declare_are_pruned_with_a_warning(
     kubeapi: KubeApiServer, crd: str
 ) -> None:
     import json
-    import urllib.request
+
+    from tests.kubeapi.rawhttp import urlopen
 
     body = json.dumps(_widget(size=1, color="red", bogus=True)).encode()
-    req = urllib.request.Request(
-        kubeapi.url + "/apis/example.com/v1/namespaces/default/widgets",
+    with urlopen(
+        kubeapi,
+        "/apis/example.com/v1/namespaces/default/widgets",
         data=body,
         method="POST",
         headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req) as resp:
+    ) as resp:
         created = json.loads(resp.read())
         warnings = resp.headers.get_all("Warning")
     assert created["spec"] == {"size": 1, "color": "red"}
@@ -169,7 +177,7 @@ def test_fields_the_schema_does_not_declare_are_pruned_with_a_warning(
 
 def test_strict_field_validation_refuses_unknown_fields(kubeapi: KubeApiServer, crd: str) -> None:
     code, body = call(
-        kubeapi.url,
+        kubeapi,
         "POST",
         "/apis/example.com/v1/namespaces/default/widgets?fieldValidation=Strict",
         _widget(size=1, bogus=True),
@@ -184,6 +192,7 @@ def test_preserve_unknown_fields_keeps_everything(
     kubeapi: KubeApiServer, client: kubernetes.client.ApiClient
 ) -> None:
     ApiextensionsV1Api(client).create_custom_resource_definition(SEALED_SECRET_CRD)
+    established(client, SEALED_SECRET_CRD["metadata"]["name"])
     body = {
         "apiVersion": "bitnami.com/v1alpha1",
         "kind": "SealedSecret",

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-import urllib.request
+import urllib.error
 
 import kubernetes
+import pytest
 
 from secretsops_devstack.kubeapi import KubeApiServer
+from tests.kubeapi.rawhttp import urlopen
 
 
 def _get(server: KubeApiServer, path: str, accept: str = "application/json") -> dict:
-    req = urllib.request.Request(server.url + path, headers={"Accept": accept})
-    with urllib.request.urlopen(req) as resp:
+    with urlopen(server, path, headers={"Accept": accept}) as resp:
         assert resp.headers["Content-Type"] == "application/json"
         return json.loads(resp.read())
 
@@ -59,6 +60,9 @@ def test_namespaces_are_cluster_scoped_in_discovery(kubeapi: KubeApiServer) -> N
     assert resources["namespaces"]["namespaced"] is False
 
 
+# kube-apiserver answers this Accept with aggregated discovery (v2), ours with the plain list
+# (clients accept both)
+@pytest.mark.inmemory
 def test_aggregated_discovery_accept_header_gets_plain_json(kubeapi: KubeApiServer) -> None:
     accept = (
         "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
@@ -67,9 +71,18 @@ def test_aggregated_discovery_accept_header_gets_plain_json(kubeapi: KubeApiServ
     assert _get(kubeapi, "/apis", accept)["kind"] == "APIGroupList"
 
 
-def test_unknown_group_version_is_404_status(kubeapi: KubeApiServer) -> None:
+def test_unknown_group_version_is_a_plain_404(kubeapi: KubeApiServer) -> None:
     try:
         _get(kubeapi, "/apis/nope.example.com/v1")
+    except urllib.error.HTTPError as err:
+        assert err.code == 404 and err.read() == b"404 page not found\n"
+    else:
+        raise AssertionError("expected 404")
+
+
+def test_unknown_resource_of_a_served_group_is_404_status(kubeapi: KubeApiServer) -> None:
+    try:
+        _get(kubeapi, "/apis/apps/v1/namespaces/default/nopes")
     except urllib.error.HTTPError as err:
         body = json.loads(err.read())
         assert err.code == 404 and body["kind"] == "Status" and body["reason"] == "NotFound"

@@ -11,6 +11,8 @@ from kubernetes.client import ApiException, CoreV1Api
 
 from secretsops_devstack.kubeapi import KubeApiServer
 
+pytestmark = pytest.mark.inmemory  # fault injection: what the real server cannot do on demand
+
 
 def test_injected_429_carries_retry_after(kubeapi: KubeApiServer) -> None:
     kubeapi.inject("GET", r"/configmaps$", 429, times=1, retry_after=2)

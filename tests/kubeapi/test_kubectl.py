@@ -38,6 +38,7 @@ def kubectl(server: KubeApiServer, *args: str, stdin: str | None = None) -> subp
     )
 
 
+@pytest.mark.inmemory  # the context name of our server's kubeconfig
 def test_kubeconfig_uses_the_kubeapi_test_context(kubeapi: KubeApiServer) -> None:
     result = kubectl(kubeapi, "config", "current-context")
     assert result.stdout.strip() == "kubeapi-test"

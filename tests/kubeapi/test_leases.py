@@ -33,9 +33,16 @@ def test_second_writer_with_a_stale_read_loses(core: kubernetes.client.CoreV1Api
 
 def test_lease_times_are_served_as_rfc3339_micro_time(kubeapi: KubeApiServer) -> None:
     body = _lease("t", "a")
-    body["spec"]["renewTime"] = "2026-01-02T04:04:05.5+01:00"
-    code, created = call(kubeapi.url, "POST", "/apis/coordination.k8s.io/v1/namespaces/default/leases", body)
+    body["spec"]["renewTime"] = "2026-01-02T04:04:05.500000+01:00"
+    code, created = call(kubeapi, "POST", "/apis/coordination.k8s.io/v1/namespaces/default/leases", body)
     assert code == 201 and created["spec"]["renewTime"] == "2026-01-02T03:04:05.500000Z"
+
+
+def test_lease_time_without_six_fractional_digits_is_bad_request(kubeapi: KubeApiServer) -> None:
+    body = _lease("t", "a")
+    body["spec"]["renewTime"] = "2026-01-02T04:04:05.5+01:00"
+    code, status = call(kubeapi, "POST", "/apis/coordination.k8s.io/v1/namespaces/default/leases", body)
+    assert code == 400 and 'parsing time "2026-01-02T04:04:05.5+01:00"' in status["message"]
 
 
 def test_leader_election_with_lease_lock_elects_one_leader_at_a_time(

@@ -109,7 +109,7 @@ def test_strategic_merge_patch_on_a_custom_resource_is_unsupported(
         {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": 1}},
     )
     code, body = call(
-        kubeapi.url,
+        kubeapi,
         "PATCH",
         "/apis/example.com/v1/namespaces/default/widgets/w",
         {"spec": {"size": 2}},

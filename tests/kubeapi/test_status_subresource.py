@@ -22,7 +22,9 @@ def _deployment() -> dict:
 def test_status_patch_changes_only_status(apps: AppsV1Api) -> None:
     apps.create_namespaced_deployment("default", _deployment())
     patched = apps.patch_namespaced_deployment_status(
-        "web", "default", {"spec": {"replicas": 5}, "status": {"readyReplicas": 1, "observedGeneration": 1}}
+        "web",
+        "default",
+        {"spec": {"replicas": 5}, "status": {"replicas": 1, "readyReplicas": 1, "observedGeneration": 1}},
     )
     assert patched.status.ready_replicas == 1 and patched.spec.replicas == 1
     assert patched.metadata.generation == 1
@@ -30,7 +32,7 @@ def test_status_patch_changes_only_status(apps: AppsV1Api) -> None:
 
 def test_main_resource_write_ignores_status(apps: AppsV1Api) -> None:
     apps.create_namespaced_deployment("default", _deployment())
-    apps.patch_namespaced_deployment_status("web", "default", {"status": {"readyReplicas": 1}})
+    apps.patch_namespaced_deployment_status("web", "default", {"status": {"replicas": 1, "readyReplicas": 1}})
     patched = apps.patch_namespaced_deployment("web", "default", {"status": {"readyReplicas": 9}})
     assert patched.status.ready_replicas == 1
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from .status import bad_request
-from .validation import decode_secret_data
+from .validation import base64_error_offset, decode_secret_data
 
 _WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
 
@@ -126,9 +127,10 @@ def normalize(group: str, kind: str, obj: dict[str, Any]) -> None:
     if group == "" and kind == "Secret":
         bad = decode_secret_data(obj)
         if bad is not None:
+            at = base64_error_offset(str((obj.get("data") or {}).get(bad) or ""))
             raise bad_request(
-                f'Secret in version "v1" cannot be handled as a Secret: illegal '
-                f"base64 data at input byte 0 (data[{bad}])"
+                'Secret in version "v1" cannot be handled as a Secret: '
+                f"illegal base64 data at input byte {at}"
             )
         string_data = obj.pop("stringData", None) or {}
         if string_data:
@@ -144,7 +146,7 @@ def normalize(group: str, kind: str, obj: dict[str, Any]) -> None:
         obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
         obj.setdefault("status", {}).setdefault("phase", "Active")
     for path, micro in TIME_FIELDS.get((group, kind), ()):
-        _normalize_time(obj, path, micro)
+        _normalize_time(obj, path, micro, kind)
     if kind == "CustomResourceDefinition" and group == "apiextensions.k8s.io":
         names = (obj.get("spec") or {}).get("names") or {}
         names.setdefault("singular", str(names.get("kind", "")).lower())
@@ -163,7 +165,7 @@ TIME_FIELDS: dict[tuple[str, str], tuple[tuple[tuple[str, ...], bool], ...]] = {
 }
 
 
-def _normalize_time(obj: dict[str, Any], path: tuple[str, ...], micro: bool) -> None:
+def _normalize_time(obj: dict[str, Any], path: tuple[str, ...], micro: bool, kind: str = "") -> None:
     """``Time`` as ``2006-01-02T15:04:05Z``, ``MicroTime`` as ``2006-01-02T15:04:05.000000Z`` (always UTC)."""
     parent: Any = obj
     for part in path[:-1]:
@@ -171,6 +173,11 @@ def _normalize_time(obj: dict[str, Any], path: tuple[str, ...], micro: bool) -> 
     if not isinstance(parent, dict) or not isinstance(parent.get(path[-1]), str):
         return
     text = parent[path[-1]]
+    if micro and not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}(Z|[+-]\d\d:\d\d)", text):
+        raise bad_request(
+            f"{kind} cannot be handled as a {kind}: parsing time {json.dumps(text)} as "
+            '"2006-01-02T15:04:05.000000Z07:00": a MicroTime has exactly six fractional digits'
+        )
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:

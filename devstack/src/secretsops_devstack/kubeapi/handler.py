@@ -173,9 +173,23 @@ class Handler(BaseHTTPRequestHandler):
         elif parts[:1] == ["apis"] and len(parts) >= 4:
             group, version, rest = parts[1], parts[2], parts[3:]
         else:
-            raise status.page_not_found()
+            self._plain_not_found()
+            return
+        with store.cond:
+            served = group == "" or self._discovery(f"/apis/{group}/{version}") is not None
+        if not served:  # kube-apiserver's mux answers a group/version it does not serve in plain text
+            self._plain_not_found()
+            return
         route = self._resource_route(group, version, rest)
         self._serve(route, query, body)
+
+    def _plain_not_found(self) -> None:
+        body = b"404 page not found\n"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _discovery(self, path: str) -> dict[str, Any] | None:
         catalog = self.api.store.catalog

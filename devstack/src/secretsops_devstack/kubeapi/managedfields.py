@@ -66,14 +66,13 @@ class Entry:
         return out
 
     def describe(self) -> str:
-        """How conflict messages name a manager (``"x"`` or ``"x" using v1 at <time>``)."""
+        """How conflict messages name a manager (``"x"`` or ``"x" using v1``, as kube-apiserver 1.34 does:
+        the manager key it formats carries no time)."""
         text = json.dumps(self.manager)
         if self.subresource:
             text += f" with subresource {json.dumps(self.subresource)}"
         if self.operation == "Update":
             text += f" using {self.api_version}"
-            if self.time:
-                text += f" at {self.time}"
         return text
 
 

@@ -148,7 +148,10 @@ def parse_field_selector(text: str, kind: str) -> Callable[[Mapping[str, Any]], 
             raise bad_request(f"invalid selector: '{text}'; can't understand '{part}'")
         name, op, value = m.groups()
         if name not in ("metadata.name", "metadata.namespace") and name not in EXTRA_FIELDS.get(kind, ()):
-            raise bad_request(f"field label not supported: {name}")
+            if kind in EXTRA_FIELDS:  # kinds with their own field labels (as kube-apiserver words it)
+                raise bad_request(f"field label not supported: {name}")
+            only = '"metadata.name", "metadata.namespace"'
+            raise bad_request(f'"{name}" is not a known field selector: only {only}')
         terms.append((name, op == "!=", value))
 
     def predicate(obj: Mapping[str, Any]) -> bool:

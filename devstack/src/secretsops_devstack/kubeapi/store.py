@@ -649,6 +649,15 @@ class Store:
             meta = live["metadata"]
             for field, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
                 want = (preconditions or {}).get(field)
+                if want and want != meta.get(field) and field == "uid":
+                    raise status.ApiError(
+                        409,
+                        "Conflict",
+                        f'Operation cannot be fulfilled on {rt.kind} "{name}": the UID in the precondition '
+                        f"({want}) does not match the UID in record ({meta.get(field)}). "
+                        "The object might have been deleted and then recreated",
+                        {"name": name, "kind": rt.kind},
+                    )
                 if want and want != meta.get(field):
                     raise status.conflict(
                         rt.plural,

@@ -199,11 +199,14 @@ def token_review(issuer: TokenIssuer, body: Any, sa_uid: Callable[[str, str], st
                 "error": "[invalid bearer token, token audiences "
                 f"{json.dumps(claims.get('aud'))} is invalid for the target audiences {json.dumps(wanted)}]",
             }
+        elif sa_uid(namespace, str(sa.get("name", ""))) is None:
+            missing = f'serviceaccounts "{sa.get("name")}" not found'
+            result = {"user": {}, "error": f"[invalid bearer token, {missing}]"}
         elif sa_uid(namespace, str(sa.get("name", ""))) != sa.get("uid"):
             result = {
                 "user": {},
-                "error": "[invalid bearer token, service account "
-                f"{namespace}/{sa.get('name')} has been deleted]",
+                "error": "[invalid bearer token, service account UID "
+                f"({sa_uid(namespace, str(sa.get('name', '')))}) does not match claim ({sa.get('uid')})]",
             }
         else:
             result = {

@@ -202,6 +202,16 @@ def _validate_crd(obj: dict[str, Any]) -> list[Cause]:
     return causes
 
 
+def base64_error_offset(text: str) -> int:
+    """Where Go's base64.StdEncoding reports bad input: the first character outside the alphabet, else
+    the start of the incomplete last quantum (kube-apiserver's ``illegal base64 data at input byte N``)."""
+    alphabet = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n")
+    for i, ch in enumerate(text):
+        if ch not in alphabet:
+            return i
+    return (len(text) // 4) * 4
+
+
 def decode_secret_data(obj: dict[str, Any]) -> str | None:
     """The first ``data`` key whose value is not base64 (the apiserver rejects such a body), else None."""
     for key, value in (obj.get("data") or {}).items():

@@ -19,9 +19,11 @@ from typing import Any
 
 import yaml
 
+from secretsops.errors import InputError
 from secretsops.golang import encoding_json
 from secretsops.golang.libyaml import escape, printable
 from secretsops.golang.strconv import format_float
+from secretsops.yamlio.loader import iter_documents
 
 
 class _GoDumper(yaml.SafeDumper):
@@ -181,16 +183,6 @@ def marshal(value: Any, *, default: Callable[[Any], Any] | None = None) -> str:
     return text
 
 
-class _JsonishLoader(yaml.SafeLoader):
-    """YAML 1.1 scalars like go-yaml, but timestamps stay strings (JSON has none)."""
-
-
-_JsonishLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def _jsonify(v: Any) -> Any:
     if isinstance(v, bool) or v is None or isinstance(v, str):
         return v
@@ -227,11 +219,12 @@ def from_yaml(text: str) -> dict[str, Any]:
     The message is ours and names no content, since the input is usually a secret.
     """
     try:
-        # go-yaml's Unmarshal reads the first document and ignores the rest
-        doc = next(iter(yaml.load_all(text, Loader=_JsonishLoader)), None)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
+        # go-yaml's Unmarshal reads the first document and ignores the rest; the shared reader
+        # (YAML 1.1 scalars, timestamps as strings) applies its limits: data may be hostile
+        doc = next(iter_documents(text, "fromYaml"), None)
+    except InputError as e:
+        line = re.search(r": line (\d+),", str(e))
+        where = f" at line {line.group(1)}" if line else ""
         return {"Error": f"error converting YAML to JSON: yaml: invalid document{where}"}
     if doc is None:
         return {}

@@ -29,6 +29,7 @@ from typing import Any, TextIO
 import yaml
 
 from secretsops.errors import UsageError
+from secretsops.kube import KubeClient
 
 NAMESPACE = "demo"
 ENGINE_NAMESPACE = "secretsops-system"
@@ -186,7 +187,7 @@ def _write_sealed(stack: Stack, spec: dict[str, Any], values: dict[str, str]) ->
     from secretsops.sealed.keyring import cluster_keys, newest_first
     from secretsops.sealed.sealing import new_sealed_secret
 
-    key = newest_first(cluster_keys(stack.kube.api_client(), "kube-system"))[0]
+    key = newest_first(cluster_keys(KubeClient(stack.kube.api_client()), "kube-system"))[0]
     assert key.cert is not None
     meta = {"name": spec["secret"]["name"], "namespace": spec["secret"]["namespace"]}
     data = {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
@@ -213,7 +214,7 @@ def _bootstrap(stack: Stack, plan: dict[str, Any], age_identity: str, say: Calla
     secret(ENGINE_NAMESPACE, "sops-age", {"demo.agekey": age_identity})
     secret(NAMESPACE, "openbao-token", {"token": stack.bao.token})
     secret(NAMESPACE, "aws-credentials", {"access-key-id": "demo", "secret-access-key": "demo"})
-    create_cluster_key(stack.kube.api_client(), "kube-system")
+    create_cluster_key(KubeClient(stack.kube.api_client()), "kube-system")
     say("  cluster: age key Secret (Flux format), OpenBao token, AWS credentials, a sealing key")
 
     bao = hvac.Client(url=stack.bao.url, token=stack.bao.token)
@@ -274,7 +275,7 @@ def _engine(stack: Stack) -> Any:
         "AWS_REGION": "us-east-1",
         "AWS_EC2_METADATA_DISABLED": "true",
     }
-    return build_engine([spec], settings, stack.kube.api_client(), environ)
+    return build_engine([spec], settings, KubeClient(stack.kube.api_client()), environ)
 
 
 def _show_pass(n: Narrator, res: Any) -> None:

@@ -197,3 +197,38 @@ def test_one_refresh_reads_each_distinct_remote_key_once(cluster: Cluster, vault
     reads = manager.metrics.registry.get_sample_value("secretsops_controller_provider_calls_total", labels)
     assert reads == 2
     assert cluster.secret_values("shop", "db") == {"user": "app", "password": "s3cret", "token": "t0k"}
+
+
+def _annotate(cluster: Cluster, value: str) -> None:
+    patch = {"metadata": {"annotations": {"force-sync": value}}}
+    cluster.kube.patch_merge(ES, "ExternalSecret", "shop", "db", patch)
+
+
+def test_refresh_policy_created_once_never_reads_again(cluster: Cluster, vault: Vault) -> None:
+    path = _path()
+    vault.put(path, password="first")
+    vault.store(cluster, "shop")
+    cluster.create(
+        external_secret("shop", "db", path, "password", refreshPolicy="CreatedOnce", refreshInterval="1s")
+    )
+    assert cluster.once(controllers=("externalsecrets",)) == 0
+    vault.put(path, password="second")
+    _annotate(cluster, "1")
+    assert cluster.once(controllers=("externalsecrets",)) == 0
+    assert cluster.secret_values("shop", "db") == {"password": "first"}
+
+
+def test_refresh_policy_on_change_reads_only_when_the_object_changes(cluster: Cluster, vault: Vault) -> None:
+    path = _path()
+    vault.put(path, password="first")
+    vault.store(cluster, "shop")
+    cluster.create(
+        external_secret("shop", "db", path, "password", refreshPolicy="OnChange", refreshInterval="1s")
+    )
+    assert cluster.once(controllers=("externalsecrets",)) == 0
+    vault.put(path, password="second")
+    assert cluster.once(controllers=("externalsecrets",)) == 0
+    assert cluster.secret_values("shop", "db") == {"password": "first"}
+    _annotate(cluster, "1")
+    assert cluster.once(controllers=("externalsecrets",)) == 0
+    assert cluster.secret_values("shop", "db") == {"password": "second"}

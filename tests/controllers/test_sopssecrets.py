@@ -69,3 +69,18 @@ def test_a_secret_made_by_someone_else_is_not_overwritten(cluster: Cluster, sops
     assert cluster.once(controllers=("sopssecrets",)) == 1
     assert cluster.secret_values("shop", "db") == {"a": "b"}
     assert "not managed by this SopsSecret" in _ready(cluster, "shop", "db")["message"]
+
+
+def test_a_json_document_written_by_sops_opens_too(cluster: Cluster, sops: Sops) -> None:
+    sops.key_secret(cluster)
+    manifest = {"apiVersion": "v1", "kind": "Secret", "stringData": {"password": "hunter2"}}
+    cluster.create(
+        {
+            "apiVersion": API,
+            "kind": "SopsSecret",
+            "metadata": {"name": "db", "namespace": "shop"},
+            "spec": {"format": "json", "sops": sops.encrypt(manifest, "json")},
+        }
+    )
+    assert cluster.once(controllers=("sopssecrets",)) == 0
+    assert cluster.secret_values("shop", "db") == {"password": "hunter2"}

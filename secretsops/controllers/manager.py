@@ -119,7 +119,12 @@ class Manager:
             self.metrics.reconciles.labels(c.name, "error").inc()
             retry = exc.temporary and (not once or c.queue.failures(key) + 1 < self.settings.once_attempts)
             log.warning(
-                "reconcile failed", extra={"reason": f"{c.name} {key[0]}/{key[1]}: {exc}", "retry": retry}
+                "reconcile failed" + (", will retry" if retry else ""),
+                extra={
+                    "object": f"{c.name} {key[0]}/{key[1]}",
+                    "reason": str(exc),
+                    "attempt": c.queue.failures(key) + 1,
+                },
             )
             if retry:
                 c.queue.retry(key)

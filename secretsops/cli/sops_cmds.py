@@ -366,7 +366,7 @@ def _encryption_plan(args: argparse.Namespace, path: str | None) -> tuple[list[A
 
     groups = _groups_from_flags(args)
     rule = None
-    cfg = Path(args.config) if getattr(args, "config", None) else rules.find_config(Path.cwd())
+    cfg = _config_path(args)
     if cfg is not None:
         # as sops: an existing config must have a rule for the file, even when keys come from flags
         config = rules.load_config(cfg)
@@ -427,13 +427,22 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config_path(args: argparse.Namespace) -> Path | None:
+    """``--config``, else ``SOPS_CONFIG`` (sops' global flag and its variable, which every sops
+    command honours), else ``.sops.yaml`` looked up from the working directory."""
+    given = getattr(args, "config", None) or os.environ.get("SOPS_CONFIG")
+    if given:
+        return Path(given)
+    from secretsops.sops.configfile import find_config
+
+    return find_config(Path.cwd())
+
+
 def _apply_store_config(args: argparse.Namespace, fmt: str) -> None:
     """Without --indent, take the indentation from .sops.yaml's ``stores`` section like sops."""
     if getattr(args, "indent", None) is not None:
         return
-    from secretsops.sops.configfile import find_config
-
-    cfg = Path(args.config) if getattr(args, "config", None) else find_config(Path.cwd())
+    cfg = _config_path(args)
     if cfg is not None:
         from secretsops.sops import rules
 
@@ -591,7 +600,7 @@ def _updatekeys_bytes(args: argparse.Namespace, ctx: Any, data: bytes, path: str
 
     fmt = _fmt(args, path)
     ef = api.load_encrypted(data, fmt, where=path)
-    cfg = Path(args.config) if args.config else rules.find_config(Path.cwd())
+    cfg = _config_path(args)
     if cfg is None:
         raise MetadataNotFound("no .sops.yaml found: updatekeys needs a creation rule")
     rule = rules.load_config(cfg).rule_for(path)

@@ -176,8 +176,16 @@ def translate(argv: Sequence[str], commands: Sequence[str], accepts: Callable[[s
     ignores in a mode is dropped, a key flag we cannot honour is an error.
     """
     values, rest = parse_global_flags(argv)
-    if rest and rest[0] in commands:  # flags before a subcommand: sops' subcommand ignores them
-        return rest
+    if rest and rest[0] in commands:
+        # flags before a subcommand: sops' subcommands read only the global --config (and
+        # --verbose); the rest apply to the global-flag form alone
+        carried = [
+            arg
+            for name in ("config", "verbose")
+            if name in values and accepts(rest[0], f"--{name}")
+            for arg in ([f"--{name}"] if values[name] is True else [f"--{name}", str(values[name])])
+        ]
+        return [rest[0], *carried, *rest[1:]]
     if rest and rest[0] in ("help", "h"):
         return ["--help"]
     if rest and rest[0] in SOPS_ONLY_COMMANDS:

@@ -154,3 +154,22 @@ def test_sops_commands_secretsops_lacks_are_refused_not_taken_for_files(side_by_
     assert mine.code == 1
     assert f"'{command}' command is not available".encode() in mine.proc.stderr
     assert (d / "f.json").read_bytes() == enc
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (("--config", "conf/rules.yaml", "encrypt", "p.yaml"), {}),
+        (("encrypt", "p.yaml"), {"SOPS_CONFIG": "conf/rules.yaml"}),
+        (("-e", "p.yaml"), {"SOPS_CONFIG": "conf/rules.yaml"}),
+    ],
+)
+def test_global_config_flag_and_sops_config_variable_reach_every_command(side_by_side, age_key, args, env):
+    side_by_side.env.pop("SOPS_AGE_RECIPIENTS")
+    files = {
+        "p.yaml": b"a: 1\n",
+        "conf/rules.yaml": f"creation_rules:\n  - age: {age_key.recipient}\n".encode(),
+    }
+    theirs, mine = side_by_side.both(*args, files=files, env=env)
+    assert theirs.code == mine.code == 0, (theirs.proc.stderr, mine.proc.stderr)
+    assert age_key.recipient.encode() in mine.proc.stdout

@@ -10,5 +10,7 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -W 'ignore:Editable installation' -m pip install -q -e '.[test]'
 # the dev stack (API test server, OpenBao/moto launchers, demo) is its own distribution, not the product
 .venv/bin/python -m pip install -q -e ./devstack
-export PATH="$PWD/.venv/bin:$PATH" AWS_EC2_METADATA_DISABLED=true
+# the engine renders kustomizations with the pinned standalone kustomize (built once, ~1 min, then cached)
+tools_bin="$(bash scripts/install-tools.sh kustomize)"
+export PATH="$tools_bin:$PWD/.venv/bin:$PATH" AWS_EC2_METADATA_DISABLED=true
 exec secretsops-demo "$@"

@@ -170,7 +170,7 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.set_defaults(func=cmd_unset)
 
     p = sub.add_parser("filestatus", help='print {"encrypted": true|false}')
-    p.add_argument("file")
+    p.add_argument("file", nargs="?")
     p.add_argument("--input-type", choices=_format_choices())
     p.set_defaults(func=cmd_filestatus)
 
@@ -649,6 +649,10 @@ def _print_key_diff(old: list[list[Any]], new: list[list[Any]], threshold: int) 
     sys.stdout.flush()
 
 
+class ConflictingValueFlags(SecretsOpsError):
+    """``set --value-file --value-stdin``: sops refuses with its generic exit code 1."""
+
+
 class NoConfirmation(SecretsOpsError):
     """``updatekeys`` asked and got no answer (end of input): sops exits 1, nothing changes."""
 
@@ -857,6 +861,8 @@ def cmd_set(args: argparse.Namespace) -> int:
     from secretsops.sops.api import _to_branch
     from secretsops.sops.paths import parse_path, set_path
 
+    if args.value_stdin and args.value_file:
+        raise ConflictingValueFlags("cannot use both --value-file and --value-stdin")
     if args.file is None or args.index is None or (args.value is None and not args.value_stdin):
         raise NoFileSpecified("no file specified, or index and value are missing (set FILE INDEX VALUE)")
     path = parse_path(args.index)
@@ -913,6 +919,8 @@ def cmd_filestatus(args: argparse.Namespace) -> int:
     from secretsops.errors import NotEncrypted, UnsupportedVersion
     from secretsops.sops import api
 
+    if args.file is None:
+        raise NoFileSpecified("no file specified (filestatus FILE)")
     try:
         data = _read(args.file)
     except CouldNotReadInputFile as exc:

@@ -82,3 +82,11 @@ def test_set_idempotent_with_another_value_writes_like_sops(side_by_side, enc_js
     assert _decrypted(side_by_side, "secretsops", mine.cwd, "f.json") == _decrypted(
         side_by_side, "sops", theirs.cwd, "f.json"
     )
+
+
+def test_value_file_and_value_stdin_together_are_refused(side_by_side, enc_json):
+    theirs, mine = side_by_side.both(
+        "set", "--value-file", "--value-stdin", "f.json", '["a"]', files={"f.json": enc_json}
+    )
+    assert theirs.code == mine.code == 1
+    assert mine.file("f.json") == enc_json

@@ -456,3 +456,8 @@ def test_filestatus_of_a_file_without_mac_or_version_is_not_encrypted(both, tmp_
     p.write_text("".join(ln for ln in p.read_text().splitlines(True) if not ln.startswith(line)))
     _same(*both("filestatus", enc))
     assert both("filestatus", enc)[1].stdout == b'{"encrypted":false}\n'
+
+
+def test_filestatus_without_a_file_is_no_file_specified(both):
+    theirs, mine = both("filestatus")
+    assert theirs.returncode == mine.returncode == 100

@@ -191,6 +191,10 @@ def _origin_documents(
         if len(plains) != len(ciphertext):
             raise MacMismatch(f"cannot align the documents of {origin.path} after decryption")
         table[str(macs[0])] = list(zip(ciphertext, plains, strict=True))
+    elif len(ciphertext) == 1 and macs[0]:  # the common case: one document, nothing to align
+        plains = decrypt_documents(origin.data, origin.fmt, ctx=ctx.keys, cache=cache, where=origin.path)
+        if len(plains) == 1:
+            table[str(macs[0])] = [(ciphertext[0], plains[0])]
     else:
         branches = get_store(origin.fmt).load_plain(origin.data) if origin.data.strip() else []
         plains = decrypt_documents(origin.data, origin.fmt, ctx=ctx.keys, cache=cache, where=origin.path)

@@ -45,6 +45,10 @@ _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|git::|[a-z0-9-]+(?:\.[a-z0-
 _SOPS_DOTENV = re.compile(r"^sops_mac=", re.MULTILINE)
 _DOTENV_MAC = re.compile(r"^sops_mac=(.*)$", re.MULTILINE)
 _SOPS_INI = re.compile(r"^\[sops\]\s*$", re.MULTILINE)
+#: a SOPS metadata block in YAML (``sops:`` at the start of a line) or JSON (``"sops": {``)
+_SOPS_KEY = re.compile(r'^sops:[ \t]*$|"sops"\s*:\s*\{', re.MULTILINE)
+#: the MAC line of a SOPS YAML/JSON document: ``mac: ENC[...]`` / ``"mac": "ENC[...]"``
+_MAC = re.compile(r'^\s*"?mac"?\s*:\s*"?(ENC\[AES256_GCM,[^\]"\s]*\])', re.MULTILINE)
 
 
 def find_kustomization(directory: Path) -> Path | None:
@@ -70,16 +74,14 @@ def sops_format_for(path: str) -> str:
 
 
 def is_sops_text(text: str) -> bool:
-    """True when ``text`` is a SOPS-encrypted document in any store (it carries a MAC)."""
+    """True when ``text`` looks like a SOPS-encrypted file in any store (it carries a MAC).
+
+    A cheap look at the text, not a parse (it runs on every value of every built Secret): a
+    false positive fails decryption loudly, a false negative is caught by the emit guard.
+    """
     if _SOPS_DOTENV.search(text) or _SOPS_INI.search(text):
         return True
-    if "sops" not in text or "mac" not in text:
-        return False
-    try:
-        doc = yamlio.load_one(text)
-    except InputError:
-        return False
-    return isinstance(doc, dict) and isinstance(doc.get("sops"), dict) and "mac" in doc["sops"]
+    return bool(_MAC.search(text)) and bool(_SOPS_KEY.search(text))
 
 
 def is_remote(entry: str) -> bool:
@@ -199,18 +201,16 @@ def _read(path: Path) -> bytes | None:
 
 
 def _add_resource(origins: Origins, path: Path, shown: str) -> None:
+    """Index a resource file's SOPS documents by MAC (found in the text: the decryptor parses it)."""
     data = _read(path)
     if data is None or b"sops" not in data or b"mac" not in data:
         return
-    try:
-        docs = yamlio.load_documents(yamlio.decode(data, shown), shown)
-    except InputError:
+    text = data.decode("utf-8", "replace")
+    if not _SOPS_KEY.search(text):
         return
     origin = SopsOrigin(str(path), data, "json" if path.suffix.lower() == ".json" else "yaml")
-    for doc in docs:
-        mac = SopsOrigin.mac_of(doc)
-        if mac:
-            origins.documents[mac] = origin
+    for found in _MAC.finditer(text):
+        origins.documents[found.group(1)] = origin
 
 
 def _add_generator(origins: Origins, base: Path, gen: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from secretsops.cli import main as cli_main
-from secretsops.cli.examples import EXAMPLES
+from secretsops.cli.helptext import EXAMPLES
 from secretsops.cli.sops_cmds import SOPS_COMMANDS
 
 
@@ -79,4 +79,21 @@ def test_every_flag_of_the_sops_commands_has_help(command):
     parser = _subparsers(command)[command]
     parser.format_help()  # adds flags a parser defers until it is used
     missing = [a.option_strings or [a.dest] for a in parser._actions if not a.help]
+    assert missing == []
+
+
+def _flags_without_help(parser: argparse.ArgumentParser, prefix: str) -> list[str]:
+    parser.format_help()  # adds flags a parser defers until it is used
+    out = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, nested in action.choices.items():
+                out += _flags_without_help(nested, f"{prefix} {name}")
+        elif not action.help:
+            out.append(f"{prefix} {'/'.join(action.option_strings) or action.dest}")
+    return out
+
+
+def test_every_flag_of_every_command_has_help():
+    missing = [m for name, p in _subparsers().items() for m in _flags_without_help(p, name)]
     assert missing == []

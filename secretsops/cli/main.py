@@ -77,8 +77,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 def _add_examples(sub: argparse._SubParsersAction[Any]) -> None:
-    """End every command's help with its examples (``secretsops.cli.examples``)."""
-    from secretsops.cli.examples import epilog
+    """End every command's help with its examples and give every flag help (``cli/helptext.py``)."""
+    from secretsops.cli.helptext import epilog
 
     for name, command in sub.choices.items():
         text = epilog(name)
@@ -86,6 +86,27 @@ def _add_examples(sub: argparse._SubParsersAction[Any]) -> None:
             command.epilog = text
             if command.formatter_class is argparse.HelpFormatter:
                 command.formatter_class = argparse.RawDescriptionHelpFormatter
+        _fill_help(command)
+
+
+def _fill_help(parser: argparse.ArgumentParser) -> None:
+    """Common words for flags registered without help, also in nested and deferred parsers."""
+    defer = getattr(parser, "defer", None)
+    if callable(defer):  # flags a parser adds on first use get theirs then
+        defer(_fill_help_now)
+    else:
+        _fill_help_now(parser)
+
+
+def _fill_help_now(parser: argparse.ArgumentParser) -> None:
+    from secretsops.cli.helptext import COMMON_FLAG_HELP
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for nested in action.choices.values():
+                _fill_help(nested)
+        elif action.help is None and action.dest in COMMON_FLAG_HELP:
+            action.help = COMMON_FLAG_HELP[action.dest]
 
 
 def _version() -> str:

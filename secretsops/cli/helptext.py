@@ -1,7 +1,9 @@
-"""Examples printed at the end of each command's ``--help``.
+"""Help text every command shares: the examples that end each ``--help``, and the words for
+common flags a command module registered without any.
 
 One table for every command so each help ends the same way; ``tests/test_cli_help.py`` parses
-every example with the real parser, so an example that no longer matches the flags fails.
+every example with the real parser (an example that no longer matches the flags fails) and checks
+that every flag of every command has help.
 """
 
 from __future__ import annotations
@@ -55,6 +57,20 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "controller": ("secretsops controller --leader-elect", "secretsops controller --once"),
     "version": ("secretsops version",),
+}
+
+
+#: help for flags registered without one, by argparse ``dest`` (used only where help is missing)
+COMMON_FLAG_HELP: dict[str, str] = {
+    "input_type": "how to read the files: yaml, json, dotenv, ini, binary (default: from the name)",
+    "controller_name": "name of the sealed-secrets controller Service (default sealed-secrets-controller)",
+    "controller_namespace": "namespace of the sealed-secrets controller (default kube-system)",
+    "log_level": "least severe log level written (default info)",
+    "format": "output format",
+    "output": "output format",
+    "kubeconfig": "path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config)",
+    "context": "kubeconfig context to use",
+    "namespace": "namespace (default: the kubeconfig context's)",
 }
 
 

@@ -166,6 +166,14 @@ def _skip_ws(text: str, i: int) -> int:
     return i
 
 
+def _after_opening(text: str, bracket: str, what: str) -> int:
+    """Where the members start, after leading white space and ``bracket``; ValueError otherwise."""
+    i = _skip_ws(text, 0)
+    if i >= len(text) or text[i] != bracket:
+        raise ValueError(f"not a JSON {what}")
+    return i + 1
+
+
 def raw_members(text: str) -> list[tuple[str, str]]:
     """Top-level members of a JSON object as (key, raw value text): ``map[string]json.RawMessage``.
 
@@ -173,10 +181,7 @@ def raw_members(text: str) -> list[tuple[str, str]]:
     """
     decoder = json.JSONDecoder()
     n = len(text)
-    i = _skip_ws(text, 0)
-    if i >= n or text[i] != "{":
-        raise ValueError("not a JSON object")
-    i += 1
+    i = _after_opening(text, "{", "object")
     members: list[tuple[str, str]] = []
     while True:
         i = _skip_ws(text, i)
@@ -209,10 +214,7 @@ def raw_items(text: str) -> list[str]:
     """Elements of a JSON array as raw texts (``[]json.RawMessage``)."""
     decoder = json.JSONDecoder()
     n = len(text)
-    i = _skip_ws(text, 0)
-    if i >= n or text[i] != "[":
-        raise ValueError("not a JSON array")
-    i += 1
+    i = _after_opening(text, "[", "array")
     items: list[str] = []
     while True:
         i = _skip_ws(text, i)

@@ -9,6 +9,9 @@ prints the value there, we print its type.)
 
 from __future__ import annotations
 
+import functools
+import json
+import os
 import shutil
 import subprocess
 
@@ -18,15 +21,36 @@ from secretsops.errors import TemplateError
 from secretsops.golang.template import compile
 from secretsops.golang.template.funcs_go import BUILTINS
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl not installed")
+
+def _reference_kubectl() -> str | None:
+    """A kubectl built with Go 1.23, the text/template these specs pin (messages change between Go
+    releases: 1.26's ``eq`` names the types). The first on PATH wins, whatever else put a newer one
+    in front (the real-apiserver tools do)."""
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        exe = shutil.which("kubectl", path=folder) if folder else None
+        if exe is None:
+            continue
+        version = [exe, "version", "--client", "-o", "json"]
+        proc = subprocess.run(version, capture_output=True, text=True, check=False)
+        go = json.loads(proc.stdout)["clientVersion"]["goVersion"] if proc.returncode == 0 else ""
+        if go.startswith("go1.23"):
+            return exe
+    return None
+
+
+KUBECTL = _reference_kubectl()
+pytestmark = pytest.mark.skipif(KUBECTL is None, reason="no kubectl built with Go 1.23 on PATH")
 
 DATA = {"b": "2", "a": "1", "json": '{"x": [1, 2.5, "s"], "n": null}', "multi": "l1\nl2", "empty": ""}
-OBJECT = {
-    "apiVersion": "v1",
-    "data": DATA,
-    "kind": "ConfigMap",
-    "metadata": {"creationTimestamp": None, "name": "t"},
-}
+
+
+@functools.cache
+def _object() -> dict[str, object]:
+    """The ConfigMap exactly as this kubectl builds it (1.32 writes ``creationTimestamp: null``,
+    1.34 leaves it out), so both engines always render the same object."""
+    proc = subprocess.run(_args("json"), capture_output=True, text=True, timeout=60, check=True)
+    obj: dict[str, object] = json.loads(proc.stdout)
+    return obj
 
 RENDERS = [
     '{{ printf "%v|%q|%5.2f|%x|%d|%s|%t" .data .data.a 3.14159 "hi" 42 .kind true }}',
@@ -133,16 +157,20 @@ MORE_RENDERS = [
 ]
 
 
+def _args(output: str) -> list[str]:
+    args = [str(KUBECTL), "create", "configmap", "t", "--dry-run=client", "-o", output]
+    return args + [f"--from-literal={k}={v}" for k, v in DATA.items()]
+
+
 def _kubectl(template: str) -> tuple[str, str]:
-    args = ["kubectl", "create", "configmap", "t", "--dry-run=client", "-o", "go-template=" + template]
-    args += [f"--from-literal={k}={v}" for k, v in DATA.items()]
+    args = _args("go-template=" + template)
     proc = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
     return proc.stdout, proc.stderr
 
 
 def _ours(template: str) -> str:
     builtin_slice = {"slice": BUILTINS["slice"]}  # kubectl has Go's slice, not sprig's
-    return compile(template, name="output", missingkey="default", funcs=builtin_slice).execute(OBJECT)
+    return compile(template, name="output", missingkey="default", funcs=builtin_slice).execute(_object())
 
 
 @pytest.mark.parametrize("template", RENDERS + MORE_RENDERS)

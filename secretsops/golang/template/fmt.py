@@ -279,6 +279,13 @@ def sprintln(*args: Any) -> str:
     return " ".join(sprint_value(a) for a in args) + "\n"
 
 
+def _int_arg(args: tuple[Any, ...], argi: int) -> int | None:
+    """The int argument a ``*`` width or precision takes, or None (Go: BADWIDTH/BADPREC)."""
+    if argi < len(args) and isinstance(args[argi], int) and not isinstance(args[argi], bool):
+        return int(args[argi])
+    return None
+
+
 def sprintf(fmt: str, *args: Any) -> str:  # noqa: C901
     """fmt.Sprintf with Go's verbs, flags, width, precision and its error notations."""
     p = _Printer()
@@ -318,14 +325,14 @@ def sprintf(fmt: str, *args: Any) -> str:  # noqa: C901
                 i = k + 1
         if i < n and fmt[i] == "*":
             i += 1
-            if argi < len(args) and isinstance(args[argi], int) and not isinstance(args[argi], bool):
-                f.wid = args[argi]
-                if f.wid < 0:
+            star = _int_arg(args, argi)
+            if star is None:
+                out.append("%!(BADWIDTH)")
+            else:
+                f.wid = abs(star)
+                if star < 0:
                     f.minus = True
                     f.zero = False
-                    f.wid = -f.wid
-            else:
-                out.append("%!(BADWIDTH)")
             argi += 1
         else:
             start = i
@@ -337,10 +344,11 @@ def sprintf(fmt: str, *args: Any) -> str:  # noqa: C901
             i += 1
             if i < n and fmt[i] == "*":
                 i += 1
-                if argi < len(args) and isinstance(args[argi], int) and not isinstance(args[argi], bool):
-                    f.prec = args[argi] if args[argi] >= 0 else None
-                else:
+                star = _int_arg(args, argi)
+                if star is None:
                     out.append("%!(BADPREC)")
+                else:
+                    f.prec = star if star >= 0 else None
                 argi += 1
             else:
                 start = i

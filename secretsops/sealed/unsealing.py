@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secretsops.errors import SealedError, TemplateError, UnsealError
-from secretsops.golang.template import SPRIG, string_map
 from secretsops.manifests import Obj, ObjectId
 from secretsops.sealed.crypto import SealedValue, TooShort, go_b64decode, open_payload, unwrap_session_key
 from secretsops.sealed.keypairs import SealingKey
@@ -255,8 +254,12 @@ class Unsealer:
             used.add(fp)
             preferred = [fp]
             self.memory.opened_by[ident] = fp
-        strings = string_map(data)
-        for key, text in sorted((template.get("data") or {}).items()):
+        templates = template.get("data") or {}
+        if templates:  # the engine (sprig, x509, RE2) is imported only when a template needs it
+            from secretsops.golang.template import SPRIG, string_map
+
+            strings = string_map(data)
+        for key, text in sorted(templates.items()):
             if text is None:  # the controller deletes a key whose template is null
                 data.pop(key, None)
                 continue

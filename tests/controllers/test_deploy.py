@@ -92,3 +92,9 @@ def test_the_controller_runs_with_the_components_rbac_as_its_service_account(
     )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert cluster.secret_values("shop", "db") == {"password": "hunter2"}
+
+
+def test_the_network_policy_admits_the_controllers_port(built: list) -> None:
+    [policy] = [d for d in built if d["kind"] == "NetworkPolicy"]
+    ports = {p["port"] for rule in policy["spec"]["ingress"] for p in rule.get("ports") or []}
+    assert {8080, 8081} <= ports

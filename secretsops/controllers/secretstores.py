@@ -3,7 +3,7 @@
 A store is Ready when its provider answers and accepts the credentials it is configured with:
 Vault/OpenBao logs in (token, AppRole, Kubernetes, ...) and looks its token up; AWS Secrets
 Manager and Parameter Store answer a one-item list with the store's credentials. The store is
-validated again every ``--store-requeue-interval`` (5 minutes, ESO's default) and whenever it
+validated again every 5 minutes (ESO's default store requeue interval) and whenever it
 changes. Auth Secrets are read from the API server, as everywhere in the controllers.
 """
 

@@ -244,13 +244,19 @@ class GeneratedSops:
     unresolved: str = ""
 
 
-def attach_origins(items: list[SourcedObject], directory: Path, *, confine: Path | None = None) -> None:
+def attach_origins(
+    items: list[SourcedObject],
+    directory: Path,
+    *,
+    confine: Path | None = None,
+    origins: Origins | None = None,
+) -> None:
     """Note on each item of a kustomize build of ``directory`` where its ciphertext came from.
 
-    The closure is walked only when an item needs it; decryption happens later, in memory
-    (the ``sops`` decryptor and ``engine.generators``, through the one pipeline).
+    The closure is walked only when an item needs it (unless ``origins`` were found already);
+    decryption happens later, in memory (the ``sops`` decryptor and ``engine.generators``,
+    through the one pipeline).
     """
-    origins: Origins | None = None
 
     def found() -> Origins:
         nonlocal origins

@@ -141,13 +141,15 @@ def _walk(directory: Path, runner: ProcessRunner, root: Path, confine: Path | No
 def _build(directory: Path, runner: ProcessRunner, root: Path, confine: Path | None) -> list[SourcedObject]:
     shown = _shown(directory, root)
     _refuse_special_files(directory, root)
+    # the engine's checkout bounds what kustomize may read: checked before kustomize runs
+    origins = kustomize.find_origins(directory, confine=confine) if confine is not None else None
     text = kustomize.build(directory, runner, shown)
     try:
         docs = parse_documents(text, f"{shown} (kustomize output)")
     except InputError as exc:
         raise RenderError(str(exc)) from None
     items = [i for i in iter_objects(docs, shown) if is_kubernetes_object(i.obj)]
-    kustomize.attach_origins(items, directory, confine=confine)
+    kustomize.attach_origins(items, directory, confine=confine, origins=origins)
     return items
 
 

@@ -92,3 +92,18 @@ def test_an_edited_origin_file_fails_the_mac(env: Env, tmp_path: Path) -> None:
     done = env.render("app", tmp_path)
     assert done.returncode != 0 and done.stdout == ""
     assert "MAC mismatch" in done.stderr
+
+
+def test_the_engine_does_not_build_a_base_outside_its_checkout(env: Env, tmp_path: Path) -> None:
+    import pytest
+
+    from secretsops.engine.proc import ProcessRunner
+    from secretsops.engine.render import render_path
+    from secretsops.errors import RenderError
+
+    write(tmp_path / "outside/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    write(tmp_path / "outside/kustomization.yaml", "resources: [cm.yaml]\n")
+    checkout = tmp_path / "checkout"
+    write(checkout / "app/kustomization.yaml", "resources: [../../outside]\n")
+    with pytest.raises(RenderError, match="outside the repository"):
+        render_path(checkout / "app", runner=ProcessRunner(env=env.environ), root=checkout)

@@ -17,8 +17,11 @@ def register(sub: Any, keygen_sub: Any) -> None:
     krm = sub.add_parser(
         "krm",
         help="kustomize KRM function: decrypt a ResourceList's items in memory (stdin to stdout)",
-        description="Reads a config.kubernetes.io/v1 ResourceList on stdin, decrypts SOPS values, "
-        "SealedSecrets (sealing keys from --private-key) and ExternalSecrets, writes it to stdout.",
+        description="Reads a config.kubernetes.io/v1 ResourceList on stdin, decrypts SOPS objects (MAC "
+        "checked against their origin files, bases included) and SOPS secretGenerator output, "
+        "SealedSecrets (sealing keys from --private-key) and ExternalSecrets, writes it to stdout. "
+        "With a KSOPS manifest (kind: ksops) as functionConfig it is a KSOPS-compatible generator. "
+        "Anything still holding SOPS ciphertext fails it. See docs/kustomize.md.",
     )
     krm.add_argument(
         "--private-key",
@@ -31,7 +34,7 @@ def register(sub: Any, keygen_sub: Any) -> None:
     krm.add_argument(
         "--root",
         default=".",
-        help="kustomization root for origin paths (default: the working directory kustomize gives)",
+        help="kustomization directory to find origin files from (default: the working directory)",
     )
     krm.set_defaults(func=cmd_krm)
 

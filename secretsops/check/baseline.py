@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secretsops import yamlio
 from secretsops.check.model import Finding
-from secretsops.errors import CheckError
+from secretsops.errors import CheckError, InputError
 
 BASELINE_VERSION = 1
 
@@ -37,9 +38,10 @@ def load_baseline(path: Path) -> Baseline:
     if not path.exists():
         return Baseline()
     try:
-        doc = json.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        raise CheckError(f"{path}: not a secretsops baseline (cannot read JSON)") from None
+        doc = yamlio.load_json(yamlio.read_text(path), str(path))
+    except InputError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise CheckError(f"{path}: not a secretsops baseline (cannot read JSON: {reason})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("version"), int):
         raise CheckError(f"{path}: not a secretsops baseline (no version)")
     version = doc["version"]

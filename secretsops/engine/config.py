@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from secretsops import yamlio
 from secretsops.engine.source import GitRef, Verification
-from secretsops.errors import UsageError
+from secretsops.errors import InputError, UsageError
 from secretsops.manifests import parse_documents
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
@@ -105,9 +106,9 @@ class EngineSettings:
 def load_sources(path: Path, default_namespace: str) -> list[SourceSpec]:
     """Read ``sources.yaml`` (either shape, see module doc); names must be unique."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror})") from None
+        text = yamlio.read_text(path)  # regular files only, within the documented limits
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
     docs = [d for d in parse_documents(text, str(path)) if isinstance(d, dict)]
     specs: list[SourceSpec] = []
     for doc in docs:

@@ -139,3 +139,19 @@ def test_set_value_file_that_cannot_be_read_is_one_line(
     code, _out, err = _run(capsys, "set", "--value-file", "s.yaml", '["a"]', value_file)
     assert code == 1
     _assert_one_line_error(err, value_file, says)
+
+
+def test_check_baseline_with_an_overlong_integer_is_one_line(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (workdir / "baseline.json").write_text('{"version": ' + "1" * 5000 + "}\n")
+    (workdir / "ok.yaml").write_text("a: 1\n")
+    code, _out, err = _run(capsys, "check", "--baseline", "baseline.json", "ok.yaml")
+    assert code == 2
+    _assert_one_line_error(err, "baseline.json: not a secretsops baseline", "line 1, column 13")
+
+
+def test_reconcile_config_from_dev_zero_is_refused(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _out, err = _run(capsys, "reconcile", "--once", "--config", "/dev/zero")
+    assert code == 2
+    _assert_one_line_error(err, "/dev/zero: is a character device, not a regular file")

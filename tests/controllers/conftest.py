@@ -87,13 +87,14 @@ class Cluster:
         key = self.keys[0] if self.keys else self.sealing_key()
         return seal_secret(key.private_key.public_key(), secret, SealOptions(namespace=namespace))
 
-    def manager(self, **settings: Any) -> Manager:
+    def manager(self, env: dict[str, str] | None = None, **settings: Any) -> Manager:
+        """The controllers with ``settings``; ``env`` is the process environment they are given."""
         settings.setdefault("metrics_port", None)
         settings.setdefault("key_size", 2048)
-        return Manager(self.kube, ControllerSettings(**settings), {})
+        return Manager(self.kube, ControllerSettings(**settings), env or {})
 
-    def once(self, **settings: Any) -> int:
-        return self.manager(once=True, **settings).run_once()
+    def once(self, env: dict[str, str] | None = None, **settings: Any) -> int:
+        return self.manager(env, once=True, **settings).run_once()
 
 
 def install_crds(kube: KubeClient, timeout: float = 30.0) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from tests.controllers.conftest import Cluster, Vault, external_secret
 
@@ -82,3 +83,43 @@ def test_cluster_store_selectors_read_labels_of_the_live_namespace(cluster: Clus
     cluster.once(controllers=("externalsecrets",))
     assert cluster.secret_values("shop", "db") == {"password": "s3cret"}
     assert cluster.secret("lab", "db") is None
+
+
+def _aws_store(cluster: Cluster, secret_access_key: str) -> None:
+    cluster.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "aws", "namespace": "shop"},
+            "stringData": {"id": "testing", "key": secret_access_key},
+        }
+    )
+    auth = {
+        "secretRef": {
+            "accessKeyIDSecretRef": {"name": "aws", "key": "id"},
+            "secretAccessKeySecretRef": {"name": "aws", "key": "key"},
+        }
+    }
+    provider = {"aws": {"service": "SecretsManager", "region": "us-east-1", "auth": auth}}
+    cluster.create(
+        {
+            "apiVersion": ES,
+            "kind": "SecretStore",
+            "metadata": {"name": "aws", "namespace": "shop"},
+            "spec": {"provider": provider},
+        }
+    )
+
+
+def test_an_aws_secrets_manager_store_that_answers_is_ready(cluster: Cluster, moto: Any) -> None:
+    _aws_store(cluster, "testing")
+    assert cluster.once({"AWS_ENDPOINT_URL": moto.url}, controllers=("externalsecrets",)) == 0
+    assert _ready(cluster.get(ES, "SecretStore", "shop", "aws"))["status"] == "True"
+
+
+def test_an_aws_store_whose_endpoint_does_not_answer_is_not_ready(cluster: Cluster) -> None:
+    _aws_store(cluster, "testing")
+    env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}  # nothing listens on the discard port
+    assert cluster.once(env, controllers=("externalsecrets",)) == 1
+    ready = _ready(cluster.get(ES, "SecretStore", "shop", "aws"))
+    assert ready["status"] == "False" and "cannot connect" in ready["message"]

@@ -174,3 +174,24 @@ def test_the_shipped_ksops_example_builds(env: Env, tmp_path: Path) -> None:
     made = next(o for k, o in got.items() if k.startswith("Secret/app-config-"))
     assert decoded(made)["TOKEN"] == canary and decoded(made)["settings.yaml"] == "mode: prod\n"
     assert got["Secret/whole"]["stringData"] == {"PASSWORD": canary}
+
+
+def test_a_ksops_path_outside_the_kustomization_is_refused(env: Env, tmp_path: Path) -> None:
+    import sys
+
+    import yaml
+
+    env.encrypt(tmp_path / "outside.enc.yaml", secret("x", new_canary()))
+    (tmp_path / "app").mkdir()
+    config = yaml.safe_load(ksops("files: [../outside.enc.yaml]\n"))
+    stdin = yaml.safe_dump(
+        {
+            "apiVersion": "config.kubernetes.io/v1",
+            "kind": "ResourceList",
+            "items": [config],
+            "functionConfig": config,
+        }
+    )
+    done = env.run([sys.executable, "-m", "secretsops", "krm"], tmp_path / "app", stdin=stdin)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "outside the kustomization directory" in done.stderr

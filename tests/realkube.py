@@ -181,7 +181,7 @@ class ControlPlane:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- lifecycle ----------------------------------------------------------------------------------
-    def start(self, timeout: float = 120.0) -> ControlPlane:
+    def start(self, timeout: float = 180.0) -> ControlPlane:
         etcd_bin, apiserver_bin = tool("etcd"), tool("kube-apiserver")
         self._certs = Certificates.generate(self.root / "pki")
         client_port, peer_port, self.port = free_port(), free_port(), free_port()
@@ -269,7 +269,10 @@ class ControlPlane:
                 f"--audit-policy-file={audit_policy}",
                 f"--audit-log-path={self.audit_log}",
                 "--audit-log-format=json",
+                # idle CPU: many control planes run at once on two cores (one per test worker)
                 "--enable-priority-and-fairness=false",
+                "--endpoint-reconciler-type=none",
+                "--feature-gates=APIServerIdentity=false",
                 "--profiling=false",
                 "--v=0",
             ],

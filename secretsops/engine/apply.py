@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -26,6 +27,9 @@ PRUNE_DISABLED = {
     "kustomize.toolkit.fluxcd.io/prune": "disabled",
 }
 FIRST_KINDS = ("Namespace", "CustomResourceDefinition")
+CRD_API = "apiextensions.k8s.io/v1"
+#: how long a pass waits for the CRDs it applied to be served (kube-apiserver takes a moment)
+CRD_ESTABLISH_TIMEOUT = 30.0
 CLUSTER_SCOPED_KINDS = frozenset(
     {
         "Namespace",
@@ -94,6 +98,23 @@ class ApplyResult:
     live: dict[ObjectId, Obj] = field(default_factory=dict)
 
 
+def wait_established(kube: KubeClient, names: list[str], timeout: float = CRD_ESTABLISH_TIMEOUT) -> None:
+    """Wait until each CRD reports ``Established`` (the API server serves its kinds), as Flux waits
+    for the CRDs of a pass; after ``timeout`` the pass goes on and a kind still not served fails
+    it with a clear error."""
+    pending = set(names)
+    deadline = time.monotonic() + timeout
+    while pending:
+        for name in sorted(pending):
+            live = kube.get(CRD_API, "CustomResourceDefinition", "", name) or {}
+            conditions = (live.get("status") or {}).get("conditions") or []
+            if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
+                pending.discard(name)
+        if not pending or time.monotonic() >= deadline:
+            return
+        time.sleep(0.1)
+
+
 def apply_all(
     kube: KubeClient, objs: list[Obj], result: ApplyResult, *, dry_run: bool = False, workers: int = 8
 ) -> None:
@@ -107,7 +128,10 @@ def apply_all(
     rest = [o for o in ordered if o.get("kind") not in FIRST_KINDS]
     for obj in first:
         _apply_one(kube, obj, result, dry_run)
-    if any(o.get("kind") == "CustomResourceDefinition" for o in first):
+    crds = [o for o in first if o.get("kind") == "CustomResourceDefinition"]
+    if crds:
+        if not dry_run:
+            wait_established(kube, [str((o.get("metadata") or {}).get("name")) for o in crds])
         kube.forget_discovery()
     if workers <= 1 or len(rest) < 2:
         for obj in rest:

@@ -46,6 +46,9 @@ def register(sub: Any, keygen_sub: Any) -> None:
     )
     p.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per provider request (default 10)")
+    p.add_argument(
+        "-j", "--jobs", type=int, default=None, help="kustomize builds at once in a tree of kustomizations"
+    )
     p.set_defaults(func=run_render)
 
 
@@ -104,9 +107,12 @@ def run_render(args: argparse.Namespace) -> int:
     from secretsops.decryptors.guard import guard_items
     from secretsops.engine.pipeline import build_pipeline
     from secretsops.engine.render import render_path
+    from secretsops.errors import UsageError
 
     key_files = [f for arg in args.private_keys for f in str(arg).split(",") if f]
-    items = render_path(Path(args.path))
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    items = render_path(Path(args.path), jobs=args.jobs)
     pipeline = build_pipeline(
         KeyContext.from_environ(os.environ),
         sealing_key_files=key_files,

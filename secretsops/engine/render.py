@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from secretsops import yamlio
@@ -34,10 +35,12 @@ from secretsops.manifests import (
 from secretsops.yamlio.inputs import kind_of
 
 SKIPPED_FILES = frozenset({".sops.yaml", ".sops.yml"})
+#: kustomize processes run at once when a tree holds several kustomizations
+BUILD_WORKERS = min(4, os.cpu_count() or 1)
 
 
 def render_path(
-    path: Path, *, runner: ProcessRunner | None = None, root: Path | None = None
+    path: Path, *, runner: ProcessRunner | None = None, root: Path | None = None, jobs: int | None = None
 ) -> list[SourcedObject]:
     """Objects declared under ``path`` (ciphertext; generated SOPS Secrets carry ``extra``).
 
@@ -45,6 +48,8 @@ def render_path(
     checkout), kustomize bases must stay inside it. Without it (``render OVERLAY``) an overlay's
     bases may be anywhere: the working directory and git do not matter. Raises ``RenderError``
     naming the file when anything does not parse or build: a unit renders whole or not at all.
+    ``jobs``: kustomize processes at once in a tree of several kustomizations (default
+    ``BUILD_WORKERS``).
     """
     path = Path(path)
     confine = root
@@ -57,7 +62,8 @@ def render_path(
     elif kustomize.find_kustomization(path) is not None:
         items = _build(path, runner, shown_root, confine)
     else:
-        items = _walk(path, runner, shown_root, confine)
+        units = _walk(path, runner, shown_root, confine)
+        items = _build_all(units, runner, shown_root, confine, jobs or BUILD_WORKERS)
     _validate(items)
     return items
 
@@ -114,8 +120,11 @@ def _is_under(path: Path, root: Path) -> bool:
     return True
 
 
-def _walk(directory: Path, runner: ProcessRunner, root: Path, confine: Path | None) -> list[SourcedObject]:
-    items: list[SourcedObject] = []
+def _walk(
+    directory: Path, runner: ProcessRunner, root: Path, confine: Path | None
+) -> list[SourcedObject | Path]:
+    """Files' objects in path order, with each kustomization directory as a placeholder to build."""
+    items: list[SourcedObject | Path] = []
     for entry in sorted(directory.iterdir(), key=lambda p: p.name):
         if entry.name.startswith(".") or entry.name in SKIPPED_FILES:
             continue
@@ -130,12 +139,38 @@ def _walk(directory: Path, runner: ProcessRunner, root: Path, confine: Path | No
                 raise RenderError(f"{_shown(entry, root)}: symbolic link points outside the repository")
         if entry.is_dir():
             if kustomize.find_kustomization(entry) is not None:
-                items.extend(_build(entry, runner, root, confine))
+                items.append(entry)
             else:
                 items.extend(_walk(entry, runner, root, confine))
         elif entry.name.lower().endswith(MANIFEST_SUFFIXES):
             items.extend(_load(entry, root))  # a FIFO or device named like a manifest is refused
     return items
+
+
+def _build_all(
+    units: list[SourcedObject | Path], runner: ProcessRunner, root: Path, confine: Path | None, jobs: int
+) -> list[SourcedObject]:
+    """Build the kustomizations among ``units`` (a few kustomize processes at a time: a tree of
+    many apps is mostly waiting for them) and splice their objects in, in path order. The first
+    failure in path order is the one raised."""
+    dirs = [u for u in units if isinstance(u, Path)]
+    built: dict[Path, list[SourcedObject]] = {}
+    if len(dirs) > 1 and jobs > 1:
+        with ThreadPoolExecutor(max_workers=min(jobs, len(dirs))) as pool:
+            futures = [pool.submit(_build, d, runner, root, confine) for d in dirs]
+            try:
+                for directory, future in zip(dirs, futures, strict=True):
+                    built[directory] = future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
+    else:
+        for directory in dirs:
+            built[directory] = _build(directory, runner, root, confine)
+    out: list[SourcedObject] = []
+    for unit in units:
+        out.extend(built[unit] if isinstance(unit, Path) else [unit])
+    return out
 
 
 def _build(directory: Path, runner: ProcessRunner, root: Path, confine: Path | None) -> list[SourcedObject]:

@@ -10,8 +10,8 @@ is ours to reproduce.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 
 def _quote_rune_body(c: str, delim: str) -> str:
@@ -44,21 +44,21 @@ def quote_rune(code: int) -> str:
     return "'" + _quote_rune_body(chr(code), "'") + "'"
 
 
-@dataclass(frozen=True, slots=True)
-class _Digits:
+class _Digits(NamedTuple):
     digits: str  # significant decimal digits without trailing zeros ("" for zero)
     dp: int  # position of the decimal point relative to the digits
 
 
 def _shortest_digits(v: float) -> _Digits:
+    """Python's repr has Go's shortest round-trip digits; read them off its text (no Decimal)."""
     if v == 0:
         return _Digits("", 0)
-    sign, digs, exp = Decimal(repr(abs(v))).as_tuple()
-    s = "".join(map(str, digs))
-    dp = len(s) + int(exp)
-    stripped = s.rstrip("0")
-    lead = len(s) - len(s.lstrip("0"))
-    return _Digits(stripped.lstrip("0"), dp - lead)
+    mant, _, exp = repr(abs(v)).partition("e")
+    whole, _, frac = mant.partition(".")
+    digits = whole + frac
+    significant = digits.lstrip("0")
+    dp = len(whole) + (int(exp) if exp else 0) - (len(digits) - len(significant))
+    return _Digits(significant.rstrip("0"), dp)
 
 
 def _rounded_digits(v: float, sig: int) -> _Digits:
@@ -83,21 +83,18 @@ def _fmt_e(d: _Digits, prec: int, e: str) -> str:
 
 
 def _fmt_f(d: _Digits, prec: int) -> str:
-    if d.dp > 0:
-        ip = d.digits[: d.dp] + "0" * max(d.dp - len(d.digits), 0)
-    else:
-        ip = "0"
+    ip = d.digits[: d.dp] + "0" * max(d.dp - len(d.digits), 0) if d.dp > 0 else "0"
     if prec > 0:
-        frac = []
-        for i in range(1, prec + 1):
-            j = d.dp + i - 1
-            frac.append(d.digits[j] if 0 <= j < len(d.digits) else "0")
-        ip += "." + "".join(frac)
+        frac = d.digits[d.dp : d.dp + prec] if d.dp >= 0 else ("0" * -d.dp + d.digits)[:prec]
+        ip += "." + frac.ljust(prec, "0")
     return ip
 
 
 def format_float(v: float, fmt: str = "g", prec: int = -1) -> str:
-    """strconv.FormatFloat(v, fmt, prec, 64) for fmt in e, E, f, g, G."""
+    """strconv.FormatFloat(v, fmt, prec, 64) for fmt in b, e, E, f, g, G, x, X."""
+    if fmt == "f" and prec < 0 and math.isfinite(v):
+        # the hot case (every float sops feeds its MAC), at C speed: repr's shortest digits, no exponent
+        return format(Decimal(repr(v)).normalize(), "f")
     if math.isnan(v):
         return "NaN"
     if math.isinf(v):

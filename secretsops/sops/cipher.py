@@ -17,6 +17,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from secretsops.errors import DecryptionFailed, InputError
+from secretsops.golang import strconv
 
 IV_SIZE = 32
 TAG_SIZE = 16
@@ -44,8 +45,6 @@ def is_encrypted_value(value: Any) -> bool:
 
 def format_float(value: float) -> str:
     """Go's ``strconv.FormatFloat(v, 'f', -1, 64)``, how sops writes a float into the MAC and cipher."""
-    from secretsops.golang import strconv  # lazy: most files have no floats
-
     return strconv.format_float(value, "f", -1)
 
 

@@ -51,6 +51,7 @@ class Informer:
     kind: str
     namespace: str = ""
     label_selector: str = ""
+    field_selector: str = ""
     keep: bool = True
     handlers: list[Handler] = field(default_factory=list)
     #: seconds the server keeps one watch open (jittered up to 2x, as client-go does)
@@ -94,6 +95,7 @@ class Informer:
                 self.kind,
                 self.namespace,
                 label_selector=self.label_selector,
+                field_selector=self.field_selector,
                 limit=PAGE,
                 continue_token=token,
             )
@@ -129,6 +131,7 @@ class Informer:
             resource_version=self.resource_version,
             timeout_seconds=timeout,
             label_selector=self.label_selector,
+            field_selector=self.field_selector,
         )
         self._stream = stream
         self.watches += 1

@@ -110,6 +110,19 @@ class SopsSecretsController(Controller):
                 self.ctx.informer("v1", "Secret", ns, keep=False, handlers=[self._on_secret])
                 for ns in self.ctx.namespaces()
             ]
+            s = self.ctx.settings
+            if s.decryption_secret:
+                selector = f"metadata.name={s.decryption_secret}"
+                self.informers.append(
+                    self.ctx.informer(
+                        "v1",
+                        "Secret",
+                        s.namespace,
+                        keep=False,
+                        field_selector=selector,
+                        handlers=[self._on_keys],
+                    )
+                )
 
     def _on_sops(self, kind: str, obj: Obj) -> None:
         meta = obj.get("metadata") or {}
@@ -122,15 +135,14 @@ class SopsSecretsController(Controller):
             return
         self.queue.add(key)
 
+    def _on_keys(self, kind: str, obj: Obj) -> None:
+        """The decryption Secret changed: new keys may open what did not open."""
+        del kind, obj
+        for key in list(self.failed):
+            self.queue.add(key)
+
     def _on_secret(self, kind: str, obj: Obj) -> None:
         meta = obj.get("metadata") or {}
-        if (
-            meta.get("namespace") == self.ctx.settings.namespace
-            and meta.get("name") == self.ctx.settings.decryption_secret
-        ):
-            for key in list(self.failed):  # new keys may open what did not open
-                self.queue.add(key)
-            return
         for ref in meta.get("ownerReferences") or []:
             if ref.get("kind") == KIND and ref.get("controller") and ref.get("apiVersion") == API_VERSION:
                 key = (str(meta.get("namespace") or ""), str(ref.get("name") or ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from tests.controllers.conftest import Cluster, Sops
+from tests.controllers.conftest import Cluster, Sops, eventually, running
 
 API = "secretsops.io/v1"
 
@@ -84,3 +84,11 @@ def test_a_json_document_written_by_sops_opens_too(cluster: Cluster, sops: Sops)
     )
     assert cluster.once(controllers=("sopssecrets",)) == 0
     assert cluster.secret_values("shop", "db") == {"password": "hunter2"}
+
+
+def test_a_sops_secret_opens_once_its_key_secret_appears(cluster: Cluster, sops: Sops) -> None:
+    cluster.create(sops.sops_secret("shop", "db", {"password": "hunter2"}))
+    with running(cluster, controllers=("sopssecrets",)):
+        eventually(lambda: _ready(cluster, "shop", "db").get("status") == "False", what="not ready")
+        sops.key_secret(cluster)
+        eventually(lambda: cluster.secret_values("shop", "db") == {"password": "hunter2"}, what="opened")

@@ -8,8 +8,8 @@ and :mod:`secretsops.golang.yaml_v3` (sops).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 #: the first characters that make a plain scalar impossible (``yaml_emitter_analyze_scalar``)
 FIRST_INDICATORS = frozenset("#,[]{}&*!|>\'\"%@`")
@@ -53,8 +53,7 @@ def escape(ch: str) -> str | None:
     return f"\\x{c:02X}" if c <= 0xFF else f"\\u{c:04X}" if c <= 0xFFFF else f"\\U{c:08X}"
 
 
-@dataclass(frozen=True)
-class Analysis:
+class Analysis(NamedTuple):
     """libyaml's ``yaml_emitter_analyze_scalar`` verdict for a string (block context)."""
 
     plain: bool

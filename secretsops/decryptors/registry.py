@@ -7,7 +7,6 @@ pipeline ``order``. ``decryptors()`` builds the registry once per process, on fi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import cache
 
 from secretsops import entrypoints
@@ -16,9 +15,11 @@ from secretsops.decryptors.base import Decryptor
 GROUP = "secretsops.decryptors"
 
 
-@dataclass
 class DecryptorRegistry:
-    entry_points: list[entrypoints.EntryPoint]
+    """Decryptor classes from their entry points, instantiated per pipeline."""
+
+    def __init__(self, entry_points: list[entrypoints.EntryPoint]) -> None:
+        self.entry_points = entry_points
 
     @classmethod
     def from_entry_points(cls, found: Iterable[entrypoints.EntryPoint] | None = None) -> DecryptorRegistry:

@@ -64,16 +64,20 @@ def created_at_text(value: Any) -> str:
     return str(strftime("%Y-%m-%dT%H:%M:%SZ")) if strftime is not None else str(value)
 
 
-@dataclass(frozen=True)
 class DecryptionSecret:
     """A Flux-style decryption Secret's ``data`` (base64 values), decoded only on demand.
 
     Key sources read their own entries from it (``MasterKey.env_from_decryption_secret``);
-    an error names the entry and the Secret, never the value.
+    an error names the entry and the Secret, never the value. (A plain class: this module is on
+    every command's start-up path, and creating a dataclass costs more than a decrypt spends
+    in the registries.)
     """
 
-    data: Mapping[str, Any]
-    where: str = ""
+    __slots__ = ("data", "where")
+
+    def __init__(self, data: Mapping[str, Any], where: str = "") -> None:
+        self.data = data
+        self.where = where
 
     def names(self) -> list[str]:
         return sorted(str(k) for k in self.data)

@@ -15,7 +15,6 @@ source and nothing else. ``keysources()`` builds the registry once per process, 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import cache
 
 from secretsops import entrypoints
@@ -25,13 +24,17 @@ from secretsops.keysources.base import MasterKey
 GROUP = "secretsops.keysources"
 
 
-@dataclass
 class KeySourceRegistry:
-    """Key-source classes by kind, loaded lazily from their entry points."""
+    """Key-source classes by kind, loaded lazily from their entry points.
 
-    entry_points: list[entrypoints.EntryPoint]
-    _loaded: dict[str, type[MasterKey] | None] = field(default_factory=dict, repr=False)
-    _all: list[type[MasterKey]] | None = field(default=None, repr=False)
+    A plain class, not a dataclass: it is built on every start, and creating a dataclass costs
+    more than everything this registry does for a decrypt.
+    """
+
+    def __init__(self, entry_points: list[entrypoints.EntryPoint]) -> None:
+        self.entry_points = entry_points
+        self._loaded: dict[str, type[MasterKey] | None] = {}
+        self._all: list[type[MasterKey]] | None = None
 
     @classmethod
     def from_entry_points(cls, found: Iterable[entrypoints.EntryPoint] | None = None) -> KeySourceRegistry:

@@ -14,7 +14,6 @@ the registry once per process, on first use.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import PurePath
 
@@ -27,12 +26,13 @@ GROUP = "secretsops.formats"
 FALLBACK = "binary"
 
 
-@dataclass
 class FormatRegistry:
-    """Store classes by name, loaded lazily from their entry points."""
+    """Store classes by name, loaded lazily from their entry points (a plain class: it is built on
+    every start, and a dataclass costs more to create than a decrypt spends here)."""
 
-    entry_points: list[entrypoints.EntryPoint]
-    _loaded: dict[str, type[Store]] = field(default_factory=dict, repr=False)
+    def __init__(self, entry_points: list[entrypoints.EntryPoint]) -> None:
+        self.entry_points = entry_points
+        self._loaded: dict[str, type[Store]] = {}
 
     @classmethod
     def from_entry_points(cls, found: Iterable[entrypoints.EntryPoint] | None = None) -> FormatRegistry:

@@ -60,17 +60,10 @@ def find_kustomization(directory: Path) -> Path | None:
 
 
 def sops_format_for(path: str) -> str:
-    """The SOPS store for a file name, as sops picks it (by extension; binary otherwise)."""
-    lower = path.lower()
-    if lower.endswith((".yaml", ".yml")):
-        return "yaml"
-    if lower.endswith(".json"):
-        return "json"
-    if lower.endswith(".env"):
-        return "dotenv"
-    if lower.endswith(".ini"):
-        return "ini"
-    return "binary"
+    """The SOPS store for a file name, as sops picks it (the formats registry: by extension)."""
+    from secretsops.sops.formats import format_for_path
+
+    return format_for_path(path)
 
 
 def is_sops_text(text: str) -> bool:

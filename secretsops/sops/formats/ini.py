@@ -255,12 +255,12 @@ def emit_ini(branch: Branch) -> str:
 
 class IniStore(Store):
     name = "ini"
+    extensions = (".ini",)
 
     def load_plain(self, data: bytes) -> list[Branch]:
         return [parse_ini(data)]
 
     def load_encrypted(self, data: bytes) -> tuple[list[Branch], Any]:
-    extensions = (".ini",)
         branch = parse_ini(data)
         out = Branch()
         meta = None

@@ -235,4 +235,4 @@ def test_impersonation_sends_the_user_and_one_header_per_group(recording_server,
 @pytest.mark.realkube
 def test_served_version_picks_the_first_version_the_server_serves(kube: KubeClient) -> None:
     assert kube.served_version("coordination.k8s.io", ("v2", "v1"), "Lease") == "coordination.k8s.io/v1"
-    assert kube.served_version("external-secrets.io", ("v1", "v1beta1"), "ExternalSecret") is None
+    assert kube.served_version("unserved.secretsops.invalid", ("v1", "v1beta1"), "Widget") is None

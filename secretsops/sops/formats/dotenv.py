@@ -16,6 +16,8 @@ PREFIX = "sops_"
 
 class DotenvStore(Store):
     name = "dotenv"
+    extensions = (".env",)
+    file_names = (".env",)
 
     def load_plain(self, data: bytes) -> list[Branch]:
         branch = Branch()

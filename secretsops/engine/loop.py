@@ -55,9 +55,14 @@ _NOT_PRE_SCOPED = apply.CLUSTER_SCOPED_KINDS | {"ClusterSecretStore", "ClusterEx
 
 
 class InternalError(EngineError):
-    """An unexpected exception in a pass; only its type is reported (its text may quote input)."""
+    """An unexpected exception in a pass; only its type is reported (its text may quote input).
 
-    temporary = True
+    Permanent: the same input reproduces the same bug (a RecursionError from deep nesting, a
+    MemoryError from an alias bomb), so retrying with backoff only burns CPU and key-service
+    calls. The source stalls with the error until the next commit or interval.
+    """
+
+    temporary = False
 
 
 class Source(Protocol):

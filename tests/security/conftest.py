@@ -1,0 +1,7 @@
+"""Attack tests reuse the engine's world: a real git origin, the Kubernetes API test server, an age key."""
+
+from __future__ import annotations
+
+from tests.engine.conftest import age_key, git_repo, harness, recorded, runner
+
+__all__ = ["age_key", "git_repo", "harness", "recorded", "runner"]

@@ -27,9 +27,6 @@ from .conftest import secret
 pytestmark = pytest.mark.realkube  # runs against the real kube-apiserver (tests/realkube.py)
 
 
-pytestmark = pytest.mark.realkube  # runs against the real kube-apiserver (tests/realkube.py)
-
-
 def _store_key(api, kp, name=None, label="active", namespace="kube-system"):
     body = key_secret(kp.key, kp.cert, namespace, name=name)
     body["metadata"]["labels"] = {KEY_LABEL: label} if label else {}

@@ -78,3 +78,13 @@ def transit_key(openbao: Service) -> str:
     name = "k-" + uuid.uuid4().hex[:8]
     hvac.Client(url=openbao.url, token=openbao.token).secrets.transit.create_key(name=name)
     return name
+
+
+@pytest.fixture(scope="session")
+def plugin():  # type: ignore[no-untyped-def]
+    """The test key-source plugin (tests/filewrap_plugin); a clear failure, not a skip, without it."""
+    try:
+        import secretsops_filewrap
+    except ImportError:
+        pytest.fail("test plugin missing: pip install -e tests/filewrap_plugin (scripts/test.sh does)")
+    return secretsops_filewrap

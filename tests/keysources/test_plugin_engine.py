@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 
-import pytest
-
 from secretsops.keysources.base import KeyContext
 from secretsops.sops.api import EncryptOptions, encrypt_bytes
 from tests.engine.conftest import age_key, git_repo, recorded  # noqa: F401 - fixtures for harness
@@ -17,17 +15,6 @@ from tests.engine.conftest import harness as engine_harness
 from tests.engine.test_decryptors import SECRET, add_resources
 
 harness = engine_harness  # the engine's fixture, under its own name for this module
-
-
-@pytest.fixture
-def plugin():  # type: ignore[no-untyped-def]
-    try:
-        import secretsops_filewrap
-    except ImportError:
-        pytest.fail(
-            "the test plugin is not installed: pip install -e tests/filewrap_plugin (scripts/test.sh)"
-        )
-    return secretsops_filewrap
 
 
 def test_a_pass_decrypts_with_the_plugin_key_from_the_decryption_secret(harness, plugin, tmp_path) -> None:  # type: ignore[no-untyped-def]

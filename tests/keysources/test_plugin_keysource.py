@@ -25,18 +25,6 @@ from secretsops.sops.api import EncryptOptions
 from tests.helpers import assert_no_canary
 
 
-@pytest.fixture(scope="module")
-def plugin():  # type: ignore[no-untyped-def]
-    """The plugin module; a clear failure (not a skip) when the test venv lacks it."""
-    try:
-        import secretsops_filewrap
-    except ImportError:
-        pytest.fail(
-            "the test plugin is not installed: pip install -e tests/filewrap_plugin (scripts/test.sh)"
-        )
-    return secretsops_filewrap
-
-
 @pytest.fixture
 def keys_dir(plugin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # type: ignore[no-untyped-def]
     """Two file-wrap keys, ``team`` and ``ops``, found through ``SOPS_FILE_WRAP_DIR``."""

@@ -282,11 +282,26 @@ def _read(path: str | None) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Write via a temp file in the same directory + rename: never a half-written file."""
+    """Write a result where the user asked, never weakening what is already there.
+
+    An existing regular file is replaced atomically (temp file in the same directory + rename,
+    its mode kept): never half-written. A path that does not exist yet becomes a new 0600 file
+    the same way. Anything else (a symlink, a FIFO, ``/dev/stdout``, a terminal) is opened and
+    written through, as sops does: replacing it would turn a pipe to a consumer into a regular
+    file of plaintext on disk, or cut a symlink from its target.
+    """
+    import stat
     import tempfile
 
     try:
-        st_mode = mode if mode is not None else (path.stat().st_mode & 0o777 if path.exists() else 0o600)
+        try:
+            st = path.lstat()
+        except FileNotFoundError:
+            st = None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            _write_through(path, data)
+            return
+        st_mode = mode if mode is not None else (stat.S_IMODE(st.st_mode) if st is not None else 0o600)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
@@ -298,6 +313,13 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
             raise
     except OSError as exc:
         raise CouldNotWriteOutputFile(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _write_through(path: Path, data: bytes) -> None:
+    """Open the existing non-regular target (following a symlink) and write into it, as sops does."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
 
 
 def _check_output_flags(args: argparse.Namespace) -> None:

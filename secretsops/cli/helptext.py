@@ -56,6 +56,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "secretsops check --format sarif -o check.sarif .",
     ),
     "controller": ("secretsops controller --leader-elect", "secretsops controller --once"),
+    "helm-post-renderer": (
+        "secretsops helm-post-renderer < rendered.yaml",
+        "secretsops helm-post-renderer --private-key keys/sealed-secrets.key < rendered.yaml",
+    ),
+    "helm": (
+        "secretsops helm template app ./chart -f values.yaml -f secrets.enc.yaml",
+        "secretsops helm --helm-binary /usr/local/bin/helm upgrade --install app ./chart -f secrets.enc.yaml",
+    ),
     "version": ("secretsops version",),
 }
 

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "krm_cmds",
     "check_cmds",
     "controller_cmds",
+    "helm_cmds",
 )
 
 
@@ -45,6 +46,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "krm": ("krm_cmds",),
     "check": ("check_cmds",),
     "controller": ("controller_cmds",),
+    "helm-post-renderer": ("helm_cmds",),
+    "helm": ("helm_cmds",),
     "keygen": ("sops_cmds", "sealed_cmds"),
     "version": (),
 }

@@ -117,19 +117,34 @@ def install_crds(kube: KubeClient, timeout: float = 30.0) -> None:
             time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
-def controller_crds(realkube_server: Any) -> None:
-    """Our CRDs, installed once per session as envtest installs CRDs, and kept by ``reset()``.
+@pytest.fixture(scope="package")
+def controller_crds(realkube_server: Any) -> Iterator[None]:
+    """Our CRDs, installed once for this package's tests (as envtest installs CRDs) and then removed.
 
-    Deleting and re-establishing five CRDs around every test costs seconds each on a loaded machine;
-    their objects are still removed between tests (they are not part of the baseline).
+    ``reset()`` keeps them meanwhile (they join its baseline): deleting and re-establishing five CRDs
+    around every test costs seconds each on a loaded machine. Their objects are still removed between
+    tests (``wipe_custom_objects``). Afterwards they leave the baseline and are deleted, so tests of
+    other packages find a cluster without them.
     """
     kube = KubeClient(realkube_server.api_client())
     install_crds(kube)
     names = {d["metadata"]["name"] for d in crd_documents()}
-    for crd in kube.list_objects("apiextensions.k8s.io/v1", "CustomResourceDefinition"):
-        if crd["metadata"]["name"] in names:
-            realkube_server._baseline.add(crd["metadata"]["uid"])
+    kept = {
+        crd["metadata"]["uid"]
+        for crd in kube.list_objects("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+        if crd["metadata"]["name"] in names
+    }
+    realkube_server._baseline.update(kept)
+    yield
+    realkube_server._baseline.difference_update(kept)
+    wipe_custom_objects(kube)
+    for name in names:
+        kube.delete("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", name)
+    deadline = time.monotonic() + 120
+    while any(kube.get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", n) for n in names):
+        if time.monotonic() > deadline:
+            raise AssertionError("our CRDs were not removed within 120 s")
+        time.sleep(0.2)
 
 
 def wipe_custom_objects(kube: KubeClient, timeout: float = 30.0) -> None:

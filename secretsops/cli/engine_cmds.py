@@ -68,6 +68,12 @@ def register(sub: Any, keygen_sub: Any) -> None:
         help="address for --metrics-port (default 0.0.0.0)",
     )
     rec.add_argument(
+        "--webhook-token-file",
+        type=Path,
+        metavar="FILE",
+        help="bearer token for POST /reconcile and /refresh (without it those endpoints are off)",
+    )
+    rec.add_argument(
         "--lease-duration", default="15s", help="Lease duration for --leader-elect (default 15s)"
     )
     rec.add_argument(
@@ -82,6 +88,17 @@ def register(sub: Any, keygen_sub: Any) -> None:
     st.add_argument("--namespace", default="secretsops-system", help="the engine's namespace")
     st.add_argument("-o", "--output", choices=["table", "json"], default="table")
     st.set_defaults(func=cmd_status)
+
+
+def read_token_file(path: Path) -> bytes:
+    """A webhook token from a file (a mounted Secret); surrounding whitespace is not part of it."""
+    try:
+        token = path.read_bytes().strip()
+    except OSError as exc:
+        raise UsageError(f"--webhook-token-file {path}: {exc.strerror}") from None
+    if len(token) < 16:
+        raise UsageError(f"--webhook-token-file {path}: the token must be at least 16 characters")
+    return token
 
 
 def kube_client(kubeconfig: str | None, context: str | None = None) -> KubeClient:
@@ -140,6 +157,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         leader_elect=args.leader_elect,
         metrics_port=args.metrics_port,
         bind_address=args.bind_address,
+        webhook_token=read_token_file(args.webhook_token_file) if args.webhook_token_file else None,
         lease_duration=parse_duration(args.lease_duration),
         shard_key=args.shard_key,
     )

@@ -11,6 +11,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from secretsops.errors import SecretsOpsError, UsageError
@@ -36,6 +37,12 @@ def register(sub: Any, keygen_sub: Any) -> None:
     )
     ref.add_argument("--url", default="http://127.0.0.1:8080", help="engine server URL")
     ref.add_argument("--timeout", type=float, default=10.0, help="seconds (default 10)")
+    ref.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help="the engine's --webhook-token-file (sent as a bearer token)",
+    )
     ref.set_defaults(func=cmd_refresh)
 
 
@@ -55,14 +62,20 @@ def cmd_refresh(args: argparse.Namespace) -> int:
         if not ns or not name or "/" in name:
             raise UsageError(f"{args.target!r}: expected NAMESPACE/NAME")
         path = f"/refresh/{ns}/{name}"
-    doc = post(base + path, args.timeout)
+    token = b""
+    if args.token_file:
+        from secretsops.cli.engine_cmds import read_token_file
+
+        token = read_token_file(args.token_file)
+    doc = post(base + path, args.timeout, token)
     print(doc.get("status", "requested"))
     return 0
 
 
-def post(url: str, timeout: float) -> dict[str, Any]:
+def post(url: str, timeout: float, token: bytes = b"") -> dict[str, Any]:
     """POST with an empty body; a non-2xx answer becomes one line naming the engine's reason."""
-    req = urllib.request.Request(url, data=b"", method="POST")  # noqa: S310 - URL checked by caller
+    headers = {"Authorization": "Bearer " + token.decode("utf-8", "replace")} if token else {}
+    req = urllib.request.Request(url, data=b"", method="POST", headers=headers)  # noqa: S310 - URL checked
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
             return _json(resp.read())

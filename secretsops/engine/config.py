@@ -96,6 +96,8 @@ class EngineSettings:
     metrics_port: int | None = None
     #: address the probe/metrics/refresh server binds (engine/server.py)
     bind_address: str = "0.0.0.0"  # noqa: S104 - in-cluster probes and Prometheus connect from outside
+    #: bearer token guarding POST /reconcile and /refresh (None: those endpoints are off)
+    webhook_token: bytes | None = field(default=None, repr=False)
     #: Lease duration for --leader-elect (renew deadline and retry period scale with it)
     lease_duration: float = 15.0
     #: handle only sources labelled sharding.secretsops.io/key=<shard_key> (own Lease per shard)

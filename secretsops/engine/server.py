@@ -13,14 +13,23 @@
 
 A standby replica answers the two POSTs with 503 naming the current leader, so a caller can
 retry on another replica. Bodies are JSON and never carry a value.
+
+The two POSTs make the engine spend key-service and API calls, so they are guarded (issue 11):
+they are off (403) unless a webhook token was given (``--webhook-token-file``), and then need
+``Authorization: Bearer TOKEN``, compared in constant time, *before* anything is looked up, so an
+unauthenticated caller gets the same 401 whatever sources or ExternalSecrets exist. Accepted
+requests coalesce: per target, at most one pass is asked for per source interval; a request
+inside that window queues one deferred pass at the window's end (later ones join it).
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,7 +59,59 @@ class Runtime:
     #: a standby is ready only while it can read the Lease (it could take over)
     standby_ok: Callable[[], bool] = lambda: True
     sealing_key_namespace: str = "kube-system"
+    #: bearer token for POST /reconcile and /refresh; None turns both off
+    webhook_token: bytes | None = None
     _ready: bool = False
+    _asked_at: dict[str, float] = field(default_factory=dict)
+    _deferred: dict[str, tuple[threading.Timer, bool]] = field(default_factory=dict)
+    _ask_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def authorized(self, header: str | None) -> bool:
+        """Constant-time check of ``Authorization: Bearer TOKEN``; always False when off."""
+        if self.webhook_token is None:
+            return False
+        scheme, _, given = (header or "").partition(" ")
+        ok = hmac.compare_digest(given.strip().encode(), self.webhook_token)
+        return ok and scheme.lower() == "bearer"
+
+    def request_pass(self, source: str, *, full: bool) -> str:
+        """Ask for a pass, coalesced: one per source interval; returns "requested" or "coalesced"."""
+        gap = self._interval(source)
+        now = time.monotonic()
+        with self._ask_lock:
+            last = self._asked_at.get(source)
+            if last is None or now - last >= gap:
+                self._asked_at[source] = now
+                self.engine.ask(source, full=full)
+                return "requested"
+            pending = self._deferred.get(source)
+            if pending is not None:
+                timer, was_full = pending
+                self._deferred[source] = (timer, was_full or full)
+                return "coalesced"
+            timer = threading.Timer(last + gap - now, self._fire_deferred, args=(source,))
+            timer.daemon = True
+            self._deferred[source] = (timer, full)
+            timer.start()
+            return "coalesced"
+
+    def _fire_deferred(self, source: str) -> None:
+        with self._ask_lock:
+            pending = self._deferred.pop(source, None)
+            if pending is None:
+                return
+            self._asked_at[source] = time.monotonic()
+        self.engine.ask(source, full=pending[1])
+
+    def _interval(self, source: str) -> float:
+        specs = [rec.spec for rec in self.engine.reconcilers if not source or rec.spec.name == source]
+        return min((float(s.interval) for s in specs), default=0.0)
+
+    def cancel_deferred(self) -> None:
+        with self._ask_lock:
+            for timer, _ in self._deferred.values():
+                timer.cancel()
+            self._deferred.clear()
 
     def healthy(self) -> bool:
         return bool(self.engine.healthy())
@@ -155,6 +216,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if length > 0:
             self.rfile.read(min(length, 1 << 20))  # webhook payloads are ignored
+        if rt.webhook_token is None:
+            self._json(403, {"error": "webhooks are off (no --webhook-token-file)"})
+            return
+        if not rt.authorized(self.headers.get("Authorization")):
+            self.send_response(401)
+            body = b'{"error": "unauthorized"}\n'
+            self.send_header("WWW-Authenticate", 'Bearer realm="secretsops"')
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         try:
             if url.path == "/reconcile":
                 query = parse_qs(url.query)
@@ -182,8 +255,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self._standby(rt):
             return
-        rt.engine.ask(source, full=full)
-        self._json(202, {"status": "reconcile requested", "sources": [source] if source else names})
+        outcome = rt.request_pass(source, full=full)
+        self._json(202, {"status": f"reconcile {outcome}", "sources": [source] if source else names})
 
     def _refresh(self, rt: Runtime, ref: str) -> None:
         namespace, _, name = ref.partition("/")
@@ -198,9 +271,9 @@ class _Handler(BaseHTTPRequestHandler):
                 404, {"error": f"ExternalSecret {namespace}/{name}: no Secret of it applied by this engine"}
             )
             return
-        rt.engine.ask(source, full=True)
+        outcome = rt.request_pass(source, full=True)
         self._json(
-            202, {"status": "refresh requested", "externalSecret": f"{namespace}/{name}", "source": source}
+            202, {"status": f"refresh {outcome}", "externalSecret": f"{namespace}/{name}", "source": source}
         )
 
 
@@ -233,6 +306,7 @@ class RuntimeServer:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            self.runtime.cancel_deferred()
             self.httpd.shutdown()
             self.httpd.server_close()
 
@@ -256,6 +330,7 @@ def start_server(engine: Any, settings: Any, elector: Any = None) -> RuntimeServ
         leader_identity=elector.observed_holder if elector is not None else (lambda: ""),
         standby_ok=elector.in_contact if elector is not None else (lambda: True),
         sealing_key_namespace=settings.sealing_key_namespace,
+        webhook_token=getattr(settings, "webhook_token", None),
     )
     host = str(getattr(settings, "bind_address", "") or DEFAULT_BIND)
     port = settings.metrics_port if settings.metrics_port is not None else DEFAULT_PORT

@@ -27,6 +27,7 @@ from secretsops.engine.server import Runtime, RuntimeServer, serve_runtime
 from secretsops.kube import KubeClient
 from tests.helpers import assert_no_canary, new_canary
 
+TOKEN = b"runtime-test-webhook-token"  # the endpoints' bearer token (--webhook-token-file)
 CM = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}, namespace: default}}\ndata: {{k: {value}}}\n"
 
 
@@ -36,6 +37,7 @@ class Running:
     server: RuntimeServer
     repo: Path
     thread: threading.Thread | None = None
+    token_file: str = ""
 
     def start_loop(self) -> None:
         self.thread = threading.Thread(target=self.engine.engine.run_forever, daemon=True)
@@ -49,7 +51,8 @@ class Running:
             return exc.code, exc.read(), exc.headers.get("Content-Type", "")
 
     def post(self, path: str) -> tuple[int, dict[str, Any]]:
-        req = urllib.request.Request(self.server.url + path, data=b"{}", method="POST")  # noqa: S310
+        auth = {"Authorization": f"Bearer {TOKEN.decode()}"}
+        req = urllib.request.Request(self.server.url + path, data=b"{}", method="POST", headers=auth)  # noqa: S310
         try:
             with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310
                 return resp.status, json.loads(resp.read())
@@ -75,8 +78,9 @@ def running(kubeapi, tmp_path: Path) -> Iterator[Running]:  # type: ignore[no-un
     repo.mkdir()
     (repo / "cm.yaml").write_text(CM.format(name="hello", value="one"))
     eng = _engine(kubeapi, repo)
-    server = serve_runtime(Runtime(eng.engine), "127.0.0.1", 0)
-    run = Running(eng, server, repo)
+    server = serve_runtime(Runtime(eng.engine, webhook_token=TOKEN), "127.0.0.1", 0)
+    (tmp_path / "token").write_bytes(TOKEN)
+    run = Running(eng, server, repo, token_file=str(tmp_path / "token"))
     yield run
     eng.engine.stop.set()
     if run.thread is not None:
@@ -247,7 +251,8 @@ def test_refresh_re_resolves_the_externalsecret_now(kubeapi, openbao, tmp_path: 
     repo.mkdir()
     (repo / "es.yaml").write_text(STORE.format(url=openbao.url, path=path))
     eng = _engine(kubeapi, repo)
-    server = serve_runtime(Runtime(eng.engine), "127.0.0.1", 0)
+    server = serve_runtime(Runtime(eng.engine, webhook_token=TOKEN), "127.0.0.1", 0)
+    (tmp_path / "token").write_bytes(TOKEN)
     loop = threading.Thread(target=eng.engine.run_forever, daemon=True)
     loop.start()
     out: list[str] = []
@@ -273,7 +278,8 @@ def test_refresh_re_resolves_the_externalsecret_now(kubeapi, openbao, tmp_path: 
 
         buf = io.StringIO()
         with contextlib.redirect_stdout(buf):
-            assert main(["refresh", "default/db", "--url", server.url]) == 0
+            token = ["--token-file", str(tmp_path / "token")]
+            assert main(["refresh", "default/db", "--url", server.url, *token]) == 0
         out.append(buf.getvalue())
         assert _wait(lambda: value() == second)
         with urllib.request.urlopen(server.url + "/metrics", timeout=5) as resp:  # noqa: S310
@@ -299,7 +305,8 @@ def test_refresh_command_reports_an_unreachable_engine_in_one_line(capsys) -> No
 
 
 def test_refresh_command_names_the_engines_reason(running: Running, capsys) -> None:  # type: ignore[no-untyped-def]
-    assert main(["refresh", "default/none", "--url", running.server.url]) == 1
+    token = ["--token-file", running.token_file]
+    assert main(["refresh", "default/none", "--url", running.server.url, *token]) == 1
     assert "HTTP 404" in capsys.readouterr().err
 
 
@@ -309,13 +316,15 @@ def test_refresh_command_needs_exactly_one_target(capsys) -> None:  # type: igno
 
 
 def test_reconcile_flag_posts_to_reconcile(running: Running, capsys) -> None:  # type: ignore[no-untyped-def]
-    assert main(["refresh", "--reconcile", "--url", running.server.url]) == 0
+    token = ["--token-file", running.token_file]
+    assert main(["refresh", "--reconcile", "--url", running.server.url, *token]) == 0
     assert capsys.readouterr().out == "reconcile requested\n"
     assert running.engine.engine.asked == {"": False}
 
 
 def test_full_reconcile_asks_for_a_full_pass_of_one_source(running: Running, capsys) -> None:  # type: ignore[no-untyped-def]
     argv = ["refresh", "--reconcile", "--source", "app", "--full", "--url", running.server.url]
+    argv += ["--token-file", running.token_file]
     assert main(argv) == 0
     assert running.engine.engine.asked == {"app": True}
 

@@ -35,7 +35,12 @@ def encrypted(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 
 def _cli(args: list[str], env: dict[str, str], **kw: object) -> subprocess.CompletedProcess[bytes]:
     proc = subprocess.run(
-        [sys.executable, "-m", "secretsops", *args], env=env, capture_output=True, timeout=60, check=False, **kw
+        [sys.executable, "-m", "secretsops", *args],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+        **kw,
     )  # type: ignore[call-overload]
     assert proc.returncode == 0, proc.stderr
     return proc

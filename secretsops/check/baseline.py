@@ -2,7 +2,9 @@
 
 A finding is matched by (rule, path, key, value fingerprint), never by line, so edits above a
 finding leave the baseline valid, and a changed value shows up again. The file holds no
-values, only 8-hex HMAC fingerprints. Older versions are upgraded in order on load.
+values, only 128-bit HMAC fingerprints keyed with the repository's private key (check/fpkey.py).
+Older versions are upgraded in order on load. Version 1 held 32-bit fingerprints under a public
+salt; they cannot be re-keyed without the values, so a version-1 baseline must be regenerated.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from secretsops import yamlio
 from secretsops.check.model import Finding
 from secretsops.errors import CheckError, InputError
 
-BASELINE_VERSION = 1
+BASELINE_VERSION = 2
 
 #: version N -> function upgrading a version-N document to N+1 (none needed yet)
 UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {}
@@ -48,6 +50,11 @@ def load_baseline(path: Path) -> Baseline:
     if version > BASELINE_VERSION:
         raise CheckError(f"{path}: baseline version {version} is newer than this secretsops supports")
     while version < BASELINE_VERSION:
+        if version == 1:
+            raise CheckError(
+                f"{path}: baseline version 1 holds unkeyed 32-bit fingerprints; regenerate it with "
+                f"'secretsops check --baseline {path} --update-baseline'"
+            )
         if version not in UPGRADES:
             raise CheckError(f"{path}: baseline version {version} cannot be upgraded")
         doc = UPGRADES[version](doc)

@@ -26,5 +26,12 @@ def git(root: Path, *args: str, check: bool = True) -> bytes:
     return result.stdout
 
 
+def common_dir(root: Path) -> Path:
+    """The repository's git directory shared by all its work trees (never checked out or scanned)."""
+    out = git(root, "rev-parse", "--git-common-dir").decode("utf-8", "surrogateescape").strip()
+    path = Path(out)
+    return path if path.is_absolute() else (root / path)
+
+
 def has_head(root: Path) -> bool:
     return bool(git(root, "rev-parse", "--verify", "-q", "HEAD", check=False).strip())

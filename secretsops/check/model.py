@@ -12,16 +12,20 @@ from dataclasses import dataclass, field
 
 from secretsops.check.rules import RULES, Rule
 
-#: Fixed and public on purpose: fingerprints must be stable across runs and machines so that
-#: baselines keep matching. Only 8 hex digits are kept, which is enough to tell findings apart
-#: and too little to confirm a guessed value.
-FINGERPRINT_SALT = b"secretsops-check-fingerprint-v1"
+#: hex digits kept of HMAC-SHA256: 128 bits, so two different values never share a fingerprint
+FINGERPRINT_HEX = 32
 
 
-def fingerprint(value: str | bytes) -> str:
-    """First 8 hex digits of HMAC-SHA256(value) keyed with the project salt."""
+def fingerprint(value: str | bytes, key: bytes) -> str:
+    """HMAC-SHA256(key, value), first 128 bits in hex.
+
+    The key is the repository's (see ``check/fpkey.py``), never in the scanned content: with a
+    public salt anyone holding a report or baseline could confirm guessed passwords offline.
+    """
+    if not key:
+        raise ValueError("a fingerprint needs the repository's key")
     data = value.encode("utf-8", "surrogateescape") if isinstance(value, str) else value
-    return hmac.new(FINGERPRINT_SALT, data, hashlib.sha256).hexdigest()[:8]
+    return hmac.new(key, data, hashlib.sha256).hexdigest()[:FINGERPRINT_HEX]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ only when a detector asks for it.
 from __future__ import annotations
 
 import posixpath
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,8 @@ class ScanFile:
     #: why the file could not be judged (over a reader limit): the run cannot pass
     errors: list[Note] = field(default_factory=list)
     parsed_ok: bool = False
+    #: the repository's fingerprint key (check/fpkey.py); a fresh random one when not given
+    fingerprint_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     _docs: list[Any] | None = None
 
     @property
@@ -71,7 +74,8 @@ class ScanFile:
         return self._docs
 
     def report(self, rule: str, line: int, key: str, value: str | bytes) -> None:
-        self.findings.append(Finding(rule, self.path, max(line, 1), key, fingerprint(value), self.commit))
+        fp = fingerprint(value, self.fingerprint_key)
+        self.findings.append(Finding(rule, self.path, max(line, 1), key, fp, self.commit))
 
     def note(self, reason: str) -> None:
         self.notes.append(Note(self.path, reason))

@@ -15,6 +15,7 @@ from secretsops.check import gitio
 from secretsops.check.baseline import Baseline
 from secretsops.check.config import CONFIG_FILE, Excludes, load_check_config
 from secretsops.check.detectors import Detector, default_detectors
+from secretsops.check.fpkey import repository_key
 from secretsops.check.model import Finding, Note, Report, Suppressed, fingerprint
 from secretsops.check.scanfile import ScanFile
 from secretsops.check.sopsconfig import SopsConfigs
@@ -50,6 +51,8 @@ class CheckOptions:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     progress: Progress | None = None
     detectors: list[Detector] | None = None
+    #: key of the value fingerprints; empty: the repository's key (check/fpkey.py)
+    fingerprint_key: bytes = field(default=b"", repr=False)
 
 
 def resolve_root(start: Path) -> tuple[Path, bool]:
@@ -89,6 +92,7 @@ def run_check(options: CheckOptions, in_git: bool | None = None) -> Report:
     sops_configs = SopsConfigs(source.read_worktree)
     detectors = options.detectors if options.detectors is not None else default_detectors()
     report = Report(mode=options.mode)
+    key = options.fingerprint_key or repository_key(options.root, in_git)
     total = source.count()
     seen: set[tuple[str, str, str, str, int, str]] = set()
     for n, item in enumerate(source.items(), 1):
@@ -101,6 +105,7 @@ def run_check(options: CheckOptions, in_git: bool | None = None) -> Report:
             detectors=detectors,
             baseline=options.baseline,
             report=report,
+            key=key,
             seen=seen,
         )
     if options.progress is not None:
@@ -117,6 +122,7 @@ def _scan_item(
     detectors: list[Detector],
     baseline: Baseline | None,
     report: Report,
+    key: bytes,
     seen: set[tuple[str, str, str, str, int, str]],
 ) -> None:
     where = item.path if not item.commit else f"{item.path}@{item.commit[:12]}"
@@ -131,8 +137,8 @@ def _scan_item(
     report.files_scanned += 1
     if b"\0" in item.data[:8192]:
         if rule is not None:
-            _keep(report, Finding("sops-unencrypted", item.path, 1, "", fingerprint(item.data), item.commit),
-                  [], baseline, seen)  # fmt: skip
+            fp = fingerprint(item.data, key)
+            _keep(report, Finding("sops-unencrypted", item.path, 1, "", fp, item.commit), [], baseline, seen)
         else:
             report.notes.append(Note(where, "binary file, skipped"))
         return
@@ -142,7 +148,7 @@ def _scan_item(
     def read_sibling(path: str) -> str | None:
         return source.read_sibling(path, commit)
 
-    file = ScanFile(item.path, text, commit, read_sibling=read_sibling, sops_rule=rule)
+    file = ScanFile(item.path, text, commit, read_sibling=read_sibling, sops_rule=rule, fingerprint_key=key)
     for detector in detectors:
         try:
             detector.scan(file)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from secretsops.check import CheckOptions, load_baseline, resolve_root, run_check, write_baseline
+from secretsops.check.fpkey import read_key_file
 from secretsops.check.progress import ProgressLine
 from secretsops.check.reporters import FORMATS, render
 from secretsops.check.sources import DEFAULT_MAX_FILE_SIZE
@@ -36,6 +37,12 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE (text summary to stdout)")
     p.add_argument("--baseline", metavar="FILE", help="accept the findings recorded in FILE")
     p.add_argument("--update-baseline", action="store_true", help="write current findings to --baseline FILE")
+    p.add_argument(
+        "--fingerprint-key-file",
+        type=Path,
+        metavar="FILE",
+        help="key of the value fingerprints (default: .git/secretsops-check.key, created on first use)",
+    )
     p.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB")
     p.add_argument(
         "--max-file-size",
@@ -92,6 +99,7 @@ def _options(args: argparse.Namespace) -> tuple[CheckOptions, bool]:
         baseline=load_baseline(Path(args.baseline)) if args.baseline and not args.update_baseline else None,
         max_file_size=args.max_file_size,
         progress=ProgressLine(sys.stderr) if show_progress else None,
+        fingerprint_key=read_key_file(args.fingerprint_key_file) if args.fingerprint_key_file else b"",
     )
     return opts, in_git
 

@@ -104,4 +104,4 @@ def test_output_file_gets_the_report_and_stdout_the_summary(leaky, canary):
 def test_fingerprints_are_stable_across_runs(leaky):
     first = [f["fingerprint"] for f in leaky.check_json().json["findings"]]
     assert first == [f["fingerprint"] for f in leaky.check_json().json["findings"]]
-    assert all(len(fp) == 8 for fp in first)
+    assert all(len(fp) == 32 for fp in first)

@@ -30,7 +30,7 @@ def test_baseline_accepts_known_findings_and_survives_edits_above_them(repo, can
     assert res.code == 0
     baseline = (repo.root / ".secretsops-baseline.json").read_text()
     assert canary not in baseline
-    assert json.loads(baseline)["version"] == 1
+    assert json.loads(baseline)["version"] == 2
     repo.write("s.yaml", "# a comment\n# another\n" + LEAK.format(pw=canary, pragma=""))
     res = repo.check_json("--baseline", ".secretsops-baseline.json")
     assert res.code == 0

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from secretsops.controllers.base import Controller, ControllerContext, Result, log, now_rfc3339, set_condition
 from secretsops.controllers.informer import Key
+from secretsops.decryptors.guard import guard_objects
 from secretsops.errors import ExternalError, InputError, KubeConflict, KubeError, SecretsOpsError
 from secretsops.external.lookup import ObjectLookup
 from secretsops.external.providers.base import ProviderSettings
@@ -208,6 +209,7 @@ class ExternalSecretsController(Controller):
         if not produced:
             return
         desired = produced[0]
+        guard_objects([desired], f"ExternalSecret {es.namespace}/{es.name}")
         if str(desired.get("type") or "") in REFUSED_TYPES:
             raise InputError(
                 f"spec.target.template: a Secret of type {desired['type']} is refused (it grants API access)"

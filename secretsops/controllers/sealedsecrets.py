@@ -19,7 +19,8 @@ from typing import Any, ClassVar
 from secretsops.controllers.base import Controller, ControllerContext, Result, log, set_condition
 from secretsops.controllers.informer import Key
 from secretsops.controllers.keyring import ClusterKeyring
-from secretsops.errors import KubeConflict, KubeError, SealedError, SecretsOpsError, UnsealError
+from secretsops.decryptors.guard import guard_objects
+from secretsops.errors import KubeConflict, KubeError, RenderError, SealedError, SecretsOpsError, UnsealError
 from secretsops.manifests import Obj
 from secretsops.sealed.ownership import secret_to_write
 from secretsops.sealed.sealing import API_VERSION, KIND
@@ -121,7 +122,8 @@ class SealedSecretsController(Controller):
             before = self.memory.rsa_operations
             result = Unsealer(keys, memory=self.memory).unseal_with_report(obj, WHERE)
             metrics.provider_calls.labels(self.name, "rsa").inc(self.memory.rsa_operations - before)
-        except UnsealError as exc:
+            guard_objects([result.secret], WHERE)
+        except (UnsealError, RenderError) as exc:
             metrics.unseal_errors.labels("unseal", ns).inc()
             self.failed.add(key)
             self.seen[key] = _signature(obj)

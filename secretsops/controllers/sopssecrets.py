@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from secretsops.controllers.base import Controller, ControllerContext, Result, log, set_condition
 from secretsops.controllers.informer import Key
+from secretsops.decryptors.guard import guard_objects
 from secretsops.engine.decryption_secret import key_context
 from secretsops.errors import InputError, KubeConflict, KubeError, SecretsOpsError
 from secretsops.manifests import Obj
@@ -177,7 +178,9 @@ class SopsSecretsController(Controller):
         calls = sum(keys.calls.values())
         if calls:
             self.ctx.metrics.provider_calls.labels(self.name, "key-service").inc(calls)
-        return secret_from_document(doc, obj)
+        secret = secret_from_document(doc, obj)
+        guard_objects([secret], "SopsSecret")
+        return secret
 
     def reconcile(self, key: Key) -> Result:
         obj = self.cached(key)

@@ -160,3 +160,15 @@ def test_watch_namespaces_limits_what_the_controller_touches(cluster: Cluster) -
     assert cluster.once(controllers=("sealedsecrets",), watch_namespaces=("shop",)) == 0
     assert cluster.secret("shop", "db") is not None
     assert cluster.secret("lab", "db") is None
+
+
+def test_a_sealed_value_that_is_sops_ciphertext_is_not_written_as_a_secret(cluster: Cluster) -> None:
+    sops_value = "ENC[AES256_GCM,data:AAAA,iv:BBBB,tag:CCCC,type:str]"
+    cluster.create(cluster.seal("shop", "db", {"password": sops_value}))
+    assert cluster.once(controllers=("sealedsecrets",)) == 1
+    assert cluster.secret("shop", "db") is None
+    live = cluster.get("bitnami.com/v1alpha1", "SealedSecret", "shop", "db")
+    assert live is not None
+    [synced] = live["status"]["conditions"]
+    assert synced["status"] == "False"
+    assert "SOPS" in synced["message"] and "AAAA" not in synced["message"]

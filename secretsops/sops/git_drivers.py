@@ -6,9 +6,13 @@ that did not change keep their ciphertext; the MAC and ``lastmodified`` are new)
 both sides to the same key are a conflict: ``%A`` stays as it was (ciphertext) and the
 conflicting key paths are reported — conflict markers would put plaintext on disk.
 Differences only in ``mac``/``lastmodified`` (or re-encryption with new IVs) never conflict.
+A merged file is never weaker than either side: when the chosen crypt rules (say one branch
+narrowed ``encrypted_regex``) would leave plaintext a value that either side held encrypted,
+the merge conflicts and names those key paths instead of writing it.
 
 ``textconv`` is a git ``diff.<driver>.textconv``: one line per value (``["a"]["b"]: value``),
-or with ``redact`` a short keyed fingerprint instead of each encrypted value, for reviews.
+or with ``redact`` a short keyed fingerprint instead of each encrypted value, for reviews. Its
+header lists the recipients and the crypt rules, so a diff shows a change of either.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from secretsops.sops.api import (
 from secretsops.sops.cipher import Cipher, Comment, TimeValue, is_encrypted_value
 from secretsops.sops.datakey import unwrap_data_key
 from secretsops.sops.formats import format_for_path
+from secretsops.sops.metadata import CRYPT_FIELDS
 from secretsops.sops.tree import Branch
 
 DRIVER_NAME = "secretsops"
@@ -289,8 +294,32 @@ def merge_files(
         stash = {**other.cipher.stash, **stash}
     merged = DecryptedTree(docs, chosen.metadata, chosen.data_key, Cipher(chosen.data_key, stash), fmt)
     out = reencrypt(merged)
+    weakened = _weakened_paths(
+        _encrypted_paths(ours_ef) | _encrypted_paths(theirs_ef), load_encrypted(out, fmt, where=name)
+    )
+    if weakened:
+        raise MergeConflict(name, [f"{p} (encrypted on one side, plaintext if merged)" for p in weakened])
     _write_atomic(ours_path, out)
     return MergeResult(True, len(ring.by_stanzas))
+
+
+def _leaf_labels(ef: EncryptedFile) -> Iterator[tuple[str, bool]]:
+    """(key path label, stored encrypted) of every value of an encrypted file (comments aside)."""
+    many = len(ef.branches) > 1
+    for di, doc in enumerate(ef.branches):
+        for path, _value, encrypted, is_comment in _flatten(doc, doc, []):
+            if not is_comment and path:
+                label = path_label(path)
+                yield (f"document {di}: {label}" if many else label), encrypted
+
+
+def _encrypted_paths(ef: EncryptedFile) -> set[str]:
+    return {label for label, encrypted in _leaf_labels(ef) if encrypted}
+
+
+def _weakened_paths(encrypted_before: set[str], merged: EncryptedFile) -> list[str]:
+    """Key paths some side kept encrypted that the merged file would store in plaintext."""
+    return sorted({label for label, enc in _leaf_labels(merged) if not enc and label in encrypted_before})
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -378,6 +407,11 @@ def textconv(data: bytes, name: str, *, ctx: KeyContext, redact: bool = False, f
             )
     if meta.shamir_threshold:
         lines.append(f"# shamir_threshold: {meta.shamir_threshold}")
+    for rule in CRYPT_FIELDS:
+        if getattr(meta.rules, rule, ""):
+            lines.append(f"# {rule}: {getattr(meta.rules, rule)}")
+    if getattr(meta.rules, "mac_only_encrypted", False):
+        lines.append("# mac_only_encrypted: true")
     try:
         tree = decrypt_tree(ef, ctx=ctx, where=name)
     except NoKeyRetrieved:

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from tests.engine.conftest import age_key, git_repo, harness, recorded, runner
+from tests.gitdrivers.conftest import age_files
 
-__all__ = ["age_key", "git_repo", "harness", "recorded", "runner"]
+__all__ = ["age_files", "age_key", "git_repo", "harness", "recorded", "runner"]

@@ -47,6 +47,13 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.add_argument("-o", "--output", choices=("yaml", "json"), default="yaml", help="output format")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per provider request (default 10)")
     p.add_argument(
+        "--default-namespace",
+        default="",
+        metavar="NS",
+        help="namespace for Secrets, SealedSecrets, ExternalSecrets… declared without one, set before "
+        "decryption (the Argo CD plugin passes $ARGOCD_APP_NAMESPACE)",
+    )
+    p.add_argument(
         "-j", "--jobs", type=int, default=None, help="kustomize builds at once in a tree of kustomizations"
     )
     p.set_defaults(func=run_render)
@@ -105,6 +112,7 @@ def redact(item: SourcedObject, key: bytes) -> Obj:
 def run_render(args: argparse.Namespace) -> int:
     from secretsops.decryptors.base import ExternalOptions
     from secretsops.decryptors.guard import guard_items
+    from secretsops.engine.default_namespace import place_all, scope_for
     from secretsops.engine.pipeline import build_pipeline
     from secretsops.engine.render import render_path
     from secretsops.errors import UsageError
@@ -117,8 +125,10 @@ def run_render(args: argparse.Namespace) -> int:
         KeyContext.from_environ(os.environ),
         sealing_key_files=key_files,
         external=ExternalOptions(timeout=args.timeout),
+        scope=scope_for(args.default_namespace),
     )
     plain = pipeline.run(items)
+    place_all((i.obj for i in plain), args.default_namespace)
     guard_items(plain)  # the one emit guard (decryptors.guard), also run by the pipeline
     if args.redact:
         hkey = os.urandom(32)

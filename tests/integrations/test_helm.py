@@ -184,3 +184,13 @@ def test_wrapper_without_a_helm_command_is_a_usage_error():
     out = run_wrapper()
     assert out.returncode != 0
     assert "give the helm command" in out.stderr
+
+
+def test_templating_inside_an_encrypted_document_fails_its_mac(tmp_path, sops_age, canary):
+    path = chart_with_sops_secret(tmp_path, sops_age, canary)
+    (path / "templates" / "secret.yaml").write_text(
+        '{{ .Files.Get "secret.enc.yaml" | replace "name: db" "name: db2" }}'
+    )
+    out = helm_template(path, "--post-renderer", str(PLUGIN), SOPS_AGE_KEY=sops_age.identity)
+    assert out.returncode != 0 and out.stdout == ""
+    assert "Secret/shop/db2: MAC mismatch" in out.stderr

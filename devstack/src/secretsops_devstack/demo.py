@@ -358,7 +358,12 @@ def _refresh_act(n: Narrator, stack: Stack, engine: Any, options: DemoOptions) -
     from secretsops.engine.server import Runtime, serve_runtime
 
     n.act("5. Refresh on demand: rotate the password in OpenBao, then POST /refresh")
-    server = serve_runtime(Runtime(engine.engine), "127.0.0.1", 0)
+    import secrets
+
+    token = secrets.token_urlsafe(32)
+    (stack.work / "webhook-token").write_text(token + "\n")
+    (stack.work / "webhook-token").chmod(0o600)
+    server = serve_runtime(Runtime(engine.engine, webhook_token=token.encode()), "127.0.0.1", 0)
     loop = threading.Thread(target=engine.engine.run_forever, name="demo-loop", daemon=True)
     loop.start()
     n.say(f"  engine loop running; endpoints on {server.url} (/healthz /readyz /metrics /refresh /reconcile)")
@@ -369,7 +374,8 @@ def _refresh_act(n: Narrator, stack: Stack, engine: Any, options: DemoOptions) -
     bao.secrets.kv.v2.create_or_update_secret(path=path, secret=values, mount_point="secret")
     n.say(f"  OpenBao secret/{path}: password rotated (the ExternalSecret's refreshInterval is 1h)")
     url = f"{server.url}/refresh/{NAMESPACE}/db-credentials"
-    req = urllib.request.Request(url, data=b"", method="POST")  # noqa: S310 - loopback
+    auth = {"Authorization": f"Bearer {token}"}  # the endpoints need --webhook-token-file's token
+    req = urllib.request.Request(url, data=b"", method="POST", headers=auth)  # noqa: S310 - loopback
     with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - loopback
         n.say(f"  POST /refresh/{NAMESPACE}/db-credentials -> HTTP {resp.status}")
     deadline = time.monotonic() + options.wait
@@ -443,7 +449,10 @@ def _keep_running(n: Narrator, stack: Stack, server: Any) -> None:
         n.act("Still running (Ctrl-C to stop and remove everything)")
         n.say(f"  export KUBECONFIG={stack.kube.kubeconfig}")
         n.say("  kubectl get secrets -n demo; secretsops status")
-        n.say(f"  secretsops refresh {NAMESPACE}/db-credentials --url {server.url}")
+        n.say(
+            f"  secretsops refresh {NAMESPACE}/db-credentials --url {server.url}"
+            f" --token-file {stack.work / 'webhook-token'}"
+        )
         n.say(f"  git -C {stack.repo.path} log --oneline   # commit here; the loop applies it")
         while True:
             time.sleep(1)

@@ -30,6 +30,8 @@ from secretsops.errors import UsageError
 #: variables never handed to Helm: the credentials our key sources read
 _WITHHELD_PREFIXES = ("SOPS_", "VAULT_", "AWS_", "BAO_")
 _VALUES_FLAGS = ("-f", "--values")
+#: helm-secrets' downloader scheme, accepted so its users' command lines work unchanged
+SECRETS_SCHEME = "secrets://"
 
 
 def register(sub: Any, keygen_sub: Any) -> None:
@@ -142,6 +144,23 @@ def _values_paths(helm_args: Sequence[str]) -> Iterator[tuple[int, str]]:
             yield index, arg[2:].removeprefix("=")
 
 
+def _values_plaintext(arg: str) -> bytes | None:
+    """Plaintext for one values file argument, None to pass it on as it is.
+
+    ``secrets://FILE`` (helm-secrets' downloader form) must be a SOPS file; a plain local file
+    that is SOPS-encrypted is decrypted too; anything else (``-``, URLs, plain files) is Helm's.
+    """
+    if arg.startswith(SECRETS_SCHEME):
+        path = arg[len(SECRETS_SCHEME) :]
+        plain = decrypt_values_file(path)
+        if plain is None:
+            raise UsageError(f"{path}: not a SOPS-encrypted YAML/JSON file (named as secrets://{path})")
+        return plain
+    if arg in ("-", "") or not os.path.isfile(arg):
+        return None
+    return decrypt_values_file(arg)
+
+
 @contextmanager
 def piped_values(helm_args: list[str]) -> Iterator[tuple[list[str], list[PipedValues]]]:
     """Helm's argv with each encrypted values file replaced by a pipe (comma lists included)."""
@@ -152,7 +171,7 @@ def piped_values(helm_args: list[str]) -> Iterator[tuple[list[str], list[PipedVa
             parts = value.split(",")
             replaced = []
             for part in parts:
-                plain = decrypt_values_file(part) if part not in ("-", "") and os.path.isfile(part) else None
+                plain = _values_plaintext(part)
                 if plain is None:
                     replaced.append(part)
                     continue

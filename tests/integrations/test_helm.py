@@ -194,3 +194,21 @@ def test_templating_inside_an_encrypted_document_fails_its_mac(tmp_path, sops_ag
     out = helm_template(path, "--post-renderer", str(PLUGIN), SOPS_AGE_KEY=sops_age.identity)
     assert out.returncode != 0 and out.stdout == ""
     assert "Secret/shop/db2: MAC mismatch" in out.stderr
+
+
+def test_helm_secrets_scheme_is_accepted_as_helm_secrets_users_write_it(tmp_path, sops_age, canary):
+    path = chart(tmp_path, VALUES_CHART)
+    enc = tmp_path / "secrets.enc.yaml"
+    enc.write_text(f"db:\n  password: {canary}\n  user: u\n")
+    sops_age.encrypt(enc, regex=None)
+    out = run_wrapper("template", "demo", str(path), "-f", f"secrets://{enc}", SOPS_AGE_KEY=sops_age.identity)
+    assert out.returncode == 0, out.stderr
+    assert f'password: "{canary}"' in out.stdout
+
+
+def test_helm_secrets_scheme_on_a_plain_file_is_refused(tmp_path):
+    path = chart(tmp_path, VALUES_CHART)
+    (tmp_path / "plain.yaml").write_text("db:\n  password: p\n  user: u\n")
+    out = run_wrapper("template", "demo", str(path), "-f", f"secrets://{tmp_path / 'plain.yaml'}")
+    assert out.returncode == 2 and out.stdout == ""
+    assert "not a SOPS-encrypted YAML/JSON file" in out.stderr

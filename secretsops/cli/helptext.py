@@ -64,6 +64,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "secretsops helm template app ./chart -f values.yaml -f secrets.enc.yaml",
         "secretsops helm --helm-binary /usr/local/bin/helm upgrade --install app ./chart -f secrets.enc.yaml",
     ),
+    "backup": (
+        "secretsops backup --kubeconfig admin.kubeconfig --decryption-secret flux-system/sops-age"
+        " --sources sources.yaml --age age1recovery... -o cluster-backup.enc.yaml",
+        "SOPS_AGE_KEY_FILE=recovery.agekey secretsops backup --verify cluster-backup.enc.yaml",
+    ),
     "version": ("secretsops version",),
 }
 

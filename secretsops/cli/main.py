@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "check_cmds",
     "controller_cmds",
     "helm_cmds",
+    "backup_cmds",
 )
 
 
@@ -48,6 +49,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "controller": ("controller_cmds",),
     "helm-post-renderer": ("helm_cmds",),
     "helm": ("helm_cmds",),
+    "backup": ("backup_cmds",),
     "keygen": ("sops_cmds", "sealed_cmds"),
     "version": (),
 }

@@ -1,0 +1,140 @@
+"""``secretsops backup``: the keys a rebuild needs, as one SOPS file encrypted to a recovery recipient.
+
+``backup --kubeconfig K --age RECIPIENT -o FILE`` reads the sealing key Secrets, the SOPS
+decryption Secret(s) and the sources configuration and writes them encrypted (a new file is
+0600); ``backup --verify FILE`` opens a backup with the usual SOPS identities
+(``SOPS_AGE_KEY_FILE``, gpg...) and lists what it holds, never a value.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from secretsops.errors import UsageError
+
+
+def register(sub: Any, keygen_sub: Any) -> None:
+    """Add ``backup`` to the top-level parser."""
+    del keygen_sub
+    p = sub.add_parser(
+        "backup",
+        help="back up sealing keys, SOPS decryption Secrets and sources, encrypted to a recovery key",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--kubeconfig", help="path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
+    p.add_argument("--context", help="kubeconfig context to use")
+    p.add_argument(
+        "--sealing-key-namespace",
+        default="kube-system",
+        metavar="NS",
+        help="namespace of the sealing key Secrets (default kube-system)",
+    )
+    p.add_argument(
+        "--decryption-secret",
+        dest="decryption_secrets",
+        action="append",
+        default=[],
+        metavar="NS/NAME",
+        help="a Flux-style SOPS decryption Secret the engine uses (repeatable)",
+    )
+    p.add_argument("--sources", type=Path, metavar="FILE", help="the sources configuration (sources.yaml)")
+    p.add_argument(
+        "--age", action="append", default=[], metavar="RECIPIENT", help="age recovery recipient (repeatable)"
+    )
+    p.add_argument(
+        "--pgp", action="append", default=[], metavar="FPR", help="PGP recovery key fingerprint (repeatable)"
+    )
+    p.add_argument("-o", "--output", metavar="FILE", help="where to write the encrypted backup")
+    p.add_argument(
+        "--previous",
+        type=Path,
+        metavar="FILE",
+        help="the latest earlier backup: warn when the cluster's newest sealing key is not in it",
+    )
+    p.add_argument(
+        "--verify", type=Path, metavar="FILE", help="open a backup and list what it holds (names, dates)"
+    )
+    p.set_defaults(func=cmd_backup)
+
+
+def _recipients(args: argparse.Namespace) -> list[Any]:
+    from secretsops.keysources.age import AgeKeySource
+    from secretsops.keysources.pgp import PgpKeySource
+
+    keys: list[Any] = []
+    for value in args.age:
+        keys.extend(AgeKeySource.from_cli(value, {}))
+    for value in args.pgp:
+        keys.extend(PgpKeySource.from_cli(value, {}))
+    if not keys:
+        raise UsageError("backup needs a recovery recipient: --age RECIPIENT or --pgp FINGERPRINT")
+    return keys
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read backup ({exc.strerror})") from None
+
+
+def _kube(args: argparse.Namespace) -> Any:
+    from secretsops.kube import KubeconfigError, default_kubeconfig, from_kubeconfig
+
+    path = default_kubeconfig(str(args.kubeconfig) if args.kubeconfig else None)
+    if path is None:
+        raise UsageError("no kubeconfig found: pass --kubeconfig")
+    try:
+        return from_kubeconfig(path, args.context)
+    except KubeconfigError as exc:
+        raise UsageError(f"{path}: cannot load kubeconfig ({exc.message})") from None
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from secretsops.engine import backup
+    from secretsops.keysources.base import KeyContext
+
+    ctx = KeyContext.from_environ(os.environ)
+    if args.verify is not None:
+        doc = backup.open_backup(_read(args.verify), ctx, str(args.verify))
+        sys.stdout.write("".join(f"{line}\n" for line in backup.inventory(doc, str(args.verify))))
+        return 0
+    if not args.output:
+        raise UsageError("backup needs -o FILE (or --verify FILE to open one)")
+    recipients = _recipients(args)
+    refs = [backup.SecretName.parse(text) for text in args.decryption_secrets]
+    previous = backup.open_backup(_read(args.previous), ctx, str(args.previous)) if args.previous else None
+    doc = backup.collect(
+        _kube(args),
+        sealing_key_namespace=args.sealing_key_namespace,
+        decryption_secrets=refs,
+        sources=args.sources,
+    )
+    data = backup.encrypt(doc, recipients, ctx)
+    from secretsops.cli.sops_cmds import write_atomic
+
+    write_atomic(Path(args.output), data)
+    keys = backup.backed_up_keys(doc, "cluster")
+    print(
+        f"secretsops: backup written to {args.output}: {len(keys)} sealing key(s), "
+        f"{len(doc['decryptionSecrets'])} decryption Secret(s)"
+        f"{', sources' if 'sources' in doc else ''}",
+        file=sys.stderr,
+    )
+    if previous is not None:
+        missing = backup.newest_key_missing(keys, previous, str(args.previous))
+        if missing is not None:
+            print(
+                f"secretsops: warning: the newest sealing key {missing.name} ({missing.fingerprint}) "
+                f"was not in {args.previous}: keep this new backup",
+                file=sys.stderr,
+            )
+    return 0
+
+
+__all__ = ["cmd_backup", "register"]

@@ -84,9 +84,11 @@ class Report:
     errors: list[Note] = field(default_factory=list)
     files_scanned: int = 0
     mode: str = "worktree"
+    #: advisory findings (rules with ``gates=False``) fail the gate too
+    fail_on_warnings: bool = False
 
     @property
     def exit_code(self) -> int:
-        if self.findings:
+        if any(self.fail_on_warnings or f.rule_info.gates for f in self.findings):
             return 1
         return 2 if self.errors else 0

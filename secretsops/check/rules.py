@@ -17,6 +17,8 @@ class Rule:
     #: how to fix; ``{path}`` is replaced with the file's path.
     fix: str
     level: str = "error"  # SARIF level
+    #: whether a finding fails the gate (exit 1); advisory rules only do when configured
+    gates: bool = True
 
 
 ROTATE = "rotate the exposed value, then "
@@ -131,6 +133,46 @@ RULES: dict[str, Rule] = {
             "A high-entropy value sits under a secret-like key.",
             ROTATE + "move it to an encrypted file (secretsops encrypt -i FILE) or an ExternalSecret",
             level="warning",
+        ),
+        Rule(
+            "gitops-image-tag-mutable",
+            "GitopsImageTagMutable",
+            "An image tag that moves (latest, none, or neither a digest nor semver-like): git no "
+            "longer says what runs.",
+            "pin it: image: NAME:1.2.3 or NAME@sha256:DIGEST (or allow the tag pattern in "
+            ".secretsops.yaml check.gitops.allowed_tags)",
+        ),
+        Rule(
+            "gitops-prune-disabled",
+            "GitopsPruneDisabled",
+            "Pruning is off (Flux Kustomization spec.prune, Argo CD syncPolicy.automated.prune): "
+            "a manifest deleted from git stays deployed.",
+            "set spec.prune: true (Flux) or syncPolicy.automated.prune: true (Argo CD) in {path}",
+        ),
+        Rule(
+            "gitops-self-heal-disabled",
+            "GitopsSelfHealDisabled",
+            "Argo CD selfHeal is off: a change made in the cluster by hand stays until the next commit.",
+            "set syncPolicy.automated.selfHeal: true in {path}",
+            level="warning",
+            gates=False,
+        ),
+        Rule(
+            "gitops-cluster-url",
+            "GitopsClusterUrl",
+            "A cluster API server URL (:6443, EKS, AKS, GKE) is hard-coded in a manifest.",
+            "use the in-cluster service account or Argo CD destination.name; keep API URLs in "
+            "kubeconfigs and cluster Secrets",
+        ),
+        Rule(
+            "gitops-prod-human-write",
+            "GitopsProductionHumanWrite",
+            "A User or Group (not a ServiceAccount) is bound to a role with write verbs in a "
+            "production namespace.",
+            "bind a read-only role (view) for people, let the GitOps controller's ServiceAccount "
+            "write; mark deliberate break-glass access with secretsops:ignore <reason>",
+            level="warning",
+            gates=False,
         ),
     )
 }

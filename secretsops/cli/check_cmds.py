@@ -52,6 +52,12 @@ def register(sub: Any, keygen_sub: Any) -> None:
         help="skip larger files (note)",
     )
     p.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+    p.add_argument(
+        "--gitops",
+        action="store_true",
+        help="also check GitOps mistakes: moving image tags, pruning/self-heal off, cluster URLs, "
+        "people with write access to production (docs/check.md)",
+    )
     p.set_defaults(func=run)
 
 
@@ -101,12 +107,20 @@ def _options(args: argparse.Namespace) -> tuple[CheckOptions, bool]:
         progress=ProgressLine(sys.stderr) if show_progress else None,
         fingerprint_key=read_key_file(args.fingerprint_key_file) if args.fingerprint_key_file else b"",
     )
+    if args.gitops:
+        from secretsops.check.detectors import default_detectors, gitops_detectors
+        from secretsops.check.detectors.gitops_objects import settings_for
+
+        gitops = settings_for(root)
+        opts.detectors = default_detectors() + gitops_detectors(gitops)
+        args.fail_on_warnings = gitops.fail_on_warnings
     return opts, in_git
 
 
 def run(args: argparse.Namespace) -> int:
     options, in_git = _options(args)
     report = run_check(options, in_git)
+    report.fail_on_warnings = getattr(args, "fail_on_warnings", False)
     if args.update_baseline:
         write_baseline(Path(args.baseline), report.findings)
         print(f"secretsops check: wrote {len(report.findings)} finding(s) to baseline {args.baseline}")

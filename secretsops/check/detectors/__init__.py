@@ -6,9 +6,12 @@ A detector is a small class with ``scan(file)``; the scanner runs them in the or
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from secretsops.check.scanfile import ScanFile
+
+if TYPE_CHECKING:
+    from secretsops.check.detectors.gitops_objects import GitopsSettings
 
 
 class Detector(Protocol):
@@ -33,4 +36,20 @@ def default_detectors() -> list[Detector]:
         KeyMaterial(),
         DotenvCredentials(),
         HighEntropyValues(),
+    ]
+
+
+def gitops_detectors(settings: GitopsSettings) -> list[Detector]:
+    """The ``--gitops`` rule group: mistakes that make git stop saying what the cluster runs."""
+    from secretsops.check.detectors.gitops_endpoints import HardcodedClusterUrls
+    from secretsops.check.detectors.gitops_images import MovingImageTags
+    from secretsops.check.detectors.gitops_rbac import HumanWriteInProduction
+    from secretsops.check.detectors.gitops_sync import PruneDisabled, SelfHealDisabled
+
+    return [
+        MovingImageTags(settings),
+        PruneDisabled(),
+        SelfHealDisabled(),
+        HardcodedClusterUrls(),
+        HumanWriteInProduction(settings),
     ]

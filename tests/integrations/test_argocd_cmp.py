@@ -190,3 +190,29 @@ def test_without_a_destination_namespace_a_namespace_less_strict_sealed_secret_d
     (app / "db.sealed.json").write_text(json.dumps(seal(keys_dir, SECRET.format(value=canary), "shop")))
     out = generate(tmp_path / "repo", "shop", tmp_path, keys_dir)
     assert out.returncode != 0 and out.stdout == ""
+
+
+def test_discover_claims_an_overlay_whose_encrypted_generator_input_is_in_a_base(
+    tmp_path, keys_dir, sops_age
+):
+    repo = tmp_path / "repo"
+    base, overlay = repo / "apps" / "base", repo / "apps" / "overlays" / "prod"
+    base.mkdir(parents=True)
+    overlay.mkdir(parents=True)
+    (base / "db.env").write_text("PASSWORD=p\n")
+    sops_age.encrypt(base / "db.env", regex=None)
+    (base / "kustomization.yaml").write_text("secretGenerator:\n- name: db\n  envs: [db.env]\n")
+    (overlay / "kustomization.yaml").write_text("resources:\n- ../../base # the base\nnamespace: shop\n")
+    assert discover(repo, "apps/overlays/prod", tmp_path, keys_dir) == "./../../base/db.env"
+
+
+def test_discover_follows_bases_transitively_and_stops_at_cycles(tmp_path, keys_dir, sops_age):
+    repo = tmp_path / "repo"
+    for name, refs in {"a": ["../b"], "b": ["../c", "../a"], "c": []}.items():
+        (repo / name).mkdir(parents=True)
+        (repo / name / "kustomization.yaml").write_text("resources:\n" + "".join(f"- {r}\n" for r in refs))
+    assert discover(repo, "a", tmp_path / "plain", keys_dir) == ""
+    secret = repo / "c" / "db.yaml"
+    secret.write_text(SECRET.format(value="x"))
+    sops_age.encrypt(secret)
+    assert discover(repo, "a", tmp_path / "with-secret", keys_dir) == "./../b/../c/db.yaml"

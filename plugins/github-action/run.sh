@@ -4,6 +4,8 @@
 set -uo pipefail
 read -r -a paths <<< "${INPUT_PATHS:-}"
 read -r -a extra <<< "${INPUT_ARGS:-}"
+# the GitOps rule group is on unless the `gitops` input says false
+[ "${INPUT_GITOPS:-true}" = "false" ] || extra=(--gitops "${extra[@]}")
 secretsops check --no-progress --format sarif --output "${INPUT_SARIF_FILE:-secretsops.sarif}" \
   "${extra[@]}" "${paths[@]}"
 code=$?

@@ -11,12 +11,15 @@ what a backup holds (names, key ids, fingerprints, dates), never a value.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from secretsops.errors import EngineError, InputError, SecretsOpsError
+from secretsops.keysources.age import parse_identities
 from secretsops.keysources.base import KeyContext, MasterKey
 from secretsops.kube import KubeClient
 from secretsops.manifests import Obj
@@ -138,6 +141,16 @@ def _date(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else "-"
 
 
+def _age_recipients(value: object, source: str) -> str:
+    """The public recipients of a ``*.agekey`` entry: its key id, safe to show (never the identity)."""
+    try:
+        text = base64.b64decode(str(value), validate=True).decode("utf-8")
+        recipients = [str(ident.to_public()) for ident in parse_identities(text, source)]
+    except (binascii.Error, UnicodeDecodeError, SecretsOpsError):
+        return "(not an age identity file)"
+    return ", ".join(recipients) or "(no identities)"
+
+
 def inventory(doc: Obj, where: str) -> list[str]:
     """One line per thing a backup holds: names, key ids, fingerprints, dates; never a value."""
     lines = [f"backup created {doc.get('createdAt', '-')}"]
@@ -155,6 +168,9 @@ def inventory(doc: Obj, where: str) -> list[str]:
         meta = obj.get("metadata") or {}
         names = ", ".join(sorted(obj.get("data") or {})) or "(no keys)"
         lines.append(f"  {meta.get('namespace', '')}/{meta.get('name', '')}  keys: {names}")
+        for key, value in sorted((obj.get("data") or {}).items()):
+            if key.endswith(".agekey"):
+                lines.append(f"    {key}: age recipients {_age_recipients(value, key)}")
     sources = doc.get("sources")
     if isinstance(sources, dict):
         lines.append(

@@ -8,7 +8,9 @@ import stat
 import pytest
 import yaml
 from kubernetes.client import CoreV1Api
+from pyrage import x25519
 
+from secretsops.sealed.keypairs import key_secret
 from tests.helpers import assert_no_canary
 
 from .conftest import store_key
@@ -17,8 +19,15 @@ pytestmark = pytest.mark.realkube  # runs against the real kube-apiserver (tests
 
 
 @pytest.fixture
-def cluster(kubeapi, keypairs, canary):
-    """Two sealing keys in kube-system, a Flux decryption Secret holding the canary in flux-system."""
+def engine_identity():
+    """The engine's age identity (what its decryption Secret holds): (identity text, recipient)."""
+    ident = x25519.Identity.generate()
+    return str(ident), str(ident.to_public())
+
+
+@pytest.fixture
+def cluster(kubeapi, keypairs, engine_identity, canary):
+    """Two sealing keys in kube-system; a Flux decryption Secret (age identity + canary) in flux-system."""
     api = kubeapi.api_client()
     store_key(api, keypairs[0], "sealed-secrets-key-old")
     store_key(api, keypairs[1], "sealed-secrets-key-new")
@@ -28,7 +37,7 @@ def cluster(kubeapi, keypairs, canary):
         "flux-system",
         {
             "metadata": {"name": "sops-age"},
-            "stringData": {"identity.agekey": canary, "sops.vault-token": canary},
+            "stringData": {"identity.agekey": f"{engine_identity[0]}\n", "sops.vault-token": canary},
         },
     )
     return kubeapi
@@ -57,9 +66,9 @@ def _backup(run_cli, cluster, recovery, out, *extra):
     )
 
 
-def _secret_bytes(canary):
-    """The canary as it appears in a Secret's data (base64) and as itself."""
-    return [canary, base64.b64encode(canary.encode()).decode()]
+def _secret_bytes(*values):
+    """Each value as itself and as it appears in a Secret's data (base64)."""
+    return [form for v in values for form in (v, base64.b64encode(v.encode()).decode())]
 
 
 def test_backup_is_one_sops_file_0600_without_plaintext(
@@ -82,7 +91,7 @@ def test_backup_holds_no_sealing_private_key_in_the_clear(run_cli, cluster, reco
 
 
 def test_verify_lists_keys_fingerprints_dates_and_secret_names_never_values(
-    run_cli, cluster, recovery, sources, keypairs, canary, tmp_path
+    run_cli, cluster, recovery, sources, keypairs, engine_identity, canary, tmp_path
 ):
     out = tmp_path / "backup.enc.yaml"
     assert _backup(run_cli, cluster, recovery, out, "--sources", str(sources))[0] == 0
@@ -97,8 +106,36 @@ def test_verify_lists_keys_fingerprints_dates_and_secret_names_never_values(
         assert kp.cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%SZ") in text
     assert "flux-system/sops-age  keys: identity.agekey, sops.vault-token" in text
     assert "sources: sources.yaml" in text
-    for needle in _secret_bytes(canary):
+    for needle in _secret_bytes(canary, engine_identity[0]):
         assert_no_canary(needle, stdout, stderr)
+
+
+def test_verify_names_the_age_recipient_of_each_agekey_entry(
+    run_cli, cluster, recovery, engine_identity, tmp_path
+):
+    out = tmp_path / "backup.enc.yaml"
+    assert _backup(run_cli, cluster, recovery, out)[0] == 0
+    _, stdout, _ = run_cli("backup", "--verify", str(out), env={"SOPS_AGE_KEY_FILE": str(recovery.key_file)})
+    assert f"identity.agekey: age recipients {engine_identity[1]}" in stdout.decode()
+
+
+def test_the_legacy_key_secret_is_backed_up_and_a_compromised_key_is_not(
+    run_cli, kubeapi, recovery, keypairs, tmp_path
+):
+    api = kubeapi.api_client()
+    legacy = key_secret(keypairs[0].key, keypairs[0].cert, "kube-system", name="sealed-secrets-key")
+    CoreV1Api(api).create_namespaced_secret("kube-system", legacy)
+    store_key(api, keypairs[1], "sealed-secrets-key-leaked", label="compromised")
+    out = tmp_path / "backup.enc.yaml"
+    code, _, stderr = run_cli(
+        "backup", "--kubeconfig", str(kubeapi.kubeconfig), "--age", recovery.recipient, "-o", str(out)
+    )
+    assert code == 0, stderr
+    _, stdout, _ = run_cli("backup", "--verify", str(out), env={"SOPS_AGE_KEY_FILE": str(recovery.key_file)})
+    text = stdout.decode()
+    assert "sealing keys (kube-system): 1" in text
+    assert "sealed-secrets-key  " in text
+    assert "sealed-secrets-key-leaked" not in text
 
 
 def test_verify_lists_the_newest_sealing_key_first(run_cli, cluster, recovery, tmp_path):
@@ -120,7 +157,7 @@ def test_real_sops_opens_the_backup(run_cli, cluster, recovery, sources, canary,
         "sealed-secrets-key-new",
         "sealed-secrets-key-old",
     }
-    assert base64.b64decode(doc["decryptionSecrets"][0]["data"]["identity.agekey"]).decode() == canary
+    assert base64.b64decode(doc["decryptionSecrets"][0]["data"]["sops.vault-token"]).decode() == canary
     assert doc["sources"]["content"] == sources.read_text()
 
 

@@ -53,7 +53,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "check": (
         "secretsops check",
         "secretsops check --staged",
-        "secretsops check --format sarif -o check.sarif .",
+        "secretsops check --gitops --format sarif -o check.sarif .",
     ),
     "controller": ("secretsops controller --leader-elect", "secretsops controller --once"),
     "helm-post-renderer": (

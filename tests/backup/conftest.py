@@ -7,7 +7,7 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from pyrage import x25519
 
 from secretsops.cli.main import main
 from secretsops.sealed.keypairs import KEY_LABEL, fingerprint, generate_key, key_secret
+from tests.keysources.conftest import GpgHome, kill_agent, make_gpg_home
 
 
 @dataclass
@@ -101,3 +102,11 @@ def run_sops(sops_bin: str, tmp_path: Path) -> Callable[..., subprocess.Complete
         return subprocess.run([sops_bin, *args], cwd=tmp_path, env=full, capture_output=True, check=False)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def gpg_recovery(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GpgHome]:
+    """A recovery holder with a PGP key instead (the real gpg)."""
+    home = make_gpg_home(tmp_path_factory.mktemp("gnupg") / "home", "recovery <dr@secretsops.invalid>")
+    yield home
+    kill_agent(home.path)

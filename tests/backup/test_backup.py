@@ -224,3 +224,23 @@ def test_a_missing_decryption_secret_is_named_in_a_one_line_error(run_cli, kubea
     assert code != 0
     assert stderr.strip() == "secretsops: decryption Secret flux-system/absent not found"
     assert not out.exists()
+
+
+def test_a_pgp_recovery_key_works_with_real_gpg(run_cli, kubeapi, keypairs, gpg_recovery, tmp_path):
+    store_key(kubeapi.api_client(), keypairs[0], "sealed-secrets-key-old")
+    out = tmp_path / "backup.enc.yaml"
+    env = {"GNUPGHOME": str(gpg_recovery.path)}
+    code, _, stderr = run_cli(
+        "backup",
+        "--kubeconfig",
+        str(kubeapi.kubeconfig),
+        "--pgp",
+        gpg_recovery.fingerprint,
+        "-o",
+        str(out),
+        env=env,
+    )
+    assert code == 0, stderr
+    code, stdout, stderr = run_cli("backup", "--verify", str(out), env=env)
+    assert code == 0, stderr
+    assert keypairs[0].fingerprint in stdout.decode()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 RULE = "gitops-image-tag-mutable"
 
 
@@ -97,3 +99,22 @@ def test_templated_images_are_left_alone(repo):
 def test_without_the_flag_images_are_not_judged(repo):
     repo.write("apps/web.yaml", deployment("nginx:latest"))
     assert repo.check_json().rules_at() == set()
+
+
+@pytest.mark.parametrize(
+    ("kind", "prefix"),
+    [
+        ("Pod", "spec:\n"),
+        ("StatefulSet", "spec:\n  template:\n    spec:\n"),
+        ("DaemonSet", "spec:\n  template:\n    spec:\n"),
+        ("Job", "spec:\n  template:\n    spec:\n"),
+    ],
+)
+def test_every_workload_kind_is_checked(repo, kind, prefix):
+    indent = " " * (len(prefix.splitlines()) * 2 - 2)
+    text = (
+        f"apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: w\n{prefix}"
+        f"{indent}  containers:\n{indent}    - name: c\n{indent}      image: redis\n"
+    )
+    line = text.splitlines().index(f"{indent}      image: redis") + 1
+    assert image_findings(repo, "w.yaml", text) == {(RULE, "w.yaml", line)}

@@ -78,3 +78,11 @@ def test_a_break_glass_binding_can_be_suppressed_inline(repo):
     repo.write("rbac/oncall.yaml", text)
     report = repo.check_json("--gitops").json
     assert [s["reason"] for s in report["suppressed"]] == ["break-glass, reviewed quarterly"]
+
+
+def test_a_cluster_role_binding_for_a_user_reaches_production(repo):
+    text = binding("shop", "cluster-admin", "User:carol").replace(
+        "kind: RoleBinding", "kind: ClusterRoleBinding"
+    )
+    found = warnings(repo, ("ns.yaml", PROD_NS), ("rbac/carol.yaml", text))
+    assert found[0] == {(RULE, "rbac/carol.yaml", 11)}

@@ -101,6 +101,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     ctx = KeyContext.from_environ(os.environ)
     if args.verify is not None:
+        if args.output or args.age or args.pgp or args.previous:
+            raise UsageError("--verify opens a backup: it takes no -o, --age, --pgp or --previous")
         doc = backup.open_backup(_read(args.verify), ctx, str(args.verify))
         sys.stdout.write("".join(f"{line}\n" for line in backup.inventory(doc, str(args.verify))))
         return 0

@@ -37,3 +37,12 @@ def test_verifying_a_file_that_is_not_encrypted_fails_in_one_line(run_cli, recov
     assert code != 0
     assert stdout == b""
     assert len(stderr.strip().splitlines()) == 1
+
+
+def test_verify_refuses_the_flags_of_taking_a_backup(run_cli, recovery, tmp_path):
+    code, _, stderr = run_cli(
+        "backup", "--verify", str(tmp_path / "b"), "--age", recovery.recipient, "-o", str(tmp_path / "c")
+    )
+    assert code != 0
+    assert stderr.strip() == "secretsops: --verify opens a backup: it takes no -o, --age, --pgp or --previous"
+    assert not (tmp_path / "c").exists()

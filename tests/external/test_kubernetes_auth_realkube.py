@@ -50,13 +50,33 @@ def _crd(plural: str, kind: str) -> Obj:
     }
 
 
+def _ensure_crd(ext: Any, crd: Obj) -> None:
+    """Create the CRD; one another test module installed (or is still removing) is waited out or kept."""
+    name = crd["metadata"]["name"]
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            ext.create_custom_resource_definition(crd)
+            return
+        except k8s.exceptions.ApiException as exc:
+            if exc.status != 409 or time.monotonic() > deadline:
+                raise
+        try:
+            live = ext.read_custom_resource_definition(name)
+        except k8s.exceptions.ApiException:
+            continue  # gone between the two calls: create again
+        if live.metadata.deletion_timestamp is None:
+            return  # installed by someone else and staying: its schema serves these tests as well
+        time.sleep(0.2)
+
+
 @pytest.fixture
 def cluster(realkube: ControlPlane) -> Any:
     """ESO's CRDs, namespace ``apps`` with ServiceAccounts ``eso`` and ``other``, a TokenReview reviewer."""
     api = realkube.api_client()
     ext = k8s.ApiextensionsV1Api(api)
     for plural, kind in (("secretstores", "SecretStore"), ("externalsecrets", "ExternalSecret")):
-        ext.create_custom_resource_definition(_crd(plural, kind))
+        _ensure_crd(ext, _crd(plural, kind))
     core = k8s.CoreV1Api(api)
     for ns in ("apps", "vault-auth"):
         core.create_namespace({"metadata": {"name": ns}})

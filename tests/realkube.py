@@ -351,10 +351,21 @@ class ControlPlane:
     def audit_log(self) -> Path:
         return self.root / "audit.log"
 
-    def audit(self, username: str) -> list[dict[str, Any]]:
-        """The audit events (metadata only) of requests ``username`` made, oldest first."""
+    def audit_mark(self) -> int:
+        """Where the audit log ends now: pass it to :meth:`audit` to see only what came after."""
+        return self.audit_log.stat().st_size if self.audit_log.exists() else 0
+
+    def audit(self, username: str, since: int = 0) -> list[dict[str, Any]]:
+        """The audit events (metadata only) of requests ``username`` made, oldest first.
+
+        ``since`` (from :meth:`audit_mark`) skips what earlier tests did on this shared server, e.g.
+        another test acting as the same ServiceAccount name.
+        """
         events = []
-        for line in self.audit_log.read_text().splitlines():
+        with self.audit_log.open("rb") as fh:
+            fh.seek(since)
+            text = fh.read().decode()
+        for line in text.splitlines():
             event = json.loads(line)
             if event.get("user", {}).get("username") == username:
                 events.append(event)

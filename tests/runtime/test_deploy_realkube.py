@@ -295,6 +295,7 @@ def scenario(realkube_server: ControlPlane, tmp_path_factory: pytest.TempPathFac
     argv += ["--kubeconfig", str(kubeconfig), "--namespace", "secretsops-system"]
     argv += ["--sealing-key-namespace", "kube-system", "--leader-elect", "--lease-duration", "3s"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOPS_", "KUBECONFIG"))}
+    mark = cp.audit_mark()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log.open("wb"), env=env)
 
     def cm_gone() -> bool:
@@ -327,7 +328,7 @@ def scenario(realkube_server: ControlPlane, tmp_path_factory: pytest.TempPathFac
             proc.kill()
             code = proc.wait()
     time.sleep(0.5)  # the audit backend writes asynchronously
-    yield Scenario(cp, applied, cp.audit(ENGINE_USER), code, log.read_text())
+    yield Scenario(cp, applied, cp.audit(ENGINE_USER, mark), code, log.read_text())
 
 
 def test_kubectl_apply_k_deploy_is_accepted_by_a_real_apiserver(scenario: Scenario) -> None:

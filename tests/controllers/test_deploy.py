@@ -43,7 +43,7 @@ def _controllers_container(docs: list[dict[str, Any]]) -> dict[str, Any]:
 def test_the_component_runs_the_controllers_beside_the_engine_from_the_same_image(built: list) -> None:
     [deployment] = [d for d in built if d["kind"] == "Deployment"]
     images = {c["image"] for c in deployment["spec"]["template"]["spec"]["containers"]}
-    assert images == {"ghcr.io/secretsops/secretsops:latest"}
+    assert images == {"ghcr.io/secretsops/secretsops:0.1.0"}
     container = _controllers_container(built)
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["securityContext"]["runAsUser"] == 65532

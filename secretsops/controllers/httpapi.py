@@ -20,12 +20,13 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 from prometheus_client.exposition import choose_encoder
 
+from secretsops.engine.http_handler import JsonHandler
 from secretsops.errors import SecretsOpsError
 from secretsops.sealed.keypairs import cert_pem
 from secretsops.sealed.sealing import new_sealed_secret
@@ -78,27 +79,8 @@ class ApiRuntime:
         return new_sealed_secret(newest.private_key.public_key(), secret, "request")
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        log.debug("http request", extra={"reason": self.path.split("?", 1)[0]})
-
-    def _send(self, code: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _json(self, code: int, doc: dict[str, Any]) -> None:
-        self._send(code, (json.dumps(doc, sort_keys=True) + "\n").encode())
-
-    def do_HEAD(self) -> None:  # noqa: N802 - stdlib naming
-        self.do_GET()
 
     def do_GET(self) -> None:  # noqa: N802
         rt = self.server.runtime

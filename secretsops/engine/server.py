@@ -25,19 +25,19 @@ inside that window queues one deferred pass at the window's end (later ones join
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client.exposition import choose_encoder
 
+from secretsops.engine.http_handler import JsonHandler
 from secretsops.engine.status import SOURCE_LABEL
 from secretsops.errors import SecretsOpsError
 
@@ -160,27 +160,8 @@ class Runtime:
         return None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(JsonHandler):
     server: _Server
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        log.debug("http request", extra={"reason": self.path.split("?", 1)[0]})
-
-    def _send(self, code: int, body: bytes, content_type: str = "application/json") -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _json(self, code: int, doc: dict[str, Any]) -> None:
-        self._send(code, (json.dumps(doc, sort_keys=True) + "\n").encode())
-
-    def do_HEAD(self) -> None:  # noqa: N802 - stdlib naming
-        self.do_GET()
 
     def do_GET(self) -> None:  # noqa: N802
         rt = self.server.runtime

@@ -310,6 +310,14 @@ def scenario(realkube_server: ControlPlane, tmp_path_factory: pytest.TempPathFac
         assert _wait(cm_gone, 60), log.read_text()[-2000:]
         passes = _passes(log)
         assert _wait(lambda: _passes(log) > passes, 30), log.read_text()[-2000:]  # a no-change pass
+
+        def drift_listed() -> bool:  # the audit log may trail the pass under load: wait for the LISTs
+            return any(
+                e["verb"] == "list" and (e.get("objectRef") or {}).get("resource") == "deployments"
+                for e in cp.audit(ENGINE_USER, mark)
+            )
+
+        _wait(drift_listed, 60)  # the per-rule tests below say what is missing if it never comes
         # the status command as the engine's ServiceAccount (lists status ConfigMaps)
         status = subprocess.run(
             [sys.executable, "-m", "secretsops", "status", "--kubeconfig", str(kubeconfig)],

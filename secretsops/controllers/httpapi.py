@@ -20,13 +20,12 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 from prometheus_client.exposition import choose_encoder
 
-from secretsops.engine.http_handler import JsonHandler
+from secretsops.engine.http_handler import JsonHandler, QuietServer
 from secretsops.errors import SecretsOpsError
 from secretsops.sealed.keypairs import cert_pem
 from secretsops.sealed.sealing import new_sealed_secret
@@ -149,15 +148,8 @@ class _Handler(JsonHandler):
             self._json(500, {"error": f"internal error ({type(exc).__name__})"})
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(QuietServer):
     runtime: ApiRuntime
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        import sys
-
-        log.debug("http connection error", extra={"reason": type(sys.exc_info()[1]).__name__})
 
 
 @dataclass

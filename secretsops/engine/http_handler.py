@@ -1,4 +1,4 @@
-"""The JSON request handler the engine's server and the controllers' HTTP API share.
+"""The JSON request handler and server the engine's server and the controllers' HTTP API share.
 
 Both answer probes, metrics and small JSON documents; responses are never cached (they may name
 keys or state) and request paths are logged without their query strings.
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from http.server import BaseHTTPRequestHandler
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 log = logging.getLogger("secretsops.http")
@@ -37,3 +38,12 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         self._json(404, {"error": "not found"})
+
+
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer is logged by type, never with a traceback."""
+        log.debug("http connection error", extra={"reason": type(sys.exc_info()[1]).__name__})

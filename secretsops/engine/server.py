@@ -31,13 +31,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client.exposition import choose_encoder
 
-from secretsops.engine.http_handler import JsonHandler
+from secretsops.engine.http_handler import JsonHandler, QuietServer
 from secretsops.engine.status import SOURCE_LABEL
 from secretsops.errors import SecretsOpsError
 
@@ -260,16 +259,8 @@ class _Handler(JsonHandler):
         )
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(QuietServer):
     runtime: Runtime
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up mid-answer is logged by type, never with a traceback."""
-        import sys
-
-        log.debug("http connection error", extra={"reason": type(sys.exc_info()[1]).__name__})
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from secretsops.controllers.informer import Informer, Key
 from secretsops.controllers.queue import WorkQueue
-from secretsops.errors import SecretsOpsError
+from secretsops.errors import KubeError, SecretsOpsError
 from secretsops.kube.client import KubeClient
 from secretsops.manifests import Obj
 
@@ -118,11 +118,37 @@ class Controller(ABC):
         meta = obj.get("metadata") or {}
         self.queue.add((str(meta.get("namespace") or ""), str(meta.get("name") or "")))
 
+    def write_status(self, obj: Obj, api_version: str, kind: str, new: dict[str, Any]) -> None:
+        """Patch the status fields in ``new`` when they changed; a failed write is logged, not raised
+        (the object is reconciled again and the status written then)."""
+        old = dict(obj.get("status") or {})
+        if all(old.get(k) == v for k, v in new.items()):
+            return
+        meta = obj.get("metadata") or {}
+        ns, name = str(meta.get("namespace") or ""), str(meta.get("name"))
+        try:
+            patched = self.ctx.kube.patch_status(api_version, kind, ns, name, new)
+        except KubeError as exc:
+            log.warning("status update failed", extra={"reason": str(exc)})
+            return
+        if patched is not None:
+            obj["status"] = patched.get("status") or {**old, **new}
+
     def keys(self) -> list[Key]:
         out: list[Key] = []
         for inf in self.primaries:
             out.extend(inf.cache)
         return out
+
+
+def same_secret(live: Obj, new: Obj) -> bool:
+    """True when writing ``new`` would change nothing a controller owns in the live Secret."""
+    lm, nm = live.get("metadata") or {}, new.get("metadata") or {}
+    return (
+        live.get("data") == new.get("data")
+        and live.get("type") == new.get("type")
+        and all(lm.get(k) == nm.get(k) for k in ("labels", "annotations", "ownerReferences"))
+    )
 
 
 def condition(conditions: list[dict[str, Any]], type_: str) -> dict[str, Any] | None:

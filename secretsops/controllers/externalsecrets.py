@@ -22,10 +22,17 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from secretsops.controllers.base import Controller, ControllerContext, Result, log, now_rfc3339, set_condition
+from secretsops.controllers.base import (
+    Controller,
+    ControllerContext,
+    Result,
+    now_rfc3339,
+    same_secret,
+    set_condition,
+)
 from secretsops.controllers.informer import Key
 from secretsops.decryptors.guard import guard_objects
-from secretsops.errors import ExternalError, InputError, KubeConflict, KubeError, SecretsOpsError
+from secretsops.errors import ExternalError, InputError, KubeConflict, SecretsOpsError
 from secretsops.external.lookup import ObjectLookup
 from secretsops.external.providers.base import ProviderSettings
 from secretsops.external.refresh import refresh_interval
@@ -52,15 +59,6 @@ def _parse_time(text: Any) -> datetime | None:
         return datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
     except ValueError:
         return None
-
-
-def _same_secret(live: Obj, new: Obj) -> bool:
-    lm, nm = live.get("metadata") or {}, new.get("metadata") or {}
-    return (
-        live.get("data") == new.get("data")
-        and live.get("type") == new.get("type")
-        and all(lm.get(k) == nm.get(k) for k in ("labels", "annotations", "ownerReferences"))
-    )
 
 
 class ExternalSecretsController(Controller):
@@ -252,7 +250,7 @@ class ExternalSecretsController(Controller):
         out["metadata"] = meta
         if desired.get("immutable"):
             out["immutable"] = True
-        if not _same_secret(live, out):
+        if not same_secret(live, out):
             kube.replace(out)
 
     def _mark(self, obj: Obj, status: str, reason: str, message: str, *, started: str | None) -> None:
@@ -270,15 +268,7 @@ class ExternalSecretsController(Controller):
             self.ctx.metrics.es_condition.labels(name, ns, "Ready", cond_status.lower()).set(
                 1.0 if cond_status == status else 0.0
             )
-        if all(old.get(k) == v for k, v in new.items()):
-            return
-        try:
-            patched = self.ctx.kube.patch_status(self.api_version, KIND, ns, name, new)
-        except KubeError as exc:
-            log.warning("status update failed", extra={"reason": str(exc)})
-            return
-        if patched is not None:
-            obj["status"] = patched.get("status") or {**old, **new}
+        self.write_status(obj, self.api_version, KIND, new)
 
 
 def _summary(exc: SecretsOpsError) -> str:

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from secretsops.controllers.base import Controller, ControllerContext, Result, log, set_condition
+from secretsops.controllers.base import Controller, ControllerContext, Result, same_secret, set_condition
 from secretsops.controllers.informer import Key
 from secretsops.controllers.keyring import ClusterKeyring
 from secretsops.decryptors.guard import guard_objects
-from secretsops.errors import KubeConflict, KubeError, RenderError, SealedError, SecretsOpsError, UnsealError
+from secretsops.errors import KubeConflict, KubeError, RenderError, SealedError, UnsealError
 from secretsops.manifests import Obj
 from secretsops.sealed.ownership import secret_to_write
 from secretsops.sealed.sealing import API_VERSION, KIND
@@ -43,15 +43,6 @@ def _signature(obj: Obj) -> tuple[Any, ...]:
 def _was_synced(obj: Obj) -> bool:
     conditions = (obj.get("status") or {}).get("conditions") or []
     return any(c.get("type") == "Synced" and c.get("status") == "True" for c in conditions)
-
-
-def _same_secret(live: Obj, new: Obj) -> bool:
-    lm, nm = live.get("metadata") or {}, new.get("metadata") or {}
-    return (
-        live.get("data") == new.get("data")
-        and live.get("type") == new.get("type")
-        and all(lm.get(k) == nm.get(k) for k in ("labels", "annotations", "ownerReferences"))
-    )
 
 
 class SealedSecretsController(Controller):
@@ -148,7 +139,7 @@ class SealedSecretsController(Controller):
                     return Result(ok=False)
                 if live is None:
                     self.ctx.kube.create(to_write)
-                elif not _same_secret(live, to_write):
+                elif not same_secret(live, to_write):
                     self.ctx.kube.replace(to_write)
         except KubeConflict:
             raise  # someone wrote the Secret since we read it: read again (retried with backoff)
@@ -186,14 +177,4 @@ class SealedSecretsController(Controller):
             update_time_field="lastUpdateTime",
         )
         new = {"observedGeneration": meta.get("generation"), "conditions": conditions}
-        if status.get("observedGeneration") == new["observedGeneration"] and old == conditions:
-            return
-        try:
-            patched = self.ctx.kube.patch_status(
-                API_VERSION, KIND, str(meta.get("namespace")), str(meta.get("name")), new
-            )
-        except SecretsOpsError as exc:
-            log.warning("status update failed", extra={"reason": str(exc)})
-            return
-        if patched is not None:
-            obj["status"] = patched.get("status") or new
+        self.write_status(obj, API_VERSION, KIND, new)

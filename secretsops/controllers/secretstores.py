@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from secretsops.controllers.base import Controller, ControllerContext, Result, log, set_condition
 from secretsops.controllers.informer import Key
-from secretsops.errors import ExternalError, KubeError, SecretsOpsError
+from secretsops.errors import ExternalError, SecretsOpsError
 from secretsops.external.lookup import ObjectLookup
 from secretsops.external.providers.aws_common import aws_call
 from secretsops.external.providers.base import Provider, ProviderSettings, StoreContext
@@ -128,23 +128,8 @@ class SecretStoresController(Controller):
         return Result(requeue_after=REVALIDATE_SECONDS, ok=ok)
 
     def _status(self, obj: Obj, status: str, reason: str, message: str) -> None:
-        meta = obj.get("metadata") or {}
         old = dict(obj.get("status") or {})
         conditions = set_condition(list(old.get("conditions") or []), "Ready", status, reason, message)
         new = {"conditions": conditions, "capabilities": old.get("capabilities") or "ReadOnly"}
-        if all(old.get(k) == v for k, v in new.items()):
-            return
         kind = str(obj.get("kind"))
-        try:
-            patched = self.ctx.kube.patch_status(
-                self.versions.get(kind, f"{GROUP}/v1"),
-                kind,
-                str(meta.get("namespace") or ""),
-                str(meta.get("name")),
-                new,
-            )
-        except KubeError as exc:
-            log.warning("status update failed", extra={"reason": str(exc)})
-            return
-        if patched is not None:
-            obj["status"] = patched.get("status") or {**old, **new}
+        self.write_status(obj, self.versions.get(kind, f"{GROUP}/v1"), kind, new)

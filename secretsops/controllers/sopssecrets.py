@@ -20,7 +20,7 @@ import base64
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from secretsops.controllers.base import Controller, ControllerContext, Result, log, set_condition
+from secretsops.controllers.base import Controller, ControllerContext, Result, same_secret, set_condition
 from secretsops.controllers.informer import Key
 from secretsops.decryptors.guard import guard_objects
 from secretsops.engine.decryption_secret import key_context
@@ -204,7 +204,7 @@ class SopsSecretsController(Controller):
         try:
             if live is None:
                 self.ctx.kube.create(desired)
-            elif not _same(live, desired):
+            elif not same_secret(live, desired):
                 out = {**live, "data": desired["data"], "type": desired["type"]}
                 out["metadata"] = {**live["metadata"], **{k: v for k, v in desired["metadata"].items()}}
                 for field in ("labels", "annotations"):
@@ -236,17 +236,7 @@ class SopsSecretsController(Controller):
         old = dict(obj.get("status") or {})
         conditions = set_condition(list(old.get("conditions") or []), "Ready", status, reason, message[:1000])
         new = {"observedGeneration": meta.get("generation"), "conditions": conditions}
-        if all(old.get(k) == v for k, v in new.items()):
-            return
-        try:
-            patched = self.ctx.kube.patch_status(
-                API_VERSION, KIND, str(meta.get("namespace")), str(meta.get("name")), new
-            )
-        except KubeError as exc:
-            log.warning("status update failed", extra={"reason": str(exc)})
-            return
-        if patched is not None:
-            obj["status"] = patched.get("status") or {**old, **new}
+        self.write_status(obj, API_VERSION, KIND, new)
 
 
 def _controlled_by(secret: Obj, owner: Obj) -> bool:
@@ -254,11 +244,3 @@ def _controlled_by(secret: Obj, owner: Obj) -> bool:
     refs = (secret.get("metadata") or {}).get("ownerReferences") or []
     return bool(uid) and any(r.get("controller") and r.get("uid") == uid for r in refs)
 
-
-def _same(live: Obj, new: Obj) -> bool:
-    lm, nm = live.get("metadata") or {}, new.get("metadata") or {}
-    return (
-        live.get("data") == new.get("data")
-        and live.get("type") == new.get("type")
-        and all(lm.get(k) == nm.get(k) for k in ("labels", "annotations", "ownerReferences"))
-    )

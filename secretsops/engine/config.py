@@ -21,6 +21,8 @@ from secretsops.manifests import parse_documents
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+#: ServiceAccount names are DNS subdomains (Kubernetes' ValidateServiceAccountName)
+_SA_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 #: as Flux's sharding.fluxcd.io/key: a replica started with --shard-key X takes only sources labelled X
 SHARD_LABEL = "sharding.secretsops.io/key"
 
@@ -72,6 +74,12 @@ class SourceSpec:
     verify: Verification | None = None
     #: the source's sharding.secretsops.io/key label ("" when unsharded)
     shard: str = ""
+    #: ServiceAccount every API call of this source impersonates (Flux's spec.serviceAccountName;
+    #: "" = --default-service-account, or the engine's own identity when that is unset too)
+    service_account_name: str = ""
+    #: namespace that ServiceAccount lives in: the Kustomization's namespace (flat entries:
+    #: targetNamespace, else the engine's namespace), as Flux looks it up
+    service_account_namespace: str = ""
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name) or len(self.name) > 40:
@@ -80,6 +88,12 @@ class SourceSpec:
             raise UsageError(f"source {self.name}: url is required")
         if Path(self.path).is_absolute() or ".." in Path(self.path).parts:
             raise UsageError(f"source {self.name}: path {self.path!r} must stay inside the repository")
+        for value, what in (
+            (self.service_account_name, "serviceAccountName"),
+            (self.service_account_namespace, "service account namespace"),
+        ):
+            if value and (not _SA_NAME.match(value) or len(value) > 253):
+                raise UsageError(f"source {self.name}: {what} {value!r} is not a valid Kubernetes name")
 
 
 @dataclass
@@ -202,6 +216,10 @@ def _from_flat(raw: Any, path: Path, default_namespace: str) -> SourceSpec:
         suspend=_bool(raw.get("suspend"), False, f"{where}: suspend"),
         verify=_verify(raw.get("verify"), path.parent),
         shard=_shard(raw),
+        service_account_name=_text(raw.get("serviceAccountName"), f"{where}: serviceAccountName"),
+        service_account_namespace=(
+            _text(raw.get("targetNamespace"), f"{where}: targetNamespace") or default_namespace
+        ),
     )
 
 
@@ -250,6 +268,12 @@ def _from_flux(docs: list[dict[str, Any]], path: Path, default_namespace: str) -
                 suspend=_bool(spec.get("suspend"), False, f"{where}: suspend"),
                 verify=_verify(repo.get("verify"), path.parent),
                 shard=_shard(doc),
+                service_account_name=_text(spec.get("serviceAccountName"), f"{where}: serviceAccountName"),
+                service_account_namespace=_text(
+                    (doc.get("metadata") or {}).get("namespace"),
+                    f"{where}: metadata.namespace",
+                    default_namespace,
+                ),
             )
         )
     return specs

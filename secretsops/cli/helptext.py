@@ -69,6 +69,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         " --sources sources.yaml --age age1recovery... -o cluster-backup.enc.yaml",
         "SOPS_AGE_KEY_FILE=recovery.agekey secretsops backup --verify cluster-backup.enc.yaml",
     ),
+    "completion": (
+        "secretsops completion bash > ~/.local/share/bash-completion/completions/secretsops",
+        "secretsops completion zsh > ~/.zfunc/_secretsops",
+        "secretsops completion fish > ~/.config/fish/completions/secretsops.fish",
+    ),
     "version": ("secretsops version",),
 }
 

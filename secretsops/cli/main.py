@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "controller_cmds",
     "helm_cmds",
     "backup_cmds",
+    "completion_cmds",
 )
 
 
@@ -50,6 +51,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "helm-post-renderer": ("helm_cmds",),
     "helm": ("helm_cmds",),
     "backup": ("backup_cmds",),
+    "completion": ("completion_cmds",),
     "keygen": ("sops_cmds", "sealed_cmds"),
     "version": (),
 }
@@ -157,6 +159,10 @@ def _is_sops_global_form(argv: Sequence[str]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (cli/completion_cmds.py)
+        from secretsops.cli.completion_cmds import complete
+
+        complete(build_parser())
     if argv is None:
         argv = sys.argv[1:]
     if list(argv) in (["--version"], ["-v"]):  # no parser: answers even with a broken command group

@@ -206,6 +206,7 @@ def _print_result(res: Any, dry_run: bool) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     import json
+    import shutil
     from dataclasses import asdict
 
     from secretsops.engine.status import StatusStore, table
@@ -215,5 +216,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.output == "json":
         print(json.dumps([asdict(s) for s in statuses], indent=2))
     else:
-        sys.stdout.write(table(statuses))
+        # on a terminal the MESSAGE column wraps to its width; piped, every row is one whole line
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+        sys.stdout.write(table(statuses, width))
     return 0

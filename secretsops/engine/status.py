@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import textwrap
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -172,8 +173,13 @@ class StatusStore:
         )
 
 
-def table(statuses: list[SourceStatus]) -> str:
-    """What ``secretsops status`` prints: one row per source."""
+def table(statuses: list[SourceStatus], width: int | None = None) -> str:
+    """What ``secretsops status`` prints: one row per source.
+
+    A message is never cut: with ``width`` (a terminal's) the MESSAGE column wraps to fit it, the
+    continuation lines indented under the column; without (a pipe, a file) each row is one line,
+    whole, so scripts and ``grep`` see every word.
+    """
     rows = [["SOURCE", "READY", "REASON", "REVISION", "OBJECTS", "DRIFTED", "MESSAGE"]]
     for st in statuses:
         ready = st.condition("Ready")
@@ -185,10 +191,20 @@ def table(statuses: list[SourceStatus]) -> str:
                 st.lastAppliedRevision or "-",
                 str(st.objects),
                 str(len(st.drifted)),
-                (ready.message if ready else "")[:80],
+                (ready.message if ready else "").replace("\n", " "),
             ]
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return (
-        "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows) + "\n"
-    )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    indent = sum(widths) + 2 * len(widths)
+    room = max(width - indent, 20) if width else None
+    lines: list[str] = []
+    for row in rows:
+        head = "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  "
+        message = row[-1]
+        if room is None or len(message) <= room:
+            lines.append((head + message).rstrip())
+            continue
+        first, *rest = textwrap.wrap(message, room, break_on_hyphens=False)
+        lines.append(head + first)
+        lines.extend(" " * indent + part for part in rest)
+    return "\n".join(lines) + "\n"

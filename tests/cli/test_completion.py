@@ -32,7 +32,11 @@ def _env() -> dict[str, str]:
 def _bash_complete(line: str) -> list[str]:
     out = subprocess.run(
         ["bash", "--norc", "--noprofile", "-c", _BASH_DRIVER, "bash", line],
-        capture_output=True, text=True, check=True, timeout=60, env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        env=_env(),
     )
     return [word.strip() for word in out.stdout.splitlines() if word.strip()]
 
@@ -73,7 +77,10 @@ def test_other_shells_accept_their_completion_code(shell: str, tmp_path: Path) -
     script.write_text(
         subprocess.run(
             [sys.executable, "-m", "secretsops", "completion", shell],
-            capture_output=True, text=True, check=True, timeout=60,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         ).stdout
     )
     subprocess.run([shell, "-n", str(script)], check=True, timeout=60)
@@ -83,7 +90,10 @@ def test_other_shells_accept_their_completion_code(shell: str, tmp_path: Path) -
 def test_completion_code_for_other_shells_registers_secretsops(shell: str) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "secretsops", "completion", shell],
-        capture_output=True, text=True, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout
     registration = {"zsh": "compdef _python_argcomplete secretsops", "fish": "complete --command secretsops"}
     assert registration[shell] in out

@@ -69,6 +69,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         " --sources sources.yaml --age age1recovery... -o cluster-backup.enc.yaml",
         "SOPS_AGE_KEY_FILE=recovery.agekey secretsops backup --verify cluster-backup.enc.yaml",
     ),
+    "bootstrap": (
+        "secretsops bootstrap --kubeconfig new.kubeconfig --repo https://git.example.org/platform.git"
+        " --ref main --path clusters/prod --backup cluster-backup.enc.yaml --identity recovery.agekey --dry-run",
+        "secretsops bootstrap --kubeconfig new.kubeconfig --repo https://git.example.org/platform.git"
+        " --path clusters/prod --backup cluster-backup.enc.yaml --identity recovery.agekey --run-once",
+        "secretsops bootstrap --kubeconfig first.kubeconfig --repo https://git.example.org/platform.git"
+        " --path clusters/prod",
+    ),
     "completion": (
         "secretsops completion bash > ~/.local/share/bash-completion/completions/secretsops",
         "secretsops completion zsh > ~/.zfunc/_secretsops",

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "controller_cmds",
     "helm_cmds",
     "backup_cmds",
+    "bootstrap_cmds",
     "completion_cmds",
 )
 
@@ -51,6 +52,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "helm-post-renderer": ("helm_cmds",),
     "helm": ("helm_cmds",),
     "backup": ("backup_cmds",),
+    "bootstrap": ("bootstrap_cmds",),
     "completion": ("completion_cmds",),
     "keygen": ("sops_cmds", "sealed_cmds"),
     "version": (),

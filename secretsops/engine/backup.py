@@ -50,7 +50,7 @@ class SecretName:
         return cls(namespace, name)
 
 
-def _restorable(obj: Obj) -> Obj:
+def restorable(obj: Obj) -> Obj:
     """The Secret as it can be created again: kind, kept metadata, type and data."""
     meta = obj.get("metadata") or {}
     out: Obj = {
@@ -73,13 +73,13 @@ def collect(
     now: dt.datetime | None = None,
 ) -> Obj:
     """The plaintext backup document (in memory only), read through the Kubernetes gateway."""
-    keys = [_restorable(o) for o in cluster_key_secrets(kube, sealing_key_namespace)]
+    keys = [restorable(o) for o in cluster_key_secrets(kube, sealing_key_namespace)]
     secrets: list[Obj] = []
     for ref in decryption_secrets:
         obj = kube.get("v1", "Secret", ref.namespace, ref.name)
         if obj is None:
             raise EngineError(f"decryption Secret {ref.namespace}/{ref.name} not found")
-        secrets.append(_restorable(obj))
+        secrets.append(restorable(obj))
     doc: Obj = {
         "kind": BACKUP_KIND,
         "version": BACKUP_VERSION,
@@ -141,7 +141,7 @@ def _date(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else "-"
 
 
-def _age_recipients(value: object, source: str) -> str:
+def age_recipients(value: object, source: str) -> str:
     """The public recipients of a ``*.agekey`` entry: its key id, safe to show (never the identity)."""
     try:
         text = base64.b64decode(str(value), validate=True).decode("utf-8")
@@ -170,7 +170,7 @@ def inventory(doc: Obj, where: str) -> list[str]:
         lines.append(f"  {meta.get('namespace', '')}/{meta.get('name', '')}  keys: {names}")
         for key, value in sorted((obj.get("data") or {}).items()):
             if key.endswith(".agekey"):
-                lines.append(f"    {key}: age recipients {_age_recipients(value, key)}")
+                lines.append(f"    {key}: age recipients {age_recipients(value, key)}")
     sources = doc.get("sources")
     if isinstance(sources, dict):
         lines.append(
@@ -196,7 +196,9 @@ __all__ = [
     "backed_up_keys",
     "collect",
     "encrypt",
+    "age_recipients",
     "inventory",
     "newest_key_missing",
     "open_backup",
+    "restorable",
 ]

@@ -15,11 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import re2
-
 from secretsops import yamlio
 from secretsops.check.sopsfmt import EncryptionRules
 from secretsops.errors import InputError
+from secretsops.golang import regexp
 
 CONFIG_NAMES = (".sops.yaml", ".sops.yml")
 
@@ -34,7 +33,7 @@ class CreationRule:
         if not self.path_regex:
             return True
         if self._rx is None:
-            self._rx = re2.compile(self.path_regex, options=_QUIET)
+            self._rx = regexp.compile(self.path_regex)
         return self._rx.search(rel) is not None
 
 
@@ -66,8 +65,8 @@ def parse_config(text: str, directory: str) -> SopsConfig:
         regex = str(item.get("path_regex") or "")
         if regex:
             try:
-                re2.compile(regex, options=_QUIET)
-            except re2.error:
+                regexp.compile(regex)
+            except regexp.error:
                 return SopsConfig(directory, [], "creation rule has an invalid path_regex")
         rules.append(CreationRule(regex, EncryptionRules.from_mapping(item)))
     return SopsConfig(directory, rules)
@@ -99,13 +98,3 @@ class SopsConfigs:
                     self._cache[directory] = parse_config(text, directory)
                     break
         return self._cache[directory]
-
-
-def _quiet_options() -> Any:
-    """RE2 logs a bad pattern to stderr through absl; the error is reported once, by us."""
-    options = re2.Options()
-    options.log_errors = False
-    return options
-
-
-_QUIET = _quiet_options()

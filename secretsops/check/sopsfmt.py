@@ -16,9 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import re2
-
 from secretsops.check.yamllines import LineDict
+from secretsops.golang import regexp
 from secretsops.sops.metadata import metadata_kinds
 
 #: sops' value format, stricter than sops' own parse regex: base64 fields and a known type.
@@ -75,8 +74,8 @@ class EncryptionRules:
         """Go's regexp.Match: unanchored; an invalid pattern never matches (sops ignores the error)."""
         if pattern not in self._compiled:
             try:
-                self._compiled[pattern] = re2.compile(pattern, options=_QUIET)
-            except re2.error:
+                self._compiled[pattern] = regexp.compile(pattern)
+            except regexp.error:
                 self._compiled[pattern] = None
         rx = self._compiled[pattern]
         return rx is not None and rx.search(text) is not None
@@ -217,13 +216,3 @@ def flat_metadata_check(meta: dict[str, str]) -> MetadataCheck:
     if not any(v and (m := _FLAT_KEY.match(k)) and m.group(1) in kinds for k, v in meta.items()):
         return MetadataCheck(False, "sops metadata has no key that wraps the data key")
     return MetadataCheck(True)
-
-
-def _quiet_options() -> Any:
-    """RE2 logs a bad pattern to stderr through absl; the error is reported once, by us."""
-    options = re2.Options()
-    options.log_errors = False
-    return options
-
-
-_QUIET = _quiet_options()

@@ -32,7 +32,8 @@ from secretsops.controllers.base import (
 )
 from secretsops.controllers.informer import Key
 from secretsops.decryptors.guard import guard_objects
-from secretsops.errors import ExternalError, InputError, KubeConflict, SecretsOpsError
+from secretsops.errors import ExternalError, KubeConflict, SecretsOpsError
+from secretsops.external import privileged
 from secretsops.external.lookup import ObjectLookup
 from secretsops.external.providers.base import ProviderSettings
 from secretsops.external.refresh import refresh_interval
@@ -42,7 +43,6 @@ from secretsops.manifests import Obj
 
 KIND = "ExternalSecret"
 VERSIONS = ("v1", "v1beta1")
-REFUSED_TYPES = ("kubernetes.io/service-account-token", "bootstrap.kubernetes.io/token")
 
 
 def resource_version(obj: Obj) -> str:
@@ -190,6 +190,7 @@ class ExternalSecretsController(Controller):
     def _sync(self, obj: Obj, es: ExternalSecret, live: Obj | None) -> None:
         resolver = self._resolver()
         target = es.target
+        privileged.check_template(target.template)  # ESO's webhook rule, before any fetch
         data, _skipped = resolver.provider_data(es)
         if target.creation_policy == "None":
             return
@@ -208,10 +209,7 @@ class ExternalSecretsController(Controller):
             return
         desired = produced[0]
         guard_objects([desired], f"ExternalSecret {es.namespace}/{es.name}")
-        if str(desired.get("type") or "") in REFUSED_TYPES:
-            raise InputError(
-                f"spec.target.template: a Secret of type {desired['type']} is refused (it grants API access)"
-            )
+        privileged.check_secret(desired)
         self._write(obj, es, live, desired)
 
     def _write(self, obj: Obj, es: ExternalSecret, live: Obj | None, desired: Obj) -> None:

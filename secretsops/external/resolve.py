@@ -19,9 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import re2
-
 from secretsops.errors import ExternalError, InputError, SecretsOpsError
+from secretsops.external import privileged
 from secretsops.external import transforms as keyops
 from secretsops.external.lookup import ObjectLookup
 from secretsops.external.providers.base import NoSecret, Provider, ProviderSettings, StoreContext
@@ -35,6 +34,7 @@ from secretsops.external.resources import (
     StoreRef,
 )
 from secretsops.external.templating import Executor, render_template
+from secretsops.golang import regexp
 from secretsops.manifests import Obj
 
 LABEL_MANAGED = "reconcile.external-secrets.io/managed"
@@ -153,7 +153,7 @@ class Resolver:
             if any(_selector_matches(s, labels) for s in selectors):
                 return
             for rx in cond.get("namespaceRegexes") or []:
-                if re2.search(str(rx), ns):
+                if regexp.search(str(rx), ns):
                     return
         raise ExternalError(f"{store} does not allow namespace {ns!r} (spec.conditions)")
 
@@ -280,6 +280,7 @@ class Resolver:
         return self.resolve_parsed(es)
 
     def resolve_parsed(self, es: ExternalSecret) -> list[Obj]:
+        privileged.check_template(es.target.template)  # before anything is fetched, as ESO's webhook
         data_map, _skipped = self.provider_data(es)
         target = es.target
         if target.creation_policy == "None":
@@ -343,4 +344,5 @@ class Resolver:
             secret["immutable"] = True
         secret["type"] = secret_type
         secret["data"] = {k: base64.b64encode(data[k]).decode() for k in sorted(data)}
+        privileged.check_secret(secret)
         return [secret]

@@ -400,7 +400,7 @@ def rsa_decrypt(scheme: str, hash_name: str, data: str, private_key: str) -> str
     if scheme == "None":
         return data
     if scheme != "RSA-OAEP":
-        raise FuncError(f"decryption scheme {scheme} is not supported")
+        raise FuncError("decryption scheme is not supported")  # the name can be data
     block, _ = pem.decode(gobytes(private_key))
     if block is None:
         raise FuncError("failed to decode PEM block")

@@ -18,6 +18,7 @@ from secretsops.errors import ExternalError, InputError, TemplateError
 from secretsops.external.lookup import ObjectLookup
 from secretsops.external.resources import DECODING, ExternalSecret
 from secretsops.external.transforms import decode
+from secretsops.golang import regexp
 
 TARGETS = ("Data", "Annotations", "Labels")
 
@@ -59,13 +60,45 @@ class Executor:
             raise TemplateError(f"transform failed for key {key!r}: {exc}") from None
 
 
-def _apply(out: Rendered, target: str, key: str, value: bytes) -> None:
+# What the API server accepts, checked here first: it rejects the others with a message that
+# quotes the offending key or value, and that message would carry rendered text into status and
+# Events. Our message names the template and what is wrong, never the rendered text.
+_SECRET_KEY = regexp.compile(r"^[-._a-zA-Z0-9]{1,253}$")
+_NAME_PART = regexp.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_DNS_SUBDOMAIN = regexp.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_VALUE = regexp.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+
+
+def _qualified_name(key: str) -> bool:
+    prefix, sep, name = key.rpartition("/")
+    if sep and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.search(prefix)):
+        return False
+    return bool(_NAME_PART.search(name))
+
+
+def _refuse(template: str, what: str) -> TemplateError:
+    return TemplateError(
+        f"template {template}: produced {what} the API server would refuse (not shown: rendered text)"
+    )
+
+
+def _apply(out: Rendered, target: str, key: str, value: bytes, *, computed_key: bool, template: str) -> None:
+    """Put one rendered entry in place; ``computed_key`` when the template produced the key too."""
     t = target.lower()
     if t == "data":
+        if computed_key and not _SECRET_KEY.search(key):
+            raise _refuse(template, "a Secret data key")
         out.data[key] = value
     elif t == "labels":
-        out.labels[key] = value.decode("utf-8", "surrogateescape")
+        text = value.decode("utf-8", "surrogateescape")
+        if computed_key and not _qualified_name(key):
+            raise _refuse(template, "a label key")
+        if not _LABEL_VALUE.search(text):
+            raise _refuse(template, "a label value" if computed_key else f"a value for label {key!r}")
+        out.labels[key] = text
     elif t == "annotations":
+        if computed_key and not _qualified_name(key):
+            raise _refuse(template, "an annotation key")
         out.annotations[key] = value.decode("utf-8", "surrogateescape")
     else:
         raise InputError(
@@ -83,12 +116,18 @@ class _Run:
 def _values_scope(run: _Run, tpls: dict[str, str], target: str, decoding: str) -> None:
     ex, data, out = run.ex, run.data, run.out
     for key, text in tpls.items():
-        _apply(out, target, key, decode(decoding, ex.run(key, text, data), key))
+        value = decode(decoding, ex.run(key, text, data), key)
+        _apply(out, target, key, value, computed_key=False, template=key)
 
 
-def _keys_and_values_scope(run: _Run, text: str, target: str, decoding: str) -> None:
+def _keys_and_values_scope(run: _Run, text: str, target: str, decoding: str, name: str) -> None:
+    """A template whose output is YAML: keys and values are both rendered text.
+
+    ``name`` says where the template is (``templateFrom[0].literal``): its text can be long, or
+    come from a Secret, so it does not name itself in errors; rendered keys are never shown.
+    """
     ex, data, out = run.ex, run.data, run.out
-    rendered = ex.run(text, text, data).decode("utf-8", "surrogateescape")
+    rendered = ex.run(name, text, data).decode("utf-8", "surrogateescape")
     try:
         # sigs.k8s.io/yaml into map[string]string turns scalars into strings: keep them as text
         parsed = yamlio.load_strings(rendered, "template")
@@ -101,7 +140,8 @@ def _keys_and_values_scope(run: _Run, text: str, target: str, decoding: str) -> 
     if not isinstance(parsed, dict) or not all(isinstance(v, str) for v in parsed.values()):
         raise TemplateError("could not unmarshal template to 'map[string][]byte': expected a map of strings")
     for k, v in parsed.items():
-        _apply(out, target, str(k), decode(decoding, v.encode("utf-8", "surrogateescape"), str(k)))
+        value = decode(decoding, v.encode("utf-8", "surrogateescape"), name)  # names the template
+        _apply(out, target, str(k), value, computed_key=True, template=name)
 
 
 def render_template(es: ExternalSecret, data: dict[str, bytes], lookup: ObjectLookup) -> Rendered:
@@ -140,13 +180,13 @@ def render_template(es: ExternalSecret, data: dict[str, bytes], lookup: ObjectLo
                 if scope == "Values":
                     _values_scope(run, {key: source[key]}, target, decoding)
                 elif scope == "KeysAndValues":
-                    _keys_and_values_scope(run, source[key], target, decoding)
+                    _keys_and_values_scope(run, source[key], target, decoding, f"{where}.{kind}[{key}]")
                 else:
                     raise InputError(
                         f"{where}: unknown scope {scope!r}: expected 'Values' or 'KeysAndValues'"
                     )
         if item.get("literal") is not None:
-            _keys_and_values_scope(run, str(item["literal"]), target, decoding)
+            _keys_and_values_scope(run, str(item["literal"]), target, decoding, f"{where}.literal")
     meta = tpl.get("metadata") or {}
     for target, source_map in (
         ("Data", tpl.get("data")),

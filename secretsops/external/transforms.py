@@ -16,11 +16,9 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import re2
-
 from secretsops.errors import ExternalError, InputError
 from secretsops.external import secret_bytes
-from secretsops.golang import encoding_json
+from secretsops.golang import encoding_json, regexp
 
 DECODING_STRATEGIES = ("None", "Base64", "Base64URL", "Auto")
 CONVERSION_STRATEGIES = ("Default", "Unicode")
@@ -120,8 +118,8 @@ def validate_keys(data: dict[str, bytes]) -> dict[str, bytes]:
 
 def compile_go_regexp(source: str, what: str) -> Any:
     try:
-        return re2.compile(source)
-    except re2.error as exc:
+        return regexp.compile(source)
+    except regexp.error as exc:
         raise InputError(f"{what}: cannot compile regexp {source!r}: {exc}") from None
 
 
@@ -157,7 +155,7 @@ def _expand(match: Any, template: str) -> str:
         i = j
         try:
             group = match.group(int(name)) if name.isdigit() else match.group(name)
-        except (IndexError, KeyError, re2.error, ValueError):
+        except (IndexError, KeyError, regexp.error, ValueError):
             group = None
         out.append(group or "")
     return "".join(out)

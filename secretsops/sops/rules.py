@@ -55,15 +55,15 @@ class SopsConfig:
         abs_path = str(Path(file_path).absolute())
         config_dir = str(self.path.parent.absolute())
         rel = abs_path[len(config_dir) + 1 :] if abs_path.startswith(config_dir + "/") else abs_path
-        import re2  # lazy: decrypting without a .sops.yaml never matches rules
+        from secretsops.golang import regexp  # lazy: decrypting without a .sops.yaml never matches rules
 
         for i, rule in enumerate(self.rules):
             pattern = rule.get("path_regex") or ""
             if not pattern:
                 return _build(rule, encryption_context)
             try:
-                rx = re2.compile(str(pattern), options=_quiet_re2_options(re2))
-            except re2.error:
+                rx = regexp.compile(str(pattern))
+            except regexp.error:
                 raise ConfigFileInvalid(
                     f"{self.path}: creation rule {i + 1}: invalid path_regex (RE2 syntax)"
                 ) from None
@@ -177,10 +177,3 @@ def rule_for(path: str | Path, *, config: Path | None = None, cwd: Path | None =
     if cfg_path is None:
         return None
     return load_config(cfg_path).rule_for(path)
-
-
-def _quiet_re2_options(re2: Any) -> Any:
-    """RE2 logs a bad pattern to stderr through absl; the error is reported once, by us."""
-    options = re2.Options()
-    options.log_errors = False
-    return options

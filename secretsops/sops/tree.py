@@ -51,11 +51,11 @@ class CryptRules:
     def _rx(self, pattern: str) -> Any:
         rx = self._compiled.get(pattern)
         if rx is None:
-            import re2  # only files with a regex crypt rule need RE2
+            from secretsops.golang import regexp  # only files with a regex crypt rule need RE2
 
             try:
-                rx = re2.compile(pattern, options=_quiet_re2_options(re2))
-            except re2.error:
+                rx = regexp.compile(pattern)
+            except regexp.error:
                 raise InputError(f"invalid regular expression {pattern!r} (RE2 syntax)") from None
             self._compiled[pattern] = rx
         return rx
@@ -250,10 +250,3 @@ def _decrypt_comment(cipher: Cipher, comment: Comment, path: list[str]) -> Comme
             continue
         return out if isinstance(out, Comment) else Comment(str(out))
     return comment
-
-
-def _quiet_re2_options(re2: Any) -> Any:
-    """RE2 logs a bad pattern to stderr through absl; the error is reported once, by us."""
-    options = re2.Options()
-    options.log_errors = False
-    return options

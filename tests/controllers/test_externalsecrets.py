@@ -169,7 +169,7 @@ def test_a_template_making_a_service_account_token_secret_is_refused(cluster: Cl
     cluster.create(es)
     assert cluster.once(controllers=("externalsecrets",)) == 1
     assert cluster.secret("shop", "db") is None
-    assert "kubernetes.io/service-account-token is refused" in _ready(cluster, "shop", "db")["message"]
+    assert "service-account-token' with annotation" in _ready(cluster, "shop", "db")["message"]
 
 
 def test_v1beta1_external_secrets_are_served_and_synced(cluster: Cluster, vault: Vault) -> None:

@@ -235,7 +235,7 @@ def test_rsa_decrypt_oaep_round_trip() -> None:
                                 serialization.NoEncryption())
     data = string_map({"ct": ct, "key": pem_key})
     assert go('{{ rsaDecrypt "RSA-OAEP" "SHA256" .ct .key }}', data) == "top"
-    assert "decryption scheme RSA-PKCS1 is not supported" in go_error(
+    assert "decryption scheme is not supported" in go_error(
         '{{ rsaDecrypt "RSA-PKCS1" "SHA256" .ct .key }}', data
     )
     assert "error decrypting data with RSA" in go_error('{{ rsaDecrypt "RSA-OAEP" "SHA1" .ct .key }}', data)

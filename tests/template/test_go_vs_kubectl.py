@@ -180,11 +180,21 @@ def test_outputs_match_go(template: str) -> None:
     assert _ours(template) == out
 
 
+#: where our message deliberately differs from Go's: numbers computed at run time (an index or a
+#: slice bound can be derived from a secret) are not printed (docs/security.md)
+WITHOUT_COMPUTED_NUMBERS = {
+    "index out of range: 5": "index out of range",
+    "invalid slice index: 2 > 1": "invalid slice index: low > high",
+}
+
+
 @pytest.mark.parametrize("template", FAILS)
 def test_errors_match_go(template: str) -> None:
     out, err = _kubectl(template)
     marker = "Error executing template: "
     go_message = out[out.index(marker) + len(marker) : out.index(". Printing more information")]
+    for go_text, ours in WITHOUT_COMPUTED_NUMBERS.items():
+        go_message = go_message.replace(go_text, ours)
     with pytest.raises(TemplateError) as info:
         _ours(template)
     assert str(info.value) == go_message

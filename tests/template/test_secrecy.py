@@ -7,6 +7,7 @@ import pytest
 from secretsops.errors import TemplateError
 from secretsops.external.template_funcs import ESO_TEMPLATES
 from secretsops.golang.template import string_map
+from secretsops.golang.template.redact import redact
 from tests.helpers import assert_no_canary, new_canary
 
 FAILING_TEMPLATES = [
@@ -48,11 +49,30 @@ def test_execution_errors_never_contain_data_values(text: str) -> None:
     assert "tpl" in str(err)
 
 
-def test_fail_with_a_data_value_is_redacted() -> None:
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{{ fail .pw }}",
+        "{{ fail (.pw | b64enc) }}",
+        "{{ .pw | upper | fail }}",
+        '{{ fail (printf "%x" .pw) }}',
+        "{{ fail (trunc 6 .pw) }}",
+        '{{ fail (cat "bad:" .pw) }}',
+    ],
+)
+def test_a_fail_message_computed_by_the_template_is_not_shown(text: str) -> None:
     canary = new_canary()
     with pytest.raises(TemplateError) as info:
-        ESO_TEMPLATES.compile("{{ fail .pw }}").execute(string_map({"pw": canary.encode()}))
-    assert str(info.value).endswith("error calling fail: <redacted>")
+        ESO_TEMPLATES.compile(text, name="k").execute(string_map({"pw": canary.encode()}))
+    assert str(info.value).endswith("error calling fail: <message not shown: computed by the template>")
+
+
+def test_a_fail_message_quoted_in_the_template_is_shown() -> None:
+    with pytest.raises(TemplateError) as info:
+        ESO_TEMPLATES.compile('{{ if lt (len .pw) 16 }}{{ fail "pw: too short" }}{{ end }}').execute(
+            string_map({"pw": b"hunter2"})
+        )
+    assert str(info.value).endswith("error calling fail: pw: too short")
 
 
 def test_error_names_the_field_and_position_instead() -> None:
@@ -65,8 +85,7 @@ def test_error_names_the_field_and_position_instead() -> None:
 
 
 def test_redaction_leaves_the_public_location_prefix_intact() -> None:
-    with pytest.raises(TemplateError) as info:
-        ESO_TEMPLATES.compile("{{ fail .v }}", name="template").execute({"v": "template"})
-    assert str(info.value) == (
-        'template: template:1:3: executing "template" at <fail .v>: error calling fail: <redacted>'
+    message = 'template: template:1:3: executing "template" at <f .v>: error calling f: template'
+    assert redact(message, {"v": "template"}) == (
+        'template: template:1:3: executing "template" at <f .v>: error calling f: <redacted>'
     )

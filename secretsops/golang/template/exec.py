@@ -18,6 +18,9 @@ from .funcs import ANY, BOOL, FLOAT64, INT, INT64, LIST, MAP, STRING, VALUE, Fun
 from .parser import Tree
 from .values import MISSING, Int64, StringList, StringMap, go_type_name, is_true
 
+#: what stands for ``fail``'s message when the template computed it rather than quoting it
+FAIL_WITHHELD = "<message not shown: computed by the template>"
+
 MAX_EXEC_DEPTH = 100  # Go allows 100000 nested {{template}} calls; Python's stack cannot.
 
 
@@ -404,6 +407,11 @@ class State:
         except FuncError as e:
             self.at(cmd)
             msg = str(e)
+            literal = final is NOFINAL and len(rest) == 1 and isinstance(rest[0], n.StringNode)
+            if name == "fail" and not literal:
+                # fail's text is whatever the template computed (often from the data): it is shown
+                # only when it is a quoted literal in the template itself
+                raise self.errorf(f"error calling fail: {FAIL_WITHHELD}") from None
             if name == "call" and rest and msg.startswith("non-function "):
                 msg = f"non-function {rest[0]} " + msg[len("non-function ") :]  # Go names the callee
             raise self.errorf(f"error calling {name}: {msg}") from None

@@ -57,7 +57,7 @@ def _index_arg(index: Any, cap_: int) -> int:
     if not isinstance(index, int) or isinstance(index, bool):
         raise FuncError(f"cannot index slice/array with type {go_type_name(index)}")
     if index < 0 or index > cap_:
-        raise FuncError(f"index out of range: {index}")
+        raise FuncError("index out of range")  # Go adds the index: it can come from data
     return index
 
 
@@ -111,9 +111,9 @@ def _slice(item: Any, *indexes: Any) -> Any:
     for i, index in enumerate(indexes):
         idx[i] = _index_arg(index, len(seq))
     if idx[0] > idx[1]:
-        raise FuncError(f"invalid slice index: {idx[0]} > {idx[1]}")
+        raise FuncError("invalid slice index: low > high")  # Go prints both: data-derived
     if len(indexes) == 3 and idx[1] > idx[2]:
-        raise FuncError(f"invalid slice index: {idx[1]} > {idx[2]}")
+        raise FuncError("invalid slice index: high > max")
     out = seq[idx[0] : idx[1]]
     if isinstance(item, str):
         return gostr(out)

@@ -222,7 +222,7 @@ def _substr(start: int, end: int, s: str) -> str:
     else:
         lo, hi = start, end
     if lo > len(b) or hi > len(b) or hi < 0 or lo > hi:
-        raise FuncError(f"runtime error: slice bounds out of range [{lo}:{hi}]")
+        raise FuncError("runtime error: slice bounds out of range")  # bounds: data-derived
     return gostr(b[lo:hi])
 
 

@@ -67,11 +67,11 @@ def _parse_key(text: str) -> Any:
     if block is None:
         raise FuncError("no PEM data in input")
     if block.type != "PRIVATE KEY" and not block.type.endswith(" PRIVATE KEY"):
-        raise FuncError(f"no private key data in PEM block of type {block.type}")
+        raise FuncError("no private key data in PEM block")  # the PEM type is data
     try:
         return serialization.load_der_private_key(block.der, None)
     except (ValueError, TypeError):
-        raise FuncError(f"invalid private key type {block.type}") from None
+        raise FuncError("invalid private key type") from None
 
 
 def _ips(ips: Any) -> list[x509.GeneralName]:

@@ -117,7 +117,7 @@ def _sprig_slice(lst: Any, *indices: Any) -> Any:
     start = to_int64(indices[0]) if indices else 0
     end = to_int64(indices[1]) if len(indices) > 1 else len(lst)
     if not 0 <= start <= end <= len(lst):
-        raise FuncError(f"reflect: slice index out of range [{start}:{end}]")
+        raise FuncError("reflect: slice index out of range")  # bounds: data-derived
     return list(lst[start:end])
 
 

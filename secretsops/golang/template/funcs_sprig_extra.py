@@ -230,7 +230,7 @@ def _decrypt_aes(password: str, crypt64: str) -> str:
         raise FuncError("runtime error: index out of range [-1]")
     cut = len(out) - out[-1]
     if cut < 0:
-        raise FuncError(f"runtime error: slice bounds out of range [:{cut}]")
+        raise FuncError("runtime error: slice bounds out of range")  # the bound comes from data
     return gostr(out[:cut])
 
 

@@ -6,9 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import re2
-
-from secretsops.golang.strconv import quote as go_quote
+from secretsops.golang import regexp
 
 from .funcs import INT, STRING, FuncError
 from .funcs_sprig import reg
@@ -18,10 +16,11 @@ from .values import StringList
 
 
 def _compile(pattern: str) -> Any:
+    """Go names the pattern in its error; ours does not: a pattern can be built from the data."""
     try:
-        return re2.compile(pattern)
-    except re2.error:
-        raise FuncError(f"regexp: Compile({go_quote(pattern)}): error parsing regexp") from None
+        return regexp.compile(pattern)
+    except regexp.error:
+        raise FuncError("regexp: Compile: error parsing regexp") from None
 
 
 def _replace_all(rx: Any, s: str, repl: str) -> str:
@@ -48,7 +47,7 @@ def _replace_all(rx: Any, s: str, repl: str) -> str:
             name = mm.group(1) or mm.group(2)
             try:
                 g = m.group(int(name)) if name.isdigit() else m.group(name)
-            except (IndexError, KeyError, re2.error, ValueError):
+            except (IndexError, KeyError, regexp.error, ValueError):
                 g = ""
             out.append(g or "")
             i += 1 + mm.end()
@@ -60,8 +59,8 @@ def _replace_all(rx: Any, s: str, repl: str) -> str:
 @reg("regexMatch", STRING, STRING)
 def _regex_match(pattern: str, s: str) -> bool:
     try:
-        return re2.search(pattern, s) is not None
-    except re2.error:
+        return regexp.search(pattern, s) is not None
+    except regexp.error:
         return False
 
 

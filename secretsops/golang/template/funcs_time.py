@@ -191,7 +191,7 @@ def _must_to_date(layout: str, s: str) -> datetime.datetime:
     try:
         return _to_date(layout, s)
     except ValueError:
-        raise FuncError(f"parsing time with layout {layout}: cannot parse") from None
+        raise FuncError("parsing time: cannot parse") from None  # layout and input can be data
 
 
 @reg("htmlDateInZone", ANY, STRING)

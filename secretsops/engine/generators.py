@@ -58,7 +58,7 @@ def open_generated(items: list[SourcedObject], ctx: DecryptContext) -> list[Sour
             raise DecryptFailed(item, RenderError(generated.unresolved, key="data.sops_mac"))
         data = dict(item.obj.get("data") or {})
         for key in sorted(generated.files):
-            entry = f"secretGenerator entry {key}"
+            entry = f"secretGenerator entry {generated.file_paths.get(key, key)}"
             try:
                 cipher = base64.b64decode(str(data.get(key, "")).replace("\n", ""), validate=True)
                 plain = decrypt_bytes(cipher, generated.files[key], ctx=ctx.keys, cache=cache, where=entry)

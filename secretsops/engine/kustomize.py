@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -114,6 +115,8 @@ class Origins:
     envs: dict[str, SopsOrigin] = field(default_factory=dict)
     #: generator ``files`` keys -> the SOPS store of the file behind them
     file_formats: dict[str, str] = field(default_factory=dict)
+    #: generator ``files`` keys -> the file, relative to the kustomization being built (for errors)
+    file_paths: dict[str, str] = field(default_factory=dict)
     #: remote resources/bases (never read)
     remote: list[str] = field(default_factory=list)
 
@@ -141,7 +144,8 @@ def find_origins(directory: Path, *, confine: Path | None = None) -> Origins:
     origins = Origins()
     seen: set[Path] = set()
     limit = confine.resolve() if confine is not None else None
-    pending = [Path(directory).resolve()]
+    root = Path(directory).resolve()
+    pending = [root]
     while pending:
         current = pending.pop()
         if current in seen:
@@ -163,7 +167,7 @@ def find_origins(directory: Path, *, confine: Path | None = None) -> Origins:
                 elif is_remote(entry):
                     origins.remote.append(entry)
         for gen in _entries_of(doc.get("secretGenerator")):
-            _add_generator(origins, current, gen)
+            _add_generator(origins, current, gen, root)
     return origins
 
 
@@ -206,7 +210,9 @@ def _add_resource(origins: Origins, path: Path, shown: str) -> None:
         origins.documents[found.group(1)] = origin
 
 
-def _add_generator(origins: Origins, base: Path, gen: dict[str, Any]) -> None:
+def _add_generator(origins: Origins, base: Path, gen: dict[str, Any], root: Path) -> None:
+    """A generator's SOPS inputs; their paths are kept as the user finds them: relative to the
+    kustomization being built (``root``), never this machine's absolute path (errors show them)."""
     envs = _entries(gen.get("envs"))
     if gen.get("env"):
         envs.append(str(gen["env"]))
@@ -214,12 +220,17 @@ def _add_generator(origins: Origins, base: Path, gen: dict[str, Any]) -> None:
         data = _read(base / rel)
         found = _DOTENV_MAC.search(data.decode("utf-8", "replace")) if data else None
         if data is not None and found:
-            origins.envs[found.group(1).strip()] = SopsOrigin(str(base / rel), data, "dotenv")
+            origins.envs[found.group(1).strip()] = SopsOrigin(_relative(base / rel, root), data, "dotenv")
     for entry in _entries(gen.get("files")):
         key, sep, rel = entry.partition("=")
         if not sep:
             key, rel = Path(entry).name, entry
         origins.file_formats[key] = sops_format_for(rel)
+        origins.file_paths[key] = _relative(base / rel, root)
+
+
+def _relative(path: Path, root: Path) -> str:
+    return Path(os.path.relpath(path, root)).as_posix()
 
 
 # --- what kustomize put into its output ----------------------------------------------------------
@@ -231,6 +242,8 @@ class GeneratedSops:
 
     #: data keys holding a whole SOPS file (``files`` entries) -> its store
     files: dict[str, str] = field(default_factory=dict)
+    #: the same keys -> the file, relative to the kustomization built (what errors name)
+    file_paths: dict[str, str] = field(default_factory=dict)
     #: the SOPS dotenv files (``envs`` entries) whose keys are in ``data``
     envs: list[SopsOrigin] = field(default_factory=list)
     #: why an ``envs`` entry cannot be opened (no origin file); fails the unit
@@ -296,6 +309,7 @@ def _generated(data: dict[str, Any], found: Any) -> GeneratedSops | None:
         text = _b64text(value)
         if text is not None and is_sops_text(text):
             out.files[str(key)] = found().file_formats.get(str(key)) or sops_format_for(str(key))
+            out.file_paths[str(key)] = found().file_paths.get(str(key), str(key))
     return out if (out.files or out.envs or out.unresolved) else None
 
 

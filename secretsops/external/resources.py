@@ -211,7 +211,8 @@ class ExternalSecret:
         parts = raw.split()
         if len(parts) != 2:
             raise InputError(
-                f"{self}: annotation {DELIMS_ANNOTATION} must be two delimiters separated by a space"
+                f"annotation {DELIMS_ANNOTATION} must be two delimiters separated by a space",
+                object=str(self),
             )
         return (parts[0], parts[1])
 

@@ -23,6 +23,11 @@ from secretsops.errors import InputError, KeySourceError
 from secretsops.keysources.base import DecryptionSecret, KeyContext, MasterKey
 
 _CACHE_KEY = "age.identities"
+#: where a command-line user's identities come from (the engine says where its come from instead)
+_WHERE_IDENTITIES_COME_FROM = (
+    "set SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_KEY_CMD, SOPS_AGE_SSH_PRIVATE_KEY_FILE, "
+    "or put keys in ~/.config/sops/age/keys.txt or keys/age.txt"
+)
 
 
 @dataclass
@@ -248,9 +253,7 @@ class AgeKeySource(MasterKey):
         loaded = load_identities(ctx, self.recipient)
         if not loaded.identities:
             why = "; ".join(loaded.problems) or (
-                "no age identity found (set SOPS_AGE_KEY_FILE, SOPS_AGE_KEY, SOPS_AGE_KEY_CMD, "
-                "SOPS_AGE_SSH_PRIVATE_KEY_FILE, or put keys in ~/.config/sops/age/keys.txt "
-                "or keys/age.txt)"
+                f"no age identity found ({ctx.missing_key_help or _WHERE_IDENTITIES_COME_FROM})"
             )
             raise KeySourceError(why)
         try:

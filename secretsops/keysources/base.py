@@ -39,6 +39,9 @@ class KeyContext:
     clients: dict[Any, Any] = field(default_factory=dict)
     #: counts of wrap/unwrap calls by key-source kind (metrics and the one-call-per-file tests)
     calls: dict[str, int] = field(default_factory=dict)
+    #: how this caller's user supplies a missing key, for "no key found" errors (empty: the
+    #: sops environment variables and key files; the engine names its decryption Secret)
+    missing_key_help: str = ""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], keys_dir: Path | None = None) -> KeyContext:

@@ -111,8 +111,29 @@ def _git_setup(args: argparse.Namespace) -> int:
         patterns=args.pattern or DEFAULT_PATTERNS,
         redact=args.redact,
     )
-    for line in result.added_lines:
-        print(f"{result.attributes_file}: + {line}")
-    for key, value in result.config.items():
-        print(f"git config {key} {shlex.quote(value)}")
+    sys.stdout.write(setup_report(result))
     return 0
+
+
+def setup_report(result: Any) -> str:
+    """What ``git-setup`` tells the user: the patterns that now have the drivers, the SOPS files
+    that still have none, and the command that adds a pattern."""
+    attrs = result.attributes_file
+    added = f"{len(result.added_lines)} added now, commit {attrs.name}" if result.added_lines else "none new"
+    lines = [
+        f"{attrs}: merge and diff through secretsops for: {' '.join(result.patterns)} ({added})",
+        "git config --local (this clone; every clone runs git-setup once):",
+        *(f"  {key} = {value}" for key, value in result.config.items()),
+    ]
+    if result.uncovered:
+        count = len(result.uncovered)
+        lines.append(
+            f"{count} SOPS-encrypted file{'s' if count > 1 else ''} match{'' if count > 1 else 'es'} "
+            "no pattern (git merges and diffs "
+            f"{'them' if count > 1 else 'it'} as ciphertext): {' '.join(result.uncovered[:10])}"
+            + (f" (+{count - 10} more)" if count > 10 else "")
+        )
+        suggested = " ".join(f"--pattern {shlex.quote(p)}" for p in result.uncovered[:10])
+        lines.append(f"  add: secretsops git-setup {suggested}")
+    lines.append("more files: secretsops git-setup --pattern 'PATTERN' (gitattributes syntax; repeatable)")
+    return "\n".join(lines) + "\n"

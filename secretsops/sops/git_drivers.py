@@ -447,11 +447,15 @@ def textconv(data: bytes, name: str, *, ctx: KeyContext, redact: bool = False, f
 
 @dataclass
 class GitSetup:
-    """What ``git_setup`` changed."""
+    """What ``git_setup`` changed, and what it leaves without a driver."""
 
     attributes_file: Path
     added_lines: list[str]
     config: dict[str, str]
+    #: every pattern ``.gitattributes`` now sends to the drivers (this run's and earlier ones)
+    patterns: list[str] = field(default_factory=list)
+    #: tracked SOPS-encrypted files no pattern covers (git merges and diffs them as text)
+    uncovered: list[str] = field(default_factory=list)
 
 
 def git_setup(
@@ -484,7 +488,45 @@ def git_setup(
     }
     for k, v in config.items():
         _git(root, "config", "--local", k, v)
-    return GitSetup(attrs, added, config)
+    suffix = f" merge={DRIVER_NAME} diff={DRIVER_NAME}"
+    lines = attrs.read_text().splitlines()
+    installed = [line.removesuffix(suffix) for line in lines if line.endswith(suffix)]
+    return GitSetup(attrs, added, config, installed, uncovered_sops_files(root))
+
+
+#: SOPS metadata as each store writes it (YAML/JSON ``sops`` key, dotenv ``sops_mac=``, INI ``[sops]``)
+_SOPS_METADATA = (b"\nsops:", b'"sops":', b"\nsops_mac=", b"\n[sops]")
+_MAX_SNIFF = 4 * 1024 * 1024
+
+
+def uncovered_sops_files(root: Path) -> list[str]:
+    """Files in the work tree (tracked, or new and not ignored) that are SOPS-encrypted but get no
+    ``merge=secretsops`` driver.
+
+    Encrypted files are told by their bytes (an ``ENC[AES256_GCM,`` value and sops metadata), not
+    their names: a ``secrets.yaml`` written by sops is one, and it is what a user forgets to add.
+    """
+    listed = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    tracked = sorted({p for p in listed.split("\0") if p})
+    found = [p for p in tracked if _is_sops_file(root / p)]
+    uncovered: list[str] = []
+    for start in range(0, len(found), 200):
+        out = _git(root, "check-attr", "-z", "merge", "--", *found[start : start + 200])
+        fields = out.split("\0")
+        for path, _attr, value in zip(fields[0::3], fields[1::3], fields[2::3], strict=False):
+            if value != DRIVER_NAME:
+                uncovered.append(path)
+    return uncovered
+
+
+def _is_sops_file(path: Path) -> bool:
+    try:
+        if not path.is_file() or path.stat().st_size > _MAX_SNIFF:
+            return False
+        data = b"\n" + path.read_bytes()
+    except OSError:
+        return False
+    return b"ENC[AES256_GCM," in data and any(marker in data for marker in _SOPS_METADATA)
 
 
 def _git(cwd: Path, *args: str) -> str:

@@ -79,6 +79,13 @@ def register(sub: Any, keygen_sub: Any) -> None:
     rec.add_argument(
         "--shard-key", default="", help="handle only sources labelled sharding.secretsops.io/key=X"
     )
+    rec.add_argument(
+        "--default-service-account",
+        default="",
+        metavar="NAME",
+        help="ServiceAccount a source without serviceAccountName impersonates, in the source's"
+        " namespace (as Flux's kustomize-controller flag; default: the engine's own identity)",
+    )
     rec.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     rec.set_defaults(func=cmd_reconcile)
 
@@ -146,7 +153,7 @@ def _specs(args: argparse.Namespace) -> list[Any]:
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from secretsops.engine import logs
     from secretsops.engine.builder import build_engine
-    from secretsops.engine.config import EngineSettings, parse_duration
+    from secretsops.engine.config import EngineSettings, check_service_account_name, parse_duration
 
     logs.configure(getattr(logging, args.log_level.upper()), sys.stderr)
     settings = EngineSettings(
@@ -160,7 +167,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         webhook_token=read_token_file(args.webhook_token_file) if args.webhook_token_file else None,
         lease_duration=parse_duration(args.lease_duration),
         shard_key=args.shard_key,
+        default_service_account=args.default_service_account,
     )
+    check_service_account_name(args.default_service_account, "--default-service-account")
     if args.once and args.leader_elect:
         raise UsageError("--leader-elect elects a leader for the loop; it cannot be combined with --once")
     specs = _specs(args)
@@ -199,9 +208,13 @@ def _print_result(res: Any, dry_run: bool) -> None:
             print(f"  apply {oid}")
         for oid in res.would_prune:
             print(f"  prune {oid}")
+        for line in res.waiting:
+            print(f"  wait {line}")
         return
     parts = [f"{len(res.applied)} applied", f"{len(res.pruned)} pruned", f"{len(res.drifted)} drifted"]
     print(f"{res.source}: {res.revision}: {res.reason}: {', '.join(parts)}")
+    for line in res.waiting:
+        print(f"  wait {line}")
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -88,6 +88,9 @@ class PassScratch:
     sops_documents: dict[int, tuple[object, list[Any]]] = field(default_factory=dict)
     #: external: this pass's resolver and how many claimed objects are left
     external_pass: Any = None
+    #: external: ExternalSecrets left for a later pass, each waiting for an object declared in
+    #: the unit that the API server does not hold yet (``decryptors.external.Waiting``)
+    waiting: list[Any] = field(default_factory=list)
     #: third-party decryptors, by their name
     plugins: dict[str, Any] = field(default_factory=dict)
 
@@ -106,6 +109,9 @@ class DecryptContext:
     keys: KeyContext = field(default_factory=KeyContext)
     objects: list[SourcedObject] = field(default_factory=list)
     kube: KubeClient | None = None
+    #: the client ExternalSecret lookups go through (the engine: the source's, impersonating its
+    #: serviceAccountName); None: ``kube``. Sealing keys are always read through ``kube``.
+    source_kube: KubeClient | None = None
     sealing_key_files: list[str] = field(default_factory=list)
     sealing_key_namespace: str = "kube-system"
     options: DecryptOptions = field(default_factory=DecryptOptions)

@@ -1,8 +1,14 @@
 """The ``external`` decryptor: each ExternalSecret becomes the Secret it resolves to.
 
-Runs after sops and sealed (``order`` 30), so a store's auth Secret may itself be SOPS-encrypted
-or sealed in the same unit. SecretStore and ClusterSecretStore objects are consumed (they
-configure the resolution and are not applied). The first claimed object of a pass prefetches
+Runs after sops and sealed (``order`` 30). Where stores come from depends on the mode
+(``external.lookup``): with a cluster (the engine) only the API server's stores, auth Secrets
+and Namespaces are used, read through the source's client (``DecryptContext.source_kube``);
+SecretStore and ClusterSecretStore objects in the unit pass through to be applied like any other
+object. An ExternalSecret that needs an object the unit declares but the API server does not
+hold yet *waits*: it produces nothing this pass and is recorded in ``ctx.scratch.waiting`` (the
+engine keeps its Secret, applies the rest and tries again shortly). Without a cluster (``render``)
+the unit's own stores and Secrets are used, namespaces matched exactly, and stores are consumed
+(they configure the resolution; nothing to apply them to). The first claimed object of a pass prefetches
 every remote key of the pass, batched per store; answers are memoised for the pass and dropped
 when its last claimed object is done (or the pass fails); they live in ``DecryptContext.scratch``,
 so no plaintext outlives the pass. Only connections and login tokens stay in ``ctx.cache``.
@@ -15,7 +21,7 @@ from typing import ClassVar
 
 from secretsops.decryptors.base import DecryptContext, Decryptor
 from secretsops.errors import SecretsOpsError
-from secretsops.external.lookup import ObjectLookup
+from secretsops.external.lookup import NotInClusterYet, ObjectLookup
 from secretsops.external.providers.base import ProviderSettings
 from secretsops.external.resolve import ExternalCache, Resolver
 from secretsops.external.resources import EXTERNAL_SECRET, STORE_KINDS, ExternalSecret, is_eso
@@ -25,7 +31,13 @@ from secretsops.manifests import Obj, SourcedObject
 
 def settings_from(ctx: DecryptContext) -> ProviderSettings:
     opts = ctx.options.external
-    return ProviderSettings(env=dict(ctx.keys.env), timeout=opts.timeout, retries=opts.retries)
+    impersonating = ctx.source_kube is not None and ctx.source_kube.impersonate is not None
+    return ProviderSettings(
+        env=dict(ctx.keys.env),
+        timeout=opts.timeout,
+        retries=opts.retries,
+        engine_credentials_allowed=not impersonating,
+    )
 
 
 def external_cache(ctx: DecryptContext) -> ExternalCache:
@@ -53,7 +65,7 @@ class ExternalDecryptor(Decryptor):
             return state
         cache = external_cache(ctx)
         cache.begin_pass()
-        lookup = ObjectLookup((o.obj for o in ctx.objects), ctx.kube)
+        lookup = ObjectLookup((o.obj for o in ctx.objects), _lookup_kube(ctx))
         resolver = Resolver(lookup, settings_from(ctx), cache, ctx.count)
         claimed = [o for o in ctx.objects if self.claims(o.obj)]
         state = ctx.scratch.external_pass = _Pass(id(ctx.objects), len(claimed), resolver)
@@ -77,11 +89,18 @@ class ExternalDecryptor(Decryptor):
         state = self._pass(ctx)
         try:
             if item.obj.get("kind") in STORE_KINDS:
-                return []
+                # with a cluster a store is an object to apply (under the source's RBAC) and is
+                # used once the API server holds it; without one it only configures this render
+                return [item.obj] if ctx.kube is not None else []
             es = ExternalSecret.parse(item.obj)
-            if not es.uid and ctx.kube is not None:
-                es.uid = _live_uid(ctx.kube, es)
-            return state.resolver.resolve_parsed(es)
+            kube = _lookup_kube(ctx)
+            if not es.uid and kube is not None:
+                es.uid = _live_uid(kube, es)
+            try:
+                return state.resolver.resolve_parsed(es)
+            except NotInClusterYet as exc:
+                ctx.scratch.waiting.append(Waiting(str(es), es.namespace, es.target.name, exc.message))
+                return []
         except BaseException:
             self._end_pass(ctx)  # the pass is lost (fail closed); keep nothing of it
             raise
@@ -89,6 +108,24 @@ class ExternalDecryptor(Decryptor):
             state.remaining -= 1
             if state.remaining <= 0:
                 self._end_pass(ctx)
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """An ExternalSecret left for a later pass: what it waits for, and the Secret it writes."""
+
+    external_secret: str
+    namespace: str
+    secret_name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.external_secret} waits: {self.reason}"
+
+
+def _lookup_kube(ctx: DecryptContext) -> KubeClient | None:
+    """The client for stores and auth Secrets: the source's when the caller set one."""
+    return ctx.source_kube if ctx.source_kube is not None else ctx.kube
 
 
 @dataclass

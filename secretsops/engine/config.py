@@ -41,6 +41,12 @@ def parse_duration(text: str | int | float) -> float:
     return seconds
 
 
+def check_service_account_name(value: str, where: str) -> None:
+    """A ServiceAccount (or namespace) name the API server would accept; "" is "none"."""
+    if value and (not _SA_NAME.match(value) or len(value) > 253):
+        raise UsageError(f"{where}: {value!r} is not a valid Kubernetes name")
+
+
 @dataclass(frozen=True)
 class SecretRef:
     namespace: str
@@ -88,12 +94,10 @@ class SourceSpec:
             raise UsageError(f"source {self.name}: url is required")
         if Path(self.path).is_absolute() or ".." in Path(self.path).parts:
             raise UsageError(f"source {self.name}: path {self.path!r} must stay inside the repository")
-        for value, what in (
-            (self.service_account_name, "serviceAccountName"),
-            (self.service_account_namespace, "service account namespace"),
-        ):
-            if value and (not _SA_NAME.match(value) or len(value) > 253):
-                raise UsageError(f"source {self.name}: {what} {value!r} is not a valid Kubernetes name")
+        check_service_account_name(self.service_account_name, f"source {self.name}: serviceAccountName")
+        check_service_account_name(
+            self.service_account_namespace, f"source {self.name}: service account namespace"
+        )
 
 
 @dataclass
@@ -116,6 +120,9 @@ class EngineSettings:
     lease_duration: float = 15.0
     #: handle only sources labelled sharding.secretsops.io/key=<shard_key> (own Lease per shard)
     shard_key: str = ""
+    #: ServiceAccount a source without serviceAccountName impersonates (Flux's
+    #: --default-service-account; "" = such sources act as the engine itself)
+    default_service_account: str = ""
     work_dir: Path | None = None
 
 

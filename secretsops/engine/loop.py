@@ -26,6 +26,7 @@ from secretsops.engine import apply, health, inventory
 from secretsops.engine.config import EngineSettings, SourceSpec
 from secretsops.engine.decryption_secret import key_context
 from secretsops.engine.drift import Fingerprinter, ObjectPrint
+from secretsops.engine.impersonation import source_client
 from secretsops.engine.metrics import EngineMetrics
 from secretsops.engine.pipeline import Pipeline, build_pipeline
 from secretsops.engine.proc import ProcessRunner
@@ -52,6 +53,8 @@ log = logging.getLogger("secretsops.engine")
 _NAMESPACED_INPUT_KINDS = frozenset({"Secret", "ConfigMap", "SealedSecret", "ExternalSecret", "SecretStore"})
 #: cluster-scoped kinds (built-in, and ESO's cluster kinds) that never get a namespace
 _NOT_PRE_SCOPED = apply.CLUSTER_SCOPED_KINDS | {"ClusterSecretStore", "ClusterExternalSecret"}
+#: seconds before a pass with ExternalSecrets waiting for a store (or auth Secret) it applied runs again
+WAITING_RETRY = 2.0
 
 
 class InternalError(EngineError):
@@ -92,6 +95,9 @@ class SourceReconciler:
         self.source = source
         self.settings = settings
         self.deps = deps
+        #: what the source does in the cluster (apply, prune, drift reads, ExternalSecret
+        #: lookups): as its serviceAccountName when it has one (engine.impersonation)
+        self.kube = source_client(deps.kube, spec, settings)
         self.store = StatusStore(deps.kube, settings.namespace)
         self.reporter = Reporter(spec.name, self.store, deps.metrics, settings.dry_run)
         #: what decryption keeps across passes (data keys, keyring, connections; never plaintext)
@@ -131,6 +137,11 @@ class SourceReconciler:
                 self._drift_pass(rev, result, annotations)
             else:
                 self._full_pass(rev, result, annotations)
+                if result.waiting and not self.settings.dry_run:
+                    # the stores and auth Secrets they wait for were applied by that pass and
+                    # are in the API server now: resolve once more at once (then every 2 s)
+                    result.waiting = []
+                    self._full_pass(rev, result, annotations)
             result.ok = True
             self.failures = 0
             self._record_success(rev, result)
@@ -189,7 +200,7 @@ class SourceReconciler:
         found: dict[ObjectId, Obj | None] = dict.fromkeys(self.prints)
         selector = f"{SOURCE_LABEL}={self.spec.name}"
         for api_version, kind in sorted(kinds):
-            for obj in self.deps.kube.list_objects(api_version, kind, "", selector):
+            for obj in self.kube.list_objects(api_version, kind, "", selector):
                 obj.setdefault("apiVersion", api_version)
                 obj.setdefault("kind", kind)
                 oid = ObjectId.of(obj)
@@ -218,6 +229,7 @@ class SourceReconciler:
             keys,
             decryptors=deps.decryptors,
             kube=deps.kube,
+            source_kube=self.kube,
             sealing_key_namespace=settings.sealing_key_namespace,
             cache=self.cache,
             scope=self._pre_scope,
@@ -227,6 +239,7 @@ class SourceReconciler:
             desired = [apply.prepare(i, spec.target_namespace) for i in items]
         finally:
             self._count_calls(keys, pipeline)
+        waiting: list[Any] = list(pipeline.context.scratch.waiting)
         for item, obj in zip(items, desired, strict=True):
             if "sops" in obj and isinstance(obj["sops"], dict):
                 raise RenderError(
@@ -241,16 +254,18 @@ class SourceReconciler:
         entries = [inventory.Entry.of(o) for o in desired]
         old = inventory.load(deps.kube, settings.namespace, spec.name)
         stale = inventory.stale_entries(old, entries) if spec.prune else []
+        stale, entries = self._keep_waiting(waiting, old, stale, entries)
         self._guard(rev, old, stale, entries, annotations)
         if settings.dry_run:
             result.applied = [ObjectId.of(o) for o in desired]
             result.would_prune = [e.id for e in stale]
+            self._report_waiting(waiting, result)
             return
         self.store.ensure_namespace()
         outcome = apply.ApplyResult()
         targets = desired if only is None else [o for o in desired if ObjectId.of(o) in only]
-        apply.apply_all(deps.kube, targets, outcome)
-        apply.prune(deps.kube, stale, outcome)
+        apply.apply_all(self.kube, targets, outcome)
+        apply.prune(self.kube, stale, outcome)
         inventory.save(deps.kube, settings.namespace, spec.name, entries)
         prints = {
             oid: deps.fingerprinter.print_of(o, outcome.live.get(oid))
@@ -267,7 +282,38 @@ class SourceReconciler:
         deps.metrics.applied.labels(spec.name).inc(len(outcome.applied))
         deps.metrics.pruned.labels(spec.name).inc(len(outcome.pruned))
         self._health(list(outcome.live.values()), result)
+        self._report_waiting(waiting, result)
         self.status.objects = len(entries)
+
+    @staticmethod
+    def _keep_waiting(
+        waiting: list[Any],
+        old: list[inventory.Entry],
+        stale: list[inventory.Entry],
+        entries: list[inventory.Entry],
+    ) -> tuple[list[inventory.Entry], list[inventory.Entry]]:
+        """A waiting ExternalSecret's Secret stays (not pruned, still in the inventory)."""
+        if not waiting:
+            return stale, entries
+        keep = {("Secret", w.namespace, w.secret_name) for w in waiting}
+        kept = [e for e in old if e.api_version == "v1" and (e.kind, e.namespace, e.name) in keep]
+        stale = [e for e in stale if e not in kept]
+        return stale, entries + [e for e in kept if e not in entries]
+
+    def _report_waiting(self, waiting: list[Any], result: PassResult) -> None:
+        """ExternalSecrets waiting for a store or auth Secret this pass applies (or, under
+        --dry-run, would apply): Progressing, listed in the status, and retried shortly."""
+        if not waiting:
+            return
+        result.waiting = [str(w) for w in waiting]
+        for w in waiting:
+            log.warning("ExternalSecret waits", extra={"source": self.spec.name, "reason": str(w)})
+        self.status.unhealthy = (self.status.unhealthy + [str(w) for w in waiting])[:MAX_LISTED]
+        if not result.reason:
+            result.reason = "Progressing"
+        self.applied_commit = ""  # the next pass renders and resolves again, not a drift check
+        due = time.monotonic() + min(WAITING_RETRY, self.spec.interval)
+        self.external_due = due if self.external_due is None else min(self.external_due, due)
 
     def _guard(
         self,

@@ -67,6 +67,7 @@ def build_pipeline(
     *,
     decryptors: Sequence[Decryptor] | None = None,
     kube: KubeClient | None = None,
+    source_kube: KubeClient | None = None,
     sealing_key_files: Sequence[str] = (),
     sealing_key_namespace: str = "kube-system",
     cache: DecryptCache | None = None,
@@ -85,6 +86,7 @@ def build_pipeline(
     ctx = DecryptContext(
         keys=keys,
         kube=kube,
+        source_kube=source_kube,
         sealing_key_files=list(sealing_key_files),
         sealing_key_namespace=sealing_key_namespace,
         options=pipeline_options(external),

@@ -45,6 +45,8 @@ class PassResult:
     reason: str = ""
     temporary: bool = False
     would_prune: list[ObjectId] = field(default_factory=list)
+    #: ExternalSecrets waiting for a store or auth Secret not in the API server yet (one line each)
+    waiting: list[str] = field(default_factory=list)
 
 
 def reason_for(exc: SecretsOpsError) -> str:

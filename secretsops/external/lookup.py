@@ -1,10 +1,24 @@
 """Find the objects an ExternalSecret depends on: stores, auth Secrets, template sources.
 
-Rendering a directory, they come from the rendered set itself (already decrypted in memory by
-the sops/sealed decryptors that ran before, e.g. a SOPS-encrypted Vault token Secret). In a
-cluster, what the set does not hold is read from the API (``DecryptContext.kube``, the gateway). Secret
-references follow ESO's rule: a SecretStore reads only in the ExternalSecret's namespace; a
-ClusterSecretStore may name another namespace.
+Two modes, chosen by whether there is a cluster (``kube``):
+
+* **Cluster** (the engine, the controllers): stores, Secrets, ConfigMaps, ServiceAccounts and
+  Namespaces are read from the API server only, through ``kube`` — in the engine the *source's*
+  client (impersonating its ``serviceAccountName``), so a repo writer reaches exactly what the
+  source's RBAC reaches. Nothing in the rendered set grants access: a store, auth Secret or
+  Namespace declared in git is applied like any other object and used once the API server holds
+  it. The rendered set only tells "declared here, not applied yet" (by identity, never content)
+  apart from "missing": the former raises :class:`NotInClusterYet`, which the engine turns into an
+  ExternalSecret that waits for a later pass (see ``decryptors.external``).
+* **Local** (``render`` without a cluster, the helm post-renderer, the KRM function): the rendered
+  set is all there is, read with the credentials of whoever runs the command. Namespaces match
+  exactly: a namespace-less object is in "the namespace it will be applied to", which is a
+  namespace of its own here, so a namespace-less ExternalSecret never uses a SecretStore or a
+  Secret declared for another namespace (issue 11 row 14). Namespace labels are unknown (there is
+  no live Namespace): ``conditions`` see only ``kubernetes.io/metadata.name``.
+
+Secret references follow ESO's rule in both modes: a SecretStore reads only in the
+ExternalSecret's namespace; a ClusterSecretStore may name another namespace.
 """
 
 from __future__ import annotations
@@ -26,36 +40,48 @@ from secretsops.kube import KubeClient
 from secretsops.manifests import Obj
 
 CORE_KINDS = {"Secret", "ConfigMap"}
+#: the label the API server puts on every Namespace (the only one known without a cluster)
+NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+class NotInClusterYet(ExternalError):
+    """An object the ExternalSecret needs is declared in this unit but not in the API server yet.
+
+    Not a failure of the pass: the engine applies the rest (the declared object included) and
+    resolves the ExternalSecret again once the API server holds it.
+    """
 
 
 class ObjectLookup:
-    """Objects by kind/namespace/name from the rendered set, then from the cluster."""
+    """Objects by kind/namespace/name: from the API server when there is one, else from the files."""
 
     def __init__(self, objects: Iterable[Obj], kube: KubeClient | None = None) -> None:
+        self.kube = kube
+        #: local mode: the rendered objects by exact identity (cluster mode: identities only)
         self._index: dict[tuple[str, str, str], Obj] = {}
-        self._loose: dict[tuple[str, str], list[Obj]] = {}
         for obj in objects:
             kind = str(obj.get("kind") or "")
             meta = obj.get("metadata") or {}
-            key = (kind, str(meta.get("namespace") or ""), str(meta.get("name") or ""))
-            self._index.setdefault(key, obj)
-            if not key[1]:
-                self._loose.setdefault((kind, key[2]), []).append(obj)
-        self.kube = kube
+            ns = "" if kind in ("ClusterSecretStore", "Namespace") else str(meta.get("namespace") or "")
+            key = (kind, ns, str(meta.get("name") or ""))
+            self._index.setdefault(key, {} if kube is not None else obj)
+
+    @property
+    def cluster(self) -> bool:
+        return self.kube is not None
 
     def local(self, kind: str, namespace: str, name: str) -> Obj | None:
-        found = self._index.get((kind, namespace, name))
-        if found is not None:
-            return found
-        # A manifest without a namespace lands in whatever namespace it is applied to.
-        loose = self._loose.get((kind, name)) or []
-        if len(loose) == 1:
-            return loose[0]
-        if not namespace:
-            anywhere = [o for (k, _ns, n), o in self._index.items() if k == kind and n == name]
-            if len(anywhere) == 1:
-                return anywhere[0]
-        return None
+        """The rendered object with exactly this identity (local mode only; never a guess)."""
+        if self.kube is not None:
+            return None
+        ns = "" if kind in ("ClusterSecretStore", "Namespace") else namespace
+        return self._index.get((kind, ns, name))
+
+    def _missing(self, kind: str, namespace: str, name: str, what: str) -> None:
+        """Raise NotInClusterYet when the unit declares the object the API server lacks."""
+        ns = "" if kind in ("ClusterSecretStore", "Namespace") else namespace
+        if (kind, ns, name) in self._index:
+            raise NotInClusterYet(f"{what} is declared in this source but not in the cluster yet")
 
     def _live(self, api_version: str, kind: str, namespace: str, name: str, what: str) -> Obj | None:
         """The object from the cluster; None when it (or its API) does not exist.
@@ -76,26 +102,28 @@ class ObjectLookup:
             raise ProviderUnavailable(f"cannot read {what} from the cluster: {detail}") from None
 
     def secret_data(self, namespace: str, name: str) -> dict[str, bytes] | None:
-        obj = self.local("Secret", namespace, name)
-        if obj is not None:
-            return secret_bytes(obj, f"Secret {namespace}/{name}")
+        what = f"Secret {namespace}/{name}"
         if self.kube is None:
-            return None
-        live = self._live("v1", "Secret", namespace, name, f"Secret {namespace}/{name}")
+            obj = self.local("Secret", namespace, name)
+            return None if obj is None else secret_bytes(obj, what)
+        live = self._live("v1", "Secret", namespace, name, what)
         if live is None:
+            self._missing("Secret", namespace, name, what)
             return None
         return {str(k): base64.b64decode(str(v or "")) for k, v in (live.get("data") or {}).items()}
 
     def configmap_data(self, namespace: str, name: str) -> dict[str, str] | None:
-        obj = self.local("ConfigMap", namespace, name)
-        if obj is not None:
-            if not isinstance(obj.get("data") or {}, dict):
-                raise InputError("data must be a mapping", object=f"ConfigMap {namespace}/{name}")
-            return {str(k): str(v) for k, v in (obj.get("data") or {}).items()}
+        what = f"ConfigMap {namespace}/{name}"
         if self.kube is None:
-            return None
-        live = self._live("v1", "ConfigMap", namespace, name, f"ConfigMap {namespace}/{name}")
+            obj = self.local("ConfigMap", namespace, name)
+            if obj is None:
+                return None
+            if not isinstance(obj.get("data") or {}, dict):
+                raise InputError("data must be a mapping", object=what)
+            return {str(k): str(v) for k, v in (obj.get("data") or {}).items()}
+        live = self._live("v1", "ConfigMap", namespace, name, what)
         if live is None:
+            self._missing("ConfigMap", namespace, name, what)
             return None
         return {str(k): str(v) for k, v in (live.get("data") or {}).items()}
 
@@ -103,21 +131,15 @@ class ObjectLookup:
         from secretsops.external.resources import API_VERSIONS
 
         ns = namespace if kind == "SecretStore" else ""
-        cand = self.local(kind, ns, name)
-        if cand is not None and str(cand.get("apiVersion")) in API_VERSIONS:
-            return cand
-        if kind == "ClusterSecretStore":
-            # a ClusterSecretStore manifest carries no namespace; accept one that (wrongly) has one
-            for (k, _ns, n), obj in self._index.items():
-                if k == kind and n == name and str(obj.get("apiVersion")) in API_VERSIONS:
-                    return obj
-        if self.kube is None:
-            return None
         what = f"{kind} {namespace}/{name}" if kind == "SecretStore" else f"{kind} {name}"
+        if self.kube is None:
+            cand = self.local(kind, ns, name)
+            return cand if cand is not None and str(cand.get("apiVersion")) in API_VERSIONS else None
         for version in ("v1", "v1beta1"):
             got = self._live(f"external-secrets.io/{version}", kind, ns, name, what)
             if got is not None:
                 return got
+        self._missing(kind, ns, name, what)
         return None
 
     def service_account_token(
@@ -138,28 +160,34 @@ class ObjectLookup:
             detail = f"HTTP {exc.status}" if exc.status else exc.message
             raise ProviderUnavailable(f"cannot read {what} from the cluster: {detail}") from None
         if token is None:
+            self._missing("ServiceAccount", namespace, name, f"ServiceAccount {namespace}/{name}")
             raise ExternalError(f"ServiceAccount {namespace}/{name} not found")
         return token
 
     def service_account(self, namespace: str, name: str) -> Obj | None:
-        obj = self.local("ServiceAccount", namespace, name)
-        if obj is not None:
-            return obj
         if self.kube is None:
-            return None
-        live = self._live("v1", "ServiceAccount", namespace, name, f"ServiceAccount {name}")
+            return self.local("ServiceAccount", namespace, name)
+        what = f"ServiceAccount {namespace}/{name}"
+        live = self._live("v1", "ServiceAccount", namespace, name, what)
         if live is None:
+            self._missing("ServiceAccount", namespace, name, what)
             return None
         return {"metadata": {"annotations": dict((live.get("metadata") or {}).get("annotations") or {})}}
 
-    def namespace_labels(self, namespace: str) -> dict[str, str] | None:
-        obj = self.local("Namespace", "", namespace)
-        if obj is not None:
-            return dict((obj.get("metadata") or {}).get("labels") or {})
-        if self.kube is None:
-            return None
-        live = self._live("v1", "Namespace", "", namespace, f"Namespace {namespace}")
-        return None if live is None else dict((live.get("metadata") or {}).get("labels") or {})
+    def namespace_labels(self, namespace: str) -> dict[str, str]:
+        """The live Namespace's labels (cluster), or only its name label (local: none are known).
+
+        Never the labels of a Namespace in the rendered set: whoever writes the repository
+        would choose which ClusterSecretStore ``conditions`` they pass (issue 11 row 2).
+        """
+        if self.kube is None or not namespace:
+            return {NAME_LABEL: namespace} if namespace else {}
+        what = f"Namespace {namespace}"
+        live = self._live("v1", "Namespace", "", namespace, what)
+        if live is None:
+            self._missing("Namespace", "", namespace, what)
+            raise ExternalError(f"{what} not found")
+        return {str(k): str(v) for k, v in ((live.get("metadata") or {}).get("labels") or {}).items()}
 
 
 def secret_bytes(obj: Obj, what: str) -> dict[str, bytes]:

@@ -66,16 +66,44 @@ class ExternalCache:
         self.providers.clear()
 
 
-def _selector_matches(selector: dict[str, Any], labels: dict[str, str]) -> bool:
-    for k, v in (selector.get("matchLabels") or {}).items():
-        if labels.get(str(k)) != str(v):
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        key, op, values = (
-            str(expr.get("key")),
-            expr.get("operator"),
-            [str(v) for v in expr.get("values") or []],
-        )
+#: LabelSelector operators, spelled as Kubernetes spells them (anything else is refused)
+_SET_OPERATORS = frozenset({"In", "NotIn"})
+_EXISTS_OPERATORS = frozenset({"Exists", "DoesNotExist"})
+
+
+def _selector_matches(selector: Any, labels: dict[str, str], where: str) -> bool:
+    """``metav1.LabelSelectorAsSelector(selector).Matches(labels)``, failing closed as ESO does.
+
+    An invalid selector (an operator spelled ``in``, ``In`` without values, ``Exists`` with
+    values, a non-mapping) is an error, never "matches" or "does not match": a store admin's typo
+    must not open the store to every namespace. An empty selector matches every namespace, as
+    in Kubernetes.
+    """
+    if not isinstance(selector, dict):
+        raise ExternalError(f"{where}: invalid namespaceSelector (expected a mapping)")
+    match_labels = selector.get("matchLabels") or {}
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(match_labels, dict) or not isinstance(expressions, list):
+        raise ExternalError(f"{where}: invalid namespaceSelector (matchLabels/matchExpressions)")
+    checks: list[tuple[str, str, list[str]]] = [("In", str(k), [str(v)]) for k, v in match_labels.items()]
+    for i, expr in enumerate(expressions):
+        if not isinstance(expr, dict) or not isinstance(expr.get("values") or [], list):
+            raise ExternalError(f"{where}: invalid namespaceSelector.matchExpressions[{i}]")
+        op, key = expr.get("operator"), str(expr.get("key") or "")
+        values = [str(v) for v in expr.get("values") or []]
+        if not key:
+            raise ExternalError(f"{where}: namespaceSelector.matchExpressions[{i}] needs a key")
+        if op in _SET_OPERATORS and not values:
+            raise ExternalError(f"{where}: namespaceSelector.matchExpressions[{i}]: {op} needs values")
+        if op in _EXISTS_OPERATORS and values:
+            raise ExternalError(f"{where}: namespaceSelector.matchExpressions[{i}]: {op} takes no values")
+        if op not in _SET_OPERATORS | _EXISTS_OPERATORS:
+            raise ExternalError(
+                f"{where}: namespaceSelector.matchExpressions[{i}]: {str(op)[:40]!r} is not a valid"
+                " operator (In, NotIn, Exists, DoesNotExist)"
+            )
+        checks.append((str(op), key, values))
+    for op, key, values in checks:
         if op == "In" and labels.get(key) not in values:
             return False
         if op == "NotIn" and key in labels and labels[key] in values:
@@ -140,20 +168,36 @@ class Resolver:
         return store
 
     def _check_conditions(self, es: ExternalSecret, store: Store) -> None:
+        """ESO's ``ClusterSecretStore`` ``conditions``: may this ExternalSecret's namespace use it?
+
+        ``namespaces`` and ``namespaceRegexes`` match the namespace *name*; ``namespaceSelector``
+        matches the labels of the live Namespace (``ObjectLookup.namespace_labels``: the API
+        server's, never a Namespace from the rendered set). Read only when a selector needs them.
+        """
         if store.kind != "ClusterSecretStore" or not store.conditions:
             return
         ns = es.namespace
-        labels = self.lookup.namespace_labels(ns) or {}
-        labels.setdefault("kubernetes.io/metadata.name", ns)
-        for cond in store.conditions:
-            selectors = [cond["namespaceSelector"]] if cond.get("namespaceSelector") else []
-            selectors += [
-                {"matchLabels": {"kubernetes.io/metadata.name": n}} for n in cond.get("namespaces") or []
-            ]
-            if any(_selector_matches(s, labels) for s in selectors):
+        where = f"{store}: spec.conditions"
+        labels: dict[str, str] | None = None
+        for i, cond in enumerate(store.conditions):
+            if not isinstance(cond, dict):
+                raise ExternalError(f"{where}[{i}] must be a mapping")
+            names = cond.get("namespaces") or []
+            regexes = cond.get("namespaceRegexes") or []
+            if not isinstance(names, list) or not isinstance(regexes, list):
+                raise ExternalError(f"{where}[{i}]: namespaces and namespaceRegexes must be lists")
+            if ns and ns in [str(n) for n in names]:
                 return
-            for rx in cond.get("namespaceRegexes") or []:
-                if regexp.search(str(rx), ns):
+            for rx in regexes:
+                try:
+                    if ns and regexp.search(str(rx), ns):
+                        return
+                except regexp.error:
+                    raise ExternalError(f"{where}[{i}]: invalid namespaceRegexes entry") from None
+            if cond.get("namespaceSelector") is not None:
+                if labels is None:
+                    labels = self.lookup.namespace_labels(ns)
+                if _selector_matches(cond["namespaceSelector"], labels, f"{where}[{i}]"):
                     return
         raise ExternalError(f"{store} does not allow namespace {ns!r} (spec.conditions)")
 

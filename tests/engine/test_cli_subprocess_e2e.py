@@ -19,10 +19,13 @@ import hvac
 import pytest
 import yaml
 from cryptography import x509
+from kubernetes import config
 from kubesealpy import Sealer
 
 from secretsops.keysources.age import generate_identity
+from secretsops.kube import KubeClient
 from secretsops_devstack.services import Service, find_tool, free_port, wait_http
+from tests.controllers.conftest import install_crds
 from tests.helpers import new_canary
 
 GIT_ENV = {
@@ -74,6 +77,8 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
     try:
         wait_http(f"http://127.0.0.1:{port}/healthz", timeout=20)
         core = Cluster(kubeconfig).core()
+        # ESO's CRDs (deploy/crds): the engine applies the SecretStore in git, then uses it
+        install_crds(KubeClient(config.new_client_from_config(config_file=str(kubeconfig))))
         for ns in ("apps", "secretsops-system", "kube-system"):
             if ns not in {n.metadata.name for n in core.list_namespace().items}:
                 core.create_namespace({"metadata": {"name": ns}})
@@ -199,12 +204,18 @@ def _assert_no_canary(repo: Repo, *texts: str) -> None:
 
 
 def test_dry_run_plans_all_three_kinds_and_writes_nothing(repo: Repo, cluster: Cluster) -> None:
+    """The SecretStore is only in git: the dry run plans to apply it and says the ExternalSecret
+    waits for it (a store is used only as the API server holds it, issue 11 row 1)."""
     result = _reconcile(repo, cluster, "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "would apply 4" in result.stdout
-    for name in ("sops-db", "sealed-db", "ext-db"):
+    for name in ("sops-db", "sealed-db", "bao-token"):
         assert f"apply Secret/apps/{name}" in result.stdout
         assert cluster.secret_values("apps", name) is None
+    assert "apply SecretStore.external-secrets.io/apps/bao" in result.stdout
+    assert "wait ExternalSecret apps/ext-db waits: " in result.stdout
+    assert "SecretStore apps/bao is declared in this source but not in the cluster yet" in result.stdout
+    assert cluster.secret_values("apps", "ext-db") is None
     configmaps = cluster.core().list_namespaced_config_map("secretsops-system").items
     assert [c.metadata.name for c in configmaps] == []
     assert cluster.core().list_event_for_all_namespaces().items == []

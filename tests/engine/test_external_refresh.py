@@ -10,6 +10,7 @@ import yaml
 from secretsops.kube import KubeClient
 from secretsops.sealed.keyring import cluster_keys, create_cluster_key
 from secretsops.sealed.sealing import new_sealed_secret
+from tests.controllers.conftest import install_crds
 from tests.engine.test_decryptors import add_resources
 
 STORE = """apiVersion: external-secrets.io/v1
@@ -59,6 +60,7 @@ spec:
 def test_externalsecret_is_resolved_again_after_its_refresh_interval_without_a_commit(
     harness, openbao  # type: ignore[no-untyped-def]
 ) -> None:
+    install_crds(KubeClient(harness.api.api_client()))  # the SecretStore in git is applied, then used
     bao = hvac.Client(url=openbao.url, token=openbao.token)
     bao.secrets.kv.v2.create_or_update_secret(path="refresh-test/api", secret={"password": "first"})
     harness.write_app({"A": "1"})

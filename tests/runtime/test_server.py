@@ -25,6 +25,7 @@ from secretsops.engine.config import EngineSettings, SourceSpec
 from secretsops.engine.metrics import EngineMetrics
 from secretsops.engine.server import Runtime, RuntimeServer, serve_runtime
 from secretsops.kube import KubeClient
+from tests.controllers.conftest import install_crds
 from tests.helpers import assert_no_canary, new_canary
 
 TOKEN = b"runtime-test-webhook-token"  # the endpoints' bearer token (--webhook-token-file)
@@ -244,6 +245,7 @@ def test_refresh_re_resolves_the_externalsecret_now(kubeapi, openbao, tmp_path: 
     first, second = new_canary(), new_canary()
     bao.secrets.kv.v2.create_or_update_secret(path=path, secret={"password": first}, mount_point="secret")
     core = client.CoreV1Api(kubeapi.api_client())
+    install_crds(KubeClient(kubeapi.api_client()))  # the SecretStore in git is applied, then used
     core.create_namespaced_secret(
         "default", {"metadata": {"name": "bao-token"}, "stringData": {"token": openbao.token}}
     )

@@ -155,6 +155,11 @@ class AwsClients:
                 ns, str(sa.get("name")), list(sa.get("audiences") or ["sts.amazonaws.com"])
             )
             return self._web_identity(str(role), token)
+        if not sc.settings.engine_credentials_allowed:
+            raise ExternalError(
+                f"{sc.store}: no auth.secretRef or auth.jwt: the engine's own AWS credentials are not"
+                " used for a source with a serviceAccountName"
+            )
         env = sc.settings.env
         if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
             creds = {

@@ -36,8 +36,18 @@ class ProviderSettings:
     backoff: float = 0.2
     #: the pod's own service-account token (Vault Kubernetes auth without a secretRef, as in ESO)
     service_account_token_path: Path = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+    #: False when resolving for a source that impersonates a ServiceAccount: the engine's own
+    #: credentials (its ServiceAccount token, AWS keys or role from its environment) would give
+    #: that source the engine's identity at the secret backend (issue 11 row 1)
+    engine_credentials_allowed: bool = True
 
     def own_service_account_token(self, where: str) -> str:
+        if not self.engine_credentials_allowed:
+            raise ExternalError(
+                f"{where}: auth.kubernetes without secretRef or serviceAccountRef would send the"
+                " engine's own ServiceAccount token; a source with a serviceAccountName must name"
+                " serviceAccountRef"
+            )
         try:
             return self.service_account_token_path.read_text(encoding="utf-8").strip()
         except OSError:

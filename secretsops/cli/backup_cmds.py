@@ -3,7 +3,10 @@
 ``backup --kubeconfig K --age RECIPIENT -o FILE`` reads the sealing key Secrets, the SOPS
 decryption Secret(s) and the sources configuration and writes them encrypted (a new file is
 0600); ``backup --verify FILE`` opens a backup with the usual SOPS identities
-(``SOPS_AGE_KEY_FILE``, gpg...) and lists what it holds, never a value.
+(``SOPS_AGE_KEY_FILE``, gpg...) and lists what it holds, never a value. Each backup records,
+on the sealing key Secrets it holds, when it was taken (annotation ``secretsops.io/backed-up-at``);
+``backup --status`` lists the keys with that record and exits 1 when the newest key is in no
+backup (after a renewal), as the controllers' ``secretsops_sealing_key_backup_stale`` metric does.
 """
 
 from __future__ import annotations
@@ -59,6 +62,11 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.add_argument(
         "--verify", type=Path, metavar="FILE", help="open a backup and list what it holds (names, dates)"
     )
+    p.add_argument(
+        "--status",
+        action="store_true",
+        help="list the sealing keys and the backup each is in; exit 1 when the newest is in none",
+    )
     p.set_defaults(func=cmd_backup)
 
 
@@ -95,11 +103,37 @@ def _kube(args: argparse.Namespace) -> Any:
         raise UsageError(f"{path}: cannot load kubeconfig ({exc.message})") from None
 
 
+def _status(args: argparse.Namespace) -> int:
+    """The sealing keys, newest first, with the backup each is recorded in (no values)."""
+    from secretsops.engine import backup, backup_state
+    from secretsops.sealed.keyring import cluster_key_secrets
+
+    kube = _kube(args)
+    secrets = cluster_key_secrets(kube, args.sealing_key_namespace)
+    keys = backup.backed_up_keys({"sealingKeys": secrets}, f"namespace {args.sealing_key_namespace}")
+    state = backup_state.state_of(keys, secrets)
+    recorded = {str(s["metadata"]["name"]): backup_state.backed_up_at(s) for s in secrets}
+    for key in keys:
+        where = recorded.get(key.name) or "in no backup"
+        sys.stdout.write(f"{key.name}  fingerprint={key.fingerprint}  backup={where}\n")
+    condition = backup_state.backup_condition(state)
+    sys.stdout.write(
+        f"{condition['type']}={condition['status']} ({condition['reason']}): {condition['message']}\n"
+    )
+    return 1 if state.stale else 0
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
-    from secretsops.engine import backup
+    from secretsops.engine import backup, backup_state
     from secretsops.keysources.base import KeyContext
 
     ctx = KeyContext.from_environ(os.environ)
+    if args.status:
+        if args.verify is not None or args.output or args.age or args.pgp or args.previous:
+            raise UsageError(
+                "--status reads the cluster: it takes no --verify, -o, --age, --pgp or --previous"
+            )
+        return _status(args)
     if args.verify is not None:
         if args.output or args.age or args.pgp or args.previous:
             raise UsageError("--verify opens a backup: it takes no -o, --age, --pgp or --previous")
@@ -111,8 +145,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     recipients = _recipients(args)
     refs = [backup.SecretName.parse(text) for text in args.decryption_secrets]
     previous = backup.open_backup(_read(args.previous), ctx, str(args.previous)) if args.previous else None
+    kube = _kube(args)
     doc = backup.collect(
-        _kube(args),
+        kube,
         sealing_key_namespace=args.sealing_key_namespace,
         decryption_secrets=refs,
         sources=args.sources,
@@ -128,6 +163,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
         f"{', sources' if 'sources' in doc else ''}",
         file=sys.stderr,
     )
+    state = backup_state.state_of(keys, doc["sealingKeys"])
+    backup_state.record(kube, args.sealing_key_namespace, [k.name for k in keys], doc["createdAt"])
+    if state.stale:
+        print(
+            f"secretsops: warning: the newest sealing key {state.newest_name} ({state.newest_fingerprint}) "
+            "was in no earlier backup: keep this new backup",
+            file=sys.stderr,
+        )
     if previous is not None:
         missing = backup.newest_key_missing(keys, previous, str(args.previous))
         if missing is not None:

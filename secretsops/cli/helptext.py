@@ -68,6 +68,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "secretsops backup --kubeconfig admin.kubeconfig --decryption-secret flux-system/sops-age"
         " --sources sources.yaml --age age1recovery... -o cluster-backup.enc.yaml",
         "SOPS_AGE_KEY_FILE=recovery.agekey secretsops backup --verify cluster-backup.enc.yaml",
+        "secretsops backup --kubeconfig admin.kubeconfig --status",
     ),
     "bootstrap": (
         "secretsops bootstrap --kubeconfig new.kubeconfig --repo https://git.example.org/platform.git"

@@ -11,12 +11,24 @@ and a kstatus-shaped ``BackedUp`` condition (``backup_condition``), and the next
 
 from __future__ import annotations
 
+import json
+import logging
+import threading
+import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
+from prometheus_client import CollectorRegistry, Gauge
+
+from secretsops.errors import SecretsOpsError
 from secretsops.kube import KubeClient
 from secretsops.manifests import Obj
-from secretsops.sealed.keypairs import SealingKey
+from secretsops.sealed.keypairs import SealingKey, key_from_secret
+from secretsops.sealed.keyring import cluster_key_secrets, newest_first
+
+log = logging.getLogger("secretsops.backup_state")
 
 BACKED_UP_AT = "secretsops.io/backed-up-at"
 #: field manager of the annotation writes (its own, so the controller's fields stay the controller's)
@@ -99,8 +111,112 @@ def backup_condition(state: BackupState) -> dict[str, str]:
     }
 
 
+@dataclass
+class BackupStateReporter:
+    """The controllers' view of the backup state: a gauge and the ``BackedUp`` condition.
+
+    ``refresh`` lists the key Secrets (one LIST), sets ``secretsops_sealing_key_backup_stale``
+    and writes the condition to the ConfigMap ``secretsops-backup-state`` in the controllers'
+    namespace (``status.json``, only when it changed; ``lastTransitionTime`` moves only when the
+    status does, as kstatus). ``run`` refreshes every ``period`` seconds and at once after ``wake``
+    (the keyring calls it when keys change); an annotation written by ``backup`` is seen within
+    ``period``.
+    """
+
+    kube: KubeClient
+    sealing_namespace: str
+    namespace: str
+    registry: CollectorRegistry
+    period: float = 60.0
+    gauge: Any = field(init=False)
+    _wake: threading.Event = field(default_factory=threading.Event, init=False)
+
+    def __post_init__(self) -> None:
+        self.gauge = Gauge(
+            "secretsops_sealing_key_backup_stale",
+            "1 when the newest sealing key is in no backup (run `secretsops backup`)",
+            ["namespace"],
+            registry=self.registry,
+        )
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def refresh(self) -> BackupState | None:
+        """Read the keys, export the gauge, write the condition; None when the cluster did not answer."""
+        try:
+            secrets = cluster_key_secrets(self.kube, self.sealing_namespace)
+        except SecretsOpsError as exc:
+            log.warning("backup state not read", extra={"reason": str(exc)})
+            return None
+        keys = []
+        for obj in secrets:
+            name = str((obj.get("metadata") or {}).get("name") or "")
+            try:
+                keys.append(key_from_secret(obj, f"secret {self.sealing_namespace}/{name}"))
+            except SecretsOpsError:
+                continue  # the keyring logs unreadable key Secrets
+        state = state_of(newest_first(keys), secrets)
+        self.gauge.labels(self.sealing_namespace).set(1 if state.stale else 0)
+        try:
+            self._write(state)
+        except SecretsOpsError as exc:
+            log.warning("backup state not written", extra={"reason": str(exc)})
+        return state
+
+    def _write(self, state: BackupState) -> None:
+        condition = backup_condition(state)
+        live = self.kube.get("v1", "ConfigMap", self.namespace, STATE_CONFIGMAP)
+        old: dict[str, Any] = {}
+        if live is not None:
+            try:
+                old = json.loads(str((live.get("data") or {}).get(STATE_KEY) or "{}"))
+            except ValueError:
+                old = {}
+        previous: dict[str, Any] = next(iter(old.get("conditions") or []), {})
+        same_status = previous.get("status") == condition["status"]
+        condition["lastTransitionTime"] = (
+            str(previous.get("lastTransitionTime"))
+            if same_status and previous.get("lastTransitionTime")
+            else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
+        status = {
+            "conditions": [condition],
+            "sealingKeyNamespace": self.sealing_namespace,
+            "newestKey": state.newest_name,
+            "newestKeyFingerprint": state.newest_fingerprint,
+            "newestKeyBackedUpAt": state.newest_backed_up_at,
+            "notBackedUp": list(state.not_backed_up),
+        }
+        if status == old:
+            return
+        self.kube.apply(
+            {
+                "apiVersion": "v1",
+                "kind": "ConfigMap",
+                "metadata": {
+                    "name": STATE_CONFIGMAP,
+                    "namespace": self.namespace,
+                    "labels": {"app.kubernetes.io/managed-by": "secretsops"},
+                },
+                "data": {STATE_KEY: json.dumps(status, sort_keys=True)},
+            },
+            field_manager="secretsops-controllers",
+        )
+
+    def run(self, stop: threading.Event) -> None:
+        """Refresh every ``period`` seconds, or at once when woken, until ``stop``."""
+        while not stop.is_set():
+            self.refresh()
+            deadline = time.monotonic() + self.period
+            while not stop.is_set() and time.monotonic() < deadline and not self._wake.wait(0.5):
+                pass
+            self._wake.clear()
+
+
 __all__ = [
     "BACKED_UP_AT",
+    "BackupStateReporter",
     "STATE_CONFIGMAP",
     "BackupState",
     "backed_up_at",

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import shlex
 from dataclasses import dataclass, field
 
-from secretsops.check.rules import RULES, Rule
+from secretsops.check.rules import RULES, Fix, Rule
 
 #: hex digits kept of HMAC-SHA256: 128 bits, so two different values never share a fingerprint
 FINGERPRINT_HEX = 32
@@ -38,6 +39,21 @@ class Finding:
     key: str
     fingerprint: str
     commit: str = ""
+    #: which of the rule's fixes applies (``Rule.variants``; "" = the rule's default)
+    variant: str = field(default="", compare=False)
+    #: the file the fix acts on, relative to the scan root ("" = ``path``; a generator's env file)
+    target: str = field(default="", compare=False)
+    #: how the file is shown to the user: relative to the current directory ("" = ``path``)
+    shown: str = field(default="", compare=False)
+    #: ``target`` as shown to the user ("" = ``shown``)
+    target_shown: str = field(default="", compare=False)
+    #: the .sops.yaml an encrypt command must name (--config), "" when sops finds it from the
+    #: current directory, None when no creation rule applies to the file
+    sops_config: str | None = field(default="", compare=False)
+    #: the repository root as shown ("" = the current directory), for .gitignore
+    root_shown: str = field(default="", compare=False)
+    #: the fix's command is left out (stdin, a blob of history that is no longer in the work tree)
+    no_command: bool = field(default=False, compare=False)
 
     @property
     def rule_info(self) -> Rule:
@@ -49,14 +65,46 @@ class Finding:
         return (self.rule, self.path, self.key, self.fingerprint)
 
     @property
+    def where(self) -> str:
+        """The path as shown to the user (relative to the current directory when known)."""
+        return self.shown or self.path
+
+    @property
     def message(self) -> str:
         what = self.rule_info.description
         key = f" (key '{self.key}', fp {self.fingerprint})" if self.key else f" (fp {self.fingerprint})"
         return what + key
 
     @property
+    def fix_spec(self) -> Fix:
+        return self.rule_info.fix_for(self.variant)
+
+    @property
+    def fix_command(self) -> str:
+        """A shell command that fixes this finding when run from the current directory, or ""."""
+        spec = self.fix_spec
+        if not spec.command or self.no_command:
+            return ""
+        target = self.target_shown or self.where
+        config = f" --config {shlex.quote(self.sops_config)}" if self.sops_config else ""
+        return (
+            spec.command.replace("{config}", config)
+            .replace("{gitignore}", shlex.quote(self.root_shown + ".gitignore"))
+            .replace("{ignore_pattern}", shlex.quote("/" + (self.target or self.path)))
+            .replace("{path}", shlex.quote(target))
+        )
+
+    @property
     def fix(self) -> str:
-        return self.rule_info.fix.replace("{path}", self.path)
+        """The fix in words, then the command (see ``fix_command``)."""
+        spec = self.fix_spec
+        advice = spec.advice.replace("{path}", shlex.quote(self.target_shown or self.where))
+        command = self.fix_command
+        if not command:
+            return advice
+        if spec.needs_creation_rule and self.sops_config is None:
+            return f"{advice}: {command} (first add a .sops.yaml creation rule matching the file: its keys)"
+        return f"{advice}: {command}"
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,14 @@ class ScanFile:
                     self.note(str(exc).split(": ", 1)[-1])
         return self._docs
 
-    def report(self, rule: str, line: int, key: str, value: str | bytes) -> None:
+    def report(
+        self, rule: str, line: int, key: str, value: str | bytes, *, variant: str = "", target: str = ""
+    ) -> None:
+        """A finding at ``line``; ``variant`` picks one of the rule's fixes, ``target`` names the
+        file the fix acts on when it is not this one (a secretGenerator's env file)."""
         fp = fingerprint(value, self.fingerprint_key)
-        self.findings.append(Finding(rule, self.path, max(line, 1), key, fp, self.commit))
+        finding = Finding(rule, self.path, max(line, 1), key, fp, self.commit, variant=variant, target=target)
+        self.findings.append(finding)
 
     def note(self, reason: str) -> None:
         self.notes.append(Note(self.path, reason))

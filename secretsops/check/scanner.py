@@ -16,7 +16,9 @@ from secretsops.check.baseline import Baseline
 from secretsops.check.config import CONFIG_FILE, Excludes, load_check_config
 from secretsops.check.detectors import Detector, default_detectors
 from secretsops.check.fpkey import repository_key
+from secretsops.check.holds_secrets import is_keystore_name
 from secretsops.check.model import Finding, Note, Report, Suppressed, fingerprint
+from secretsops.check.presentation import Presenter, present
 from secretsops.check.scanfile import ScanFile
 from secretsops.check.sopsconfig import SopsConfigs
 from secretsops.check.sources import (
@@ -53,6 +55,10 @@ class CheckOptions:
     detectors: list[Detector] | None = None
     #: key of the value fingerprints; empty: the repository's key (check/fpkey.py)
     fingerprint_key: bytes = field(default=b"", repr=False)
+    #: report every plaintext value of a Secret (placeholders, user/host/port names too)
+    strict: bool = False
+    #: where the user is: findings are shown and fix commands written relative to it (None: root)
+    cwd: Path | None = None
 
 
 def resolve_root(start: Path) -> tuple[Path, bool]:
@@ -90,7 +96,7 @@ def run_check(options: CheckOptions, in_git: bool | None = None) -> Report:
     excludes = Excludes([*config.get("exclude", []), *options.exclude])
     source.skip = excludes.match
     sops_configs = SopsConfigs(source.read_worktree)
-    detectors = options.detectors if options.detectors is not None else default_detectors()
+    detectors = options.detectors if options.detectors is not None else default_detectors(options.strict)
     report = Report(mode=options.mode)
     key = options.fingerprint_key or repository_key(options.root, in_git)
     total = source.count()
@@ -111,6 +117,14 @@ def run_check(options: CheckOptions, in_git: bool | None = None) -> Report:
     if options.progress is not None:
         options.progress(-1, total, "")
     report.findings.sort(key=lambda f: (f.path, f.line, f.rule, f.key, f.commit))
+    root = options.root.resolve()
+
+    def exists(rel: str) -> bool:
+        return rel != "<stdin>" and (root / rel).is_file()
+
+    present(
+        report, Presenter(root, (options.cwd or root).resolve(), in_git, options.mode, sops_configs, exists)
+    )
     return report
 
 
@@ -136,7 +150,7 @@ def _scan_item(
     rule = config.covering_rule(item.path) if config is not None else None
     report.files_scanned += 1
     if b"\0" in item.data[:8192]:
-        if rule is not None:
+        if rule is not None and is_keystore_name(item.path):  # a key store a rule covers
             fp = fingerprint(item.data, key)
             _keep(report, Finding("sops-unencrypted", item.path, 1, "", fp, item.commit), [], baseline, seen)
         else:
@@ -159,9 +173,12 @@ def _scan_item(
             )
     lines = text.splitlines() if any(h in text for h in HINT) else []
     exact_lines = {f.line for f in file.findings if f.rule not in WEAK_RULES}
+    decrypted = {(f.line, f.key) for f in file.findings if f.rule == "sops-partially-decrypted"}
     for finding in file.findings:
         if finding.rule in WEAK_RULES and finding.line in exact_lines:
             continue  # an exact detector already explains this line
+        if finding.variant == "in-sops-file" and (finding.line, finding.key) in decrypted:
+            continue  # the same value, told once: as a SOPS value decrypted by hand (one fix)
         _keep(report, finding, lines, baseline, seen)
     report.notes.extend(Note(where, n.reason) for n in file.notes)
     report.errors.extend(Note(where, n.reason) for n in file.errors)

@@ -3,9 +3,11 @@
 sops picks the first creation rule whose ``path_regex`` (Go RE2, unanchored) matches the
 file's path relative to the config's directory; a rule without ``path_regex`` matches
 everything. For checking we use the nearest ``.sops.yaml`` in the file's directory or above
-(inside the scan root), and a file counts as *covered* only when the first matching rule has
-an explicit ``path_regex``: a catch-all rule says which keys to use, not that every README
-must be encrypted.
+(inside the scan root). A rule *covers* a file for ``sops-unencrypted`` only when the file
+holds secrets (``check/holds_secrets.py``): a rule, broad or narrow, says which keys encrypt
+what is secret, not that a certificate or a README must be encrypted. A rule without
+``path_regex`` covers nothing (it says which keys to use); ``matching_rule`` still finds it,
+because ``secretsops encrypt`` reads its keys from it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secretsops import yamlio
-from secretsops.check.sopsfmt import EncryptionRules
+from secretsops.check.sopsfmt import CRYPT_OPTIONS, EncryptionRules
 from secretsops.errors import InputError
 from secretsops.golang import regexp
 
@@ -27,6 +29,8 @@ CONFIG_NAMES = (".sops.yaml", ".sops.yml")
 class CreationRule:
     path_regex: str
     rules: EncryptionRules
+    #: the rule sets one of sops' encrypted/unencrypted suffix/regex options itself
+    declares_options: bool = False
     _rx: Any = None
 
     def matches(self, rel: str) -> bool:
@@ -42,21 +46,34 @@ class SopsConfig:
     directory: str  # posix path relative to the scan root ("" = root)
     rules: list[CreationRule]
     problem: str = ""
+    #: the config's file name (.sops.yaml, or .sops.yml which sops itself does not read)
+    name: str = ".sops.yaml"
 
-    def covering_rule(self, path: str) -> CreationRule | None:
+    @property
+    def path(self) -> str:
+        """The config file, relative to the scan root."""
+        return posixpath.join(self.directory, self.name) if self.directory else self.name
+
+    def matching_rule(self, path: str) -> CreationRule | None:
+        """The rule sops would use for ``path`` (first match; a rule without path_regex matches all)."""
         rel = path[len(self.directory) + 1 :] if self.directory else path
         for rule in self.rules:
             if rule.matches(rel):
-                return rule if rule.path_regex else None
+                return rule
         return None
 
+    def covering_rule(self, path: str) -> CreationRule | None:
+        """The matching rule when it names files (has a path_regex), else None."""
+        rule = self.matching_rule(path)
+        return rule if rule is not None and rule.path_regex else None
 
-def parse_config(text: str, directory: str) -> SopsConfig:
+
+def parse_config(text: str, directory: str, name: str = ".sops.yaml") -> SopsConfig:
     """Creation rules of one .sops.yaml; a broken config yields no rules and a problem."""
     try:
-        data = yamlio.load_one(text, ".sops.yaml") or {}
+        data = yamlio.load_one(text, name) or {}
     except InputError as exc:
-        return SopsConfig(directory, [], str(exc).split(": ", 1)[-1])
+        return SopsConfig(directory, [], str(exc).split(": ", 1)[-1], name)
     rules: list[CreationRule] = []
     raw = data.get("creation_rules") if isinstance(data, dict) else None
     for item in raw or []:
@@ -67,9 +84,10 @@ def parse_config(text: str, directory: str) -> SopsConfig:
             try:
                 regexp.compile(regex)
             except regexp.error:
-                return SopsConfig(directory, [], "creation rule has an invalid path_regex")
-        rules.append(CreationRule(regex, EncryptionRules.from_mapping(item)))
-    return SopsConfig(directory, rules)
+                return SopsConfig(directory, [], "creation rule has an invalid path_regex", name)
+        declares = any(item.get(k) for k in CRYPT_OPTIONS)
+        rules.append(CreationRule(regex, EncryptionRules.from_mapping(item), declares))
+    return SopsConfig(directory, rules, name=name)
 
 
 @dataclass
@@ -95,6 +113,6 @@ class SopsConfigs:
             for name in CONFIG_NAMES:
                 text = self.read(posixpath.join(directory, name) if directory else name)
                 if text is not None:
-                    self._cache[directory] = parse_config(text, directory)
+                    self._cache[directory] = parse_config(text, directory, name)
                     break
         return self._cache[directory]

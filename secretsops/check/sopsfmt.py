@@ -33,6 +33,8 @@ _OPTIONS = (
     "unencrypted_comment_regex",
     "encrypted_comment_regex",
 )
+CRYPT_OPTIONS = _OPTIONS
+NO_MAC = "sops metadata has no MAC"
 DEFAULT_UNENCRYPTED_SUFFIX = "_unencrypted"
 
 
@@ -113,7 +115,14 @@ def check_metadata(meta: Any) -> MetadataCheck:
     if not isinstance(meta, dict):
         return MetadataCheck(False, "sops metadata is not a mapping")
     if not is_enc(meta.get("mac")):
-        return MetadataCheck(False, "sops metadata has no MAC")
+        return MetadataCheck(False, NO_MAC)
+    if has_key_stanza(meta):
+        return MetadataCheck(True)
+    return MetadataCheck(False, "sops metadata has no key that wraps the data key")
+
+
+def has_key_stanza(meta: dict[str, Any]) -> bool:
+    """A key stanza (age, kms, a plugin's kind, ...) carrying a wrapped data key."""
     groups: list[Any] = [meta]
     if isinstance(meta.get("key_groups"), list):
         groups.extend(g for g in meta["key_groups"] if isinstance(g, dict))
@@ -121,8 +130,8 @@ def check_metadata(meta: Any) -> MetadataCheck:
         for kind in metadata_kinds():
             stanzas = group.get(kind)
             if isinstance(stanzas, list) and any(isinstance(s, dict) and s.get("enc") for s in stanzas):
-                return MetadataCheck(True)
-    return MetadataCheck(False, "sops metadata has no key that wraps the data key")
+                return True
+    return False
 
 
 def looks_like_sops_metadata(meta: Any) -> bool:

@@ -27,7 +27,7 @@ def test_binary_files_are_skipped_with_a_note(repo):
     repo.write("logo.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR" + os.urandom(64))
     res = repo.check()
     assert res.code == 0
-    assert "1 binary file(s) skipped" in res.out
+    assert "1 binary file skipped" in res.out
 
 
 def test_huge_files_are_skipped_with_a_note(repo):

@@ -15,7 +15,7 @@ def secret_yaml(body: str, name: str = "app") -> str:
 
 
 def test_stringdata_in_yaml_is_found_with_its_line(repo, canary):
-    repo.write("deploy/secret.yaml", secret_yaml(f"stringData:\n  user: admin\n  password: {canary}\n"))
+    repo.write("deploy/secret.yaml", secret_yaml(f"stringData:\n  token: x{canary}\n  password: {canary}\n"))
     res = repo.check_json()
     assert res.code == 1
     assert res.rules_at() == {

@@ -34,8 +34,9 @@ def test_text_output_has_location_rule_and_fix(leaky, canary):
     res = leaky.check()
     assert res.code == 1
     assert "s.yaml:6: [k8s-secret-plaintext]" in res.out
-    assert "fix: rotate the exposed value, then encrypt it: secretsops encrypt -i" in res.out
-    assert "3 plaintext secret(s) found" in res.out
+    assert "fix: rotate the exposed value, then encrypt its data (or seal it: secretsops seal): " in res.out
+    assert "secretsops encrypt -i --encrypted-regex '^(data|stringData)$' s.yaml" in res.out
+    assert "3 findings in 2 files (3 files scanned)" in res.out
     assert_no_canary(canary, res.out, res.err)
 
 
@@ -97,7 +98,7 @@ def test_output_file_gets_the_report_and_stdout_the_summary(leaky, canary):
     res = leaky.check("--format", "sarif", "--output", "out.sarif")
     assert res.code == 1
     assert json.loads((leaky.root / "out.sarif").read_text())["version"] == "2.1.0"
-    assert "plaintext secret(s) found" in res.out
+    assert "3 findings in 2 files" in res.out
     assert_no_canary(canary, leaky.root / "out.sarif")
 
 

@@ -18,7 +18,9 @@ class Detector(Protocol):
     def scan(self, file: ScanFile) -> None: ...
 
 
-def default_detectors() -> list[Detector]:
+def default_detectors(strict: bool = False) -> list[Detector]:
+    """The secret rules; ``strict`` reports every plaintext value of a Secret (placeholders and
+    user/host/port names too)."""
     from secretsops.check.detectors.dotenv import DotenvCredentials
     from secretsops.check.detectors.entropy import HighEntropyValues
     from secretsops.check.detectors.kubeconfig import KubeconfigCredentials
@@ -29,8 +31,8 @@ def default_detectors() -> list[Detector]:
 
     return [
         SopsFiles(),
-        KubernetesSecrets(),
-        SecretGenerators(),
+        KubernetesSecrets(strict),
+        SecretGenerators(strict),
         UndecryptedBuildOutput(),
         KubeconfigCredentials(),
         KeyMaterial(),

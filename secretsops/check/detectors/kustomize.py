@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from secretsops.check.detectors.secrets import decode_data_value, iter_k8s_objects
+from secretsops.check.detectors.secrets import decode_data_value, is_exposed_value, iter_k8s_objects
 from secretsops.check.detectors.sops_files import _dotenv_items, _ini_items, is_dotenv_name
 from secretsops.check.placeholders import is_placeholder
 from secretsops.check.scanfile import ScanFile
@@ -50,6 +50,9 @@ def is_sops_encrypted_text(text: str, name: str) -> bool:
 
 
 class SecretGenerators:
+    def __init__(self, strict: bool = False) -> None:
+        self.strict = strict
+
     def scan(self, file: ScanFile) -> None:
         if file.name not in KUSTOMIZATION_NAMES or "secretGenerator" not in file.text:
             return
@@ -69,7 +72,7 @@ class SecretGenerators:
         if isinstance(literals, list):
             for i, item in enumerate(literals):
                 key, sep, value = str(item).partition("=")
-                if sep and not is_placeholder(value.strip("'\"")):
+                if sep and is_exposed_value(key, value.strip("'\""), strict=self.strict):
                     file.report("kustomize-secret-literal", line_of(literals, i), f"{name}.{key}", value)
         refs: list[tuple[Any, Any, str]] = []
         for field_name in ("envs", "files"):
@@ -93,7 +96,7 @@ class SecretGenerators:
             return
         if is_dotenv_name(target) and all(is_placeholder(v) for _k, v, _l, _s in _dotenv_items(text)):
             return
-        file.report("kustomize-secret-file", line, f"{generator}:{ref}", text)
+        file.report("kustomize-secret-file", line, f"{generator}:{ref}", text, target=target)
 
 
 class UndecryptedBuildOutput:

@@ -2,9 +2,11 @@
 
 Looks at every document of a YAML/JSON file (so Helm/kustomize output streams and JSON work)
 and at the items of ``kind: List``. A value passes when it is ENC[...] (its file's SOPS
-metadata is judged by the sops detector), empty or a placeholder, or a public certificate.
-``data`` values are base64-decoded first: placeholders and key material are judged on what
-the cluster would see.
+metadata is judged by the sops detector), empty, a public certificate or key, a placeholder
+(``${DB_PASSWORD}``, ``<your-password>``, ``changeme``), or a plain identifier (``username:
+app``, ``port: "5432"``: see ``check/identifiers.py``). ``strict`` reports every non-empty
+value that is not ciphertext or public material. ``data`` values are base64-decoded first:
+placeholders and key material are judged on what the cluster would see.
 """
 
 from __future__ import annotations
@@ -16,13 +18,25 @@ from collections.abc import Iterator
 from typing import Any
 
 from secretsops.check.detectors.tokens import find_key_material
+from secretsops.check.identifiers import is_plain_identifier
 from secretsops.check.placeholders import is_placeholder
 from secretsops.check.scanfile import ScanFile
-from secretsops.check.sopsfmt import is_enc
+from secretsops.check.sopsfmt import is_enc, looks_like_sops_metadata
 from secretsops.check.yamllines import line_of
 from secretsops.decryptors.guard import SOPS_MARKER
 
-_PUBLIC_PEM = re.compile(r"-----BEGIN (CERTIFICATE|PUBLIC KEY|X509 CRL|CERTIFICATE REQUEST)-----")
+_PEM_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
+_PUBLIC_PEM_TYPES = frozenset(
+    {
+        "CERTIFICATE", "TRUSTED CERTIFICATE", "PUBLIC KEY", "RSA PUBLIC KEY", "X509 CRL",
+        "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST", "PGP PUBLIC KEY BLOCK", "SSH2 PUBLIC KEY", "PKCS7", "CMS",
+    }
+)  # fmt: skip
+#: one public key per line: OpenSSH (authorized_keys, known_hosts without markers) and age recipients
+_PUBLIC_LINE = re.compile(
+    r"^(?:(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-nistp\d+|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)"
+    r"\s+AAAA[0-9A-Za-z+/]+={0,3}(?:\s.*)?|age1(?:pq1)?[02-9ac-hj-np-z]{58,})$"
+)
 
 
 def iter_k8s_objects(doc: Any) -> Iterator[dict[str, Any]]:
@@ -37,8 +51,26 @@ def iter_k8s_objects(doc: Any) -> Iterator[dict[str, Any]]:
 
 
 def is_public_material(text: str) -> bool:
-    """PEM blocks that are certificates/public keys only (a TLS Secret's tls.crt, ca.crt)."""
-    return bool(_PUBLIC_PEM.search(text)) and "PRIVATE KEY" not in text
+    """Certificates and public keys only: PEM blocks of public types (a TLS Secret's tls.crt,
+    ca.crt), OpenSSH public keys, age recipients. Never a finding: they are meant to be shared."""
+    if "PRIVATE KEY" in text:
+        return False
+    blocks = _PEM_BEGIN.findall(text)
+    if blocks:
+        return all(b in _PUBLIC_PEM_TYPES for b in blocks)
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    return bool(lines) and all(_PUBLIC_LINE.match(ln) for ln in lines)
+
+
+def is_exposed_value(key: str, text: str, *, strict: bool = False) -> bool:
+    """Whether a plaintext Secret value (already base64-decoded) is a leak.
+
+    Empty values and public material never are; otherwise ``strict`` says yes to everything,
+    and the default leaves out placeholders and plain identifiers (user, host, port, database).
+    """
+    if not text.strip() or is_public_material(text):
+        return False
+    return strict or not (is_placeholder(text) or is_plain_identifier(key, text))
 
 
 def decode_data_value(value: str) -> bytes | None:
@@ -60,6 +92,9 @@ def is_kubeseal_ciphertext(value: Any) -> bool:
 
 
 class KubernetesSecrets:
+    def __init__(self, strict: bool = False) -> None:
+        self.strict = strict
+
     def scan(self, file: ScanFile) -> None:
         if "Secret" not in file.text or not file.is_structured:
             return
@@ -77,6 +112,8 @@ class KubernetesSecrets:
             if not isinstance(values, dict):
                 continue
             flattened_sops = "sops_mac" in values  # a SOPS dotenv split into keys: the kustomize detector's
+            # a Secret in a SOPS file whose rules leave data in plaintext: re-encrypting fixes it
+            variant = "in-sops-file" if looks_like_sops_metadata(obj.get("sops")) else ""
             for key, value in values.items():
                 if value is None or is_enc(value) or (flattened_sops and str(key).startswith("sops_")):
                     continue
@@ -88,9 +125,9 @@ class KubernetesSecrets:
                         text = raw.decode("utf-8", "replace")
                 if SOPS_MARKER in text:
                     continue  # ciphertext the decryption plugin did not open (detectors.kustomize)
-                if is_placeholder(text) or is_public_material(text):
+                if not is_exposed_value(str(key), text, strict=self.strict):
                     continue
-                file.report("k8s-secret-plaintext", line, f"{field_name}.{key}", text)
+                file.report("k8s-secret-plaintext", line, f"{field_name}.{key}", text, variant=variant)
                 if encoded:
                     for match in find_key_material(text):
                         file.report(match.rule, line, f"{field_name}.{key}", match.value)

@@ -1,6 +1,7 @@
 """SOPS files that are not (fully) encrypted: by their own metadata and by ``.sops.yaml``.
 
-Three findings: a file a creation rule covers that has no SOPS metadata
+Three findings: a file a creation rule covers that holds secrets (``check/holds_secrets.py``:
+not a certificate or a README under a broad rule) and has no SOPS metadata
 (``sops-unencrypted``); a value that the file's metadata or the covering rule says must be
 ENC[...] but is plaintext (``sops-partially-decrypted``, e.g. one value decrypted by hand);
 and metadata without a MAC or without any wrapped data key, or ENC[...] values with no
@@ -14,9 +15,11 @@ from typing import Any
 
 from secretsops.check.scanfile import ScanFile
 from secretsops.check.sopsfmt import (
+    NO_MAC,
     EncryptionRules,
     check_metadata,
     flat_metadata_check,
+    has_key_stanza,
     is_enc,
     iter_leaves,
     looks_like_sops_metadata,
@@ -53,11 +56,14 @@ class SopsFiles:
         docs = file.parse()
         if not any(isinstance(d, dict) for d in docs):
             # nothing that could carry sops metadata: a covered file is not encrypted
-            if file.sops_rule is not None and file.text.strip():
+            if _covered(file):
                 file.report("sops-unencrypted", 1, "", file.text)
             return
         for doc in docs:
             self._document(file, doc)
+        plain = any(isinstance(d, dict) and not looks_like_sops_metadata(d.get("sops")) for d in docs)
+        if plain and _covered(file):
+            file.report("sops-unencrypted", 1, "", file.text)
 
     def _document(self, file: ScanFile, doc: Any) -> None:
         meta = doc.get("sops") if isinstance(doc, dict) else None
@@ -65,7 +71,9 @@ class SopsFiles:
             check = check_metadata(meta)
             line = line_of(doc, "sops")
             if not check.ok:
-                file.report("sops-metadata-broken", line, "sops", check.problem)
+                # with a wrapped data key left, re-encrypting writes the missing MAC
+                variant = "no-mac" if check.problem == NO_MAC and has_key_stanza(meta) else ""
+                file.report("sops-metadata-broken", line, "sops", check.problem, variant=variant)
             rules = [EncryptionRules.from_mapping(meta)]
             if file.sops_rule is not None:
                 rules.append(file.sops_rule.rules)
@@ -75,9 +83,7 @@ class SopsFiles:
                     "sops-partially-decrypted", line_of(leaf.container, leaf.key), ".".join(leaf.path), value
                 )
             return
-        if file.sops_rule is not None:
-            file.report("sops-unencrypted", 1, "", file.text)
-        elif _has_enc_value(doc):
+        if _has_enc_value(doc):
             file.report(
                 "sops-metadata-broken", getattr(doc, "line", 1), "sops", "ENC values without metadata"
             )
@@ -88,7 +94,7 @@ class SopsFiles:
         meta = {k[len(prefix) :]: v for k, v, _line, section in items if _is_meta(k, section, prefix)}
         data = [(k, v, line) for k, v, line, section in items if not _is_meta(k, section, prefix)]
         if not meta:
-            if file.sops_rule is not None and data:
+            if data and _covered(file):
                 file.report("sops-unencrypted", 1, "", file.text)
             elif any(is_enc(v) for _k, v, _l in data):
                 file.report("sops-metadata-broken", 1, "sops", "ENC values without metadata")
@@ -103,6 +109,15 @@ class SopsFiles:
         for key, value, line in data:
             if value and not is_enc(value) and any(r.must_encrypt([key]) for r in rules):
                 file.report("sops-partially-decrypted", line, key, value)
+
+
+def _covered(file: ScanFile) -> bool:
+    """A creation rule covers the file and the file holds secrets (a rule's coverage is for those)."""
+    if file.sops_rule is None:
+        return False
+    from secretsops.check.holds_secrets import holds_secrets  # it reads .env files with this module
+
+    return holds_secrets(file)
 
 
 def _is_meta(key: str, section: str, prefix: str) -> bool:

@@ -107,15 +107,33 @@ def key_on_line(line: str) -> str:
     return m.group(1) if m else ""
 
 
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.DOTALL)
+_AGE_IDENTITY = re.compile(r"AGE-SECRET-KEY-(?:PQ-)?1[0-9A-Z]+")
+_COMMENT_LINE = re.compile(r"^\s*#.*$", re.MULTILINE)
+
+
+def is_key_file(text: str) -> bool:
+    """A file holding nothing but keys (an age identity file, id_rsa, tls.key, a PEM bundle):
+    the fix is to stop tracking it, not to edit it."""
+    rest = _COMMENT_LINE.sub("", _AGE_IDENTITY.sub("", _PEM_BLOCK.sub("", text)))
+    return not rest.strip()
+
+
 class KeyMaterial:
     """age identities, PEM private keys, AWS keys, Vault/GitHub/GitLab tokens in any text file."""
 
     def scan(self, file: ScanFile) -> None:
         text = file.text
+        key_file: bool | None = None
         for match in find_key_material(text):
+            variant = ""
+            if match.rule in ("age-secret-key", "private-key"):
+                key_file = is_key_file(text) if key_file is None else key_file
+                variant = "key-file" if key_file else ""
             line_no = text.count("\n", 0, match.start) + 1
             line_start = text.rfind("\n", 0, match.start) + 1
             line_end = text.find("\n", match.start)
             line = text[line_start : line_end if line_end >= 0 else len(text)]
             key = key_on_line(line)
-            file.report(match.rule, line_no, "" if key and key in match.value else key, match.value)
+            key = "" if key and key in match.value else key
+            file.report(match.rule, line_no, key, match.value, variant=variant)

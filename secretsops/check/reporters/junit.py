@@ -21,12 +21,12 @@ def render_junit(report: Report) -> str:
         skipped=str(len(report.suppressed)),
     )
     for f in report.findings:
-        case = ET.SubElement(suite, "testcase", classname=f.path, name=f"{f.rule} {f.key}".strip())
+        case = ET.SubElement(suite, "testcase", classname=f.where, name=f"{f.rule} {f.key}".strip())
         failure = ET.SubElement(case, "failure", message=f"{location(f)}: {f.message}", type=f.rule)
         failure.text = f"{location(f)}: [{f.rule}] {f.message}\nfix: {f.fix}\n"
     for s in report.suppressed:
         f = s.finding
-        case = ET.SubElement(suite, "testcase", classname=f.path, name=f"{f.rule} {f.key}".strip())
+        case = ET.SubElement(suite, "testcase", classname=f.where, name=f"{f.rule} {f.key}".strip())
         ET.SubElement(case, "skipped", message=f"suppressed ({s.kind}) {s.reason}".strip())
     if not report.findings:
         ET.SubElement(suite, "testcase", classname="secretsops", name="no plaintext secrets")

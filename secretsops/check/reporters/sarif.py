@@ -2,7 +2,8 @@
 
 Suppressed findings are emitted with ``suppressions`` (inSource for pragmas, external for the
 baseline) so the UI shows them as closed, not as gone. ``partialFingerprints`` carries our
-line-independent identity so alerts follow a secret when lines move.
+line-independent identity so alerts follow a secret when lines move. Locations are relative to
+the repository root (``%SRCROOT%``), as code-scanning uploads expect, whatever the current directory.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from importlib import metadata
 from typing import Any
 
 from secretsops.check.model import Finding, Report
-from secretsops.check.rules import RULES
+from secretsops.check.rules import RULES, Rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFO_URI = "https://github.com/secretsops/secretsops"
@@ -24,6 +25,18 @@ def _version() -> str:
         return metadata.version("secretsops")
     except metadata.PackageNotFoundError:
         return "0.0.0"
+
+
+def _rule_help(rule: Rule) -> str:
+    fix = rule.fix
+    command = (
+        fix.command.replace("{config}", "")
+        .replace("{gitignore}", ".gitignore")
+        .replace("{ignore_pattern}", "/FILE")
+        .replace("{path}", "FILE")
+    )
+    advice = fix.advice.replace("{path}", "FILE")
+    return f"{advice}: {command}" if command else advice
 
 
 def _identity_hash(f: Finding) -> str:
@@ -81,7 +94,7 @@ def render_sarif(report: Report) -> str:
                                 "name": r.name,
                                 "shortDescription": {"text": r.description},
                                 "fullDescription": {"text": r.description},
-                                "help": {"text": "Fix: " + r.fix.replace("{path}", "FILE")},
+                                "help": {"text": "Fix: " + _rule_help(r)},
                                 "defaultConfiguration": {"level": r.level},
                                 "properties": {"tags": ["security", "secrets"]},
                             }

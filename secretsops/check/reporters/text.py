@@ -1,13 +1,31 @@
-"""Human output: ``file:line: [rule] what (key, fp)`` and the exact fix, then a summary."""
+"""Human output: ``file:line: [rule] what (key, fp)`` and the exact fix, then a summary.
+
+Paths are shown relative to the directory ``check`` ran in (``Finding.where``), so they can be
+pasted into an editor or into the printed fix command as they are.
+"""
 
 from __future__ import annotations
 
 from secretsops.check.model import Finding, Report
 
 
+def plural(n: int, word: str, many: str = "") -> str:
+    """``1 file``, ``2 files``, ``0 findings``: counts read as English, never ``file(s)``."""
+    return f"{n} {word if n == 1 else many or word + 's'}"
+
+
 def location(f: Finding) -> str:
     commit = f" (commit {f.commit[:12]})" if f.commit else ""
-    return f"{f.path}:{f.line}{commit}"
+    return f"{f.where}:{f.line}{commit}"
+
+
+def summary(report: Report) -> str:
+    """``3 findings in 2 files (40 files scanned)``, or ``no findings (40 files scanned)``."""
+    scanned = plural(report.files_scanned, "file") + " scanned"
+    if not report.findings:
+        return f"no findings ({scanned})"
+    files = {(f.where, f.commit) if report.mode in ("history", "since") else f.where for f in report.findings}
+    return f"{plural(len(report.findings), 'finding')} in {plural(len(files), 'file')} ({scanned})"
 
 
 def render_text(report: Report) -> str:
@@ -22,12 +40,9 @@ def render_text(report: Report) -> str:
     for n in report.errors:
         out.append(f"error: {n.path}: {n.reason}")
     if binary:
-        out.append(f"note: {binary} binary file(s) skipped")
+        out.append(f"note: {plural(binary, 'binary file')} skipped")
     inline = sum(1 for s in report.suppressed if s.kind == "inline")
     based = len(report.suppressed) - inline
     extra = f"; suppressed: {inline} inline, {based} by baseline" if report.suppressed else ""
-    verdict = (
-        f"{len(report.findings)} plaintext secret(s) found" if report.findings else "no plaintext secrets"
-    )
-    out.append(f"secretsops check: {verdict} in {report.files_scanned} file(s){extra}")
+    out.append(f"secretsops check: {summary(report)}{extra}")
     return "\n".join(out) + "\n"

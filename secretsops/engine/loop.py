@@ -37,6 +37,7 @@ from secretsops.engine.source import Revision
 from secretsops.engine.status import ALLOW_MASS_PRUNE, SOURCE_LABEL, SourceStatus, StatusStore
 from secretsops.errors import (
     EngineError,
+    KubeError,
     KubeRejected,
     PruneGuardTripped,
     RenderError,
@@ -105,6 +106,8 @@ class SourceReconciler:
         #: what the pass hooks keep across passes (the rollout key)
         self.hook_cache: dict[str, Any] = {}
         self.prints: dict[ObjectId, ObjectPrint] = {}
+        #: keyed digests of what the last passes applied (a full pass writes only what changed)
+        self.last_applied = apply.LastApplied()
         self.applied_commit = ""
         self.allow_mass_prune_once = settings.allow_mass_prune
         self.failures = 0
@@ -208,6 +211,17 @@ class SourceReconciler:
                     found[oid] = obj
         return found
 
+    def _in_sync(self, desired: list[Obj]) -> dict[ObjectId, Obj]:
+        """Objects declared as the last pass applied them and not drifted since: neither dry-run
+        nor written again (engine.apply). One labelled LIST per kind, as the drift check."""
+        if not self.prints:
+            return {}
+        try:
+            live = self._live_objects()
+        except KubeError:
+            return {}  # validate and write everything; the apply reports what is wrong
+        return self.last_applied.in_sync(desired, self.deps.fingerprinter, self.prints, live)
+
     def _full_pass(
         self,
         rev: Revision,
@@ -264,9 +278,11 @@ class SourceReconciler:
         self.store.ensure_namespace()
         outcome = apply.ApplyResult()
         targets = desired if only is None else [o for o in desired if ObjectId.of(o) in only]
-        apply.apply_all(self.kube, targets, outcome)
+        in_sync = self._in_sync(targets) if only is None else {}
+        apply.apply_all(self.kube, targets, outcome, unchanged=in_sync)
         apply.prune(self.kube, stale, outcome)
         inventory.save(deps.kube, settings.namespace, spec.name, entries)
+        self.last_applied.remember(targets, deps.fingerprinter, replace=only is None)
         prints = {
             oid: deps.fingerprinter.print_of(o, outcome.live.get(oid))
             for o in targets

@@ -41,19 +41,40 @@ def test_server_owned_metadata_is_not_applied() -> None:
     assert obj["metadata"] == {"name": "s"}
 
 
-def test_namespaces_then_crds_then_the_rest_in_declared_order() -> None:
+def test_definitions_then_classes_then_the_rest_in_declared_order() -> None:
+    """Flux's stages: Namespaces, CRDs and ClusterRoles, then ``*Class`` kinds, then the rest."""
     objs = [
-        {"kind": "ConfigMap", "metadata": {"name": "1"}},
-        {"kind": "CustomResourceDefinition", "metadata": {"name": "c"}},
-        {"kind": "Secret", "metadata": {"name": "2"}},
-        {"kind": "Namespace", "metadata": {"name": "n"}},
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "1"}},
+        {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass", "metadata": {"name": "p"}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "r"}},
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "c"},
+        },
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "2"}},
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "n"}},
     ]
     assert [o["kind"] for o in apply_order(objs)] == [
         "Namespace",
         "CustomResourceDefinition",
+        "ClusterRole",
+        "PriorityClass",
         "ConfigMap",
         "Secret",
     ]
+
+
+def test_a_kind_named_like_a_definition_in_another_group_is_not_one() -> None:
+    assert (
+        apply_order(
+            [
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "1"}},
+                {"apiVersion": "example.io/v1", "kind": "Namespace", "metadata": {"name": "n"}},
+            ]
+        )[0]["kind"]
+        == "ConfigMap"
+    )
 
 
 @pytest.mark.parametrize(

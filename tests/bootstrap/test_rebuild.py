@@ -36,8 +36,6 @@ from secretsops.sealed.keypairs import load_cert_pem
 from secretsops.sealed.sealing import new_sealed_secret
 from secretsops.sops.api import EncryptOptions, encrypt_bytes
 from secretsops_devstack.services import Service
-from tests.helpers import new_canary
-
 from tests.bootstrap.conftest import (
     Repo,
     child_env,
@@ -48,6 +46,7 @@ from tests.bootstrap.conftest import (
     secret_fingerprints,
     value_fingerprint,
 )
+from tests.helpers import new_canary
 
 pytestmark = pytest.mark.realkube
 

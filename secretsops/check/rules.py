@@ -215,15 +215,18 @@ RULES: dict[str, Rule] = {
         Rule(
             "gitops-prune-disabled",
             "GitopsPruneDisabled",
-            "Pruning is off (Flux Kustomization spec.prune, Argo CD syncPolicy.automated.prune): "
-            "a manifest deleted from git stays deployed.",
+            "Pruning is off (Flux Kustomization spec.prune, Argo CD syncPolicy.automated.prune, "
+            "secretsops sources.yaml prune): a manifest deleted from git stays deployed.",
             Fix("set spec.prune: true (Flux) or syncPolicy.automated.prune: true (Argo CD) in {path}"),
+            variants={"sources": Fix("set prune: true (or drop the false) for the source in {path}")},
         ),
         Rule(
             "gitops-self-heal-disabled",
             "GitopsSelfHealDisabled",
-            "Argo CD selfHeal is off: a change made in the cluster by hand stays until the next commit.",
+            "selfHeal is off (Argo CD, secretsops sources.yaml): a change made in the cluster by hand "
+            "stays until the next commit.",
             Fix("set syncPolicy.automated.selfHeal: true in {path}"),
+            variants={"sources": Fix("set selfHeal: true (or drop the false) for the source in {path}")},
             level="warning",
             gates=False,
         ),

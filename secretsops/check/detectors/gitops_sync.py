@@ -5,6 +5,11 @@ Flux ``Kustomization`` (kustomize.toolkit.fluxcd.io) needs ``spec.prune: true``;
 ``Application``/``ApplicationSet`` template needs ``syncPolicy.automated.prune: true`` and
 ``selfHeal: true``. A patch document (no source, so a base carries the rest) is judged only on
 what it sets: a patch that does not mention prune inherits the base's ``prune: true``.
+
+secretsops' own ``sources.yaml`` (a ``sources:`` list of entries with a ``url``, as
+``secretsops reconcile --config`` and ``bootstrap`` read it) prunes and self-heals unless an entry
+says ``prune: false`` / ``selfHeal: false``: those two are reported (its Flux-shaped documents
+are Flux Kustomizations, judged as above).
 """
 
 from __future__ import annotations
@@ -47,8 +52,31 @@ def _flag_line(doc: Any, *path: str) -> int:
     return line
 
 
+def our_sources(doc: Any) -> list[tuple[str, Any]]:
+    """(name, entry) of each entry of a secretsops ``sources.yaml`` document (none for other YAML)."""
+    if not isinstance(doc, dict) or "kind" in doc or not isinstance(doc.get("sources"), list):
+        return []
+    return [
+        (str(entry.get("name") or ""), entry)
+        for entry in doc["sources"]
+        if isinstance(entry, dict) and "url" in entry
+    ]
+
+
+def _report_sources(file: ScanFile, rule: str, field: str) -> None:
+    """A flat sources entry with ``field: false`` (our defaults are true)."""
+    for doc in file.docs:
+        for name, entry in our_sources(doc):
+            if entry.get(field) is False:
+                file.report(
+                    rule, line_of(entry, field), f"sources[{name}].{field}", "False", variant="sources"
+                )
+
+
 class PruneDisabled:
     def scan(self, file: ScanFile) -> None:
+        if "sources" in file.text:
+            _report_sources(file, PRUNE_RULE, "prune")
         if FLUX_GROUP not in file.text and ARGO_GROUP not in file.text:
             return
         for doc in file.docs:
@@ -76,6 +104,8 @@ class PruneDisabled:
 
 class SelfHealDisabled:
     def scan(self, file: ScanFile) -> None:
+        if "sources" in file.text:
+            _report_sources(file, SELF_HEAL_RULE, "selfHeal")
         if ARGO_GROUP not in file.text:
             return
         for doc in file.docs:

@@ -7,10 +7,13 @@ else is judged by kstatus-style conditions (``Stalled``/``Reconciling``/``Ready`
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from secretsops.errors import EngineError
 from secretsops.manifests import Obj
 
 
@@ -133,3 +136,47 @@ def compute(obj: Obj) -> Health:
     group = api_version.rsplit("/", 1)[0] if "/" in api_version else ""
     rule = _RULES.get((group, str(obj.get("kind"))), _generic)
     return rule(obj)
+
+
+class HealthCheckFailed(EngineError):
+    """``wait``/``healthChecks``: objects not Current within the source's timeout (retried)."""
+
+    temporary = True
+    condition_reason = "HealthCheckFailed"
+
+
+def wait_until_current(
+    fetch: Callable[[], list[tuple[str, Obj | None]]],
+    timeout: float,
+    sleep: Callable[[float], None],
+    *,
+    poll: float = 2.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[Obj]:
+    """Poll ``fetch`` (what, live object or None) until every object is Current.
+
+    Returns the live objects; raises ``HealthCheckFailed`` naming what is not Current when one
+    is Failed (no point waiting) or ``timeout`` seconds passed (Flux's ``wait``/``healthChecks``
+    bounded by ``timeout``).
+    """
+    deadline = clock() + timeout
+    while True:
+        pending: list[str] = []
+        live: list[Obj] = []
+        failed = False
+        for what, obj in fetch():
+            if obj is None:
+                pending.append(f"{what}: not found")
+                continue
+            live.append(obj)
+            h = compute(obj)
+            if h.status != Status.CURRENT:
+                pending.append(f"{what}: {h.status.value} ({h.message})")
+                failed = failed or h.status == Status.FAILED
+        if not pending:
+            return live
+        left = deadline - clock()
+        if failed or left <= 0:
+            why = "failed" if failed else f"not ready after {timeout:g}s"
+            raise HealthCheckFailed(f"health check {why}: {'; '.join(pending[:20])[:800]}")
+        sleep(min(poll, left))

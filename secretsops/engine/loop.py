@@ -17,6 +17,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -24,11 +25,14 @@ from typing import Any, Protocol
 from secretsops.decryptors.base import DecryptCache, Decryptor
 from secretsops.engine import apply, health, inventory
 from secretsops.engine.config import EngineSettings, SourceSpec
-from secretsops.engine.decryption_secret import key_context
+from secretsops.engine.decryption_secret import decryption_keys
+from secretsops.engine.dependencies import REQUEUE_DEPENDENCY, check_ready, dependency_order
 from secretsops.engine.drift import Fingerprinter, ObjectPrint
+from secretsops.engine.flux_overlay import apply_overlay
 from secretsops.engine.impersonation import source_client
 from secretsops.engine.metrics import EngineMetrics
 from secretsops.engine.pipeline import Pipeline, build_pipeline
+from secretsops.engine.postbuild import add_common_metadata, load_variables, substitute
 from secretsops.engine.proc import ProcessRunner
 from secretsops.engine.render import render_path
 from secretsops.engine.reporting import MAX_LISTED, PassResult, Reporter
@@ -115,6 +119,8 @@ class SourceReconciler:
         self.external_due: float | None = None
         self.status = SourceStatus(spec.name)
         self._status_loaded = False
+        #: the other sources of this engine by name (dependsOn looks their status up)
+        self.peers: dict[str, SourceReconciler] = {}
 
     # --- one pass ---------------------------------------------------------------------------
     def reconcile(self) -> PassResult:
@@ -132,6 +138,7 @@ class SourceReconciler:
                 log.info("source suspended", extra={"source": name})
                 result.ok, result.reason = True, "Suspended"
                 return result
+            check_ready(self.spec, dict(self.peers))
             rev = self.source.sync()
             result.revision = str(rev)
             self.status.lastAttemptedRevision = str(rev)
@@ -236,23 +243,26 @@ class SourceReconciler:
         if not target.exists():
             raise RenderError(f"path not found in {rev}", file=spec.path)
         items = render_path(target, runner=deps.runner, root=rev.checkout)
+        items = apply_overlay(items, spec.overlay, deps.runner, settings.work_dir)
         if only is None:
             self._schedule_refresh(items)
-        keys = self._key_context()
-        pipeline = build_pipeline(
-            keys,
-            decryptors=deps.decryptors,
-            kube=deps.kube,
-            source_kube=self.kube,
-            sealing_key_namespace=settings.sealing_key_namespace,
-            cache=self.cache,
-            scope=self._pre_scope,
-        )
-        try:
-            items = pipeline.run(items)
-            desired = [apply.prepare(i, spec.target_namespace) for i in items]
-        finally:
-            self._count_calls(keys, pipeline)
+        with self._key_context() as keys:
+            pipeline = build_pipeline(
+                keys,
+                decryptors=deps.decryptors,
+                kube=deps.kube,
+                source_kube=self.kube,
+                sealing_key_namespace=settings.sealing_key_namespace,
+                cache=self.cache,
+                scope=self._pre_scope,
+            )
+            try:
+                items = pipeline.run(items)
+                items = self._post_build(items)
+                desired = [apply.prepare(i, spec.target_namespace) for i in items]
+            finally:
+                self._count_calls(keys, pipeline)
+        add_common_metadata(desired, spec.common_metadata)
         waiting: list[Any] = list(pipeline.context.scratch.waiting)
         for item, obj in zip(items, desired, strict=True):
             if "sops" in obj and isinstance(obj["sops"], dict):
@@ -271,6 +281,7 @@ class SourceReconciler:
         stale, entries = self._keep_waiting(waiting, old, stale, entries)
         self._guard(rev, old, stale, entries, annotations)
         if settings.dry_run:
+            apply.validate(self.kube, desired)  # as the source: what it may not write fails here too
             result.applied = [ObjectId.of(o) for o in desired]
             result.would_prune = [e.id for e in stale]
             self._report_waiting(waiting, result)
@@ -297,9 +308,42 @@ class SourceReconciler:
         result.applied, result.pruned = outcome.applied, outcome.pruned
         deps.metrics.applied.labels(spec.name).inc(len(outcome.applied))
         deps.metrics.pruned.labels(spec.name).inc(len(outcome.pruned))
-        self._health(list(outcome.live.values()), result)
+        self._health(self._await_health(outcome.live), result)
         self._report_waiting(waiting, result)
         self.status.objects = len(entries)
+
+    def _post_build(self, items: list[SourcedObject]) -> list[SourcedObject]:
+        """Flux's postBuild substitution, on decrypted objects (as Flux orders it); variables
+        read as the source (its ServiceAccount) from the Kustomization's namespace."""
+        post = self.spec.post_build
+        if post is None:
+            return items
+        values = load_variables(post, self.kube, self.spec.namespace or self.settings.namespace)
+        return substitute(items, values, strict=post.strict)
+
+    def _await_health(self, applied: Mapping[ObjectId, Obj]) -> list[Obj]:
+        """``wait``: every applied object Current; ``healthChecks``: the listed ones; within
+        the source's timeout. Without either, the live objects as the apply returned them."""
+        spec = self.spec
+        if not spec.wait and not spec.health_checks:
+            return list(applied.values())
+        refs: list[tuple[str, str, str, str]] = []
+        if spec.wait:
+            for obj in applied.values():
+                meta = obj.get("metadata") or {}
+                ns, name = str(meta.get("namespace") or ""), str(meta.get("name"))
+                refs.append((str(obj.get("apiVersion")), str(obj.get("kind")), ns, name))
+        for ref in spec.health_checks:
+            ns = ref.namespace or spec.target_namespace or spec.namespace or self.settings.namespace
+            refs.append((ref.api_version, ref.kind, ns, ref.name))
+
+        def fetch() -> list[tuple[str, Obj | None]]:
+            return [
+                (f"{kind}/{ns}/{name}" if ns else f"{kind}/{name}", self.kube.get(api, kind, ns, name))
+                for api, kind, ns, name in refs
+            ]
+
+        return health.wait_until_current(fetch, spec.pass_timeout, self.deps.sleep)
 
     @staticmethod
     def _keep_waiting(
@@ -407,14 +451,15 @@ class SourceReconciler:
                 raise RenderError("declared twice (after targetNamespace)", object=str(oid))
             seen.add(oid)
 
-    def _key_context(self) -> KeyContext:
+    def _key_context(self) -> AbstractContextManager[KeyContext]:
+        """The pass's keys (``*.asc`` entries: a private keyring that ends with the block)."""
         ref = self.spec.decryption_secret
         if ref is None:
-            return key_context(self.deps.edge_env, None)
+            return decryption_keys(self.deps.edge_env, None)
         secret = self.deps.kube.get("v1", "Secret", ref.namespace, ref.name)
         if secret is None:
             raise EngineError(f"decryption Secret {ref} not found")
-        return key_context(self.deps.edge_env, secret, f"decryption Secret {ref}")
+        return decryption_keys(self.deps.edge_env, secret, f"decryption Secret {ref}")
 
     def _count_calls(self, keys: KeyContext, pipeline: Pipeline) -> None:
         """Key-service calls by kind (age, kms, hc_vault, pgp) plus providers' own counters."""
@@ -448,6 +493,10 @@ class SourceReconciler:
 
     def next_delay(self, result: PassResult) -> float:
         """Interval after success or a permanent failure; capped exponential backoff otherwise."""
+        if not result.ok and result.reason == "DependencyNotReady":
+            return min(self.spec.interval, REQUEUE_DEPENDENCY)
+        if not result.ok and self.spec.retry_interval is not None:
+            return self.spec.retry_interval
         if result.ok or not result.temporary:
             if self.external_due is not None:
                 return max(0.05, min(self.spec.interval, self.external_due - time.monotonic()))
@@ -479,6 +528,13 @@ class Engine:
     asked: dict[str, bool] = field(default_factory=dict)
     wake: threading.Event = field(default_factory=threading.Event)
     _asked_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        """dependsOn: dependencies run first in a round, and each source sees the others' status."""
+        self.reconcilers = dependency_order(self.reconcilers)
+        peers = {r.spec.name: r for r in self.reconcilers}
+        for rec in self.reconcilers:
+            rec.peers = peers
 
     def ask(self, source: str = "", *, full: bool = False) -> None:
         """Run a source's (or every source's) next pass now; ``full`` re-renders and re-resolves."""
@@ -519,6 +575,10 @@ class Engine:
                     continue
                 result = rec.reconcile()
                 due[id(rec)] = time.monotonic() + rec.next_delay(result)
+                if result.ok:  # sources waiting on this one look again now
+                    for other in self.reconcilers:
+                        if rec.spec.name in other.spec.depends_on:
+                            due[id(other)] = min(due[id(other)], time.monotonic())
             wait = max(0.05, min(due.values(), default=5.0) - time.monotonic())
             deadline = time.monotonic() + min(wait, 5.0)
             while not self.stop.is_set() and not self.wake.is_set() and time.monotonic() < deadline:

@@ -51,6 +51,9 @@ class PassResult:
 
 def reason_for(exc: SecretsOpsError) -> str:
     """kstatus-style reasons, as Flux names them where it has one."""
+    named = getattr(exc, "condition_reason", "")
+    if isinstance(named, str) and named:  # DependencyNotReady, HealthCheckFailed
+        return named
     if isinstance(exc, PruneGuardTripped):
         return "PruneGuardTripped"
     if isinstance(exc, SignatureError):

@@ -151,3 +151,31 @@ class PgpKeySource(MasterKey):
         if not proc.stdout:
             raise KeySourceError(f"PGP key {self.fingerprint}: decryption failed: zero bytes returned")
         return proc.stdout
+
+
+def import_secret_key(ctx: KeyContext, armored: bytes, name: str) -> None:
+    """Import one armored (secret) key into ``ctx``'s GNUPGHOME, on stdin (Flux's ``*.asc`` entries)."""
+    proc = run_gpg(ctx, ["--import"], armored)
+    if proc.returncode != 0:
+        raise KeySourceError(f"PGP key {name}: import failed: {_gpg_reason(proc.stderr)}")
+
+
+def stop_agent(ctx: KeyContext) -> None:
+    """Stop the gpg-agent serving ``ctx``'s GNUPGHOME (a private keyring is removed after use)."""
+    import subprocess
+
+    home = ctx.env.get("GNUPGHOME")
+    if not home:
+        return
+    gpgconf = os.path.join(os.path.dirname(gpg_binary(ctx.env)), "gpgconf")
+    env = {"PATH": ctx.env.get("PATH") or os.defpath, "GNUPGHOME": home, "LC_ALL": "C"}
+    try:
+        subprocess.run(
+            [gpgconf if os.path.exists(gpgconf) else "gpgconf", "--homedir", home, "--kill", "gpg-agent"],
+            env=env,
+            capture_output=True,
+            timeout=GPG_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        pass  # nothing was listening, or gpgconf is missing: the directory goes anyway

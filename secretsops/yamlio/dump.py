@@ -16,9 +16,17 @@ import yaml
 _DUMPER: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def dump(value: Any, *, sort_keys: bool = False) -> str:
-    """One document, kubectl-like layout."""
-    return yaml.dump(value, Dumper=_DUMPER, sort_keys=sort_keys, default_flow_style=False, allow_unicode=True)
+def dump(value: Any, *, sort_keys: bool = False, unfolded: bool = False) -> str:
+    """One document, kubectl-like layout; ``unfolded`` keeps every scalar on one line (text that
+    is rewritten and parsed again, as Flux's postBuild substitution does, must not be folded)."""
+    return yaml.dump(
+        value,
+        Dumper=_DUMPER,
+        sort_keys=sort_keys,
+        default_flow_style=False,
+        allow_unicode=True,
+        width=1 << 30 if unfolded else 80,
+    )
 
 
 def dump_all(values: Iterable[Any]) -> str:

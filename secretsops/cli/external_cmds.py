@@ -112,6 +112,7 @@ def redact(item: SourcedObject, key: bytes) -> Obj:
 def run_render(args: argparse.Namespace) -> int:
     from secretsops.decryptors.base import ExternalOptions
     from secretsops.decryptors.guard import guard_items
+    from secretsops.engine.confine import enclosing_work_tree
     from secretsops.engine.default_namespace import place_all, scope_for
     from secretsops.engine.pipeline import build_pipeline
     from secretsops.engine.render import render_path
@@ -120,7 +121,9 @@ def run_render(args: argparse.Namespace) -> int:
     key_files = [f for arg in args.private_keys for f in str(arg).split(",") if f]
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    items = render_path(Path(args.path), jobs=args.jobs)
+    target = Path(args.path)
+    # inside a git work tree, nothing may be read from outside it (a symlink in a pull request)
+    items = render_path(target, jobs=args.jobs, within=enclosing_work_tree(target))
     pipeline = build_pipeline(
         KeyContext.from_environ(os.environ),
         sealing_key_files=key_files,

@@ -34,6 +34,7 @@ from typing import Any
 
 from secretsops import yamlio
 from secretsops.decryptors.sops import ORIGIN, UNLOCATED, SopsOrigin
+from secretsops.engine.confine import ensure_inside
 from secretsops.engine.proc import ProcessRunner
 from secretsops.errors import InputError, RenderError
 from secretsops.manifests import SourcedObject
@@ -138,8 +139,8 @@ class Origins:
 def find_origins(directory: Path, *, confine: Path | None = None) -> Origins:
     """Walk the local closure of the kustomization in ``directory`` (see the module docstring).
 
-    ``confine``: a directory the closure must stay in (the engine's checkout); a base outside it
-    is a ``RenderError``.
+    ``confine``: a directory the closure must stay in (the engine's checkout); a base, resource
+    or generator input outside it, directly or through a symbolic link, is a ``RenderError``.
     """
     origins = Origins()
     seen: set[Path] = set()
@@ -160,6 +161,8 @@ def find_origins(directory: Path, *, confine: Path | None = None) -> Origins:
         for name in _REFERENCE_FIELDS:
             for entry in _entries(doc.get(name)):
                 target = current / entry
+                if limit is not None and not is_remote(entry):
+                    ensure_inside(target, limit, _relative(target, root))
                 if target.is_dir():
                     pending.append(target.resolve())
                 elif target.is_file():
@@ -167,6 +170,9 @@ def find_origins(directory: Path, *, confine: Path | None = None) -> Origins:
                 elif is_remote(entry):
                     origins.remote.append(entry)
         for gen in _entries_of(doc.get("secretGenerator")):
+            if limit is not None:
+                for rel in _generator_inputs(gen):
+                    ensure_inside(current / rel, limit, _relative(current / rel, root))
             _add_generator(origins, current, gen, root)
     return origins
 
@@ -227,6 +233,15 @@ def _add_generator(origins: Origins, base: Path, gen: dict[str, Any], root: Path
             key, rel = Path(entry).name, entry
         origins.file_formats[key] = sops_format_for(rel)
         origins.file_paths[key] = _relative(base / rel, root)
+
+
+def _generator_inputs(gen: dict[str, Any]) -> list[str]:
+    """The files a secretGenerator reads (``envs``, ``env``, ``files`` with or without ``key=``)."""
+    inputs = _entries(gen.get("envs")) + ([str(gen["env"])] if gen.get("env") else [])
+    for entry in _entries(gen.get("files")):
+        key, sep, rel = entry.partition("=")
+        inputs.append(rel if sep else entry)
+    return inputs
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from secretsops import yamlio
 from secretsops.engine import kustomize
+from secretsops.engine.confine import ensure_inside
 from secretsops.engine.proc import ProcessRunner, default_runner
 from secretsops.errors import InputError, RenderError
 from secretsops.manifests import (
@@ -40,7 +41,12 @@ BUILD_WORKERS = min(4, os.cpu_count() or 1)
 
 
 def render_path(
-    path: Path, *, runner: ProcessRunner | None = None, root: Path | None = None, jobs: int | None = None
+    path: Path,
+    *,
+    runner: ProcessRunner | None = None,
+    root: Path | None = None,
+    jobs: int | None = None,
+    within: Path | None = None,
 ) -> list[SourcedObject]:
     """Objects declared under ``path`` (ciphertext; generated SOPS Secrets carry ``extra``).
 
@@ -49,13 +55,16 @@ def render_path(
     bases may be anywhere: the working directory and git do not matter. Raises ``RenderError``
     naming the file when anything does not parse or build: a unit renders whole or not at all.
     ``jobs``: kustomize processes at once in a tree of several kustomizations (default
-    ``BUILD_WORKERS``).
+    ``BUILD_WORKERS``). ``within``: confine reading to this directory without changing how
+    paths are shown (``render`` passes the enclosing git work tree); ``root`` implies it.
     """
     path = Path(path)
-    confine = root
+    confine = root if root is not None else within
     shown_root = root or (path if path.is_dir() else path.parent)
     if not path.exists():
         raise RenderError(f"{path}: no such file or directory")
+    if confine is not None:  # the path itself, or a directory above it, may be a link out
+        ensure_inside(path, confine, _shown(path, confine))
     runner = runner or default_runner()
     if not path.is_dir():  # a file; devices and FIFOs are refused by the reader
         items = _load(path, shown_root)

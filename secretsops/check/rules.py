@@ -117,7 +117,10 @@ RULES: dict[str, Rule] = {
             "sops-partially-decrypted",
             "SopsValueDecrypted",
             "A SOPS file has a value in plaintext that its rules say must be ENC[...].",
-            Fix("re-encrypt the plaintext values in place with the file's data key, then rotate them", REENCRYPT),
+            Fix(
+                "re-encrypt the plaintext values in place with the file's data key, then rotate them",
+                REENCRYPT,
+            ),  # fmt: skip
         ),
         Rule(
             "sops-metadata-broken",

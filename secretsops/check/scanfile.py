@@ -38,10 +38,18 @@ class ScanFile:
     #: the repository's fingerprint key (check/fpkey.py); a fresh random one when not given
     fingerprint_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     _docs: list[Any] | None = None
+    _lower: str | None = None
 
     @property
     def name(self) -> str:
         return posixpath.basename(self.path)
+
+    @property
+    def lower(self) -> str:
+        """The text lowercased once, for detectors' cheap substring tests before any regex."""
+        if self._lower is None:
+            self._lower = self.text.lower()
+        return self._lower
 
     @property
     def is_structured(self) -> bool:

@@ -7,9 +7,12 @@ pragmas and the baseline (suppressed findings are kept in the report as a trail)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from secretsops.check import gitio
 from secretsops.check.baseline import Baseline
@@ -37,6 +40,9 @@ Progress = Callable[[int, "int | None", str], None]
 #: heuristic rules, dropped on a line an exact rule already reported
 WEAK_RULES = frozenset({"high-entropy-secret"})
 MODES = ("worktree", "staged", "history", "since", "stdin")
+#: below this many files one process is faster than forking workers
+PARALLEL_MIN_FILES = 500
+MAX_WORKERS = 8
 
 
 @dataclass
@@ -59,6 +65,8 @@ class CheckOptions:
     strict: bool = False
     #: where the user is: findings are shown and fix commands written relative to it (None: root)
     cwd: Path | None = None
+    #: processes for a large work-tree scan (0: one per available CPU)
+    jobs: int = 0
 
 
 def resolve_root(start: Path) -> tuple[Path, bool]:
@@ -101,19 +109,18 @@ def run_check(options: CheckOptions, in_git: bool | None = None) -> Report:
     key = options.fingerprint_key or repository_key(options.root, in_git)
     total = source.count()
     seen: set[tuple[str, str, str, str, int, str]] = set()
-    for n, item in enumerate(source.items(), 1):
-        if options.progress is not None:
-            options.progress(n, total, item.path)
-        _scan_item(
-            item,
-            source=source,
-            sops_configs=sops_configs,
-            detectors=detectors,
-            baseline=options.baseline,
-            report=report,
-            key=key,
-            seen=seen,
-        )
+    judge = Judge(source, sops_configs, detectors, key)
+    config_notes: set[Note] = set()
+    for judged in _judge_all(judge, source, options, total):
+        for note in judged.config_notes:
+            if note not in config_notes:  # each broken .sops.yaml once, whichever worker met it
+                config_notes.add(note)
+                report.notes.append(note)
+        report.files_scanned += judged.scanned
+        for finding, reason in judged.findings:
+            _keep(report, finding, reason, options.baseline, seen)
+        report.notes.extend(judged.notes)
+        report.errors.extend(judged.errors)
     if options.progress is not None:
         options.progress(-1, total, "")
     report.findings.sort(key=lambda f: (f.path, f.line, f.rule, f.key, f.commit))
@@ -128,66 +135,152 @@ def run_check(options: CheckOptions, in_git: bool | None = None) -> Report:
     return report
 
 
-def _scan_item(
-    item: Item,
-    *,
-    source: Source,
-    sops_configs: SopsConfigs,
-    detectors: list[Detector],
-    baseline: Baseline | None,
-    report: Report,
-    key: bytes,
-    seen: set[tuple[str, str, str, str, int, str]],
-) -> None:
-    where = item.path if not item.commit else f"{item.path}@{item.commit[:12]}"
-    if item.data is None:
-        report.notes.append(Note(where, item.note))
-        return
-    config = sops_configs.for_path(item.path) if item.path != "<stdin>" else None
-    if config is not None and config.problem:
-        report.notes.append(Note(config.directory or ".", f".sops.yaml: {config.problem}"))
-        config.problem = ""
-    rule = config.covering_rule(item.path) if config is not None else None
-    report.files_scanned += 1
-    if b"\0" in item.data[:8192]:
-        if rule is not None and is_keystore_name(item.path):  # a key store a rule covers
-            fp = fingerprint(item.data, key)
-            _keep(report, Finding("sops-unencrypted", item.path, 1, "", fp, item.commit), [], baseline, seen)
-        else:
-            report.notes.append(Note(where, "binary file, skipped"))
-        return
-    text = item.data.decode("utf-8", "replace")
-    commit = item.commit
+@dataclass
+class Judged:
+    """What one file contributed: findings with their inline-suppression reason, notes, errors."""
 
-    def read_sibling(path: str) -> str | None:
-        return source.read_sibling(path, commit)
+    path: str
+    findings: list[tuple[Finding, str | None]] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    errors: list[Note] = field(default_factory=list)
+    config_notes: list[Note] = field(default_factory=list)
+    scanned: bool = False
 
-    file = ScanFile(item.path, text, commit, read_sibling=read_sibling, sops_rule=rule, fingerprint_key=key)
-    for detector in detectors:
-        try:
-            detector.scan(file)
-        except Exception as exc:  # one bad file must not stop the gate
-            # fail closed: the file could not be judged, so the run cannot pass
-            report.errors.append(
-                Note(where, f"not fully scanned: {type(detector).__name__} failed ({type(exc).__name__})")
-            )
-    lines = text.splitlines() if any(h in text for h in HINT) else []
-    exact_lines = {f.line for f in file.findings if f.rule not in WEAK_RULES}
-    decrypted = {(f.line, f.key) for f in file.findings if f.rule == "sops-partially-decrypted"}
-    for finding in file.findings:
-        if finding.rule in WEAK_RULES and finding.line in exact_lines:
-            continue  # an exact detector already explains this line
-        if finding.variant == "in-sops-file" and (finding.line, finding.key) in decrypted:
-            continue  # the same value, told once: as a SOPS value decrypted by hand (one fix)
-        _keep(report, finding, lines, baseline, seen)
-    report.notes.extend(Note(where, n.reason) for n in file.notes)
-    report.errors.extend(Note(where, n.reason) for n in file.errors)
+
+@dataclass
+class Judge:
+    """Runs the detectors over one item; holds nothing that changes between items, so a forked
+    worker can run a copy of it over its share of the files."""
+
+    source: Source
+    sops_configs: SopsConfigs
+    detectors: list[Detector]
+    key: bytes = field(repr=False)
+
+    def __call__(self, item: Item) -> Judged:
+        where = item.path if not item.commit else f"{item.path}@{item.commit[:12]}"
+        out = Judged(item.path)
+        if item.data is None:
+            out.notes.append(Note(where, item.note))
+            return out
+        config = self.sops_configs.for_path(item.path) if item.path != "<stdin>" else None
+        if config is not None and config.problem:
+            out.config_notes.append(Note(config.directory or ".", f".sops.yaml: {config.problem}"))
+        rule = config.covering_rule(item.path) if config is not None else None
+        out.scanned = True
+        if b"\0" in item.data[:8192]:
+            if rule is not None and is_keystore_name(item.path):  # a key store a rule covers
+                fp = fingerprint(item.data, self.key)
+                out.findings.append((Finding("sops-unencrypted", item.path, 1, "", fp, item.commit), None))
+            else:
+                out.notes.append(Note(where, "binary file, skipped"))
+            return out
+        text = item.data.decode("utf-8", "replace")
+        commit = item.commit
+        source = self.source
+
+        def read_sibling(path: str) -> str | None:
+            return source.read_sibling(path, commit)
+
+        file = ScanFile(
+            item.path, text, commit, read_sibling=read_sibling, sops_rule=rule, fingerprint_key=self.key
+        )
+        for detector in self.detectors:
+            try:
+                detector.scan(file)
+            except Exception as exc:  # one bad file must not stop the gate
+                # fail closed: the file could not be judged, so the run cannot pass
+                out.errors.append(
+                    Note(where, f"not fully scanned: {type(detector).__name__} failed ({type(exc).__name__})")
+                )
+        lines = text.splitlines() if any(h in text for h in HINT) else []
+        exact_lines = {f.line for f in file.findings if f.rule not in WEAK_RULES}
+        decrypted = {(f.line, f.key) for f in file.findings if f.rule == "sops-partially-decrypted"}
+        for finding in file.findings:
+            if finding.rule in WEAK_RULES and finding.line in exact_lines:
+                continue  # an exact detector already explains this line
+            if finding.variant == "in-sops-file" and (finding.line, finding.key) in decrypted:
+                continue  # the same value, told once: as a SOPS value decrypted by hand (one fix)
+            out.findings.append((finding, inline_reason(lines, finding.line) if lines else None))
+        out.notes.extend(Note(where, n.reason) for n in file.notes)
+        out.errors.extend(Note(where, n.reason) for n in file.errors)
+        return out
+
+
+def _judge_all(judge: Judge, source: Source, options: CheckOptions, total: int | None) -> Iterator[Judged]:
+    """Every item judged, in the source's order; a large work tree is split over the CPUs.
+
+    Workers are forked (they share the loaded detectors and configs without pickling them),
+    each reads and judges every N-th file and sends back only findings and notes.
+    """
+    workers = _workers(options, total)
+    progress = options.progress
+    if workers < 2 or not isinstance(source, WorktreeSource):
+        for n, item in enumerate(source.items(), 1):
+            if progress is not None:
+                progress(n, total, item.path)
+            yield judge(item)
+        return
+    paths = source.listing()
+    chunks = [paths[i::workers] for i in range(workers)]
+    context = multiprocessing.get_context("fork")
+    started = []
+    for chunk in chunks[1:]:
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_work, args=(judge, source, chunk, send), daemon=True)
+        process.start()
+        send.close()
+        started.append((process, receive))
+    results = []
+    for n, item in enumerate(source.read(chunks[0])):
+        if progress is not None:  # the workers keep pace: show this share scaled to the whole
+            progress(min(n * workers + 1, len(paths)), total, item.path)
+        results.append(judge(item))
+    try:
+        for _process, receive in started:
+            try:
+                part = receive.recv()
+            except EOFError:
+                raise CheckError("a scan worker stopped before it finished (out of memory?)") from None
+            if isinstance(part, str):
+                raise CheckError(f"a scan worker failed: {part}")
+            results.extend(part)
+    finally:
+        for process, _receive in started:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+    order = {path: i for i, path in enumerate(paths)}
+    results.sort(key=lambda judged: order.get(judged.path, len(order)))
+    yield from results
+
+
+def _work(judge: Judge, source: WorktreeSource, paths: list[str], send: Any) -> None:
+    """A forked worker: judge ``paths`` and send the results (or one line on failure)."""
+    try:
+        send.send([judge(item) for item in source.read(paths)])
+    except Exception as exc:
+        send.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        send.close()
+
+
+def _workers(options: CheckOptions, total: int | None) -> int:
+    """CPUs to use: 1 for small scans (forking costs more than it saves), for tests' own
+    detectors, and when the caller asked for one."""
+    if options.jobs == 1 or total is None or total < PARALLEL_MIN_FILES or options.mode != "worktree":
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(options.jobs or cpus, cpus, MAX_WORKERS))
 
 
 def _keep(
     report: Report,
     finding: Finding,
-    lines: list[str],
+    reason: str | None,
     baseline: Baseline | None,
     seen: set[tuple[str, str, str, str, int, str]],
 ) -> None:
@@ -200,7 +293,6 @@ def _keep(
     if key in seen:
         return
     seen.add(key)
-    reason = inline_reason(lines, finding.line) if lines else None
     if reason is not None:
         report.suppressed.append(Suppressed(finding, "inline", reason))
     elif baseline is not None and finding in baseline:

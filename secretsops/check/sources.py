@@ -8,6 +8,7 @@ kustomize detector needs for the files a secretGenerator points at.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,24 +91,33 @@ class WorktreeSource(Source):
         return len(self._listing())
 
     def items(self) -> Iterator[Item]:
+        yield from self.read(self._listing())
+
+    def read(self, paths: list[str]) -> Iterator[Item]:
+        """The items of ``paths`` (relative to root): one lstat and one read per file."""
         root = self.root.resolve()
-        for rel in self._listing():
-            full = self.root / rel
+        base = str(self.root)
+        for rel in paths:
+            full = os.path.join(base, rel)
             try:
-                if full.is_symlink():
-                    target = full.resolve()
+                st = os.lstat(full)
+                if stat.S_ISLNK(st.st_mode):
+                    target = Path(full).resolve()
                     if not target.is_relative_to(root):
                         yield Item(rel, note="symlink to outside the repository, not followed")
                     continue  # a link inside the repo: its target is scanned as itself
-                if not full.is_file():
+                if not stat.S_ISREG(st.st_mode):
                     continue
-                size = full.stat().st_size
-                if size > self.max_size:
+                if st.st_size > self.max_size:
                     yield Item(rel, note=f"larger than {self.max_size} bytes, skipped")
                     continue
-                yield Item(rel, full.read_bytes())
+                yield Item(rel, Path(full).read_bytes())
             except OSError as exc:
                 yield Item(rel, note=f"cannot read ({exc.strerror or 'error'})")
+
+    def listing(self) -> list[str]:
+        """Every path this source will yield, in order (for splitting the work)."""
+        return self._listing()
 
     def read_sibling(self, path: str, commit: str = "") -> str | None:
         return self.read_worktree(path)

@@ -14,6 +14,7 @@ instead of calling ciphertext a plaintext secret.
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from secretsops.check.detectors.secrets import decode_data_value, is_exposed_value, iter_k8s_objects
@@ -99,11 +100,30 @@ class SecretGenerators:
         file.report("kustomize-secret-file", line, f"{generator}:{ref}", text, target=target)
 
 
+def _marker_in_base64() -> tuple[str, ...]:
+    """The SOPS marker as it reads inside base64 at each of the 3 byte alignments (whole
+    4-character groups only), so files are parsed only when a data value can hold it."""
+    out = []
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + _MARKER_BYTES + b"\0\0\0").decode()
+        first = -(-shift // 3)  # the first group that starts inside the marker
+        last = (shift + len(_MARKER_BYTES)) // 3  # groups before this one end inside it
+        out.append(encoded[4 * first : 4 * last])
+    return tuple(out)
+
+
+_MARKER_B64 = _marker_in_base64()
+
+
 class UndecryptedBuildOutput:
     def scan(self, file: ScanFile) -> None:
-        if not file.is_structured or ("sops" not in file.text and "data" not in file.text):
+        if not file.is_structured:
             return
         stdin = file.path == "<stdin>"
+        text = file.text
+        # cheap test first: only a sops key, a flattened sops_mac or base64'd ciphertext can match
+        if not ((stdin and "sops" in text) or "sops_mac" in text or any(m in text for m in _MARKER_B64)):
+            return
         for doc in file.docs:
             for obj in iter_k8s_objects(doc):
                 if stdin and isinstance(obj.get("sops"), dict) and obj.get("kind"):

@@ -29,7 +29,8 @@ _PEM_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
 _PUBLIC_PEM_TYPES = frozenset(
     {
         "CERTIFICATE", "TRUSTED CERTIFICATE", "PUBLIC KEY", "RSA PUBLIC KEY", "X509 CRL",
-        "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST", "PGP PUBLIC KEY BLOCK", "SSH2 PUBLIC KEY", "PKCS7", "CMS",
+        "CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST", "PGP PUBLIC KEY BLOCK", "SSH2 PUBLIC KEY",
+        "PKCS7", "CMS",
     }
 )  # fmt: skip
 #: one public key per line: OpenSSH (authorized_keys, known_hosts without markers) and age recipients

@@ -830,19 +830,17 @@ def cmd_edit(args: argparse.Namespace) -> int:
     else:
         tree = None
         before = b""
-    import tempfile
+    from secretsops.cli.edit_tempfile import Stopped, plaintext_file
 
-    shm = Path("/dev/shm")  # noqa: S108 - a memory filesystem, the file is 0600 and removed
-    fd, tmp = tempfile.mkstemp(
-        dir=shm if shm.is_dir() else None, prefix="secretsops-edit-", suffix=path.suffix or ".txt"
-    )
+    editor = _editor_cmd()
     try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(before)
-        branches = _edit_until_valid([*_editor_cmd(), tmp], Path(tmp), before, fmt, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        # 0600 on /dev/shm, pid-stamped; removed on exit, Ctrl+C, SIGTERM, SIGHUP (and, after a
+        # SIGKILL, by the next edit)
+        with plaintext_file(before, path.suffix or ".txt") as tmp:
+            branches = _edit_until_valid([*editor, str(tmp)], tmp, before, fmt, path)
+    except Stopped as stop:
+        print(f"secretsops: edit stopped by signal {stop.signum}; {path} was not changed", file=sys.stderr)
+        return 128 + stop.signum
     if tree is None:
         groups, options = _encryption_plan(args, args.file)
         out = api.encrypt_tree(branches, fmt, groups=groups, options=options, ctx=ctx)

@@ -56,6 +56,12 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.add_argument(
         "-j", "--jobs", type=int, default=None, help="kustomize builds at once in a tree of kustomizations"
     )
+    p.add_argument(
+        "--passthrough",
+        action="store_true",
+        help="decrypt nothing: SOPS Secrets as SopsSecrets, SealedSecrets/ExternalSecrets as they are, for "
+        "the in-cluster controllers (Argo CD's safer mode, docs/argocd.md)",
+    )
     p.set_defaults(func=run_render)
 
 
@@ -110,6 +116,10 @@ def redact(item: SourcedObject, key: bytes) -> Obj:
 
 
 def run_render(args: argparse.Namespace) -> int:
+    if args.passthrough:
+        from secretsops.cli.argocd_cmds import run_passthrough
+
+        return run_passthrough(args)
     from secretsops.decryptors.base import ExternalOptions
     from secretsops.decryptors.guard import guard_items
     from secretsops.engine.confine import enclosing_work_tree

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
+from secretsops.controllers.events import EventRecorder
 from secretsops.controllers.informer import Informer, Key
 from secretsops.controllers.queue import WorkQueue
-from secretsops.errors import KubeError, SecretsOpsError
+from secretsops.controllers.statuswriter import StatusWriter, unchanged
+from secretsops.errors import KubeError
 from secretsops.kube.client import KubeClient
 from secretsops.manifests import Obj
 
@@ -48,6 +50,8 @@ class ControllerContext:
     metrics: Any  # secretsops.controllers.metrics.ControllerMetrics
     env: Mapping[str, str] = field(default_factory=dict)
     stop: threading.Event = field(default_factory=threading.Event)
+    events: EventRecorder = field(init=False)
+    statuses: StatusWriter = field(init=False)
 
     def informer(self, api_version: str, kind: str, namespace: str = "", **kw: Any) -> Informer:
         return Informer(self.kube, api_version, kind, namespace, **kw)
@@ -56,35 +60,13 @@ class ControllerContext:
         """Namespaces to watch: the list given, or [""] (all)."""
         return list(self.settings.watch_namespaces) or [""]
 
+    def __post_init__(self) -> None:
+        self.events = EventRecorder(lambda: self.kube, self.metrics)
+        self.statuses = StatusWriter(lambda: self.kube)
+
     def event(self, obj: Obj, reason: str, message: str, *, warning: bool = False) -> None:
-        """A core/v1 Event about ``obj`` (best effort: an Event that cannot be written is dropped)."""
-        meta = obj.get("metadata") or {}
-        ns = str(meta.get("namespace") or "default")
-        stamp = now_rfc3339()
-        event = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"generateName": f"{meta.get('name')}.", "namespace": ns},
-            "involvedObject": {
-                "apiVersion": obj.get("apiVersion"),
-                "kind": obj.get("kind"),
-                "name": meta.get("name"),
-                "namespace": ns,
-                "uid": meta.get("uid"),
-                "resourceVersion": meta.get("resourceVersion"),
-            },
-            "reason": reason,
-            "message": message[:1024],
-            "type": "Warning" if warning else "Normal",
-            "source": {"component": "secretsops-controller"},
-            "firstTimestamp": stamp,
-            "lastTimestamp": stamp,
-            "count": 1,
-        }
-        try:
-            self.kube.create(event)
-        except SecretsOpsError as exc:
-            log.debug("event dropped", extra={"reason": str(exc)})
+        """A core/v1 Event about ``obj``, queued: written by the recorder's thread (best effort)."""
+        self.events.record(obj, reason, message, warning=warning)
 
 
 class Controller(ABC):
@@ -118,12 +100,19 @@ class Controller(ABC):
         meta = obj.get("metadata") or {}
         self.queue.add((str(meta.get("namespace") or ""), str(meta.get("name") or "")))
 
-    def write_status(self, obj: Obj, api_version: str, kind: str, new: dict[str, Any]) -> None:
+    def write_status(
+        self, obj: Obj, api_version: str, kind: str, new: dict[str, Any], *, deferred: bool = False
+    ) -> None:
         """Patch the status fields in ``new`` when they changed; a failed write is logged, not raised
-        (the object is reconciled again and the status written then)."""
-        old = dict(obj.get("status") or {})
-        if all(old.get(k) == v for k, v in new.items()):
+        (the object is reconciled again and the status written then). ``deferred``: hand it to the
+        status writer (``statuswriter``) and go on; for controllers that never read their own status
+        back to decide what to do next."""
+        if deferred:
+            self.ctx.statuses.submit(obj, api_version, kind, new)
             return
+        if unchanged(obj, new):
+            return
+        old = dict(obj.get("status") or {})
         meta = obj.get("metadata") or {}
         ns, name = str(meta.get("namespace") or ""), str(meta.get("name"))
         try:

@@ -9,6 +9,13 @@ existing Secret only; None: nothing) and ``deletionPolicy`` when the provider ha
 ``refreshTime``, ``syncedResourceVersion`` (``<generation>-<hash of labels and annotations>``)
 and ``binding``. The next refresh is a delayed requeue of the key, never a poll.
 
+A Secret we write that someone edits, strips of the ``managed`` label or deletes is refreshed at
+once, as in ESO: a metadata-only watch of Secrets labelled ``managed`` enqueues the ExternalSecrets
+that target it (echoes of our own writes are told apart by ``owned.OwnedWrites``), and the
+reconcile refreshes when the Secret is invalid by ESO's rule (data-hash annotation not matching the
+data, label missing). Events as ESO's: ``Created``, ``Updated``, ``Deleted`` (Normal),
+``UpdateFailed`` (Warning).
+
 Trust: stores and their auth Secrets are read only from the API server (never from anything
 an ExternalSecret carries), ClusterSecretStore ``conditions`` are matched against namespace
 names and the live namespace labels, and a template that would make a ServiceAccount token or
@@ -18,7 +25,10 @@ answers are kept for that reconcile only; logins and connections are kept across
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import threading
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -31,13 +41,23 @@ from secretsops.controllers.base import (
     set_condition,
 )
 from secretsops.controllers.informer import Key
+from secretsops.controllers.owned import OwnedWrites
 from secretsops.decryptors.guard import guard_objects
 from secretsops.errors import ExternalError, KubeConflict, SecretsOpsError
 from secretsops.external import privileged
 from secretsops.external.lookup import ObjectLookup
 from secretsops.external.providers.base import ProviderSettings
 from secretsops.external.refresh import refresh_interval
-from secretsops.external.resolve import LABEL_OWNER, ExternalCache, Resolver, owner_label
+from secretsops.external.resolve import (
+    ANNOTATION_DATA_HASH,
+    LABEL_MANAGED,
+    LABEL_MANAGED_VALUE,
+    LABEL_OWNER,
+    ExternalCache,
+    Resolver,
+    object_hash_of_data,
+    owner_label,
+)
 from secretsops.external.resources import GROUP, ExternalSecret
 from secretsops.manifests import Obj
 
@@ -70,6 +90,11 @@ class ExternalSecretsController(Controller):
         #: logins and connections, kept across reconciles (never provider answers)
         self.cache = ExternalCache()
         self.seen: dict[Key, str] = {}
+        self.owned = OwnedWrites()
+        #: (namespace, target Secret name) -> the ExternalSecrets writing it (ESO's target-name index)
+        self.targets: dict[Key, set[Key]] = {}
+        self._target_of: dict[Key, Key] = {}
+        self._targets_lock = threading.Lock()
 
     def setup(self) -> None:
         served = self.ctx.kube.served_version(GROUP, VERSIONS, KIND)
@@ -86,7 +111,8 @@ class ExternalSecretsController(Controller):
                     "Secret",
                     ns,
                     keep=False,
-                    label_selector="reconcile.external-secrets.io/managed=true",
+                    metadata_only=True,
+                    label_selector=f"{LABEL_MANAGED}={LABEL_MANAGED_VALUE}",
                     handlers=[self._on_secret],
                 )
                 for ns in self.ctx.namespaces()
@@ -95,6 +121,7 @@ class ExternalSecretsController(Controller):
     def _on_event(self, kind: str, obj: Obj) -> None:
         meta = obj.get("metadata") or {}
         key = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        self._index(key, None if kind == "DELETED" else _target_name(obj))
         if kind == "DELETED":
             self.seen.pop(key, None)
             return
@@ -102,15 +129,31 @@ class ExternalSecretsController(Controller):
             return  # our own status update: the refresh timer is already set
         self.queue.add(key)
 
+    def _index(self, key: Key, target: str | None) -> None:
+        with self._targets_lock:
+            old = self._target_of.pop(key, None)
+            if old is not None:
+                owners = self.targets.get(old, set())
+                owners.discard(key)
+                if not owners:
+                    self.targets.pop(old, None)
+            if target is not None:
+                where = (key[0], target)
+                self._target_of[key] = where
+                self.targets.setdefault(where, set()).add(key)
+
     def _on_secret(self, kind: str, obj: Obj) -> None:
-        """An owned Secret was deleted (by someone, or a namespace clean-up): write it again."""
+        """A Secret we manage (label ``managed``) was deleted or changed by someone else, or lost the
+        label: refresh the ExternalSecrets that write it now, as ESO does, not at the next interval."""
+        if not self.owned.foreign(kind, obj):
+            return
         meta = obj.get("metadata") or {}
-        for ref in meta.get("ownerReferences") or []:
-            if ref.get("kind") == KIND and ref.get("controller"):
-                key = (str(meta.get("namespace") or ""), str(ref.get("name") or ""))
-                if kind == "DELETED":  # our own writes come back as ADDED/MODIFIED: not a change
-                    self.seen.pop(key, None)
-                    self.queue.add(key)
+        where = (str(meta.get("namespace") or ""), str(meta.get("name") or ""))
+        with self._targets_lock:
+            owners = list(self.targets.get(where, ()))
+        for key in owners:
+            self.seen.pop(key, None)
+            self.queue.add(key)
 
     # --- when ------------------------------------------------------------------------------------
     def _due(self, obj: Obj, live: Obj | None) -> tuple[bool, float | None]:
@@ -122,6 +165,9 @@ class ExternalSecretsController(Controller):
         changed = synced != resource_version(obj)
         creation = ((spec.get("target") or {}).get("creationPolicy")) or "Owner"
         missing = live is None and creation in ("Owner", "Orphan")
+        # ESO's isSecretValid: a Secret edited by someone (data no longer matching its data-hash
+        # annotation) or stripped of the managed label is refreshed now, whatever the policy
+        missing = missing or (live is not None and creation != "None" and not secret_valid(live))
         if policy == "CreatedOnce":
             return (not synced or missing, None)
         if policy == "OnChange":
@@ -201,6 +247,8 @@ class ExternalSecretsController(Controller):
                 )
             if live is not None and _owned_by(live, obj):
                 self.ctx.kube.delete("v1", "Secret", es.namespace, target.name)
+                self.owned.forget((es.namespace, target.name))
+                self.ctx.event(obj, "Deleted", "secret deleted due to DeletionPolicy=Delete")
             return
         if not data and target.deletion_policy == "Retain":
             return
@@ -221,7 +269,8 @@ class ExternalSecretsController(Controller):
                     f"the desired secret {es.target.name} was not found. "
                     "With creationPolicy=Merge the secret won't be created"
                 )
-            kube.create(desired)
+            self.owned.wrote(kube.create(desired))
+            self.ctx.event(obj, "Created", "secret created")
             return
         if policy in ("Owner", "Orphan"):
             other = _foreign_controller(live, obj)
@@ -237,6 +286,7 @@ class ExternalSecretsController(Controller):
         if policy == "Merge":
             out["data"] = {**(live.get("data") or {}), **(desired.get("data") or {})}
             meta["labels"].pop(LABEL_OWNER, None)
+            meta["annotations"][ANNOTATION_DATA_HASH] = object_hash_of_data(_decoded(out["data"]))
         else:
             out["data"] = desired.get("data") or {}
             out["type"] = desired.get("type") or live.get("type")
@@ -249,7 +299,8 @@ class ExternalSecretsController(Controller):
         if desired.get("immutable"):
             out["immutable"] = True
         if not same_secret(live, out):
-            kube.replace(out)
+            self.owned.wrote(kube.replace(out))
+            self.ctx.event(obj, "Updated", "secret updated")
 
     def _mark(self, obj: Obj, status: str, reason: str, message: str, *, started: str | None) -> None:
         meta = obj.get("metadata") or {}
@@ -267,6 +318,30 @@ class ExternalSecretsController(Controller):
                 1.0 if cond_status == status else 0.0
             )
         self.write_status(obj, self.api_version, KIND, new)
+
+
+def _target_name(obj: Obj) -> str:
+    target = ((obj.get("spec") or {}).get("target") or {}).get("name")
+    return str(target or (obj.get("metadata") or {}).get("name") or "")
+
+
+def _decoded(data: Any) -> dict[str, bytes]:
+    out: dict[str, bytes] = {}
+    for k, v in (data or {}).items():
+        try:
+            out[str(k)] = base64.b64decode(str(v or ""), validate=True)
+        except (binascii.Error, ValueError):
+            out[str(k)] = b""  # not base64: cannot match any hash, so the Secret counts as edited
+    return out
+
+
+def secret_valid(secret: Obj) -> bool:
+    """ESO's ``isSecretValid``: the managed label is set and the data-hash annotation matches the data."""
+    meta = secret.get("metadata") or {}
+    if (meta.get("labels") or {}).get(LABEL_MANAGED) != LABEL_MANAGED_VALUE:
+        return False
+    expected = (meta.get("annotations") or {}).get(ANNOTATION_DATA_HASH)
+    return expected == object_hash_of_data(_decoded(secret.get("data")))
 
 
 def _summary(exc: SecretsOpsError) -> str:

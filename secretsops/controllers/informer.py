@@ -8,7 +8,8 @@ disappeared meanwhile are reported as deleted. No polling: between events nothin
 The cache keeps what reconciling needs, without ``managedFields`` (often the largest part of
 an object and never read), so thousands of objects stay small in memory. An informer with
 ``keep=False`` caches nothing and only reports events (e.g. Secrets, to notice a deleted
-owned Secret).
+owned Secret); with ``metadata_only`` it receives only metadata (``PartialObjectMetadata``, as
+client-go's metadata informers): names, labels and owners of Secrets, never their values.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class Informer:
     label_selector: str = ""
     field_selector: str = ""
     keep: bool = True
+    #: names, labels, owners only (``PartialObjectMetadata``): for watching Secrets without their values
+    metadata_only: bool = False
     handlers: list[Handler] = field(default_factory=list)
     #: seconds the server keeps one watch open (jittered up to 2x, as client-go does)
     watch_timeout: int = 300
@@ -98,6 +101,7 @@ class Informer:
                 field_selector=self.field_selector,
                 limit=PAGE,
                 continue_token=token,
+                metadata_only=self.metadata_only,
             )
             for item in page.get("items") or []:
                 item.setdefault("apiVersion", self.api_version)
@@ -132,6 +136,7 @@ class Informer:
             timeout_seconds=timeout,
             label_selector=self.label_selector,
             field_selector=self.field_selector,
+            metadata_only=self.metadata_only,
         )
         self._stream = stream
         self.watches += 1

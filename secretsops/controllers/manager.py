@@ -84,6 +84,7 @@ class Manager:
 
     def __post_init__(self) -> None:
         self.ctx = ControllerContext(self.kube, self.settings, self.metrics, self.env, self.stop)
+        self.ctx.statuses.busy = self._busy
         self._build()
 
     def _build(self) -> None:
@@ -108,6 +109,10 @@ class Manager:
         for c in self.controllers:
             c.setup()
             self.metrics.queue_depth.labels(c.name).set_function(_depth(c.queue))
+        # a connection per concurrent request: each watch holds one, each worker uses one, plus
+        # the keyring's watch, the Event writer and the Lease
+        watches = sum(len(c.informers) for c in self.controllers)
+        self.kube.size_pool(watches + len(self.controllers) * max(1, s.workers) + 4)
 
     # --- one key ---------------------------------------------------------------------------------
     def process(self, c: Controller, key: Any, *, once: bool = False) -> bool:
@@ -163,7 +168,9 @@ class Manager:
 
     # --- --once ----------------------------------------------------------------------------------
     def run_once(self) -> int:
-        """Every object that exists now, once; 0 when all succeeded."""
+        """Every object that exists now, once; 0 when all succeeded (statuses and Events written)."""
+        self.ctx.events.start()
+        self.ctx.statuses.start()
         self._sync_keyring()
         for c in self.controllers:
             for inf in c.primaries:
@@ -177,12 +184,25 @@ class Manager:
                     self.process(c, key, once=True)
                 finally:
                     c.queue.done(key)
+        self._drain()
         failed = sum(self.failures.values())
         if failed:
             log.warning(
                 "objects failed", extra={"reason": ", ".join(f"{k}: {v}" for k, v in self.failures.items())}
             )
         return 1 if failed else 0
+
+    def _busy(self) -> bool:
+        return any(len(c.queue) for c in self.controllers)
+
+    def _drain(self, timeout: float = 30.0) -> None:
+        """Write what reconciles left for later (statuses, Events) before stopping."""
+        if not self.ctx.statuses.flush(timeout):
+            log.warning("statuses not all written", extra={"reason": f"still owed after {timeout:g} s"})
+        self.ctx.statuses.close()
+        if not self.ctx.events.flush(timeout):
+            log.warning("events not all written", extra={"reason": f"still queued after {timeout:g} s"})
+        self.ctx.events.close()
 
     def _sync_keyring(self) -> None:
         if self.keyring is None:
@@ -232,6 +252,8 @@ class Manager:
             log.info("leading", extra={"reason": self.elector.identity})
         if self.keyring is not None:
             self._thread(self.keyring.renew_forever, "key-renewal", self.stop, self.leading)
+        self.ctx.events.start()
+        self.ctx.statuses.start()
         for c in self.controllers:
             for inf in c.informers:
                 self._thread(inf.run, f"{c.name}-{inf.kind}-watch", self.stop)
@@ -272,6 +294,7 @@ class Manager:
             c.queue.shutdown()
             for inf in c.informers:
                 inf.stop()
+        self._drain(timeout=5.0)
         if self.keyring is not None and self.keyring.informer is not None:
             self.keyring.informer.stop()
         if self.elector is not None:

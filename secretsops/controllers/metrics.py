@@ -24,6 +24,7 @@ class ControllerMetrics:
     es_sync_calls: Counter
     es_sync_errors: Counter
     es_condition: Gauge
+    events_dropped: Counter
 
     @classmethod
     def create(cls, registry: CollectorRegistry | None = None) -> ControllerMetrics:
@@ -82,6 +83,12 @@ class ControllerMetrics:
                 "externalsecret_status_condition",
                 "The status condition of a specific External Secret",
                 ["name", "namespace", "condition", "status"],
+                registry=reg,
+            ),
+            events_dropped=Counter(
+                "secretsops_controller_events_dropped",
+                "Events not written: queue full, spam filter (25 per object, then 1 per 5 min), write failed",
+                ["reason"],
                 registry=reg,
             ),
         )

@@ -8,8 +8,13 @@ is overwritten only when the SealedSecret controls it or it is annotated ``manag
 condition whose message says why a value does not open (another scope, another key, tampered).
 
 Unlike the Bitnami controller, a SealedSecret that did not open is tried again as soon as the
-keyring changes (a restored key opens it without touching the object), and a deleted owned
-Secret is written again at once (the Secrets watch reports it).
+keyring changes (a restored key opens it without touching the object). An owned Secret deleted or
+edited by someone else is written again at once: a metadata-only watch of Secrets reports it, and
+``owned.OwnedWrites`` tells those events from the echoes of our own writes.
+
+The reconcile path is one API call per new object (create the Secret, no read before): the status
+goes to the status writer (``statuswriter``: coalesced, behind the Secrets) and the ``Unsealed``
+Event to the Event recorder (``events``), so a burst of objects waits only for Secrets.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any, ClassVar
 from secretsops.controllers.base import Controller, ControllerContext, Result, same_secret, set_condition
 from secretsops.controllers.informer import Key
 from secretsops.controllers.keyring import ClusterKeyring
+from secretsops.controllers.owned import OwnedWrites
 from secretsops.decryptors.guard import guard_objects
 from secretsops.errors import KubeConflict, KubeError, RenderError, SealedError, UnsealError
 from secretsops.manifests import Obj
@@ -54,6 +60,7 @@ class SealedSecretsController(Controller):
         self.memory = UnsealMemory()
         self.seen: dict[Key, tuple[Any, ...]] = {}
         self.failed: set[Key] = set()
+        self.owned = OwnedWrites()
         keyring.on_change.append(self._keys_changed)
 
     def setup(self) -> None:
@@ -64,7 +71,9 @@ class SealedSecretsController(Controller):
         self.informers = list(self.primaries)
         if not self.ctx.settings.once:
             self.informers += [
-                self.ctx.informer("v1", "Secret", ns, keep=False, handlers=[self._on_secret])
+                self.ctx.informer(
+                    "v1", "Secret", ns, keep=False, metadata_only=True, handlers=[self._on_secret]
+                )
                 for ns in self.ctx.namespaces()
             ]
 
@@ -81,18 +90,18 @@ class SealedSecretsController(Controller):
         self.queue.add(key)
 
     def _on_secret(self, kind: str, obj: Obj) -> None:
-        """An owned Secret was deleted (by someone, or a namespace clean-up): write it again."""
+        """An owned Secret was deleted or changed by someone else: write it again now."""
         meta = obj.get("metadata") or {}
         for ref in meta.get("ownerReferences") or []:
             if (
                 ref.get("kind") == KIND
                 and ref.get("controller")
                 and str(ref.get("apiVersion")) == API_VERSION
+                and self.owned.foreign(kind, obj)
             ):
                 key = (str(meta.get("namespace") or ""), str(ref.get("name") or ""))
-                if kind == "DELETED":  # our own writes come back as ADDED/MODIFIED: not a change
-                    self.seen.pop(key, None)
-                    self.queue.add(key)
+                self.seen.pop(key, None)
+                self.queue.add(key)
 
     def _keys_changed(self) -> None:
         for key in list(self.failed):
@@ -124,6 +133,7 @@ class SealedSecretsController(Controller):
             )
             return Result(ok=False)
         desired = result.secret
+        wrote = False
         try:
             created = not _was_synced(obj) and self._create(desired)
             live = None if created else self.ctx.kube.get("v1", "Secret", ns, key[1])
@@ -138,9 +148,11 @@ class SealedSecretsController(Controller):
                     self.ctx.event(obj, "ErrUpdateFailed", str(exc), warning=True)
                     return Result(ok=False)
                 if live is None:
-                    self.ctx.kube.create(to_write)
+                    self.owned.wrote(self.ctx.kube.create(to_write))
+                    wrote = True
                 elif not same_secret(live, to_write):
-                    self.ctx.kube.replace(to_write)
+                    self.owned.wrote(self.ctx.kube.replace(to_write))
+                    wrote = True
         except KubeConflict:
             raise  # someone wrote the Secret since we read it: read again (retried with backoff)
         except KubeError as exc:
@@ -151,14 +163,14 @@ class SealedSecretsController(Controller):
         self.failed.discard(key)
         self.seen[key] = _signature(obj)  # before the status write, whose event must not requeue
         self._status(obj, "")
-        if created or live is None:
+        if created or wrote:
             self.ctx.event(obj, "Unsealed", "SealedSecret unsealed successfully")
         return Result()
 
     def _create(self, secret: Obj) -> bool:
         """Create the Secret of a SealedSecret never synced (one call, no read); False if it exists."""
         try:
-            self.ctx.kube.create(secret)
+            self.owned.wrote(self.ctx.kube.create(secret))
         except KubeConflict:
             return False
         return True
@@ -177,4 +189,4 @@ class SealedSecretsController(Controller):
             update_time_field="lastUpdateTime",
         )
         new = {"observedGeneration": meta.get("generation"), "conditions": conditions}
-        self.write_status(obj, API_VERSION, KIND, new)
+        self.write_status(obj, API_VERSION, KIND, new, deferred=True)

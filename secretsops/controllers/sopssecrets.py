@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 from secretsops.controllers.base import Controller, ControllerContext, Result, same_secret, set_condition
 from secretsops.controllers.informer import Key
+from secretsops.controllers.owned import OwnedWrites
 from secretsops.decryptors.guard import guard_objects
 from secretsops.engine.decryption_secret import key_context
 from secretsops.errors import InputError, KubeConflict, KubeError, SecretsOpsError
@@ -100,6 +101,7 @@ class SopsSecretsController(Controller):
         self.datakeys = DataKeyCache()
         self.seen: dict[Key, tuple[Any, ...]] = {}
         self.failed: set[Key] = set()
+        self.owned = OwnedWrites()
 
     def setup(self) -> None:
         self.primaries = [
@@ -108,7 +110,9 @@ class SopsSecretsController(Controller):
         self.informers = list(self.primaries)
         if not self.ctx.settings.once:
             self.informers += [
-                self.ctx.informer("v1", "Secret", ns, keep=False, handlers=[self._on_secret])
+                self.ctx.informer(
+                    "v1", "Secret", ns, keep=False, metadata_only=True, handlers=[self._on_secret]
+                )
                 for ns in self.ctx.namespaces()
             ]
             s = self.ctx.settings
@@ -143,13 +147,18 @@ class SopsSecretsController(Controller):
             self.queue.add(key)
 
     def _on_secret(self, kind: str, obj: Obj) -> None:
+        """An owned Secret deleted or changed by someone else (``owned.OwnedWrites``): write it again now."""
         meta = obj.get("metadata") or {}
         for ref in meta.get("ownerReferences") or []:
-            if ref.get("kind") == KIND and ref.get("controller") and ref.get("apiVersion") == API_VERSION:
+            if (
+                ref.get("kind") == KIND
+                and ref.get("controller")
+                and ref.get("apiVersion") == API_VERSION
+                and self.owned.foreign(kind, obj)
+            ):
                 key = (str(meta.get("namespace") or ""), str(ref.get("name") or ""))
-                if kind == "DELETED":  # our own writes come back as ADDED/MODIFIED: not a change
-                    self.seen.pop(key, None)
-                    self.queue.add(key)
+                self.seen.pop(key, None)
+                self.queue.add(key)
 
     def _keys(self) -> Any:
         s = self.ctx.settings
@@ -203,7 +212,7 @@ class SopsSecretsController(Controller):
             )
         try:
             if live is None:
-                self.ctx.kube.create(desired)
+                self.owned.wrote(self.ctx.kube.create(desired))
             elif not same_secret(live, desired):
                 out = {**live, "data": desired["data"], "type": desired["type"]}
                 out["metadata"] = {**live["metadata"], **{k: v for k, v in desired["metadata"].items()}}
@@ -212,7 +221,7 @@ class SopsSecretsController(Controller):
                         out["metadata"].pop(field, None)
                 if "immutable" in desired:
                     out["immutable"] = desired["immutable"]
-                self.ctx.kube.replace(out)
+                self.owned.wrote(self.ctx.kube.replace(out))
         except KubeConflict:
             raise
         except KubeError as exc:

@@ -39,6 +39,9 @@ PATCH_TYPES = {
     "apply": "application/apply-patch+yaml",
 }
 PatchType = Literal["merge", "json", "strategic", "apply"]
+#: Accept header for metadata-only lists and watches (``PartialObjectMetadata[List]``)
+METADATA_ONLY = "application/json;as=PartialObjectMetadata"
+METADATA_VERSION = ";g=meta.k8s.io;v=v1,application/json"
 
 
 @dataclass
@@ -100,6 +103,23 @@ class KubeClient:
         (leader election: one attempt, bounded by the renew deadline)."""
         backoff = self.backoff if attempts is None else replace(self.backoff, attempts=attempts)
         return replace(self, backoff=backoff, timeout=self.timeout if timeout is None else timeout)
+
+    def size_pool(self, connections: int) -> None:
+        """Keep up to ``connections`` connections to the API server open for reuse.
+
+        urllib3 holds one request per connection (client-go multiplexes them over one HTTP/2
+        connection); past the pool's size (5 per CPU by default) every concurrent request opens and
+        drops a TLS connection of its own. Callers running many threads (controllers: workers plus
+        one watch per informer) size the pool for them; the pool is only ever grown.
+        """
+        from kubernetes.client import rest
+
+        cfg = self.api.configuration
+        if (cfg.connection_pool_maxsize or 0) >= connections:
+            return
+        cfg.connection_pool_maxsize = connections
+        old, self.api.rest_client = self.api.rest_client, rest.RESTClientObject(cfg)
+        old.pool_manager.clear()
 
     @property
     def server(self) -> str:
@@ -175,13 +195,19 @@ class KubeClient:
         field_selector: str = "",
         limit: int = 0,
         continue_token: str = "",
+        metadata_only: bool = False,
     ) -> Obj:
-        """One LIST answer as sent (``items``, ``metadata.resourceVersion``/``continue``); 410: expired."""
+        """One LIST answer as sent (``items``, ``metadata.resourceVersion``/``continue``); 410: expired.
+
+        ``metadata_only``: items as ``PartialObjectMetadata`` (no data or spec; client-go's metadata
+        informers): a controller that only needs names and owners of Secrets never receives values.
+        """
         res = self.resource(api_version, kind)
         query = _query(labelSelector=label_selector, fieldSelector=field_selector, limit=limit or "")
         query += _query(**{"continue": continue_token})
         what = f"{kind} list" + (f" in namespace {namespace}" if namespace else "")
-        doc: Obj = self.request("GET", res.path(namespace), query=query, what=what) or {}
+        accept = METADATA_ONLY + "List" + METADATA_VERSION if metadata_only else "application/json"
+        doc: Obj = self.request("GET", res.path(namespace), query=query, what=what, accept=accept) or {}
         return doc
 
     def watch(
@@ -195,6 +221,7 @@ class KubeClient:
         label_selector: str = "",
         field_selector: str = "",
         bookmarks: bool = True,
+        metadata_only: bool = False,
     ) -> WatchStream:
         """A watch from ``resource_version`` (with bookmarks); iterate it for events, ``close()`` ends it.
 
@@ -213,7 +240,12 @@ class KubeClient:
         what = f"{kind} watch"
         try:
             status, raw, _headers, resp = self._call(
-                "GET", res.path(namespace), query, timeout=(self.timeout, timeout_seconds + 30), stream=True
+                "GET",
+                res.path(namespace),
+                query,
+                timeout=(self.timeout, timeout_seconds + 30),
+                stream=True,
+                accept=METADATA_ONLY + METADATA_VERSION if metadata_only else "application/json",
             )
         except Exception as exc:  # noqa: BLE001 - urllib3 connection errors and friends
             raise self._unreachable(exc, what) from None
@@ -374,6 +406,7 @@ class KubeClient:
         final: frozenset[int] = frozenset(),
         retry: bool = True,
         timeout: float | None = None,
+        accept: str = "application/json",
     ) -> Any:
         """One API call (JSON in, JSON out) with retries for temporary failures.
 
@@ -391,6 +424,7 @@ class KubeClient:
                     body=body,
                     content_type=content_type,
                     timeout=timeout or self.timeout,
+                    accept=accept,
                 )
             except Exception as exc:  # noqa: BLE001 - urllib3 connection errors and friends
                 last = self._unreachable(exc, what)

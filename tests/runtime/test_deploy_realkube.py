@@ -3,9 +3,13 @@
 The pass succeeding proves deploy/'s RBAC suffices; the apiserver's audit log (metadata only) then shows,
 rule by rule, that the engine used every permission deploy/rbac.yaml grants, for the reason named here.
 One scenario (module-scoped: one apply, one engine run) exercises all of it: a SOPS Secret, a
-SealedSecret opened with the controller's key Secret from kube-system, a workload that opts in to
+SealedSecret opened with the controller's key Secret from kube-system, an ExternalSecret resolved
+against a real OpenBao through a SecretStore the API server holds, a workload that opts in to
 restarts, ConfigMaps, a Service and a ServiceAccount; then a commit that removes some of each kind
 (prune), under leader election, ending with SIGTERM (the Lease is released).
+
+What only some set-ups need is in opt-in components (deploy/components/): for each, the base alone is
+refused (403) and the component allows it, again as the engine's ServiceAccount.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +30,7 @@ from typing import Any
 import pytest
 import yaml
 
+from secretsops_devstack.services import Service
 from tests.realkube import ControlPlane
 
 pytestmark = pytest.mark.realkube
@@ -35,11 +41,10 @@ ENGINE_USER = "system:serviceaccount:secretsops-system:secretsops"
 # Every (apiGroup, resource, verb, namespace) deploy/rbac.yaml grants, and why the engine needs it.
 # A namespace of "*" is a ClusterRole rule (any namespace); "" is a cluster-scoped resource.
 REASONS: dict[tuple[str, str, str, str], str] = {
-    ("", "namespaces", "get", ""): "drift check of the Namespaces the source declares",
+    ("", "namespaces", "get", ""): "prune reads a live Namespace's opt-out mark; ESO conditions",
     ("", "namespaces", "create", ""): "first apply of a declared Namespace (server-side apply creates)",
-    ("", "namespaces", "patch", ""): "server-side apply of a declared Namespace",
-    ("", "namespaces", "list", ""): "ClusterSecretStore namespace selectors",
-    ("", "namespaces", "delete", ""): "prune of a Namespace removed from git",
+    ("", "namespaces", "patch", ""): "server-side apply (and its dry run) of a declared Namespace",
+    ("", "namespaces", "list", ""): "drift check of a pass with no git change: one LIST of Namespaces",
     **{
         ("", res, verb, "*"): why
         for res in ("secrets", "configmaps", "services", "serviceaccounts")
@@ -47,7 +52,7 @@ REASONS: dict[tuple[str, str, str, str], str] = {
             ("get", f"drift check and restart fingerprints of declared {res}"),
             ("list", f"drift check of a pass with no git change: one LIST of {res}"),
             ("create", f"first apply of declared {res}"),
-            ("patch", f"server-side apply of declared {res}"),
+            ("patch", f"server-side apply (and its dry run) of declared {res}"),
             ("delete", f"prune of {res} removed from git"),
         )
     },
@@ -62,7 +67,14 @@ REASONS: dict[tuple[str, str, str, str], str] = {
             ("delete", f"prune of {res} removed from git"),
         )
     },
-    ("", "serviceaccounts/token", "create", "*"): "ESO Vault kubernetes / JWT auth (TokenRequest)",
+    (
+        "external-secrets.io",
+        "secretstores",
+        "get",
+        "*",
+    ): "an ExternalSecret's store, as the API server holds it",
+    ("external-secrets.io", "clustersecretstores", "get", ""): "an ExternalSecret's ClusterSecretStore",
+    ("external-secrets.io", "externalsecrets", "get", "*"): "the live ExternalSecret's uid (ownerReference)",
     ("coordination.k8s.io", "leases", "get", "secretsops-system"): "leader election: read the Lease",
     ("coordination.k8s.io", "leases", "create", "secretsops-system"): "leader election: first candidate",
     ("coordination.k8s.io", "leases", "update", "secretsops-system"): "leader election: renew, release",
@@ -70,20 +82,21 @@ REASONS: dict[tuple[str, str, str, str], str] = {
     ("", "configmaps", "list", "secretsops-system"): "status command: every source's status",
     ("", "configmaps", "create", "secretsops-system"): "status and inventory ConfigMaps: first pass",
     ("", "configmaps", "patch", "secretsops-system"): "status and inventory ConfigMaps: each pass",
-    ("", "configmaps", "update", "secretsops-system"): "inventory written with optimistic locking",
     ("", "secrets", "get", "secretsops-system"): "decryption Secret (Flux format), rollout HMAC key",
     ("", "secrets", "create", "secretsops-system"): "rollout HMAC key, created once",
     ("", "events", "create", "secretsops-system"): "Events for passes, failures, prunes",
-    ("", "events", "patch", "secretsops-system"): "repeated Events are counted, not duplicated",
     ("", "secrets", "get", "kube-system"): "the sealed-secrets controller's legacy key Secret by name",
     ("", "secrets", "list", "kube-system"): "the sealing key Secrets, by label",
 }
 
 
-def granted() -> set[tuple[str, str, str, str]]:
+CLUSTER_SCOPED = {"namespaces", "clustersecretstores"}
+
+
+def granted(path: Path = DEPLOY / "rbac.yaml") -> set[tuple[str, str, str, str]]:
     """The rules in deploy/rbac.yaml, one tuple per (group, resource, verb, namespace)."""
     out = set()
-    for doc in yaml.safe_load_all((DEPLOY / "rbac.yaml").read_text()):
+    for doc in yaml.safe_load_all(path.read_text()):
         if not doc or doc["kind"] not in ("Role", "ClusterRole"):
             continue
         for rule in doc["rules"]:
@@ -93,7 +106,7 @@ def granted() -> set[tuple[str, str, str, str]]:
                         if doc["kind"] == "Role":
                             ns = doc["metadata"]["namespace"]
                         else:
-                            ns = "" if r == "namespaces" else "*"
+                            ns = "" if r in CLUSTER_SCOPED else "*"
                         out.add((g, r, v, ns))
     return out
 
@@ -109,6 +122,19 @@ def _kubectl(cp: ControlPlane, *args: str) -> subprocess.CompletedProcess[str]:
         check=False,
         timeout=120,
     )
+
+
+EXTERNAL = """apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: app-db, namespace: apps}
+spec:
+  refreshInterval: 1h
+  secretStoreRef: {name: vault-backend, kind: SecretStore}
+  target: {name: app-db-secret}
+  data:
+  - secretKey: password
+    remoteRef: {key: deploy-rbac-proof, property: password}
+"""
 
 
 def _app(age_recipient: str, sealed: dict[str, Any], extra: bool) -> dict[str, str]:
@@ -132,7 +158,8 @@ def _app(age_recipient: str, sealed: dict[str, Any], extra: bool) -> dict[str, s
         "    spec: {{containers: [{{name: c, image: app, envFrom: [{{secretRef: {{name: db}}}}]}}]}}\n"
     )
     files = {
-        "ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: apps}\n",
+        "ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: apps}\n",  # the admin made it
+        "ns-data.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: apps-data}\n",  # the engine does
         "secret.yaml": enc.decode(),
         "sealed.yaml": yaml.safe_dump(sealed),
         "web.yaml": "apiVersion: apps/v1\nkind: Deployment\n" + workload.format(name="web"),
@@ -141,15 +168,15 @@ def _app(age_recipient: str, sealed: dict[str, Any], extra: bool) -> dict[str, s
         "svc.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: apps}\n"
         "spec: {ports: [{port: 80}]}\n",
         "sa.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: web, namespace: apps}\n",
+        "external.yaml": EXTERNAL,
     }
     for i in range(12):  # enough that the second commit's prune stays under the mass-prune guard
         files[f"keep-{i}.yaml"] = (
             f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: keep-{i}, namespace: apps}}\n"
         )
-    if extra:  # one of each other kind: removed by the second commit, so pruned
+    if extra:  # one of each other kind (a Namespace: components/prune-namespaces): pruned by the 2nd commit
         files.update(
             {
-                "gone-ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: apps-old}\n",
                 "gone-cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: gone, namespace: apps}\n",
                 "gone-secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata: {name: gone, namespace: apps}\n",
                 "gone-svc.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: gone, namespace: apps}\n"
@@ -203,6 +230,52 @@ class Scenario:
         ]
 
 
+def _external_store(cp: ControlPlane, openbao: Service) -> None:
+    """ESO's CRDs, and in namespace apps a SecretStore (with its token Secret) on the real OpenBao,
+    put there by an admin: the engine uses stores only as the API server holds them."""
+    import hvac
+    from kubernetes import client
+
+    bao = hvac.Client(url=openbao.url, token=openbao.token)
+    bao.secrets.kv.v2.create_or_update_secret(
+        "deploy-rbac-proof", {"password": "from-bao"}, mount_point="secret"
+    )
+    for name in ("externalsecrets", "secretstores", "clustersecretstores"):
+        done = _kubectl(cp, "apply", "-f", str(DEPLOY / "crds" / f"{name}.external-secrets.io.yaml"))
+        assert done.returncode == 0, done.stderr
+    api = cp.api_client()
+    core = client.CoreV1Api(api)
+    core.create_namespace({"metadata": {"name": "apps"}})
+    core.create_namespaced_secret(
+        "apps", {"metadata": {"name": "vault-token"}, "stringData": {"token": openbao.token}}
+    )
+    store = {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "SecretStore",
+        "metadata": {"name": "vault-backend", "namespace": "apps"},
+        "spec": {
+            "provider": {
+                "vault": {
+                    "server": openbao.url,
+                    "path": "secret",
+                    "version": "v2",
+                    "auth": {"tokenSecretRef": {"name": "vault-token", "key": "token"}},
+                }
+            }
+        },
+    }
+    custom = client.CustomObjectsApi(api)
+
+    def created() -> bool:  # the CRD is served a moment after it is created
+        try:
+            custom.create_namespaced_custom_object("external-secrets.io", "v1", "apps", "secretstores", store)
+        except client.exceptions.ApiException:
+            return False
+        return True
+
+    assert _wait(created, 30)
+
+
 def _passes(log: Path) -> int:
     lines = [json.loads(x) for x in log.read_text().splitlines() if x.startswith("{")]
     return sum(1 for x in lines if x.get("msg") == "pass finished")
@@ -218,7 +291,9 @@ def _wait(cond: Callable[[], bool], timeout: float) -> bool:
 
 
 @pytest.fixture(scope="module")
-def scenario(realkube_server: ControlPlane, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scenario]:
+def scenario(
+    realkube_server: ControlPlane, openbao: Service, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Scenario]:
     from kubernetes import client
 
     from secretsops.keysources.age import generate_identity
@@ -231,6 +306,7 @@ def scenario(realkube_server: ControlPlane, tmp_path_factory: pytest.TempPathFac
     applied = _kubectl(cp, "apply", "-k", str(DEPLOY))
     assert applied.returncode == 0, applied.stderr
     core = client.CoreV1Api(cp.api_client())
+    _external_store(cp, openbao)
     identity, recipient = generate_identity()
     core.create_namespaced_secret(
         "secretsops-system",
@@ -359,6 +435,8 @@ def test_the_engine_as_its_service_account_applied_decrypted_values(scenario: Sc
     db = core.read_namespaced_secret("db", "apps").data
     api = core.read_namespaced_secret("api", "apps").data
     assert base64.b64decode(db["PASSWORD"]) == b"s3cret" and base64.b64decode(api["TOKEN"]) == b"t0ken"
+    external = core.read_namespaced_secret("app-db-secret", "apps").data
+    assert base64.b64decode(external["password"]) == b"from-bao"
 
 
 def test_the_engine_only_uses_what_deploy_grants(scenario: Scenario) -> None:
@@ -375,24 +453,10 @@ def test_every_rule_in_deploy_rbac_has_a_named_reason() -> None:
     assert granted() == set(REASONS)
 
 
-# Granted, but not used by the scenario above, each with why it is still granted. These are the first
-# candidates for the least-privilege review of deploy/rbac.yaml.
+# Granted, but not used by the scenario above, each with why it is still granted.
 NOT_EXERCISED = {
-    ("", "namespaces", "list", ""): "ClusterSecretStore namespace selectors (no ClusterSecretStore here)",
-    ("", "serviceaccounts/token", "create", "*"): "ESO kubernetes/JWT auth with serviceAccountRef "
-    "(tests/external/test_kubernetes_auth_realkube.py, as the admin)",
-    (
-        "",
-        "configmaps",
-        "update",
-        "secretsops-system",
-    ): "never seen: status and inventory are server-side applied",
-    (
-        "",
-        "events",
-        "patch",
-        "secretsops-system",
-    ): "a repeated Event within the series window (not in one run)",
+    ("external-secrets.io", "clustersecretstores", "get", ""): "no ClusterSecretStore in this scenario "
+    "(tests/external: ClusterSecretStores read from the API server)",
 }
 EXERCISED = sorted(set(REASONS) - set(NOT_EXERCISED))
 
@@ -413,3 +477,138 @@ def test_rule_is_used_by_the_engine(scenario: Scenario, rule: tuple[str, str, st
         assert any(u[:3] == (group, resource, verb) for u in used), json.dumps(sorted(used))
     else:
         assert (group, resource, verb, ns) in used, json.dumps(sorted(used))
+
+
+# --- opt-in components: the base alone is refused, the component allows it ---------------------------
+
+COMPONENTS = DEPLOY / "components"
+#: each opt-in component's one rule (cluster-wide) and what needs it
+COMPONENT_RULES = {
+    "prune-namespaces": ("", "namespaces", "delete", ""),
+    "eso-kubernetes-auth": ("", "serviceaccounts/token", "create", "*"),
+    "impersonation": ("", "serviceaccounts", "impersonate", "*"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPONENT_RULES))
+def test_each_component_grants_one_rule_the_base_does_not(name: str) -> None:
+    assert granted(COMPONENTS / name / "rbac.yaml") == {COMPONENT_RULES[name]}
+    assert COMPONENT_RULES[name] not in granted()
+
+
+@contextmanager
+def component(cp: ControlPlane, name: str, tmp: Path) -> Iterator[None]:
+    """``kubectl apply -k`` of an overlay: the deploy/ base plus one component; removed afterwards."""
+    overlay = tmp / f"overlay-{name}"
+    overlay.mkdir()
+    base = os.path.relpath(DEPLOY, overlay)
+    (overlay / "kustomization.yaml").write_text(
+        f"resources: [{base}]\ncomponents: [{base}/components/{name}]\n"
+    )
+    done = _kubectl(cp, "apply", "-k", str(overlay))
+    assert done.returncode == 0, done.stderr
+    try:
+        yield
+    finally:
+        _kubectl(cp, "delete", "-f", str(COMPONENTS / name / "rbac.yaml"))
+
+
+def _as_engine(scenario: Scenario, tmp: Path) -> Any:
+    from secretsops.kube import Backoff, from_kubeconfig
+
+    path = scenario.cp.service_account_kubeconfig("secretsops-system", "secretsops", tmp / "sa.kubeconfig")
+    kube = from_kubeconfig(str(path))
+    kube.backoff = Backoff(attempts=1)
+    return kube
+
+
+def _eventually(call: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """The call's result once RBAC allows it (a new binding reaches the authorizer's cache shortly)."""
+    from secretsops.errors import KubeForbidden
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except KubeForbidden:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_pruning_a_namespace_is_refused_without_prune_namespaces_and_allowed_with_it(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    from kubernetes import client
+
+    from secretsops.engine.apply import ApplyResult, prune
+    from secretsops.engine.inventory import Entry
+    from secretsops.errors import KubeForbidden
+
+    client.CoreV1Api(scenario.cp.api_client()).create_namespace({"metadata": {"name": "prune-me"}})
+    kube = _as_engine(scenario, tmp_path)
+    gone = [Entry("v1", "Namespace", "", "prune-me")]
+    with pytest.raises(KubeForbidden) as refused:
+        prune(kube, gone, ApplyResult())
+    assert refused.value.status == 403 and "components/prune-namespaces" in str(refused.value)
+    with component(scenario.cp, "prune-namespaces", tmp_path):
+        result = ApplyResult()
+        _eventually(lambda: prune(kube, gone, result))
+    assert [str(i) for i in result.pruned] == ["Namespace/prune-me"]
+
+
+def test_service_account_tokens_are_refused_without_eso_kubernetes_auth_and_allowed_with_it(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    from kubernetes import client
+
+    from secretsops.errors import KubeForbidden
+
+    client.CoreV1Api(scenario.cp.api_client()).create_namespaced_service_account(
+        "apps", {"metadata": {"name": "eso-login"}}
+    )
+    kube = _as_engine(scenario, tmp_path)
+    with pytest.raises(KubeForbidden) as refused:
+        kube.create_token("apps", "eso-login", ["vault"])
+    assert refused.value.status == 403
+    with component(scenario.cp, "eso-kubernetes-auth", tmp_path):
+        token = _eventually(lambda: kube.create_token("apps", "eso-login", ["vault"]))
+    assert token and token.count(".") == 2  # a JWT
+
+
+def test_impersonating_a_service_account_is_refused_without_impersonation_and_allowed_with_it(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    from kubernetes import client
+
+    from secretsops.errors import KubeForbidden
+
+    api = scenario.cp.api_client()
+    client.CoreV1Api(api).create_namespaced_service_account("apps", {"metadata": {"name": "tenant"}})
+    rbac = client.RbacAuthorizationV1Api(api)
+    rbac.create_namespaced_role(
+        "apps",
+        {
+            "metadata": {"name": "tenant"},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
+        },
+    )
+    rbac.create_namespaced_role_binding(
+        "apps",
+        {
+            "metadata": {"name": "tenant"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "tenant"},
+            "subjects": [{"kind": "ServiceAccount", "name": "tenant", "namespace": "apps"}],
+        },
+    )
+    tenant = _as_engine(scenario, tmp_path).as_user("system:serviceaccount:apps:tenant")
+    with pytest.raises(KubeForbidden) as refused:
+        tenant.get("v1", "ConfigMap", "apps", "keep-0")
+    assert refused.value.status == 403
+    with component(scenario.cp, "impersonation", tmp_path):
+        live = _eventually(lambda: tenant.get("v1", "ConfigMap", "apps", "keep-0"))
+        assert live is not None and live["metadata"]["name"] == "keep-0"
+        with pytest.raises(KubeForbidden):  # the tenant's own RBAC: no Secrets
+            tenant.get("v1", "Secret", "apps", "db")
+        with pytest.raises(KubeForbidden):  # only ServiceAccounts, never a user such as the admin
+            tenant.as_user("admin").get("v1", "ConfigMap", "apps", "keep-0")

@@ -103,7 +103,13 @@ def _engine_pass(harness, openbao, path: str, template: dict[str, Any]):  # type
 
 @pytest.mark.parametrize("attack", sorted(LEAKING_TEMPLATES))
 def test_the_engine_says_nothing_a_template_computed(
-    harness, openbao, vault_path: str, canary: str, attack: str, caplog, capfd  # type: ignore[no-untyped-def]
+    harness,
+    openbao,
+    vault_path: str,
+    canary: str,
+    attack: str,
+    caplog,
+    capfd,  # type: ignore[no-untyped-def]
 ) -> None:
     caplog.set_level(logging.DEBUG)
     eng, result = _engine_pass(harness, openbao, vault_path, LEAKING_TEMPLATES[attack])
@@ -166,7 +172,11 @@ def _render(app: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("attack", sorted(LEAKING_TEMPLATES))
 def test_render_prints_nothing_a_template_computed(
-    tmp_path: Path, openbao, vault_path: str, canary: str, attack: str  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    openbao,
+    vault_path: str,
+    canary: str,
+    attack: str,  # type: ignore[no-untyped-def]
 ) -> None:
     proc = _render(_render_dir(tmp_path, openbao, vault_path, LEAKING_TEMPLATES[attack]))
 
@@ -177,7 +187,10 @@ def test_render_prints_nothing_a_template_computed(
 
 
 def test_a_regexp_built_from_the_value_is_never_logged_by_re2(
-    tmp_path: Path, openbao, vault_path: str, canary: str  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    openbao,
+    vault_path: str,
+    canary: str,  # type: ignore[no-untyped-def]
 ) -> None:
     """``regexMatch`` swallows the compile error (sprig does); RE2 must not print the pattern."""
     template = {"data": {"ok": '{{ regexMatch (printf "(%s" (upper .password)) "x" }}'}}
@@ -225,7 +238,10 @@ PRIVILEGED = {
 
 @pytest.mark.parametrize("kind", sorted(PRIVILEGED))
 def test_render_refuses_a_template_that_mints_credentials(
-    tmp_path: Path, openbao, vault_path: str, kind: str  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    openbao,
+    vault_path: str,
+    kind: str,  # type: ignore[no-untyped-def]
 ) -> None:
     proc = _render(_render_dir(tmp_path, openbao, vault_path, PRIVILEGED[kind]))
 
@@ -235,7 +251,10 @@ def test_render_refuses_a_template_that_mints_credentials(
 
 @pytest.mark.parametrize("kind", sorted(PRIVILEGED))
 def test_the_engine_refuses_a_template_that_mints_credentials(
-    harness, openbao, vault_path: str, kind: str  # type: ignore[no-untyped-def]
+    harness,
+    openbao,
+    vault_path: str,
+    kind: str,  # type: ignore[no-untyped-def]
 ) -> None:
     _eng, result = _engine_pass(harness, openbao, vault_path, PRIVILEGED[kind])
 
@@ -255,3 +274,40 @@ def test_a_service_account_token_type_without_the_annotation_is_left_to_the_api_
     assert proc.returncode == 0, proc.stderr
     (secret,) = [d for d in yaml.safe_load_all(proc.stdout) if d and d["metadata"]["name"] == "leak"]
     assert secret["type"] == "kubernetes.io/service-account-token"
+
+
+# --- sealed-secrets: spec.template.data is rendered by the same engine --------------------------
+
+
+@pytest.mark.parametrize(
+    "attack", ["fail-b64enc", "fail-upper", "fail-printf-hex", "fail-trunc", "regexp-from-the-value"]
+)
+def test_unseal_prints_nothing_a_sealed_template_computed(tmp_path: Path, canary: str, attack: str) -> None:
+    from secretsops.sealed.keypairs import generate_key, private_key_pem
+    from secretsops.sealed.sealing import SealOptions, seal_secret
+
+    key, _cert = generate_key(2048)
+    key_file = tmp_path / "sealing.key"
+    key_file.write_bytes(private_key_pem(key))
+    secret = {
+        "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "shop"},
+        "stringData": {"password": canary},
+    }
+    sealed = seal_secret(key.public_key(), secret, SealOptions())
+    sealed["spec"]["template"]["data"] = LEAKING_TEMPLATES[attack]["data"]
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "secretsops", "unseal", "--private-key", str(key_file)],
+        input=json.dumps(sealed),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+
+    assert proc.returncode != 0 and proc.stdout == ""
+    assert "dsn: template: dsn:1:" in proc.stderr
+    assert_no_form(canary, proc.stdout, proc.stderr)

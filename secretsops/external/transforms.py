@@ -120,7 +120,7 @@ def compile_go_regexp(source: str, what: str) -> Any:
     try:
         return regexp.compile(source)
     except regexp.error as exc:
-        raise InputError(f"{what}: cannot compile regexp {source!r}: {exc}") from None
+        raise InputError(f"{what}: cannot compile regexp {source!r}: {regexp.reason(exc)}") from None
 
 
 def _expand(match: Any, template: str) -> str:

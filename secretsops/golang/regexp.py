@@ -30,6 +30,13 @@ def compile(pattern: str) -> Any:  # noqa: A001 - Go's name for it
     return re2.compile(pattern, options=quiet_options())
 
 
+def reason(exc: BaseException) -> str:
+    """RE2's complaint as text (google-re2 gives bytes); it quotes the pattern, so only for
+    patterns that are public (written in a manifest), never for ones built from data."""
+    raw = exc.args[0] if exc.args else ""
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+
+
 def search(pattern: str, text: str) -> Any:
     """The first match of ``pattern`` in ``text``, or None."""
     return compile(pattern).search(text)

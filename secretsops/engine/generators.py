@@ -57,27 +57,50 @@ def open_generated(items: list[SourcedObject], ctx: DecryptContext) -> list[Sour
         if generated.unresolved:
             raise DecryptFailed(item, RenderError(generated.unresolved, key="data.sops_mac"))
         data = dict(item.obj.get("data") or {})
+        kind = "secretGenerator" if generated.encoded else "configMapGenerator"
         for key in sorted(generated.files):
-            entry = f"secretGenerator entry {generated.file_paths.get(key, key)}"
+            entry = f"{kind} entry {generated.file_paths.get(key, key)}"
             try:
-                cipher = base64.b64decode(str(data.get(key, "")).replace("\n", ""), validate=True)
+                if generated.encoded:
+                    cipher = base64.b64decode(str(data.get(key, "")).replace("\n", ""), validate=True)
+                else:
+                    cipher = str(data.get(key, "")).encode("utf-8")
                 plain = decrypt_bytes(cipher, generated.files[key], ctx=ctx.keys, cache=cache, where=entry)
             except (binascii.Error, ValueError):
                 raise DecryptFailed(item, RenderError("not valid base64", key=entry)) from None
             except SecretsOpsError as exc:
                 raise DecryptFailed(item, _entry(exc, entry)) from None
-            data[key] = base64.b64encode(plain).decode("ascii")
+            _put(item, data, key, plain, generated.encoded)
         for origin in generated.envs:
-            _open_env(item, origin, data, ctx, cache)
+            _open_env(item, origin, data, ctx, cache, generated.encoded)
         item.obj["data"] = data
         item.extra["decryptor"] = "sops-generator"
     return items
 
 
+def _put(item: SourcedObject, data: dict[str, Any], key: str, plain: bytes, encoded: bool) -> None:
+    """A Secret's value in base64; a ConfigMap's as text, or in ``binaryData`` when it is not
+    UTF-8 (where kustomize puts such a file)."""
+    if encoded:
+        data[key] = base64.b64encode(plain).decode("ascii")
+        return
+    try:
+        data[key] = plain.decode("utf-8")
+    except UnicodeDecodeError:
+        data.pop(key, None)
+        binary = item.obj.setdefault("binaryData", {})
+        binary[key] = base64.b64encode(plain).decode("ascii")
+
+
 def _open_env(
-    item: SourcedObject, origin: SopsOrigin, data: dict[str, Any], ctx: DecryptContext, cache: Any
+    item: SourcedObject,
+    origin: SopsOrigin,
+    data: dict[str, Any],
+    ctx: DecryptContext,
+    cache: Any,
+    encoded: bool = True,
 ) -> None:
-    entry = f"secretGenerator entry {origin.path}"
+    entry = f"{'secretGenerator' if encoded else 'configMapGenerator'} entry {origin.path}"
     try:
         plain = decrypt_bytes(origin.data, "dotenv", ctx=ctx.keys, cache=cache, where=entry)
         cipher_pairs = parse_env(origin.data.decode("utf-8", "replace"), entry)
@@ -85,7 +108,7 @@ def _open_env(
     except SecretsOpsError as exc:
         raise DecryptFailed(item, _entry(exc, entry)) from None
     for key, cipher in cipher_pairs.items():
-        current = _decoded(data.get(key))
+        current = _decoded(data.get(key)) if encoded else _text(data.get(key))
         if key.startswith("sops_"):
             if current == cipher:
                 data.pop(key, None)
@@ -98,7 +121,11 @@ def _open_env(
                 MacMismatch(f"encrypted value is not the one in {origin.path}", key=f"data.{key}"),
             )
         if key in plain_pairs:
-            data[key] = base64.b64encode(plain_pairs[key].encode("utf-8")).decode("ascii")
+            _put(item, data, key, plain_pairs[key].encode("utf-8"), encoded)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _decoded(value: Any) -> str | None:

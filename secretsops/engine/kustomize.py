@@ -9,6 +9,7 @@ the bytes of the file it came from:
   matched to its origin file by its MAC (``SopsOrigin``, opened by the ``sops`` decryptor);
 * a ``secretGenerator`` ``files`` entry: kustomize copied the ciphertext file byte for byte
   into one data key, which decrypts as it is;
+* the same for ``configMapGenerator`` entries, whose ConfigMap holds text instead of base64;
 * a ``secretGenerator`` ``envs`` entry: kustomize split the SOPS dotenv file into keys
   (``sops_mac`` and friends among them) and lost the line order the MAC covers; the env file is
   found by its ``sops_mac`` among the generators' inputs and opened from its own bytes.
@@ -169,7 +170,7 @@ def find_origins(directory: Path, *, confine: Path | None = None) -> Origins:
                     _add_resource(origins, target, entry)
                 elif is_remote(entry):
                     origins.remote.append(entry)
-        for gen in _entries_of(doc.get("secretGenerator")):
+        for gen in _entries_of(doc.get("secretGenerator")) + _entries_of(doc.get("configMapGenerator")):
             if limit is not None:
                 for rel in _generator_inputs(gen):
                     ensure_inside(current / rel, limit, _relative(current / rel, root))
@@ -263,6 +264,8 @@ class GeneratedSops:
     envs: list[SopsOrigin] = field(default_factory=list)
     #: why an ``envs`` entry cannot be opened (no origin file); fails the unit
     unresolved: str = ""
+    #: a Secret's data is base64; a ConfigMap's (configMapGenerator) is the text itself
+    encoded: bool = True
 
 
 def attach_origins(
@@ -295,21 +298,22 @@ def attach_origins(
             else:
                 item.extra[UNLOCATED] = found().unlocated(str(Path(directory).absolute()))
             continue
-        if obj.get("kind") != "Secret" or str(obj.get("apiVersion")) != "v1":
+        if obj.get("kind") not in ("Secret", "ConfigMap") or str(obj.get("apiVersion")) != "v1":
             continue
         data = obj.get("data")
         if not isinstance(data, dict) or not data:
             continue
-        generated = _generated(data, found)
+        generated = _generated(data, found, encoded=obj.get("kind") == "Secret")
         if generated is not None:
             item.extra[GENERATED] = generated
 
 
-def _generated(data: dict[str, Any], found: Any) -> GeneratedSops | None:
-    out = GeneratedSops()
+def _generated(data: dict[str, Any], found: Any, *, encoded: bool = True) -> GeneratedSops | None:
+    out = GeneratedSops(encoded=encoded)
+    as_text = _b64text if encoded else _plain_text
     for key, value in data.items():
         if key == "sops_mac":
-            mac = _b64text(value)
+            mac = as_text(value)
             origin = found().envs.get(mac.strip()) if mac is not None else None
             if origin is not None:
                 out.envs.append(origin)
@@ -321,11 +325,15 @@ def _generated(data: dict[str, Any], found: Any) -> GeneratedSops | None:
                     "the env file in a local kustomization (see docs/kustomize.md)"
                 )
             continue
-        text = _b64text(value)
+        text = as_text(value)
         if text is not None and is_sops_text(text):
             out.files[str(key)] = found().file_formats.get(str(key)) or sops_format_for(str(key))
             out.file_paths[str(key)] = found().file_paths.get(str(key), str(key))
     return out if (out.files or out.envs or out.unresolved) else None
+
+
+def _plain_text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _b64text(value: Any) -> str | None:

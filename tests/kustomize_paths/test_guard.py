@@ -61,12 +61,14 @@ def test_the_error_names_object_and_key_never_the_value() -> None:
 
 
 def test_render_refuses_ciphertext_no_decryptor_opened_and_prints_nothing(env: Env, tmp_path: Path) -> None:
-    """A SOPS file in a configMapGenerator is not a place we decrypt: fail, do not emit it."""
-    env.encrypt(tmp_path / "app/settings.yaml", f"password: {new_canary()}\n", regex=None)
+    """A SOPS value pasted into a plain ConfigMap (no SOPS document around it) opens nowhere:
+    fail, do not emit it."""
     write(
-        tmp_path / "app/kustomization.yaml",
-        "configMapGenerator:\n- name: settings\n  files: [settings.yaml]\n",
+        tmp_path / "app/settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n"
+        "data:\n  settings.yaml: ENC[AES256_GCM,data:AAAA,iv:AAAA,tag:AAAA,type:str]\n",
     )
+    write(tmp_path / "app/kustomization.yaml", "resources: [settings.yaml]\n")
     done = env.render("app", tmp_path)
     assert done.returncode != 0 and done.stdout == ""
     assert "still holds SOPS ciphertext" in done.stderr and "data.settings.yaml" in done.stderr

@@ -146,11 +146,12 @@ def test_without_enable_exec_check_says_the_plugin_did_not_run(env: Env, tmp_pat
 
 def test_the_function_fails_closed_on_ciphertext_it_cannot_open(env: Env, tmp_path: Path) -> None:
     app = tmp_path / "app"
-    env.encrypt(app / "settings.yaml", f"password: {new_canary()}\n", regex=None)
     write(
-        app / "kustomization.yaml",
-        "configMapGenerator:\n- name: settings\n  files: [settings.yaml]\ntransformers: [decrypt.yaml]\n",
+        app / "settings.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n"
+        "data:\n  password: ENC[AES256_GCM,data:AAAA,iv:AAAA,tag:AAAA,type:str]\n",
     )
+    write(app / "kustomization.yaml", "resources: [settings.yaml]\ntransformers: [decrypt.yaml]\n")
     with_function(app)
     done = env.build(app)
     assert done.returncode != 0 and done.stdout == ""

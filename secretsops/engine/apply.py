@@ -259,6 +259,28 @@ def _defined_kind(crd: Obj) -> tuple[str, str]:
     return str(spec.get("group") or ""), str((spec.get("names") or {}).get("kind") or "")
 
 
+def validate(kube: KubeClient, objs: list[Obj], *, workers: int = 8) -> None:
+    """``reconcile --dry-run``: the server-side dry run of :func:`apply_all` with nothing written.
+
+    Added for issue 11 rows 1/2 (impersonation): a tenant source's dry run asks the API server as
+    the tenant, so an object outside the tenant's RBAC fails the dry run too. Objects whose dry run
+    needs a prerequisite this pass would write (see :func:`apply_all`) cannot be judged yet and
+    are skipped, as their prerequisites are never written here.
+    """
+    todo = apply_order(list(objs))
+    crd_kinds = {_defined_kind(o) for o in todo if stage(o) == 1}
+    first = [o for o in todo if stage(o) < REST_STAGE and _kind_of(o) not in crd_kinds]
+    answers, failed = _each(kube, first, dry_run=True, workers=workers)
+    created = {
+        oid for oid, answer in answers.items() if not (answer.get("metadata") or {}).get("resourceVersion")
+    }
+    first_ids = {ObjectId.of(o) for o in first}
+    now = [o for o in todo if ObjectId.of(o) not in first_ids and not _needs(o, crd_kinds, created)]
+    failed += _each(kube, now, dry_run=True, workers=workers)[1]
+    if failed:
+        raise _rejected(failed, len(todo), [])
+
+
 def _needs(obj: Obj, crd_kinds: set[tuple[str, str]], created: set[ObjectId]) -> bool:
     """Whether the object's dry run needs a prerequisite this pass writes: a CRD (its kind), a
     Namespace that does not exist yet (its namespace), a new ClusterRole (a binding's roleRef:

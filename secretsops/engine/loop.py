@@ -281,6 +281,7 @@ class SourceReconciler:
         stale, entries = self._keep_waiting(waiting, old, stale, entries)
         self._guard(rev, old, stale, entries, annotations)
         if settings.dry_run:
+            apply.validate(self.kube, desired)  # as the source: what it may not write fails here too
             result.applied = [ObjectId.of(o) for o in desired]
             result.would_prune = [e.id for e in stale]
             self._report_waiting(waiting, result)

@@ -1,0 +1,566 @@
+"""Issue 11 rows 1, 2, 14 as attacks: a repo writer tries to reach what the repo's owner cannot.
+
+Each test is the attack on the real kube-apiserver (RBAC, impersonation, TokenRequest, audit log)
+with a logging fake Vault on loopback: whatever the engine would send to a server named in the
+repository lands in ``FakeVault.requests``, where the canaries (the engine's age key, another
+namespace's token) are searched. A tenant source impersonates ``team-a/tenant``, which may manage
+Secrets, ConfigMaps and ESO objects in ``team-a`` only.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from secretsops.cli.main import main
+from secretsops.kube import KubeClient
+from tests.controllers.conftest import install_crds
+from tests.helpers import new_canary
+
+realkube = pytest.mark.realkube
+
+Obj = dict[str, Any]
+
+
+@dataclass
+class FakeVault:
+    """An HTTP server that answers like Vault and keeps every request it received, byte for byte."""
+
+    url: str = ""
+    requests: list[bytes] = field(default_factory=list)
+
+    def received(self) -> bytes:
+        return b"\n".join(self.requests)
+
+
+@pytest.fixture
+def fake_vault() -> Iterator[FakeVault]:
+    vault = FakeVault()
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            vault.requests.append(self.requestline.encode() + b"\n" + bytes(self.headers) + body)
+            if "/login" in self.path:
+                reply: Obj = {"auth": {"client_token": "fake", "lease_duration": 3600, "renewable": False}}
+            else:
+                reply = {"data": {"data": {"password": "from-fake-vault"}, "metadata": {"version": 1}}}
+            data = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    vault.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield vault
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def tenant(harness) -> KubeClient:  # type: ignore[no-untyped-def]
+    """Namespaces team-a, team-b, vault-system; ServiceAccount team-a/tenant with a Role in team-a only."""
+    kube = KubeClient(harness.api.api_client())
+    install_crds(kube)
+    for ns in ("team-a", "team-b", "vault-system"):
+        if kube.get("v1", "Namespace", "", ns) is None:
+            kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    kube.create(
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "tenant", "namespace": "team-a"}}
+    )
+    kube.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "tenant", "namespace": "team-a"},
+            "rules": [
+                {"apiGroups": [""], "resources": ["secrets", "configmaps"], "verbs": ["*"]},
+                {"apiGroups": ["external-secrets.io"], "resources": ["*"], "verbs": ["*"]},
+                {"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]},
+            ],
+        }
+    )
+    kube.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "tenant", "namespace": "team-a"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "tenant"},
+            "subjects": [{"kind": "ServiceAccount", "name": "tenant", "namespace": "team-a"}],
+        }
+    )
+    return kube
+
+
+def _write(harness, *docs: Obj) -> None:  # type: ignore[no-untyped-def]
+    """apps/ holds exactly ``docs`` (one file each) and is committed."""
+    names = []
+    for i, doc in enumerate(docs):
+        names.append(f"o{i}.yaml")
+        harness.repo.write(f"apps/o{i}.yaml", json.dumps(doc))
+    harness.repo.write("apps/kustomization.yaml", f"resources: [{', '.join(names)}]\n")
+    harness.repo.commit()
+
+
+def _grant_store(kube: KubeClient, name: str) -> None:
+    """Let the tenant read (only) ClusterSecretStore ``name``: how an admin offers it to a tenant."""
+    kube.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRole",
+            "metadata": {"name": f"use-store-{name}"},
+            "rules": [
+                {
+                    "apiGroups": ["external-secrets.io"],
+                    "resources": ["clustersecretstores"],
+                    "resourceNames": [name],
+                    "verbs": ["get"],
+                }
+            ],
+        }
+    )
+    kube.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "ClusterRoleBinding",
+            "metadata": {"name": f"tenant-uses-store-{name}"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": f"use-store-{name}",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": "tenant", "namespace": "team-a"}],
+        }
+    )
+
+
+def _vault_store(kind: str, name: str, url: str, auth: Obj, **spec: Any) -> Obj:
+    meta: Obj = {"name": name}
+    if kind == "SecretStore":
+        meta["namespace"] = "team-a"
+    return {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": kind,
+        "metadata": meta,
+        "spec": {
+            "provider": {"vault": {"server": url, "path": "secret", "version": "v2", "auth": auth}},
+            **spec,
+        },
+    }
+
+
+def _external_secret(store_kind: str, store: str, namespace: str = "team-a") -> Obj:
+    return {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": "ExternalSecret",
+        "metadata": {"name": "loot", "namespace": namespace},
+        "spec": {
+            "refreshInterval": "1h",
+            "secretStoreRef": {"name": store, "kind": store_kind},
+            "target": {"name": "loot"},
+            "data": [{"secretKey": "password", "remoteRef": {"key": "app", "property": "password"}}],
+        },
+    }
+
+
+def _configmap(namespace: str, name: str = "marker") -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": name, "namespace": namespace},
+        "data": {"k": "v"},
+    }
+
+
+_STEAL_AGE_KEY = {
+    "userPass": {
+        "path": "userpass",
+        "username": "x",
+        "secretRef": {"name": "sops-age", "namespace": "secretsops-system", "key": "identity.agekey"},
+    }
+}
+
+
+@realkube
+def test_a_cluster_secret_store_in_git_is_applied_as_the_tenant_and_refused_not_used(
+    harness,
+    tenant: KubeClient,
+    fake_vault: FakeVault,  # type: ignore[no-untyped-def]
+) -> None:
+    """Row 1: the store names the engine's decryption Secret; the tenant may not create it."""
+    _write(
+        harness,
+        _vault_store("ClusterSecretStore", "evil", fake_vault.url, _STEAL_AGE_KEY),
+        _external_secret("ClusterSecretStore", "evil"),
+        _configmap("team-a"),
+    )
+    eng = harness.engine(service_account_name="tenant", service_account_namespace="team-a")
+    (res,) = eng.run_once()
+    assert not res.ok
+    # the tenant may not even read ClusterSecretStores (let alone create one): the pass stops there
+    assert "cannot read ClusterSecretStore evil from the cluster: access denied" in res.error
+    assert fake_vault.requests == []
+    assert harness.age.identity.encode() not in fake_vault.received()
+    assert tenant.get("external-secrets.io/v1", "ClusterSecretStore", "", "evil") is None
+    assert tenant.get("v1", "Secret", "team-a", "loot") is None
+
+
+@realkube
+def test_a_store_only_in_git_is_never_used_by_a_dry_run_even_as_the_engine(
+    harness,
+    tenant: KubeClient,
+    fake_vault: FakeVault,  # type: ignore[no-untyped-def]
+) -> None:
+    """Row 1 under --dry-run, without impersonation: the store is not in the API server, so the
+    ExternalSecret waits for it; nothing is sent anywhere."""
+    _write(
+        harness,
+        _vault_store("ClusterSecretStore", "evil", fake_vault.url, _STEAL_AGE_KEY),
+        _external_secret("ClusterSecretStore", "evil"),
+    )
+    (res,) = harness.engine(dry_run=True).run_once()
+    assert res.ok, res.error
+    assert res.waiting == [
+        "ExternalSecret team-a/loot waits: ClusterSecretStore evil is declared in this source but"
+        " not in the cluster yet"
+    ]
+    assert fake_vault.requests == []
+    assert tenant.get("external-secrets.io/v1", "ClusterSecretStore", "", "evil") is None
+
+
+@realkube
+def test_another_namespaces_token_is_read_as_the_tenant_and_never_sent(
+    harness,
+    tenant: KubeClient,
+    fake_vault: FakeVault,  # type: ignore[no-untyped-def]
+) -> None:
+    """Row 1: a ClusterSecretStore in the API names team-b's Vault token; team-a's source may not read it."""
+    token = new_canary()
+    tenant.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "vault-token", "namespace": "team-b"},
+            "stringData": {"token": token},
+        }
+    )
+    tenant.create(
+        _vault_store(
+            "ClusterSecretStore",
+            "shared",
+            fake_vault.url,
+            {"tokenSecretRef": {"name": "vault-token", "namespace": "team-b", "key": "token"}},
+        )
+    )
+    _grant_store(tenant, "shared")
+    _write(harness, _external_secret("ClusterSecretStore", "shared"))
+    (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+    assert not res.ok
+    assert "cannot read Secret team-b/vault-token from the cluster: access denied" in res.error
+    assert token.encode() not in fake_vault.received() and fake_vault.requests == []
+    assert token not in res.error
+
+
+@realkube
+def test_no_token_is_created_for_a_kube_system_service_account(
+    harness,
+    tenant: KubeClient,
+    fake_vault: FakeVault,  # type: ignore[no-untyped-def]
+) -> None:
+    """Row 1: Vault Kubernetes auth naming a kube-system ServiceAccount; TokenRequest as the tenant is 403."""
+    if tenant.get("v1", "ServiceAccount", "kube-system", "powerful") is None:
+        tenant.create(
+            {
+                "apiVersion": "v1",
+                "kind": "ServiceAccount",
+                "metadata": {"name": "powerful", "namespace": "kube-system"},
+            }
+        )
+    tenant.create(
+        _vault_store(
+            "ClusterSecretStore",
+            "k8s-auth",
+            fake_vault.url,
+            {
+                "kubernetes": {
+                    "role": "r",
+                    "serviceAccountRef": {"name": "powerful", "namespace": "kube-system"},
+                }
+            },
+        )
+    )
+    _grant_store(tenant, "k8s-auth")
+    _write(harness, _external_secret("ClusterSecretStore", "k8s-auth"))
+    mark = harness.api.audit_mark()
+    (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+    assert not res.ok
+    assert "token for ServiceAccount kube-system/powerful from the cluster: access denied" in res.error
+    assert fake_vault.requests == []
+    with harness.api.audit_log.open("rb") as fh:
+        fh.seek(mark)
+        events = [json.loads(line) for line in fh.read().decode().splitlines()]
+    token_requests = [
+        e
+        for e in events
+        if (e.get("objectRef") or {}).get("subresource") == "token"
+        and (e.get("objectRef") or {}).get("namespace") == "kube-system"
+    ]
+    assert token_requests, "the TokenRequest was not attempted (the test would prove nothing)"
+    assert {e["responseStatus"]["code"] for e in token_requests} == {403}
+    assert {e["impersonatedUser"]["username"] for e in token_requests} == {
+        "system:serviceaccount:team-a:tenant"
+    }
+
+
+@realkube
+@pytest.mark.parametrize("dry_run", [False, True], ids=["apply", "dry-run"])
+def test_a_tenant_source_cannot_apply_into_another_namespace_and_applies_nothing(
+    harness,
+    tenant: KubeClient,
+    dry_run: bool,  # type: ignore[no-untyped-def]
+) -> None:
+    _write(harness, _configmap("team-a"), _configmap("team-b", "intruder"))
+    eng = harness.engine(service_account_name="tenant", service_account_namespace="team-a", dry_run=dry_run)
+    (res,) = eng.run_once()
+    assert not res.ok
+    assert "team-b" in res.error and ("forbidden" in res.error.lower() or "403" in res.error)
+    assert tenant.get("v1", "ConfigMap", "team-b", "intruder") is None
+    assert tenant.get("v1", "ConfigMap", "team-a", "marker") is None
+
+
+@realkube
+def test_the_same_tenant_source_applies_its_own_namespace(harness, tenant: KubeClient) -> None:  # type: ignore[no-untyped-def]
+    """The control for the test above: team-a's own objects go through as the tenant."""
+    _write(harness, _configmap("team-a"))
+    (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+    assert res.ok, res.error
+    assert tenant.get("v1", "ConfigMap", "team-a", "marker") is not None
+
+
+@realkube
+def test_a_namespace_in_git_labelled_as_prod_does_not_pass_the_stores_conditions(
+    harness,
+    tenant: KubeClient,
+    fake_vault: FakeVault,  # type: ignore[no-untyped-def]
+) -> None:
+    """Row 2: conditions see the live Namespace's labels (the API server's metadata.name label)."""
+    token = new_canary()
+    tenant.create(
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "vault-token", "namespace": "vault-system"},
+            "stringData": {"token": token},
+        }
+    )
+    tenant.create(
+        _vault_store(
+            "ClusterSecretStore",
+            "prod-only",
+            fake_vault.url,
+            {"tokenSecretRef": {"name": "vault-token", "namespace": "vault-system", "key": "token"}},
+            conditions=[{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "prod"}}}],
+        )
+    )
+    forged = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "team-a", "labels": {"kubernetes.io/metadata.name": "prod"}},
+    }
+    _write(harness, forged, _external_secret("ClusterSecretStore", "prod-only"))
+    (res,) = harness.engine().run_once()  # even as the engine itself, not impersonating
+    assert not res.ok
+    assert "ClusterSecretStore prod-only does not allow namespace 'team-a' (spec.conditions)" in res.error
+    assert fake_vault.requests == [] and token not in res.error
+    assert tenant.get("v1", "Secret", "team-a", "loot") is None
+
+
+# --- render without a cluster (rows 2 and 14) ---------------------------------------------------
+
+
+def _render(tmp_path: Path, capsys, *docs: Obj, args: tuple[str, ...] = ()) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    tree = tmp_path / "tree"
+    tree.mkdir(exist_ok=True)
+    for i, doc in enumerate(docs):
+        (tree / f"o{i}.yaml").write_text(json.dumps(doc))
+    code = main(["render", str(tree), *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _token_secret(namespace: str, token: str) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "vault-token", "namespace": namespace},
+        "data": {"token": base64.b64encode(token.encode()).decode()},
+    }
+
+
+@pytest.mark.parametrize("default_namespace", ["", "team-a"], ids=["namespace-less", "default-namespace"])
+def test_render_never_gives_a_namespace_less_external_secret_another_namespaces_store(
+    tmp_path: Path,
+    capsys,
+    fake_vault: FakeVault,
+    default_namespace: str,  # type: ignore[no-untyped-def]
+) -> None:
+    """Row 14: the store and its token are declared for team-b; the ExternalSecret has no namespace."""
+    token = new_canary()
+    store = _vault_store(
+        "SecretStore", "bao", fake_vault.url, {"tokenSecretRef": {"name": "vault-token", "key": "token"}}
+    )
+    store["metadata"]["namespace"] = "team-b"
+    es = _external_secret("SecretStore", "bao")
+    del es["metadata"]["namespace"]
+    args = ("--default-namespace", default_namespace) if default_namespace else ()
+    code, out, err = _render(tmp_path, capsys, store, _token_secret("team-b", token), es, args=args)
+    assert code != 0
+    assert "SecretStore 'bao' not found" in err
+    assert fake_vault.requests == [] and token not in out + err
+
+
+def test_render_uses_the_store_and_token_of_the_external_secrets_own_namespace(
+    tmp_path: Path,
+    capsys,
+    fake_vault: FakeVault,  # type: ignore[no-untyped-def]
+) -> None:
+    """The control for row 14: in the same namespace the files' store and token are used (local mode)."""
+    token = new_canary()
+    store = _vault_store(
+        "SecretStore", "bao", fake_vault.url, {"tokenSecretRef": {"name": "vault-token", "key": "token"}}
+    )
+    code, out, err = _render(
+        tmp_path, capsys, store, _token_secret("team-a", token), _external_secret("SecretStore", "bao")
+    )
+    assert code == 0, err
+    assert token.encode() in fake_vault.received()  # the developer's own files, sent where they say
+    assert "kind: SecretStore" not in out  # consumed: nothing to apply it to without a cluster
+
+
+def test_render_refuses_an_invalid_namespace_selector_instead_of_matching(
+    tmp_path: Path,
+    capsys,
+    fake_vault: FakeVault,  # type: ignore[no-untyped-def]
+) -> None:
+    """Row 2: operator ``in`` (not ``In``) is an invalid selector; ESO fails closed, so do we."""
+    store = _vault_store(
+        "ClusterSecretStore",
+        "typo",
+        fake_vault.url,
+        {"tokenSecretRef": {"name": "vault-token", "namespace": "team-a", "key": "token"}},
+        conditions=[
+            {
+                "namespaceSelector": {
+                    "matchExpressions": [{"key": "env", "operator": "in", "values": ["prod"]}]
+                }
+            }
+        ],
+    )
+    code, _out, err = _render(
+        tmp_path,
+        capsys,
+        store,
+        _token_secret("team-a", new_canary()),
+        _external_secret("ClusterSecretStore", "typo"),
+    )
+    assert code != 0
+    assert "'in' is not a valid operator (In, NotIn, Exists, DoesNotExist)" in err
+    assert fake_vault.requests == []
+
+
+def test_render_conditions_match_the_namespace_name_and_no_label_from_the_files(
+    tmp_path: Path,
+    capsys,
+    fake_vault: FakeVault,  # type: ignore[no-untyped-def]
+) -> None:
+    """Row 2 without a cluster: a Namespace in the files labelled env=prod opens nothing."""
+    store = _vault_store(
+        "ClusterSecretStore",
+        "prod-only",
+        fake_vault.url,
+        {"tokenSecretRef": {"name": "vault-token", "namespace": "team-a", "key": "token"}},
+        conditions=[{"namespaceSelector": {"matchLabels": {"env": "prod"}}}],
+    )
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a", "labels": {"env": "prod"}}}
+    code, _out, err = _render(
+        tmp_path,
+        capsys,
+        ns,
+        store,
+        _token_secret("team-a", new_canary()),
+        _external_secret("ClusterSecretStore", "prod-only"),
+    )
+    assert code != 0
+    assert "does not allow namespace 'team-a'" in err
+    assert fake_vault.requests == []
+
+
+@realkube
+def test_the_documented_tenant_set_up_resolves_through_a_shared_cluster_secret_store(
+    harness,
+    tenant: KubeClient,
+    fake_vault: FakeVault,  # type: ignore[no-untyped-def]
+) -> None:
+    """docs/multi-tenant.md with a narrow Role (``tenant`` plus ``get`` on its own Namespace; this API
+    server runs no controller-manager, so ``admin`` would not be aggregated): ``get`` on one
+    ClusterSecretStore whose token reference has no namespace (ESO's referent form: the tenant's own
+    Secret, here applied by the same pass, so the ExternalSecret first waits for it) and whose
+    namespaceSelector matches the live Namespace's label (read as the tenant)."""
+    token = new_canary()
+    tenant.apply(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a", "labels": {"team": "a"}}}
+    )
+    tenant.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": "read-own-namespace", "namespace": "team-a"},
+            "rules": [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"]}],
+        }
+    )
+    tenant.create(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "read-own-namespace", "namespace": "team-a"},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "read-own-namespace",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": "tenant", "namespace": "team-a"}],
+        }
+    )
+    tenant.create(
+        _vault_store(
+            "ClusterSecretStore",
+            "shared",
+            fake_vault.url,
+            {"tokenSecretRef": {"name": "vault-token", "key": "token"}},
+            conditions=[{"namespaceSelector": {"matchLabels": {"team": "a"}}}],
+        )
+    )
+    _grant_store(tenant, "shared")
+    _write(harness, _token_secret("team-a", token), _external_secret("ClusterSecretStore", "shared"))
+    (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+    assert res.ok, res.error
+    loot = tenant.get("v1", "Secret", "team-a", "loot")
+    assert loot is not None and base64.b64decode(loot["data"]["password"]) == b"from-fake-vault"
+    assert token.encode() in fake_vault.received()  # the tenant's own token, applied by its own source

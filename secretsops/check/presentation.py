@@ -63,13 +63,9 @@ class Presenter:
         if spec.needs_creation_rule:
             sops_config = self._config_flag(target)
             rule = self._rule(target)
-            if (
-                f.rule == "k8s-secret-plaintext"
-                and variant == ""
-                and rule is not None
-                and rule.declares_options
-            ):
-                variant = "rule-has-crypt-options"
+            decides = rule is not None and (rule.declares_options or bool(rule.path_regex))
+            if f.rule == "k8s-secret-plaintext" and variant == "" and decides:
+                variant = "rule-decides"
         no_command = target == STDIN or not self.exists(target)
         root_shown = self.show("")
         return dataclasses.replace(

@@ -66,8 +66,9 @@ RULES: dict[str, Rule] = {
             "A Kubernetes Secret has a data/stringData value that is not SOPS-encrypted.",
             Fix(ROTATE + "encrypt its data (or seal it: secretsops seal)", ENCRYPT_SECRET, True),
             variants={
-                # the .sops.yaml rule already says which keys to encrypt: a flag would conflict with it
-                "rule-has-crypt-options": Fix(ROTATE + "encrypt it", ENCRYPT, True),
+                # a rule that names the file (or sets crypt options) decides which keys are encrypted:
+                # a flag would conflict with it, or leave what the rule requires in plaintext
+                "rule-decides": Fix(ROTATE + "encrypt it as its .sops.yaml rule says", ENCRYPT, True),
                 # a Secret inside a SOPS file whose rules leave this value in plaintext
                 "in-sops-file": Fix(ROTATE + "re-encrypt the file so its data is encrypted", REENCRYPT),
             },

@@ -24,7 +24,7 @@ from secretsops.controllers.base import Controller, ControllerContext, Result, s
 from secretsops.controllers.informer import Key
 from secretsops.controllers.owned import OwnedWrites
 from secretsops.decryptors.guard import guard_objects
-from secretsops.engine.decryption_secret import key_context
+from secretsops.engine.decryption_secret import decryption_keys
 from secretsops.errors import InputError, KubeConflict, KubeError, SecretsOpsError
 from secretsops.manifests import Obj
 from secretsops.sops.api import DataKeyCache, decrypt_documents, load_encrypted
@@ -167,7 +167,8 @@ class SopsSecretsController(Controller):
             if s.decryption_secret
             else None
         )
-        return key_context(self.ctx.env, secret, f"Secret {s.namespace}/{s.decryption_secret}")
+        # *.asc entries: a private keyring for this decryption only (removed when the block ends)
+        return decryption_keys(self.ctx.env, secret, f"Secret {s.namespace}/{s.decryption_secret}")
 
     def decrypt(self, obj: Obj) -> Obj:
         """The Secret ``obj`` stands for (MAC verified); raises with a message that names no value."""
@@ -182,8 +183,8 @@ class SopsSecretsController(Controller):
         encrypted = load_encrypted(data, fmt, where="spec.sops")
         if len(encrypted.branches) != 1:
             raise InputError("spec.sops: must hold exactly one document")
-        keys = self._keys()
-        [doc] = decrypt_documents(data, fmt, ctx=keys, cache=self.datakeys, where="spec.sops")
+        with self._keys() as keys:
+            [doc] = decrypt_documents(data, fmt, ctx=keys, cache=self.datakeys, where="spec.sops")
         calls = sum(keys.calls.values())
         if calls:
             self.ctx.metrics.provider_calls.labels(self.name, "key-service").inc(calls)

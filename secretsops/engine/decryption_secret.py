@@ -68,7 +68,7 @@ def key_context(edge_env: Mapping[str, str], secret: Mapping[str, Any] | None, w
     ``*.asc`` entries need a keyring that outlives this call: use :func:`decryption_keys`.
     """
     if pgp_entries(secret):
-        raise EngineError(f"{where}: PGP keys (*.asc) need a private keyring: open it with decryption_keys()")
+        raise EngineError(f"{where}: PGP keys (*.asc) are not used here (only age, KMS and Vault entries)")
     env = dict(edge_env)
     if secret is not None:
         env.update(env_from_secret(secret, where))

@@ -121,8 +121,10 @@ def check_metadata(meta: Any) -> MetadataCheck:
     return MetadataCheck(False, "sops metadata has no key that wraps the data key")
 
 
-def has_key_stanza(meta: dict[str, Any]) -> bool:
+def has_key_stanza(meta: Any) -> bool:
     """A key stanza (age, kms, a plugin's kind, ...) carrying a wrapped data key."""
+    if not isinstance(meta, dict):
+        return False
     groups: list[Any] = [meta]
     if isinstance(meta.get("key_groups"), list):
         groups.extend(g for g in meta["key_groups"] if isinstance(g, dict))

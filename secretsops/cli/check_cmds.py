@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import stat
 import sys
@@ -197,7 +198,7 @@ def _fix(report: Report, cwd: Path) -> int:
         full = (cwd / shown).resolve()
         root, _in_git = _root_of(full, cwd)
         rel = full.relative_to(root).as_posix()
-        config = SopsConfigs(lambda path, root=root: _read(root / path)).for_path(rel)
+        config = SopsConfigs(functools.partial(_read_under, root)).for_path(rel)
         rule = config.covering_rule(rel) if config is not None else None
         result = reencrypt_file(full, shown=shown, ctx=ctx, rule=rule)
         n = result.reencrypted
@@ -208,7 +209,8 @@ def _fix(report: Report, cwd: Path) -> int:
     return len(files)
 
 
-def _read(path: Path) -> str | None:
+def _read_under(root: Path, rel: str) -> str | None:
+    path = root / rel
     try:
         return path.read_text("utf-8", "replace") if path.is_file() else None
     except OSError:

@@ -14,7 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from secretsops.cli.deferred import DeferredArgumentParser, materialize
+from secretsops.cli.deferred import DeferredArgumentParser, OnlyCommand, materialize
+from secretsops.cli.startup import prime_pyyaml
 from secretsops.errors import SecretsOpsError
 
 COMMAND_MODULES = (
@@ -59,14 +60,20 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _modules_for(argv: Sequence[str] | None) -> tuple[str, ...]:
+def _command(argv: Sequence[str] | None) -> str | None:
+    """The command ``argv`` runs, when it names one of ``COMMANDS``."""
     command = next((a for a in (argv or ()) if not a.startswith("-")), None)
-    return COMMANDS.get(command or "", COMMAND_MODULES)
+    return command if command in COMMANDS else None
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The parser for ``argv``'s command only (every command when unknown or absent)."""
-    parser = argparse.ArgumentParser(
+    """The parser for ``argv``'s command only (every command when unknown or absent).
+
+    Only the module that registers the command is imported, and in it only the command's own
+    parser is built (the others are ``SkippedParser``s): start-up time of a small decrypt.
+    """
+    command = _command(argv)
+    parser = DeferredArgumentParser(
         prog="secretsops",
         description="Secrets safe in GitOps: sops-compatible encryption, sealing, external references.",
     )
@@ -78,9 +85,14 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     keygen = sub.add_parser("keygen", help="create keys (age identity, sealing key pair)")
     keygen_sub = keygen.add_subparsers(dest="keygen_kind", required=True, metavar="KIND")
     sub.add_parser("version", help="print the version").set_defaults(func=_cmd_version)
-    for name in _modules_for(argv):
+    commands: Any = sub
+    kinds: Any = keygen_sub
+    if command is not None:
+        commands = OnlyCommand(sub, frozenset({command}))
+        kinds = keygen_sub if command == "keygen" else OnlyCommand(keygen_sub, frozenset())
+    for name in COMMANDS[command] if command is not None else COMMAND_MODULES:
         module = importlib.import_module(f"secretsops.cli.{name}")
-        module.register(sub, keygen_sub)
+        module.register(commands, kinds)
     _add_examples(sub)
     return parser
 
@@ -161,6 +173,7 @@ def _is_sops_global_form(argv: Sequence[str]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    prime_pyyaml()  # before anything imports yaml (cli/startup.py)
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (cli/completion_cmds.py)
         from secretsops.cli.completion_cmds import complete
 

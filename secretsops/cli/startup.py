@@ -1,0 +1,28 @@
+"""Start-up costs of the command line that are not ours to remove at their source.
+
+PyYAML compiles one regular expression when it is imported (``yaml.reader.Reader.NON_PRINTABLE``,
+"every character YAML may not contain", written as the complement of what it may): CPython
+builds a 64K-entry character map for it, ~9 ms — a quarter of what the whole sops binary needs
+for a 3-value decrypt (BENCHMARKS.md). The same character set written positively compiles in
+~0.1 ms. ``prime_pyyaml`` puts that pattern into ``re``'s cache under PyYAML's pattern text before
+anything imports ``yaml``, so PyYAML's ``re.compile`` finds it there. Both match exactly the same
+code points (``tests/cli/test_startup.py`` compares them on every code point, and checks that
+PyYAML still compiles this text). ``re._cache`` is private: where it is missing or shaped
+differently nothing is primed and PyYAML compiles its own, as without this module.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: PyYAML's own text (yaml/reader.py), the cache key
+PYYAML_NON_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+#: the same set, listed: C0 controls but tab/LF/CR, DEL..U+0084, U+0086..U+009F, surrogates, U+FFFE/F
+NON_PRINTABLE = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+
+
+def prime_pyyaml() -> None:
+    """Let PyYAML's import find its non-printable pattern compiled (see the module docstring)."""
+    cache = getattr(re, "_cache", None)
+    if isinstance(cache, dict):
+        cache.setdefault((str, PYYAML_NON_PRINTABLE, 0), re.compile(NON_PRINTABLE))

@@ -72,7 +72,7 @@ def open_generated(items: list[SourcedObject], ctx: DecryptContext) -> list[Sour
                 raise DecryptFailed(item, _entry(exc, entry)) from None
             _put(item, data, key, plain, generated.encoded)
         for origin in generated.envs:
-            _open_env(item, origin, data, ctx, cache, generated.encoded)
+            _open_env(item, origin, data, ctx, cache, encoded=generated.encoded)
         item.obj["data"] = data
         item.extra["decryptor"] = "sops-generator"
     return items
@@ -98,6 +98,7 @@ def _open_env(
     data: dict[str, Any],
     ctx: DecryptContext,
     cache: Any,
+    *,
     encoded: bool = True,
 ) -> None:
     entry = f"{'secretGenerator' if encoded else 'configMapGenerator'} entry {origin.path}"

@@ -58,7 +58,8 @@ log = logging.getLogger("secretsops.engine")
 _NAMESPACED_INPUT_KINDS = frozenset({"Secret", "ConfigMap", "SealedSecret", "ExternalSecret", "SecretStore"})
 #: cluster-scoped kinds (built-in, and ESO's cluster kinds) that never get a namespace
 _NOT_PRE_SCOPED = apply.CLUSTER_SCOPED_KINDS | {"ClusterSecretStore", "ClusterExternalSecret"}
-#: seconds before a pass with ExternalSecrets waiting for a store (or auth Secret) it applied runs again
+#: seconds before a pass with ExternalSecrets waiting for a store (or auth Secret) it applied runs
+#: again; doubled while they keep waiting (at most the source's interval)
 WAITING_RETRY = 2.0
 
 
@@ -117,6 +118,8 @@ class SourceReconciler:
         self.failures = 0
         #: monotonic time when an ExternalSecret of this source is due for refresh (None: never)
         self.external_due: float | None = None
+        #: consecutive passes that left ExternalSecrets waiting (their retry backs off)
+        self.waiting_passes = 0
         self.status = SourceStatus(spec.name)
         self._status_loaded = False
         #: the other sources of this engine by name (dependsOn looks their status up)
@@ -149,7 +152,7 @@ class SourceReconciler:
                 self._full_pass(rev, result, annotations)
                 if result.waiting and not self.settings.dry_run:
                     # the stores and auth Secrets they wait for were applied by that pass and
-                    # are in the API server now: resolve once more at once (then every 2 s)
+                    # are in the API server now: resolve once more at once (then after 2 s, doubling)
                     result.waiting = []
                     self._full_pass(rev, result, annotations)
             result.ok = True
@@ -364,6 +367,7 @@ class SourceReconciler:
         """ExternalSecrets waiting for a store or auth Secret this pass applies (or, under
         --dry-run, would apply): Progressing, listed in the status, and retried shortly."""
         if not waiting:
+            self.waiting_passes = 0
             return
         result.waiting = [str(w) for w in waiting]
         for w in waiting:
@@ -372,7 +376,9 @@ class SourceReconciler:
         if not result.reason:
             result.reason = "Progressing"
         self.applied_commit = ""  # the next pass renders and resolves again, not a drift check
-        due = time.monotonic() + min(WAITING_RETRY, self.spec.interval)
+        delay = WAITING_RETRY * 2 ** min(self.waiting_passes, 10)
+        self.waiting_passes += 1
+        due = time.monotonic() + min(delay, self.spec.interval)
         self.external_due = due if self.external_due is None else min(self.external_due, due)
 
     def _guard(

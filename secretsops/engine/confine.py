@@ -11,6 +11,7 @@ way (``securejoin``); kustomize refuses files outside a kustomization, but not d
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from secretsops.errors import RenderError
@@ -27,8 +28,12 @@ def resolved_inside(path: Path, root: Path) -> bool:
 
 def ensure_inside(path: Path, root: Path, shown: str) -> None:
     """Raise when ``path`` leads out of ``root``; ``shown`` names it as the repository has it."""
-    if not resolved_inside(path, root):
+    if resolved_inside(path, root):
+        return
+    written = Path(os.path.normpath(Path(path).absolute()))
+    if written.is_relative_to(Path(os.path.normpath(Path(root).absolute()))):
         raise RenderError(f"{shown}: a symbolic link leads outside the repository (refused)")
+    raise RenderError(f"{shown}: outside the repository (refused)")
 
 
 def enclosing_work_tree(path: Path) -> Path | None:

@@ -100,6 +100,16 @@ def test_a_generator_input_that_links_out_is_refused_before_kustomize_reads_it(
         render_path(app, root=tmp_path / "checkout")
 
 
+def test_a_base_outside_the_checkout_by_its_path_is_refused_too(tmp_path: Path, canary: str) -> None:
+    _outside(tmp_path, canary)
+    app = tmp_path / "checkout/app"
+    app.mkdir(parents=True)
+    (app / "kustomization.yaml").write_text("resources: [../../host]\n")
+
+    with pytest.raises(RenderError, match=r"host: outside the repository \(refused\)"):
+        render_path(app, root=tmp_path / "checkout")
+
+
 def test_a_link_that_stays_inside_the_checkout_is_followed(tmp_path: Path) -> None:
     checkout = tmp_path / "checkout"
     (checkout / "real/prod").mkdir(parents=True)

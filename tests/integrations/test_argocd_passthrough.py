@@ -142,3 +142,14 @@ def test_an_unknown_mode_is_a_usage_error(tmp_path, keys_dir):
     out = generate(tmp_path / "repo", "shop", tmp_path, keys_dir, ARGOCD_ENV_SECRETSOPS_MODE="plaintext")
     assert out.returncode == 2 and out.stdout == ""
     assert "SECRETSOPS_MODE must be decrypt or passthrough: plaintext" in out.stderr
+
+
+def test_a_sops_encrypted_config_map_cannot_pass_through(tmp_path, keys_dir, sops_age: SopsAge):
+    app = tmp_path / "repo" / "shop"
+    app.mkdir(parents=True)
+    enc = app / "settings.yaml"
+    enc.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: prod\n")
+    sops_age.encrypt(enc, regex="^data$")
+    out = passthrough(tmp_path / "repo", "shop", tmp_path, keys_dir)
+    assert out.returncode != 0 and out.stdout == ""
+    assert "not a v1 Secret cannot pass through" in out.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ import pytest
 import yaml
 
 from secretsops.cli.main import build_parser
-from tests.controllers.conftest import Cluster
+from tests.controllers.conftest import Cluster, Sops, Vault, external_secret
 
 ROOT = Path(__file__).resolve().parents[2]
+SA_USER = "system:serviceaccount:secretsops-system:secretsops"
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +72,10 @@ def test_the_component_brings_every_crd_the_controllers_watch(built: list) -> No
 
 
 def test_the_controller_runs_with_the_components_rbac_as_its_service_account(
-    cluster: Cluster, built: list, realkube: Any, tmp_path: Path
+    cluster: Cluster, built: list, realkube: Any, tmp_path: Path, vault: Vault, sops: Sops
 ) -> None:
+    """Every controller, with only the component's RBAC: a SealedSecret, an ExternalSecret on the real
+    OpenBao (store and token Secret read by name) and a SopsSecret (key Secret read) all become Secrets."""
     cluster.namespace("secretsops-system")
     for doc in built:
         if doc["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"):
@@ -81,9 +85,15 @@ def test_the_controller_runs_with_the_components_rbac_as_its_service_account(
             ):
                 cluster.create(doc)
     cluster.create(cluster.seal("shop", "db", {"password": "hunter2"}))
+    vault.store(cluster, "shop")
+    vault.put("shop/rbac-proof", password="from-bao")
+    cluster.create(external_secret("shop", "api", "shop/rbac-proof", "password"))
+    sops.key_secret(cluster)
+    cluster.create(sops.sops_secret("shop", "conf", {"mode": "strict"}))
     kubeconfig = realkube.service_account_kubeconfig(
         "secretsops-system", "secretsops", tmp_path / "sa.kubeconfig"
     )
+    mark = realkube.audit_mark()
     done = subprocess.run(  # noqa: PLW1510 - the exit code is what is tested
         [sys.executable, "-m", "secretsops", "controller", "--once", "--kubeconfig", str(kubeconfig)],
         env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
@@ -92,6 +102,12 @@ def test_the_controller_runs_with_the_components_rbac_as_its_service_account(
     )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
     assert cluster.secret_values("shop", "db") == {"password": "hunter2"}
+    assert cluster.secret_values("shop", "api") == {"password": "from-bao"}
+    assert cluster.secret_values("shop", "conf") == {"mode": "strict"}
+    time.sleep(0.5)  # the audit backend writes asynchronously
+    events = realkube.audit(SA_USER, mark)
+    forbidden = [e["requestURI"] for e in events if (e.get("responseStatus") or {}).get("code") == 403]
+    assert forbidden == []
 
 
 def test_the_network_policy_admits_the_controllers_port(built: list) -> None:

@@ -12,26 +12,18 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
+
+from secretsops.cli.stop_signals import Stopped, stop_signals_raise
+
+__all__ = ["PREFIX", "Stopped", "plaintext_file", "remove_stale", "temp_directory"]
 
 MEMORY_FS = Path("/dev/shm")  # noqa: S108 - 0600 files with unpredictable names, removed
 PREFIX = "secretsops-edit-"
 _STAMPED = re.compile(rf"^{re.escape(PREFIX)}(\d+)-")
-#: the signals that end an ``edit`` in an orderly way (SIGINT already raises KeyboardInterrupt)
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-
-
-class Stopped(Exception):
-    """A stop signal arrived; ``signum`` is kept for the exit status (128 + signal, as shells)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"stopped by signal {signum}")
-        self.signum = signum
 
 
 def temp_directory() -> Path:
@@ -70,25 +62,6 @@ def remove_stale(directory: Path) -> list[Path]:
         except OSError:
             continue
     return removed
-
-
-@contextmanager
-def stop_signals_raise() -> Iterator[None]:
-    """While inside, SIGTERM and SIGHUP raise :class:`Stopped` so ``finally`` blocks run.
-
-    Signal handlers belong to the process; this is used by the CLI only, around one editor
-    session, and the previous handlers are restored on the way out.
-    """
-
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        raise Stopped(signum)
-
-    previous = {sig: signal.signal(sig, stop) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 @contextmanager

@@ -183,7 +183,14 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     engine = build_engine(specs, settings, kube_client(args.kubeconfig, args.context), os.environ)
     try:
         if args.once:
-            results = engine.run_once()
+            from secretsops.cli.stop_signals import Stopped, stop_signals_raise
+
+            try:  # SIGTERM/SIGHUP: close() below still removes checkouts and GnuPG homes
+                with stop_signals_raise():
+                    results = engine.run_once()
+            except Stopped as stop:
+                print(f"secretsops: reconcile stopped by signal {stop.signum}", file=sys.stderr)
+                return 128 + stop.signum
             for res in results:
                 _print_result(res, args.dry_run)
             return 0 if all(r.ok for r in results) else 1

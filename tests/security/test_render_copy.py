@@ -153,3 +153,45 @@ def test_a_killed_processs_directories_are_removed_by_the_next_one(tmp_path: Pat
     assert not left.exists()
     assert running.exists() and unrelated.exists() and fresh.exists()
     assert remove_stale_dirs(tmp_path) == []
+
+
+def test_reconcile_once_stopped_by_sigterm_removes_its_checkout(kubeapi, tmp_path: Path, canary: str) -> None:  # type: ignore[no-untyped-def]
+    """A CI job's timeout sends SIGTERM: the pass ends, and its checkout goes with it."""
+    repo = _work_tree(tmp_path, canary)
+    subprocess.run(["git", "-C", str(repo), "checkout", "-qb", "main"], check=True)
+    subprocess.run(["git", "-C", str(repo), "add", "app"], check=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "app"],
+        check=True,
+    )
+    env, report = _slow_kustomize(tmp_path, canary)
+    kubeconfig = kubeapi.write_kubeconfig(tmp_path / "kubeconfig")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "secretsops",
+            "reconcile",
+            "--once",
+            "--repo",
+            str(repo),
+            "--path",
+            "app",
+            "--name",
+            "stopped",
+            "--kubeconfig",
+            str(kubeconfig),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _wait_for(report, proc)
+    checkouts = _ours_in_shm(proc.pid)
+    assert checkouts, "the pass works in a private checkout named for its process"
+
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert not any(c.exists() for c in checkouts)

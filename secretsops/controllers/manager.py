@@ -76,6 +76,8 @@ class Manager:
     stop: threading.Event = field(default_factory=threading.Event)
     controllers: list[Controller] = field(default_factory=list)
     keyring: ClusterKeyring | None = None
+    #: engine.backup_state.BackupStateReporter, with the sealedsecrets controller
+    backup_state: Any = None
     elector: Any = None
     server: Any = None
     failures: dict[str, int] = field(default_factory=dict)
@@ -96,6 +98,13 @@ class Manager:
                 self.kube, s.sealing_key_namespace, s.key_renew_period, key_size=s.key_size
             )
             self.controllers.append(SealedSecretsController(self.ctx, self.keyring))
+            # is the newest key in a backup? gauge + BackedUp condition (engine/backup_state.py)
+            from secretsops.engine.backup_state import BackupStateReporter
+
+            self.backup_state = BackupStateReporter(
+                self.kube, s.sealing_key_namespace, s.namespace, self.metrics.registry
+            )
+            self.keyring.on_change.append(self.backup_state.wake)
         if "externalsecrets" in s.controllers:
             from secretsops.controllers.externalsecrets import ExternalSecretsController
             from secretsops.controllers.secretstores import SecretStoresController
@@ -172,6 +181,8 @@ class Manager:
         self.ctx.events.start()
         self.ctx.statuses.start()
         self._sync_keyring()
+        if self.backup_state is not None:
+            self.backup_state.refresh()
         for c in self.controllers:
             for inf in c.primaries:
                 inf.sync()
@@ -252,6 +263,8 @@ class Manager:
             log.info("leading", extra={"reason": self.elector.identity})
         if self.keyring is not None:
             self._thread(self.keyring.renew_forever, "key-renewal", self.stop, self.leading)
+            if self.backup_state is not None:
+                self._thread(self.backup_state.run, "backup-state", self.stop)
         self.ctx.events.start()
         self.ctx.statuses.start()
         for c in self.controllers:

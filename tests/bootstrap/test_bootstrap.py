@@ -147,6 +147,31 @@ def test_a_backup_records_the_keys_it_holds(fresh: Fresh) -> None:
     assert f"backup={recorded}" in status.stdout
 
 
+def test_the_controller_reports_the_newest_key_backed_up_as_a_condition(fresh: Fresh) -> None:
+    result = cli(
+        fresh.env,
+        "controller",
+        "--once",
+        "--kubeconfig",
+        str(fresh.kubeconfig),
+        "--controllers",
+        "sealedsecrets",
+        "--metrics-port",
+        "-1",
+    )
+    assert result.returncode == 0, result.stderr
+    cm = get(fresh.cp, "/api/v1/namespaces/secretsops-system/configmaps/secretsops-backup-state")
+    assert cm is not None
+    status = json.loads(cm["data"]["status.json"])
+    condition = status["conditions"][0]
+    assert (condition["type"], condition["status"], condition["reason"]) == (
+        "BackedUp",
+        "True",
+        "NewestKeyBackedUp",
+    )
+    assert status["newestKey"] == fresh.key_secrets()[0]["metadata"]["name"]
+
+
 def test_a_renewed_key_makes_the_backup_stale_again(fresh: Fresh) -> None:
     from prometheus_client import CollectorRegistry, generate_latest
 

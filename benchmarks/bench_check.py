@@ -400,7 +400,7 @@ def main() -> int:
     ap.add_argument("--files", type=int, default=10_000)
     ap.add_argument("--commits", type=int, default=1_000)
     ap.add_argument("--runs", type=int, default=3, help="timed runs of check and gitleaks (alternating)")
-    ap.add_argument("--ds-runs", type=int, default=1, help="timed runs of detect-secrets (slow)")
+    ap.add_argument("--ds-runs", type=int, default=1, help="timed runs of detect-secrets (slow; 0: skip it)")
     ap.add_argument("--keep", type=Path, help="build the repos here and keep them")
     ap.add_argument("--gitleaks", default=shutil.which("gitleaks") or
                     str(Path.home() / ".cache/secretsops/tools/bin/gitleaks"))  # fmt: skip
@@ -424,13 +424,14 @@ def main() -> int:
         for _ in range(args.runs):
             for name, cmd in commands.items():
                 runs[name].append(timed(cmd, tree_dir))
-        ds_cmd = [args.detect_secrets, "scan"]
-        runs["detect-secrets scan"] = [timed(ds_cmd, tree_dir) for _ in range(args.ds_runs)]
         results = {
             "secretsops check": check_files(runs["secretsops check"][-1].out),
             "gitleaks": gitleaks_files(gl_report),
-            "detect-secrets": detect_secrets_files(runs["detect-secrets scan"][-1].out),
         }
+        if args.ds_runs:  # 0: leave detect-secrets out (it takes minutes)
+            ds_cmd = [args.detect_secrets, "scan"]
+            runs["detect-secrets scan"] = [timed(ds_cmd, tree_dir) for _ in range(args.ds_runs)]
+            results["detect-secrets"] = detect_secrets_files(runs["detect-secrets scan"][-1].out)
         hist_runs: dict[str, list[Run]] = {"secretsops check --history": [], "gitleaks git": []}
         for _ in range(args.runs):
             hist_runs["secretsops check --history"].append(

@@ -29,7 +29,7 @@ from secretsops.check.detectors.secrets import (
 )
 from secretsops.check.detectors.sops_files import _dotenv_items, is_dotenv_name
 from secretsops.check.detectors.tokens import find_key_material
-from secretsops.check.keynames import is_secret_key_name
+from secretsops.check.keynames import is_secret_key_name, words
 from secretsops.check.placeholders import is_placeholder
 from secretsops.check.scanfile import ScanFile
 from secretsops.check.sopsfmt import is_enc, iter_leaves
@@ -41,6 +41,16 @@ KEYSTORE_SUFFIXES = (".p12", ".pfx", ".jks", ".jceks", ".keystore", ".bks", ".kd
 _ASSIGNMENT = re.compile(
     r"""^\s*(?:export\s+)?["']?([A-Za-z_][\w.\-]*)["']?\s*[:=]\s*["']?([^"'#;\s][^"'#;]*)"""
 )
+
+
+_SECRET_KIND = re.compile(r"""kind["']?\s*:\s*["']?secret\b""")
+#: ``key: value`` anywhere (``a: {password: x}``, ``"token": "x"``); the value may be a block marker
+_KEY_VALUE = re.compile(r"""["']?([A-Za-z_][\w.\-]*)["']?[ \t]*:[ \t]*["']?([^\s"',{}\[\]#][^"',{}\[\]#\n]*)""")
+
+
+_NOT_SECRETS = frozenset({"SealedSecret", "ExternalSecret", "ClusterExternalSecret", "PushSecret"})
+#: a Kubernetes object or data-key name: lowercase words joined by - . _
+_RESOURCE_NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,251}[a-z0-9])?$")
 
 
 def is_keystore_name(path: str) -> bool:
@@ -60,6 +70,8 @@ def holds_secrets(file: ScanFile) -> bool:
     if name.lower().endswith(DOC_SUFFIXES):
         return False
     if file.is_structured:
+        if not file.parsed and not _could_hold_secrets(file.text, file.lower):
+            return False  # no Secret and no secret-like key with a value: not worth a parse
         docs = file.parse()
         if file.parsed_ok:
             return any(_doc_holds_secrets(doc) for doc in docs)
@@ -69,8 +81,20 @@ def holds_secrets(file: ScanFile) -> bool:
     return not file.is_structured and is_secret_key_name(stem)
 
 
+def _could_hold_secrets(text: str, lower: str) -> bool:
+    """A cheap superset of ``_doc_holds_secrets`` on the raw YAML/JSON text: a Secret, or a
+    secret-like key (block style, flow style or JSON) followed by a value."""
+    if _SECRET_KIND.search(lower):
+        return True
+    return any(
+        is_secret_key_name(m.group(1)) and _real(m.group(2).strip()) for m in _KEY_VALUE.finditer(text)
+    )
+
+
 def _doc_holds_secrets(doc: Any) -> bool:
     for obj in iter_k8s_objects(doc):
+        if obj.get("kind") in _NOT_SECRETS:
+            continue  # ciphertext (SealedSecret) or references (ESO): protected by design
         if obj.get("kind") == "Secret":
             for field_name in ("data", "stringData"):
                 values = obj.get(field_name)
@@ -83,8 +107,10 @@ def _doc_holds_secrets(doc: Any) -> bool:
             value = leaf.value
             if isinstance(value, bool) or not isinstance(value, (str, int, float)):
                 continue
-            if isinstance(leaf.key, str) and is_secret_key_name(leaf.key) and _real(str(value)):
-                return True
+            key = leaf.key
+            if isinstance(key, str) and is_secret_key_name(key) and _real(str(value)):
+                if not _names_a_secret(key, str(value)):
+                    return True
     return False
 
 
@@ -97,6 +123,16 @@ def _secret_value(key: str, value: Any, encoded: bool) -> bool:
         if raw is not None:
             text = raw.decode("utf-8", "replace")
     return is_exposed_value(key, text)
+
+
+def _names_a_secret(key: str, value: str) -> bool:
+    """``existingSecret: db-credentials``, ``adminPasswordKey: admin-password``, ESO's
+    ``secretKey: password``: the value names a Secret or a key in one, it is not the secret."""
+    parts = words(key)
+    refers = parts[0] in ("existing", "external") or (
+        len(parts) > 1 and parts[-1] == "key" and parts[-2] in ("password", "secret", "token", "credentials")
+    )
+    return refers and bool(_RESOURCE_NAME.match(value))
 
 
 def _real(value: str) -> bool:

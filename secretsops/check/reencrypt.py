@@ -7,8 +7,8 @@ are taken as they are, and the file is written again with every value its rules 
 encrypted and a new MAC. Nothing plaintext is written: the result is checked in memory, with the
 same detectors as ``check``, before it replaces the file.
 
-Which rules: the creation rule that covers the file when it requires more than the file's
-metadata (``sops-partially-decrypted`` by the rule), else the file's own; for a Secret whose data
+Which rules: the crypt options of the creation rule that covers the file, when it sets any
+(then it may require more than the file's metadata), else the file's own; for a Secret whose data
 both leave in plaintext, ``encrypted_regex: ^(data|stringData)$``. A value that was encrypted
 is never written in plaintext: a choice of rules that would do so is refused. The MAC is not
 verified (the file was changed by hand, so it cannot match); that is why the value must be
@@ -103,7 +103,7 @@ def reencrypt_file(path: Path, *, shown: str, ctx: KeyContext, rule: CreationRul
         raise CheckError(f"{shown}: not a SOPS file this fix can open ({exc})") from None
     base = probe.metadata.rules
     candidates = [base]
-    if rule is not None:
+    if rule is not None and rule.declares_options:
         candidates.insert(0, _crypt_rules(rule, base))
     candidates.append(dataclasses.replace(CryptRules(), encrypted_regex=SECRET_DATA_REGEX,
                                           mac_only_encrypted=base.mac_only_encrypted))  # fmt: skip

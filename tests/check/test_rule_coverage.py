@@ -120,3 +120,47 @@ def test_a_private_key_next_to_its_certificate_is_still_found(repo):
     repo.write("tls/bundle.pem", cert + private_key_pem())
     key_line = cert.count("\n") + 1
     assert repo.check_json().rules_at() == {("private-key", "tls/bundle.pem", key_line)}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "auth: {{user: app, password: {v}}}\n",
+        '{{"db": {{"password": "{v}"}}}}',
+        "db:\n  password: |\n    {v}\n",
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: s}}\nstringData: {{certificate: {v}}}\n",
+    ],
+)
+def test_secrets_in_any_yaml_or_json_style_are_covered(repo, age_key, canary, text):
+    repo.write(".sops.yaml", CATCH_ALL.format(regex=".*", recipient=age_key.recipient))
+    name = "conf.json" if text.startswith("{") else "conf.yaml"
+    repo.write(name, text.format(v=canary))
+    assert ("sops-unencrypted", name, 1) in repo.check_json().rules_at()
+
+
+def test_references_and_ciphertext_under_a_broad_rule_are_not_secrets(repo, age_key, sealer):
+    repo.write(".sops.yaml", CATCH_ALL.format(regex=".*", recipient=age_key.recipient))
+    repo.write(
+        "values.yaml",
+        "auth:\n  existingSecret: db-credentials\n  secretKeys:\n    adminPasswordKey: admin-password\n",
+    )
+    repo.write(
+        "es.yaml",
+        "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: db}\nspec:\n"
+        "  data:\n  - secretKey: password\n    remoteRef: {key: db/prod, property: password}\n",
+    )
+    sealed = sealer.seal(name="db", namespace="prod", data={"password": b"p4ss-w0rd"})
+    repo.write("sealed.yaml", sealed.to_yaml())
+    res = repo.check()
+    assert res.code == 0, res.out
+
+
+def test_a_rule_without_crypt_options_does_not_make_a_data_only_sops_file_partial(
+    repo, sops_encrypt, age_key
+):
+    repo.write(".sops.yaml", CATCH_ALL.format(regex=".*", recipient=age_key.recipient))
+    path = repo.write(
+        "db.yaml", "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: x9}\n"
+    )
+    sops_encrypt(path, "--encrypted-regex", "^(data|stringData)$")
+    assert repo.check().code == 0

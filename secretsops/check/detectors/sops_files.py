@@ -51,7 +51,10 @@ class SopsFiles:
     # --- YAML / JSON (and sops' binary store, which is JSON) --------------------------------
 
     def _tree(self, file: ScanFile) -> None:
-        if file.sops_rule is None and "sops" not in file.text and _ENC_ANYWHERE not in file.text:
+        if "sops" not in file.text and _ENC_ANYWHERE not in file.text:
+            # no SOPS metadata can be in it: only whether a rule covers it is left to judge
+            if _covered(file):
+                file.report("sops-unencrypted", 1, "", file.text)
             return
         docs = file.parse()
         if not any(isinstance(d, dict) for d in docs):
@@ -75,7 +78,7 @@ class SopsFiles:
                 variant = "no-mac" if check.problem == NO_MAC and has_key_stanza(meta) else ""
                 file.report("sops-metadata-broken", line, "sops", check.problem, variant=variant)
             rules = [EncryptionRules.from_mapping(meta)]
-            if file.sops_rule is not None:
+            if file.sops_rule is not None and _rule_requires(file):
                 rules.append(file.sops_rule.rules)
             for leaf in plaintext_leaves(doc, rules, file.text.splitlines()):
                 value = leaf.value if isinstance(leaf.value, str) else str(leaf.value)
@@ -104,11 +107,18 @@ class SopsFiles:
             meta_line = next((line for k, _v, line, s in items if _is_meta(k, s, prefix)), 1)
             file.report("sops-metadata-broken", meta_line, "sops", check.problem)
         rules = [EncryptionRules.from_mapping(meta)]
-        if file.sops_rule is not None:
+        if file.sops_rule is not None and _rule_requires(file):
             rules.append(file.sops_rule.rules)
         for key, value, line in data:
             if value and not is_enc(value) and any(r.must_encrypt([key]) for r in rules):
                 file.report("sops-partially-decrypted", line, key, value)
+
+
+def _rule_requires(file: ScanFile) -> bool:
+    """The covering rule sets crypt options, so it says which values must be encrypted; a rule
+    without them (sops' default: everything) says only which keys to use, and a file encrypted
+    with ``--encrypted-regex '^(data|stringData)$'`` under it is not partly decrypted."""
+    return file.sops_rule is not None and file.sops_rule.declares_options
 
 
 def _covered(file: ScanFile) -> bool:

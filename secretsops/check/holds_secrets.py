@@ -45,7 +45,10 @@ _ASSIGNMENT = re.compile(
 
 _SECRET_KIND = re.compile(r"""kind["']?\s*:\s*["']?secret\b""")
 #: ``key: value`` anywhere (``a: {password: x}``, ``"token": "x"``); the value may be a block marker
-_KEY_VALUE = re.compile(r"""["']?([A-Za-z_][\w.\-]*)["']?[ \t]*:[ \t]*["']?([^\s"',{}\[\]#][^"',{}\[\]#\n]*)""")
+_KEY_VALUE = re.compile(
+    r"""["']?([A-Za-z_][\w.\-]*)["']?[ \t]*:[ \t]*"""  # a key, on the same line as
+    r"""["']?([^\s"',{}\[\]#][^"',{}\[\]#\n]*)"""  # its value
+)
 
 
 _NOT_SECRETS = frozenset({"SealedSecret", "ExternalSecret", "ClusterExternalSecret", "PushSecret"})

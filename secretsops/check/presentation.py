@@ -48,7 +48,6 @@ class Presenter:
     def finding(self, f: Finding) -> Finding:
         target = f.target or f.path
         variant = f.variant
-        spec = f.rule_info.fix_for(variant)
         gitable = self.in_git and self.mode in ("worktree", "staged")
         if variant == "key-file" and not (gitable and self.exists(target)):
             variant = ""

@@ -8,7 +8,7 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from secretsops.check import CheckOptions, Report, load_baseline, resolve_root, run_check, write_baseline
 from secretsops.check.fpkey import read_key_file
@@ -185,7 +185,7 @@ def _scan(args: argparse.Namespace, cwd: Path) -> Report:
     return merged
 
 
-def _fix(report: Report, cwd: Path) -> int:
+def _fix(report: Report, cwd: Path, out: TextIO) -> int:
     """Re-encrypt each SOPS file a finding's fix names ``check --fix`` for; returns how many."""
     from secretsops.check.reencrypt import reencrypt_file
     from secretsops.check.sopsconfig import SopsConfigs
@@ -204,7 +204,8 @@ def _fix(report: Report, cwd: Path) -> int:
         n = result.reencrypted
         print(
             f"secretsops check: fixed {shown}: re-encrypted {plural(n, 'value')} that "
-            f"{'was' if n == 1 else 'were'} readable: rotate {'it' if n == 1 else 'them'}"
+            f"{'was' if n == 1 else 'were'} readable: rotate {'it' if n == 1 else 'them'}",
+            file=out,
         )
     return len(files)
 
@@ -224,7 +225,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--fix rewrites files of the work tree: it cannot be combined with --staged, "
                          "--history, --since or stdin")  # fmt: skip
     report = _scan(args, cwd)
-    if args.fix and _fix(report, cwd):
+    # what was fixed goes with the text report; beside a JSON/SARIF/JUnit one on stdout, to stderr
+    if args.fix and _fix(report, cwd, sys.stdout if args.format == "text" or args.output else sys.stderr):
         report = _scan(args, cwd)
     report.fail_on_warnings = args.fail_on_warnings
     if args.update_baseline:

@@ -350,3 +350,20 @@ def test_sealed_secret_advice_followed_passes(repo, tmp_path, canary):
     seal = [str(BIN / "secretsops"), "seal", "--cert", str(tmp_path / "cert.pem"), "-f", str(secret)]
     subprocess.run([*seal, "-w", "sealed.yaml"], cwd=repo.root, check=True, capture_output=True)
     assert repo.check().code == 0
+
+
+def test_fix_beside_a_json_report_tells_stderr_and_keeps_stdout_json(
+    repo, sops_encrypt, age_key, monkeypatch
+):
+    path = repo.write("db.yaml", SECRET.format(pw="x-initial-x"))
+    sops_encrypt(path, "--encrypted-regex", "^(data|stringData)$")
+    path.write_text(decrypt_one_value_by_hand(path.read_text(), "password", "readable-now"))
+    monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(age_key.key_file))
+    res = repo.check_json("--fix")
+    assert res.code == 0 and res.json["findings"] == []
+    assert res.err == "secretsops check: fixed db.yaml: re-encrypted 1 value that was readable: rotate it\n"
+
+
+def test_fix_refuses_history_and_stdin(repo):
+    res = repo.check("--fix", "--history")
+    assert res.code == 2 and "--fix rewrites files of the work tree" in res.err

@@ -4,6 +4,7 @@
 #
 #   bin=$(bash scripts/install-tools.sh)            # the tools the test suite needs
 #   bash scripts/install-tools.sh gitleaks          # named tools only (gitleaks is for benchmarks)
+#   bash scripts/install-tools.sh sealed-secrets-controller   # opt-in: the Bitnami controller (benchmarks)
 #
 # A tool already on PATH at a compatible version is linked as it is. Progress goes to stderr; a failed build
 # is one line naming the tool and its log. Nothing here is committed but this script and the pins.

@@ -8,14 +8,20 @@ import os
 import subprocess
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
+import pytest
+import yaml
 from kubesealpy import Sealer
 from kubesealpy.certificate import load_certificate_from_url_sync
 
+from secretsops.errors import KubeRejected
 from secretsops.sealed.keypairs import KEY_LABEL, generate_key, key_secret
 from secretsops.sealed.unsealing import Unsealer
 from tests.controllers.conftest import Cluster, eventually, running
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
 
 def _key_secrets(cluster: Cluster) -> list[dict]:
@@ -167,3 +173,48 @@ def test_a_standby_replica_serves_the_certificate_too(cluster: Cluster) -> None:
             assert not standby.leading()
             with urllib.request.urlopen(f"{url}/v1/cert.pem", timeout=10) as resp:  # noqa: S310
                 assert resp.read().startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+def test_the_api_server_refuses_loopback_endpoints_so_the_service_proxy_cannot_reach_a_local_controller(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """Why `kubeseal --validate`/`--re-encrypt` are tested over HTTP and not through the service proxy.
+
+    kube-apiserver proxies a Service only to an Endpoints address that (1) passes ValidateEndpointIP
+    (no 127.0.0.0/8, ::1, link-local or unspecified address) and (2) is the IP of the Pod its
+    targetRef names. A controller on 127.0.0.1 can satisfy neither; should a future API server accept
+    loopback Endpoints, this fails and the proxy path can be tested for real. Meanwhile the real
+    kubeseal finds our Service's port by itself and reaches the API server's proxy, which answers
+    that the Service has no endpoint it may proxy to.
+    """
+    ns = f"sealing-proxy-{uuid.uuid4().hex[:6]}"
+    cluster.namespace(ns)
+    service = yaml.safe_load((DEPLOY / "components/controllers/service.yaml").read_text())
+    service["metadata"]["namespace"] = ns
+    cluster.create(service)
+    endpoints = {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": "secretsops-sealing", "namespace": ns},
+        "subsets": [{"addresses": [{"ip": "127.0.0.1"}], "ports": [{"name": "http", "port": 8080}]}],
+    }
+    with pytest.raises(KubeRejected) as refused:
+        cluster.create(endpoints)
+    assert refused.value.status == 422
+    endpoints.pop("subsets")  # what is left: a Service whose Endpoints hold no address
+    cluster.create(endpoints)
+    sealed = cluster.seal(ns, "db", {"password": "hunter2"})
+    env = {"HOME": str(tmp_path), "PATH": os.environ["PATH"], "KUBECONFIG": str(cluster.kubeconfig)}
+    argv = [
+        _kubeseal(),
+        "--validate",
+        "--controller-namespace",
+        ns,
+        "--controller-name",
+        "secretsops-sealing",
+    ]
+    done = subprocess.run(
+        argv, input=json.dumps(sealed).encode(), env=env, capture_output=True, timeout=60, check=False
+    )
+    assert done.returncode != 0
+    assert b"no endpoints available" in done.stderr

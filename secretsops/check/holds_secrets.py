@@ -43,6 +43,7 @@ _ASSIGNMENT = re.compile(
 )
 
 
+_KEY_WORDS = ("pass", "pwd", "secret", "token", "key", "credential", "dsn")
 _SECRET_KIND = re.compile(r"""kind["']?\s*:\s*["']?secret\b""")
 #: ``key: value`` anywhere (``a: {password: x}``, ``"token": "x"``); the value may be a block marker
 _KEY_VALUE = re.compile(
@@ -78,7 +79,8 @@ def holds_secrets(file: ScanFile) -> bool:
         docs = file.parse()
         if file.parsed_ok:
             return any(_doc_holds_secrets(doc) for doc in docs)
-    if _assignments_hold_secrets(text):
+    # a secret-like name contains one of these words: no need to try the regex on every line otherwise
+    if any(word in file.lower for word in _KEY_WORDS) and _assignments_hold_secrets(text):
         return True
     stem = posixpath.splitext(name)[0]
     return not file.is_structured and is_secret_key_name(stem)

@@ -6,7 +6,8 @@ The order matters and is the runbook's (docs/disaster-recovery.md):
 2. **preflight**: render the repository and open every SOPS object and SealedSecret with those
    keys; any failure stops here, naming them all, before anything is written;
 3. the plan: every object as create / update / unchanged (a server-side dry-run apply compared
-   with the live object), keys by name and fingerprint (``--dry-run`` stops here);
+   with the live object), keys by name and fingerprint (``--dry-run`` prints it and stops; a real
+   run reports the same from what each apply did);
 4. apply, with server-side apply as field manager ``secretsops-bootstrap``: Namespaces, CRDs
    (waited for), then the **key Secrets**, then RBAC, ConfigMap, Service..., the Deployment
    last, so the controllers never start without their keys (a controller that finds no key
@@ -116,17 +117,33 @@ def plan_objects(kube: KubeClient, objs: Sequence[Obj]) -> list[Planned]:
     return out
 
 
-def apply_objects(kube: KubeClient, objs: Sequence[Obj]) -> None:
-    """Server-side apply in order; CRDs are waited for before the objects after them."""
+def apply_objects(kube: KubeClient, objs: Sequence[Obj]) -> list[Planned]:
+    """Server-side apply in order; CRDs are waited for before the objects after them.
+
+    What each apply did is read from the object itself: absent before (create), the same
+    resourceVersion after (unchanged: the server wrote nothing), else update.
+    """
+    done: list[Planned] = []
     crds: list[str] = []
     for obj in objs:
         if obj.get("kind") != "CustomResourceDefinition" and crds:
             wait_established(kube, crds)
             kube.forget_discovery()
             crds = []
-        kube.apply(obj, field_manager=FIELD_MANAGER)
+        oid = ObjectId.of(obj)
+        live = kube.get(str(obj["apiVersion"]), str(obj["kind"]), oid.namespace, oid.name)
+        applied = kube.apply(obj, field_manager=FIELD_MANAGER)
+        if live is None:
+            action = "create"
+        else:
+            same = (applied.get("metadata") or {}).get("resourceVersion") == live["metadata"].get(
+                "resourceVersion"
+            )
+            action = "unchanged" if same else "update"
+        done.append(Planned(action, oid, obj.get("kind") == "Secret"))
         if obj.get("kind") == "CustomResourceDefinition" and obj.get("apiVersion") == CRD_API:
-            crds.append(ObjectId.of(obj).name)
+            crds.append(oid.name)
+    return done
 
 
 @dataclass
@@ -163,8 +180,7 @@ class Bootstrap:
         """Preflight (unless ``report`` is given), plan, apply, and the first pass when ``run_once``."""
         started = time.monotonic()
         report = report or self.check()
-        result = self.plan(report)
-        apply_objects(self.kube, self.objects())
+        result = BootstrapResult(self.keys, report, apply_objects(self.kube, self.objects()))
         if run_once:
             result.passes = self.first_pass()
         result.seconds = time.monotonic() - started

@@ -327,3 +327,16 @@ def test_an_object_changed_in_the_cluster_is_written_again_by_a_full_pass(harnes
     written = {(w[2], w[3]) for w in _writes(harness, mark)}
     assert written == {("one", True), ("one", False), ("two", True), ("two", False)}
     assert harness.core().read_namespaced_config_map("one", "apps").data == {"k": "v"}
+
+
+def test_a_refused_pass_prunes_nothing(harness) -> None:
+    _namespace(harness, "apps")
+    files: dict[str, str | bytes] = {f"cm{i}.yaml": _cm(f"cm{i}") for i in range(4)}
+    _source(harness, files)
+    eng = harness.engine()
+    assert eng.run_once()[0].ok
+    del files["cm3.yaml"]
+    files["bad.yaml"] = BAD_SERVICE
+    _source(harness, files)
+    assert not eng.run_once()[0].ok
+    assert _exists(harness, "ConfigMap", "cm3")  # still declared by the last pass that succeeded

@@ -289,7 +289,7 @@ def test_high_entropy_value_in_config_is_encrypted_by_its_fix(repo, age_key):
 @pytest.mark.parametrize(
     ("rule", "text", "says"),
     [
-        ("aws-access-key", 'KEY_ID = "AKIAZ7QXW3ERTY6UIOPA"\n', "deactivate the key in IAM"),
+        ("aws-access-key", 'KEY_ID = "AKIA' + 'Z7QXW3ERTY6UIOPA"\n', "deactivate the key in IAM"),
         ("github-token", "token = 'ghp_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6'\n", "revoke it in GitHub"),
         ("gitlab-token", "GITLAB=glpat-" + "Ab3De6Gh9Jk2Mn5Pq8St\n", "revoke it in GitLab"),
         ("vault-token", "VAULT_TOKEN=hvs." + "CAESIJ3x8k2Qm9Lp4Rt7Vw1Yz5Bc\n", "revoke it"),

@@ -7,7 +7,6 @@ pragmas and the baseline (suppressed findings are kept in the report as a trail)
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -221,6 +220,8 @@ def _judge_all(judge: Judge, source: Source, options: CheckOptions, total: int |
                 progress(n, total, item.path)
             yield judge(item)
         return
+    import multiprocessing  # lazy: small scans (pre-commit) never fork, and it costs ~30 ms to import
+
     paths = source.listing()
     chunks = [paths[i::workers] for i in range(workers)]
     context = multiprocessing.get_context("fork")

@@ -1,9 +1,10 @@
 """Events about our objects, written off the reconcile path and correlated as client-go's recorder does.
 
-A reconcile hands an Event over (``record``) and goes on: one sender thread writes Events while the
-workers write Secrets, so a burst of objects is not slowed down by an Event per object (before, every
-SealedSecret cost a blocking Event POST after its Secret). What reaches the API server follows
-client-go's ``EventCorrelator`` defaults:
+A reconcile hands an Event over (``record``) and goes on: one sender thread writes Events, and while
+the workers have objects waiting (``busy``) it waits for them (at most ``max_delay`` seconds per
+Event), so a burst of objects is not slowed down by an Event per object (before, every SealedSecret
+cost a blocking Event POST after its Secret). What reaches the API server follows client-go's
+``EventCorrelator`` defaults:
 
 * **dedup**: the same Event (object, type, reason, message) again within the LRU of 4,096 is a PATCH
   of the existing Event's ``count`` and ``lastTimestamp``, not a new object;
@@ -50,6 +51,7 @@ class _Pending:
     type: str
     reason: str
     message: str
+    since: float
 
 
 @dataclass
@@ -81,7 +83,11 @@ class EventRecorder:
     aggregate_after: int = 10
     window: float = 600.0
     clock: Callable[[], float] = time.monotonic
+    #: True while the workers have objects waiting: Events then wait (up to ``max_delay`` seconds)
+    busy: Callable[[], bool] = lambda: False
+    max_delay: float = 10.0
     written: int = 0
+    _urgent: bool = False
     _queue: deque[_Pending] = field(default_factory=deque)
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _busy: bool = False
@@ -104,7 +110,9 @@ class EventRecorder:
             "uid": meta.get("uid"),
             "resourceVersion": meta.get("resourceVersion"),
         }
-        pending = _Pending(involved, ns, "Warning" if warning else "Normal", reason, message[:1024])
+        pending = _Pending(
+            involved, ns, "Warning" if warning else "Normal", reason, message[:1024], self.clock()
+        )
         with self._cond:
             if self._closed or len(self._queue) >= self.capacity:
                 self._dropped("stopped" if self._closed else "queue-full")
@@ -124,11 +132,16 @@ class EventRecorder:
             return True
         deadline = time.monotonic() + timeout
         with self._cond:
-            while self._queue or self._busy:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cond.wait(left)
+            self._urgent = True
+            self._cond.notify_all()
+            try:
+                while self._queue or self._busy:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        return False
+                    self._cond.wait(left)
+            finally:
+                self._urgent = False
         return True
 
     def close(self) -> None:
@@ -144,6 +157,10 @@ class EventRecorder:
                     self._cond.wait()
                 if not self._queue:
                     return
+                wait = self._queue[0].since + self.max_delay - self.clock()
+                if wait > 0 and not (self._urgent or self._closed) and self.busy():
+                    self._cond.wait(min(wait, 0.05))
+                    continue
                 pending = self._queue.popleft()
                 self._busy = True
             try:

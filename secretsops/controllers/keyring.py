@@ -51,6 +51,8 @@ class ClusterKeyring:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _changed: threading.Event = field(default_factory=threading.Event)
     renewals: int = 0
+    #: counts changes of the key set: users may keep what they derive from the keys until it moves
+    generation: int = 0
 
     def make_informer(self) -> Informer:
         self.informer = Informer(
@@ -97,6 +99,8 @@ class ClusterKeyring:
             ring = newest_first(found)
             changed = [k.fingerprint for k in ring] != [k.fingerprint for k in self.keys]
             self.keys = ring
+            if changed:
+                self.generation += 1
         if changed:
             self._changed.set()
             for callback in self.on_change:
@@ -105,6 +109,11 @@ class ClusterKeyring:
     def current(self) -> list[SealingKey]:
         with self._lock:
             return list(self.keys)
+
+    def snapshot(self) -> tuple[int, list[SealingKey]]:
+        """The keys with their generation, read together."""
+        with self._lock:
+            return self.generation, list(self.keys)
 
     def newest(self) -> SealingKey:
         keys = self.current()

@@ -87,6 +87,7 @@ class Manager:
     def __post_init__(self) -> None:
         self.ctx = ControllerContext(self.kube, self.settings, self.metrics, self.env, self.stop)
         self.ctx.statuses.busy = self._busy
+        self.ctx.events.busy = self._busy
         self._build()
 
     def _build(self) -> None:

@@ -28,6 +28,7 @@ from secretsops.controllers.owned import OwnedWrites
 from secretsops.decryptors.guard import guard_objects
 from secretsops.errors import KubeConflict, KubeError, RenderError, SealedError, UnsealError
 from secretsops.manifests import Obj
+from secretsops.sealed.keypairs import SealingKey
 from secretsops.sealed.ownership import secret_to_write
 from secretsops.sealed.sealing import API_VERSION, KIND
 from secretsops.sealed.unsealing import Unsealer, UnsealMemory
@@ -61,6 +62,7 @@ class SealedSecretsController(Controller):
         self.seen: dict[Key, tuple[Any, ...]] = {}
         self.failed: set[Key] = set()
         self.owned = OwnedWrites()
+        self._unsealer: tuple[int, Unsealer] | None = None
         keyring.on_change.append(self._keys_changed)
 
     def setup(self) -> None:
@@ -115,12 +117,12 @@ class SealedSecretsController(Controller):
         metrics = self.ctx.metrics
         metrics.unseal_requests.inc()
         ns = key[0]
-        keys = self.keyring.current()
+        generation, keys = self.keyring.snapshot()
         try:
             if not keys:
                 raise UnsealError(f"no sealing key in namespace {self.keyring.namespace}")
             before = self.memory.rsa_operations
-            result = Unsealer(keys, memory=self.memory).unseal_with_report(obj, WHERE)
+            result = self._unsealer_for(generation, keys).unseal_with_report(obj, WHERE)
             metrics.provider_calls.labels(self.name, "rsa").inc(self.memory.rsa_operations - before)
             guard_objects([result.secret], WHERE)
         except (UnsealError, RenderError) as exc:
@@ -166,6 +168,13 @@ class SealedSecretsController(Controller):
         if created or wrote:
             self.ctx.event(obj, "Unsealed", "SealedSecret unsealed successfully")
         return Result()
+
+    def _unsealer_for(self, generation: int, keys: list[SealingKey]) -> Unsealer:
+        """One Unsealer per key set (building one fingerprints every key: not per object)."""
+        cached = self._unsealer
+        if cached is None or cached[0] != generation:
+            cached = self._unsealer = (generation, Unsealer(keys, memory=self.memory))
+        return cached[1]
 
     def _create(self, secret: Obj) -> bool:
         """Create the Secret of a SealedSecret never synced (one call, no read); False if it exists."""

@@ -52,7 +52,7 @@ class StatusWriter:
     client: Callable[[], KubeClient]
     #: True while the workers have objects waiting: the writer then yields to them
     busy: Callable[[], bool] = lambda: False
-    max_delay: float = 1.0
+    max_delay: float = 5.0
     clock: Callable[[], float] = time.monotonic
     written: int = 0
     #: owed statuses in the order first owed (a dict keeps a replaced entry in its place)

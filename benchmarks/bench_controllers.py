@@ -219,8 +219,12 @@ def latency(n: int, bitnami: str = "") -> dict[str, float]:
             cpu1 = _cpu(pids)
             done = max(seen.values())
             stop.set()
-            time.sleep(8 if not bitnami else 2)  # statuses trail the Secrets (status writer)
+            # statuses trail the Secrets (status writer): wait for every one, up to two minutes
+            deadline = time.monotonic() + 120
             server = _audit_latencies(cp.audit_log, set(created))
+            while server.get("statuses", 0) < n and time.monotonic() < deadline:
+                time.sleep(2)
+                server = _audit_latencies(cp.audit_log, set(created))
         finally:
             _stop(proc)
         lat = sorted(seen[name] - at for name, at in created.items())

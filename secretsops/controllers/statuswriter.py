@@ -4,9 +4,10 @@ What a user waits for after ``kubectl apply`` of a SealedSecret is its Secret; t
 (``observedGeneration``, ``Synced``) reports on it. Patching the status in the same reconcile, as the
 Bitnami controller does, puts a second API write on the path of every object, so during a burst
 (1,000 objects applied at once) every Secret waited behind the status patches of the objects before
-it. Here a reconcile hands its status over and goes on to the next object:
+it. Here a reconcile hands its status over and goes on to the next object; two writer threads
+patch what is owed, oldest first:
 
-* one status per object is pending at a time, the newest wins (two reconciles of one object during a
+* one status per object is owed at a time, the newest wins (two reconciles of one object during a
   burst make one patch, not two), and a status equal to the object's current one is not written;
 * the writer yields while the workers have objects queued (``busy``), but never holds a status back
   longer than ``max_delay`` seconds, so statuses trail a burst by about that much and never starve;
@@ -53,15 +54,17 @@ class StatusWriter:
     #: True while the workers have objects waiting: the writer then yields to them
     busy: Callable[[], bool] = lambda: False
     max_delay: float = 5.0
+    #: writer threads (after a burst, the owed statuses drain this many at a time)
+    threads: int = 2
     clock: Callable[[], float] = time.monotonic
     written: int = 0
     #: owed statuses in the order first owed (a dict keeps a replaced entry in its place)
     _owed: dict[StatusKey, _Owed] = field(default_factory=dict)
     _cond: threading.Condition = field(default_factory=threading.Condition)
-    _writing: bool = False
+    _writing: int = 0
     _urgent: bool = False
     _closed: bool = False
-    _thread: threading.Thread | None = None
+    _workers: list[threading.Thread] = field(default_factory=list)
 
     def submit(self, obj: Obj, api_version: str, kind: str, new: dict[str, Any]) -> None:
         """Owe ``new`` to ``obj``'s status (replacing what was owed); nothing when already so."""
@@ -77,12 +80,14 @@ class StatusWriter:
 
     def pending(self) -> int:
         with self._cond:
-            return len(self._owed) + (1 if self._writing else 0)
+            return len(self._owed) + self._writing
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="status-writer", daemon=True)
-            self._thread.start()
+        while len(self._workers) < max(1, self.threads):
+            name = f"status-writer-{len(self._workers)}"
+            thread = threading.Thread(target=self._run, name=name, daemon=True)
+            self._workers.append(thread)
+            thread.start()
 
     def close(self) -> None:
         with self._cond:
@@ -92,7 +97,7 @@ class StatusWriter:
     def flush(self, timeout: float = 30.0) -> bool:
         """Write everything owed now, not yielding to the workers; False after ``timeout``."""
         deadline = self.clock() + timeout
-        if self._thread is None or not self._thread.is_alive():
+        if not any(t.is_alive() for t in self._workers):
             while (item := self._next()) is not None and self.clock() < deadline:
                 self._write(*item)
             return not self._owed
@@ -124,12 +129,12 @@ class StatusWriter:
                     self._cond.wait(min(wait, 0.05))
                     continue
                 del self._owed[key]
-                self._writing = True
+                self._writing += 1
             try:
                 self._write(key, owed)
             finally:
                 with self._cond:
-                    self._writing = False
+                    self._writing -= 1
                     self._cond.notify_all()
 
     def _write(self, key: StatusKey, owed: _Owed) -> None:

@@ -208,12 +208,20 @@ class SourceReconciler:
                 result.drifted = drifts
 
     def _live_objects(self) -> dict[ObjectId, Obj | None]:
-        """Live copies of what we applied: one labelled LIST per kind, not one GET per object."""
-        kinds = {(fp.api_version, fp.kind) for fp in self.prints.values()}
+        """Live copies of what we applied: one labelled LIST per kind, not one GET per object.
+
+        A source acting as a ServiceAccount lists per kind *and namespace*: a tenant's RBAC rarely
+        allows listing across all namespaces.
+        """
+        per_namespace = self.kube.impersonate is not None
+        scopes = {
+            (fp.api_version, fp.kind, oid.namespace if per_namespace else "")
+            for oid, fp in self.prints.items()
+        }
         found: dict[ObjectId, Obj | None] = dict.fromkeys(self.prints)
         selector = f"{SOURCE_LABEL}={self.spec.name}"
-        for api_version, kind in sorted(kinds):
-            for obj in self.kube.list_objects(api_version, kind, "", selector):
+        for api_version, kind, namespace in sorted(scopes):
+            for obj in self.kube.list_objects(api_version, kind, namespace, selector):
                 obj.setdefault("apiVersion", api_version)
                 obj.setdefault("kind", kind)
                 oid = ObjectId.of(obj)

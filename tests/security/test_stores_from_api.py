@@ -346,12 +346,22 @@ def test_a_tenant_source_cannot_apply_into_another_namespace_and_applies_nothing
 
 
 @realkube
-def test_the_same_tenant_source_applies_its_own_namespace(harness, tenant: KubeClient) -> None:  # type: ignore[no-untyped-def]
-    """The control for the test above: team-a's own objects go through as the tenant."""
+def test_the_same_tenant_source_applies_its_own_namespace_and_heals_drift(
+    harness,
+    tenant: KubeClient,  # type: ignore[no-untyped-def]
+) -> None:
+    """The control for the test above: team-a's own objects go through as the tenant, and the drift
+    check (labelled LISTs, per namespace: the tenant may not list cluster-wide) works as the tenant."""
     _write(harness, _configmap("team-a"))
-    (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+    eng = harness.engine(service_account_name="tenant", service_account_namespace="team-a")
+    (res,) = eng.run_once()
     assert res.ok, res.error
-    assert tenant.get("v1", "ConfigMap", "team-a", "marker") is not None
+    tenant.apply({**_configmap("team-a"), "data": {"k": "edited"}}, field_manager="someone")
+    (res,) = eng.run_once()
+    assert res.ok, res.error
+    assert res.healed and not res.error
+    live = tenant.get("v1", "ConfigMap", "team-a", "marker")
+    assert live is not None and live["data"] == {"k": "v"}
 
 
 @realkube

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from secretsops import yamlio
+from secretsops.check import goregex as regexp
 from secretsops.check.sopsfmt import CRYPT_OPTIONS, EncryptionRules
 from secretsops.errors import InputError
-from secretsops.golang import regexp
 
 CONFIG_NAMES = (".sops.yaml", ".sops.yml")
 

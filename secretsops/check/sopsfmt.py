@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from secretsops.check import goregex as regexp
 from secretsops.check.yamllines import LineDict
-from secretsops.golang import regexp
 from secretsops.sops.metadata import metadata_kinds
 
 #: sops' value format, stricter than sops' own parse regex: base64 fields and a known type.

@@ -72,7 +72,8 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     ),
     "bootstrap": (
         "secretsops bootstrap --kubeconfig new.kubeconfig --repo https://git.example.org/platform.git"
-        " --ref main --path clusters/prod --backup cluster-backup.enc.yaml --identity recovery.agekey --dry-run",
+        " --ref main --path clusters/prod --backup cluster-backup.enc.yaml --identity recovery.agekey"
+        " --dry-run",
         "secretsops bootstrap --kubeconfig new.kubeconfig --repo https://git.example.org/platform.git"
         " --path clusters/prod --backup cluster-backup.enc.yaml --identity recovery.agekey --run-once",
         "secretsops bootstrap --kubeconfig first.kubeconfig --repo https://git.example.org/platform.git"

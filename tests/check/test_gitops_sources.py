@@ -34,5 +34,8 @@ def test_the_fix_names_the_sources_file(repo):
 
 
 def test_a_sources_key_in_other_yaml_is_not_a_secretsops_source(repo):
-    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {}\nsources:\n- {url: a, prune: false}\n"
+    text = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {}\n"
+        "sources:\n- {url: a, prune: false}\n"
+    )
     assert findings(repo, text) == (set(), 0)

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from secretsops.errors import UsageError
+from secretsops.errors import SecretsOpsError, UsageError
 
 
 def register(sub: Any, keygen_sub: Any) -> None:
@@ -164,7 +164,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     state = backup_state.state_of(keys, doc["sealingKeys"])
-    backup_state.record(kube, args.sealing_key_namespace, [k.name for k in keys], doc["createdAt"])
+    try:
+        backup_state.record(kube, args.sealing_key_namespace, [k.name for k in keys], doc["createdAt"])
+    except SecretsOpsError as exc:  # the backup is written: say the record is missing, do not fail
+        print(
+            f"secretsops: warning: backup written, but not recorded on the key Secrets ({exc}): "
+            "`backup --status` and the controllers' backup metric will not count it",
+            file=sys.stderr,
+        )
     if state.stale:
         print(
             f"secretsops: warning: the newest sealing key {state.newest_name} ({state.newest_fingerprint}) "

@@ -333,8 +333,9 @@ class SourceReconciler:
         return substitute(items, values, strict=post.strict)
 
     def _await_health(self, applied: Mapping[ObjectId, Obj]) -> list[Obj]:
-        """``wait``: every applied object Current; ``healthChecks``: the listed ones; within
-        the source's timeout. Without either, the live objects as the apply returned them."""
+        """``wait``: every applied object Current (the ``healthChecks`` list is then not used,
+        as in Flux); else ``healthChecks``: the listed ones; within the source's timeout.
+        Without either, the live objects as the apply returned them."""
         spec = self.spec
         if not spec.wait and not spec.health_checks:
             return list(applied.values())
@@ -344,7 +345,7 @@ class SourceReconciler:
                 meta = obj.get("metadata") or {}
                 ns, name = str(meta.get("namespace") or ""), str(meta.get("name"))
                 refs.append((str(obj.get("apiVersion")), str(obj.get("kind")), ns, name))
-        for ref in spec.health_checks:
+        for ref in () if spec.wait else spec.health_checks:
             ns = ref.namespace or spec.target_namespace or spec.namespace or self.settings.namespace
             refs.append((ref.api_version, ref.kind, ns, ref.name))
 

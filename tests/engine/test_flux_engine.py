@@ -452,3 +452,15 @@ def test_a_health_check_not_current_within_the_timeout_fails_the_pass(harness, t
     assert not res.ok and res.reason == "HealthCheckFailed"
     assert "Deployment/apps/web" in res.error and "not ready after 1s" in res.error
     assert harness.condition(source="apps")["reason"] == "HealthCheckFailed"
+
+
+def test_with_wait_the_health_checks_list_is_not_used_as_in_flux(harness, tmp_path) -> None:
+    age_keys(harness)
+    write_sops_app(harness)
+    harness.repo.commit()
+    extra = (
+        "  wait: true\n  timeout: 1s\n  healthChecks:\n"
+        "    - {apiVersion: apps/v1, kind: Deployment, name: absent, namespace: apps}\n"
+    )
+    (res,) = flux_engine(harness, tmp_path, extra).run_once()
+    assert res.ok, res.error

@@ -118,8 +118,9 @@ class KubeClient:
         if (cfg.connection_pool_maxsize or 0) >= connections:
             return
         cfg.connection_pool_maxsize = connections
-        old, self.api.rest_client = self.api.rest_client, rest.RESTClientObject(cfg)
-        old.pool_manager.clear()
+        # the old pool is left to close its connections when dropped: requests in flight on it
+        # (another thread's watch) finish undisturbed
+        self.api.rest_client = rest.RESTClientObject(cfg)
 
     @property
     def server(self) -> str:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from secretsops.cli.deferred import DeferredArgumentParser, OnlyCommand, materialize
-from secretsops.cli.startup import prime_pyyaml
+from secretsops.cli.startup import pause_gc, prime_pyyaml, resume_gc
 from secretsops.errors import SecretsOpsError
 
 COMMAND_MODULES = (
@@ -178,7 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from secretsops.cli.completion_cmds import complete
 
         complete(build_parser())
-    if argv is None:
+    process = argv is None  # the console script: this process is the command
+    if process:
+        pause_gc()
         argv = sys.argv[1:]
     if list(argv) in (["--version"], ["-v"]):  # no parser: answers even with a broken command group
         print(f"secretsops {_version()}")
@@ -196,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     parser = build_parser(argv)
     args = parser.parse_args(argv)
+    if process:
+        resume_gc()
     try:
         code = args.func(args)
     except SecretsOpsError as exc:

@@ -10,7 +10,6 @@ is ours to reproduce.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 from typing import NamedTuple
 
 
@@ -94,6 +93,8 @@ def format_float(v: float, fmt: str = "g", prec: int = -1) -> str:
     """strconv.FormatFloat(v, fmt, prec, 64) for fmt in b, e, E, f, g, G, x, X."""
     if fmt == "f" and prec < 0 and math.isfinite(v):
         # the hot case (every float sops feeds its MAC), at C speed: repr's shortest digits, no exponent
+        from decimal import Decimal  # lazy: a YAML file without floats never needs it
+
         return format(Decimal(repr(v)).normalize(), "f")
     if math.isnan(v):
         return "NaN"

@@ -18,7 +18,6 @@ from secretsops.errors import (
     TemporaryNoKeyRetrieved,
 )
 from secretsops.keysources.base import KeyContext, MasterKey
-from secretsops.sops import shamir
 from secretsops.sops.metadata import Metadata
 
 
@@ -35,6 +34,8 @@ def wrap_data_key(data_key: bytes, meta: Metadata, ctx: KeyContext) -> None:
     if len(groups) == 1:
         parts = [data_key]
     else:
+        from secretsops.sops import shamir  # lazy: builds its field tables; one key group is the rule
+
         if meta.shamir_threshold == 0:
             meta.shamir_threshold = len(groups)
         parts = shamir.split(data_key, len(groups), meta.shamir_threshold)
@@ -94,6 +95,8 @@ def unwrap_data_key(meta: Metadata, ctx: KeyContext, decryption_order: Sequence[
     if len(groups) <= 1:
         data_key = parts[0]
     else:
+        from secretsops.sops import shamir
+
         try:
             data_key = shamir.combine(parts)
         except SecretsOpsError as exc:

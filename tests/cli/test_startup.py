@@ -45,3 +45,13 @@ def test_pyyaml_refuses_a_non_printable_character_after_priming() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout == "True\n"
+
+
+def test_a_caller_of_main_keeps_its_garbage_collector_as_it_was() -> None:
+    import gc
+
+    from secretsops.cli.main import main
+
+    frozen = gc.get_freeze_count()
+    assert main(["version"]) == 0
+    assert gc.isenabled() and gc.get_freeze_count() == frozen

@@ -181,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     process = argv is None  # the console script: this process is the command
     if process:
         pause_gc()
-        argv = sys.argv[1:]
+    argv = sys.argv[1:] if argv is None else argv
     if list(argv) in (["--version"], ["-v"]):  # no parser: answers even with a broken command group
         print(f"secretsops {_version()}")
         return 0

@@ -92,8 +92,15 @@ def _could_hold_secrets(text: str, lower: str) -> bool:
     if _SECRET_KIND.search(lower):
         return True
     return any(
-        is_secret_key_name(m.group(1)) and _real(m.group(2).strip()) for m in _KEY_VALUE.finditer(text)
+        _hinted(m.group(1)) and is_secret_key_name(m.group(1)) and _real(m.group(2).strip())
+        for m in _KEY_VALUE.finditer(text)
     )
+
+
+def _hinted(key: str) -> bool:
+    """A cheap necessary condition for ``is_secret_key_name``."""
+    low = key.lower()
+    return any(word in low for word in _KEY_WORDS)
 
 
 def _doc_holds_secrets(doc: Any) -> bool:

@@ -6,6 +6,7 @@ only when a detector asks for it.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import secrets
 from collections.abc import Callable
@@ -40,8 +41,9 @@ class ScanFile:
     _docs: list[Any] | None = None
     _lower: str | None = None
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
+        """The file name (every detector asks: computed once)."""
         return posixpath.basename(self.path)
 
     @property

@@ -51,14 +51,19 @@ def iter_k8s_objects(doc: Any) -> Iterator[dict[str, Any]]:
         yield doc
 
 
+_PUBLIC_LINE_STARTS = ("ssh-", "ecdsa-", "sk-", "age1", "#")
+
+
 def is_public_material(text: str) -> bool:
     """Certificates and public keys only: PEM blocks of public types (a TLS Secret's tls.crt,
     ca.crt), OpenSSH public keys, age recipients. Never a finding: they are meant to be shared."""
     if "PRIVATE KEY" in text:
         return False
-    blocks = _PEM_BEGIN.findall(text)
+    blocks = _PEM_BEGIN.findall(text) if "-----BEGIN " in text else []
     if blocks:
         return all(b in _PUBLIC_PEM_TYPES for b in blocks)
+    if not text.lstrip().startswith(_PUBLIC_LINE_STARTS):
+        return False  # cheap: most text is not a list of public keys
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
     return bool(lines) and all(_PUBLIC_LINE.match(ln) for ln in lines)
 

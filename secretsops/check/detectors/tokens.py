@@ -78,16 +78,20 @@ class Match:
     value: str
 
 
+#: every case-sensitive literal, tested once per text (one pass instead of one per pattern)
+_LITERALS = tuple(sorted({lit for p in PATTERNS if not p.lowercase_literals for lit in p.literals}))
+
+
 def find_key_material(text: str) -> Iterator[Match]:
     """Every token/key in ``text`` with its rule id and offset (placeholders skipped)."""
-    lowered: str | None = None
+    present = {lit for lit in _LITERALS if lit in text}
+    # the case-insensitive literals all spell "secret": lowercase the text only when it might
+    lowered = text.lower() if ("ecret" in text or "ECRET" in text) else ""
     for pattern in PATTERNS:
         if pattern.lowercase_literals:
-            lowered = text.lower() if lowered is None else lowered
-            haystack = lowered
-        else:
-            haystack = text
-        if not any(lit in haystack for lit in pattern.literals):
+            if not any(lit in lowered for lit in pattern.literals):
+                continue
+        elif present.isdisjoint(pattern.literals):
             continue
         for m in pattern.regex.finditer(text):
             start, value = m.start(), m.group(0)

@@ -85,7 +85,7 @@ class EventRecorder:
     clock: Callable[[], float] = time.monotonic
     #: True while the workers have objects waiting: Events then wait (up to ``max_delay`` seconds)
     busy: Callable[[], bool] = lambda: False
-    max_delay: float = 10.0
+    max_delay: float = 60.0
     written: int = 0
     _urgent: bool = False
     _queue: deque[_Pending] = field(default_factory=deque)

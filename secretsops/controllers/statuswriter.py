@@ -1,4 +1,4 @@
-"""Status patches behind the Secret: coalesced per object, written by one thread of their own.
+"""Status patches behind the Secret: coalesced per object, written by threads of their own.
 
 What a user waits for after ``kubectl apply`` of a SealedSecret is its Secret; the status
 (``observedGeneration``, ``Synced``) reports on it. Patching the status in the same reconcile, as the
@@ -10,7 +10,10 @@ patch what is owed, oldest first:
 * one status per object is owed at a time, the newest wins (two reconciles of one object during a
   burst make one patch, not two), and a status equal to the object's current one is not written;
 * the writer yields while the workers have objects queued (``busy``), but never holds a status back
-  longer than ``max_delay`` seconds, so statuses trail a burst by about that much and never starve;
+  longer than ``max_delay`` seconds (30): when the controller keeps up, its queue is empty and
+  statuses follow their Secrets at once; when it falls behind (a burst on a busy control plane: a
+  status patch costs the API server as much as the Secret's create), Secrets go first and statuses
+  follow within that bound, never starving;
 * a failed patch is logged and dropped: the object's next reconcile writes its status again.
 
 ``flush`` writes everything pending at once (``--once`` exits only after every status is written,
@@ -53,7 +56,7 @@ class StatusWriter:
     client: Callable[[], KubeClient]
     #: True while the workers have objects waiting: the writer then yields to them
     busy: Callable[[], bool] = lambda: False
-    max_delay: float = 5.0
+    max_delay: float = 30.0
     #: writer threads (after a burst, the owed statuses drain this many at a time)
     threads: int = 2
     clock: Callable[[], float] = time.monotonic

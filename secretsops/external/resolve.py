@@ -220,6 +220,10 @@ class Resolver:
         """Ask each provider for every remote key of the pass at once (best effort)."""
         wanted: dict[Any, tuple[Provider, list[RemoteRef]]] = {}
         for es in externals:
+            try:
+                privileged.check_template(es.target.template)
+            except SecretsOpsError:
+                continue  # refused: nothing is fetched for it (resolve_parsed reports why)
             refs: list[tuple[StoreRef | None, RemoteRef]] = [(d.store_ref, d.remote) for d in es.data]
             refs += [(d.store_ref, d.extract) for d in es.data_from if d.extract is not None]
             for sref, ref in refs:

@@ -27,6 +27,7 @@ from secretsops.manifests import dump_yaml
 from tests.controllers.conftest import install_crds
 from tests.engine.test_decryptors import add_resources
 from tests.security.template_attacks import LEAKING_TEMPLATES, assert_no_form
+from tests.security.test_stores_from_api import fake_vault  # noqa: F401 - a fixture
 
 ES_API = "external-secrets.io/v1"
 
@@ -261,6 +262,26 @@ def test_the_engine_refuses_a_template_that_mints_credentials(
     assert not result.ok
     assert harness.secret("leak") is None
     assert "is not allowed" in harness.condition("Ready")["message"]
+
+
+def test_the_engine_fetches_nothing_for_a_refused_template(harness, fake_vault) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Refused as ESO's webhook refuses it: before the pass's prefetch asks the store anything."""
+    kube = KubeClient(harness.api.api_client())
+    install_crds(kube)
+    kube.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps"}})
+    kube.create(_token("fake-token", "apps"))
+    kube.create(_store(fake_vault.url, "apps"))
+    harness.write_app({"A": "1"})
+    es = _external_secret("refused/path", PRIVILEGED["bootstrap-token"])
+    es["spec"]["data"].append({"secretKey": "other", "remoteRef": {"key": "refused/other", "property": "x"}})
+    harness.repo.write("apps/leak.yaml", dump_yaml([es]))
+    add_resources(harness, "leak.yaml")
+    harness.repo.commit()
+
+    (result,) = harness.engine().run_once()
+
+    assert not result.ok and "is not allowed" in harness.condition("Ready")["message"]
+    assert b"refused/" not in fake_vault.received()  # (the pass prefetches 2+ paths at once)
 
 
 def test_a_service_account_token_type_without_the_annotation_is_left_to_the_api_server(

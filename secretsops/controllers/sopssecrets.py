@@ -253,4 +253,3 @@ def _controlled_by(secret: Obj, owner: Obj) -> bool:
     uid = (owner.get("metadata") or {}).get("uid")
     refs = (secret.get("metadata") or {}).get("ownerReferences") or []
     return bool(uid) and any(r.get("controller") and r.get("uid") == uid for r in refs)
-

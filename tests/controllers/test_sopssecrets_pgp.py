@@ -7,18 +7,19 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from secretsops.keysources.base import KeyContext
 from secretsops.keysources.pgp import PgpKeySource
 from secretsops.sops.api import EncryptOptions, encrypt_bytes
 from tests.controllers.conftest import Cluster
+from tests.engine.test_flux_engine import assert_keyring_gone, record_keyrings
 from tests.keysources.conftest import kill_agent, make_gpg_home
-from tests.plugins.process_leaks import _proc, agent_home, gpg_agent_pids
 
 
 def test_an_asc_key_in_the_decryption_secret_opens_a_pgp_sops_secret(
-    cluster: Cluster, tmp_path: Path
+    cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = make_gpg_home(tmp_path / "gnupg", "ctl <ctl@secretsops.invalid>")
     try:
@@ -56,17 +57,10 @@ def test_an_asc_key_in_the_decryption_secret_opens_a_pgp_sops_secret(
             "spec": {"sops": text},
         }
     )
-    shm = Path("/dev/shm")
-    homes_before, agents_before = set(shm.glob("secretsops-gnupg-*")), gpg_agent_pids()
+    made = record_keyrings(monkeypatch)
     try:
         assert cluster.once(controllers=("sopssecrets",), decryption_secret="sops-pgp-keys") == 0
     finally:
         cluster.kube.delete("v1", "Secret", "secretsops-system", "sops-pgp-keys")
     assert cluster.secret_values("pgp-shop", "db") == {"pw": "pgp-in-cluster"}
-    assert set(shm.glob("secretsops-gnupg-*")) == homes_before
-    leftover = [
-        p
-        for p in gpg_agent_pids() - agents_before
-        if (a := _proc(p)) is not None and "secretsops-gnupg-" in str(agent_home(a))
-    ]
-    assert leftover == []
+    assert_keyring_gone(made)

@@ -80,6 +80,32 @@ def flux_engine(harness: Harness, tmp_path: Path, extra: str = "", repo_extra: s
     )
 
 
+def record_keyrings(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The private GnuPG homes the decryption makes (the real function, recorded)."""
+    from secretsops.engine import decryption_secret
+
+    made: list[Path] = []
+    real = decryption_secret.make_private_dir
+
+    def recording(prefix: str, base: Path | None = None) -> Path:
+        made.append(real(prefix, base))
+        return made[-1]
+
+    monkeypatch.setattr(decryption_secret, "make_private_dir", recording)
+    return made
+
+
+def assert_keyring_gone(made: list[Path]) -> None:
+    """Made in memory (/dev/shm where the machine has it), removed, its gpg-agent stopped."""
+    assert len(made) == 1
+    if Path("/dev/shm").is_dir():
+        assert made[0].parent == Path("/dev/shm")
+    assert not made[0].exists()
+    assert [
+        p for p in gpg_agent_pids() if (a := _proc(p)) is not None and agent_home(a) == str(made[0])
+    ] == []
+
+
 def keys_secret(
     harness: Harness, data: dict[str, str], namespace: str = "flux-system", name: str = "sops-keys"
 ) -> None:
@@ -136,7 +162,9 @@ def gpg_key(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untype
     kill_agent(home.path)
 
 
-def test_asc_keys_decrypt_in_a_private_keyring_removed_after_the_pass(harness, tmp_path, gpg_key) -> None:
+def test_asc_keys_decrypt_in_a_private_keyring_removed_after_the_pass(
+    harness, tmp_path, gpg_key, monkeypatch
+) -> None:
     home, armored = gpg_key
     keys_secret(harness, {"sops.asc": armored})
     harness.repo.write("apps/ns.yaml", NS)
@@ -152,19 +180,11 @@ def test_asc_keys_decrypt_in_a_private_keyring_removed_after_the_pass(harness, t
     )
     harness.repo.write("apps/kustomization.yaml", "resources: [ns.yaml, db.enc.yaml]\n")
     harness.repo.commit()
-    shm = Path("/dev/shm")
-    homes_before = set(shm.glob("secretsops-gnupg-*"))
-    agents_before = gpg_agent_pids()
+    made = record_keyrings(monkeypatch)
     (res,) = flux_engine(harness, tmp_path).run_once()
     assert res.ok, res.error
     assert harness.secret() == {"password": "pgp-s3cret"}
-    assert set(shm.glob("secretsops-gnupg-*")) == homes_before
-    ours = [
-        p
-        for p in gpg_agent_pids() - agents_before
-        if (a := _proc(p)) is not None and "secretsops-gnupg-" in str(agent_home(a))
-    ]
-    assert ours == []
+    assert_keyring_gone(made)
 
 
 def test_an_azure_key_vault_entry_is_an_error_naming_it(harness, tmp_path) -> None:

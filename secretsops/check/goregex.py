@@ -46,7 +46,7 @@ def _translate(pattern: str) -> str | None:
             i += 2
             continue
         if in_class:
-            in_class = ch != "]" or (out and out[-1] in ("[", "[^"))
+            in_class = ch != "]" or (bool(out) and out[-1] in ("[", "[^"))  # "[]" opens with a literal ]
             out.append(ch)
         elif ch == "[":
             in_class = True

@@ -62,17 +62,28 @@ def pgp_entries(secret: Mapping[str, Any] | None) -> list[str]:
     return sorted(str(k) for k in (secret.get("data") or {}) if str(k).endswith(PGP_SUFFIX))
 
 
-def key_context(edge_env: Mapping[str, str], secret: Mapping[str, Any] | None, where: str = "") -> KeyContext:
+def missing_key_help(secret: Mapping[str, Any] | None, where: str, no_secret: str = "") -> str:
+    """What a "no key found" error tells the engine's user to do (not the sops variables a command
+    line user sets): add the key to the decryption Secret, or give one (``no_secret``: how)."""
+    if secret is not None:
+        return f"add the key to the {where or 'decryption Secret'} (age: an entry named *.agekey)"
+    return no_secret
+
+
+def key_context(
+    edge_env: Mapping[str, str], secret: Mapping[str, Any] | None, where: str = "", no_secret_help: str = ""
+) -> KeyContext:
     """The sops environment variables work too; the Secret's entries override them.
 
     ``*.asc`` entries need a keyring that outlives this call: use :func:`decryption_keys`.
+    ``no_secret_help``: how the caller's user gives a decryption Secret (for "no key found").
     """
     if pgp_entries(secret):
         raise EngineError(f"{where}: PGP keys (*.asc) are not used here (only age, KMS and Vault entries)")
     env = dict(edge_env)
     if secret is not None:
         env.update(env_from_secret(secret, where))
-    return KeyContext(env=env)
+    return KeyContext(env=env, missing_key_help=missing_key_help(secret, where, no_secret_help))
 
 
 @contextmanager
@@ -81,18 +92,19 @@ def decryption_keys(
     secret: Mapping[str, Any] | None,
     where: str = "",
     base: Path | None = None,
+    no_secret_help: str = "",
 ) -> Iterator[KeyContext]:
     """The pass's KeyContext; with ``*.asc`` entries, ``GNUPGHOME`` is a private keyring that
     exists only inside the ``with`` block (its gpg-agent stopped, its directory removed)."""
     names = pgp_entries(secret)
     if secret is None or not names:
-        yield key_context(edge_env, secret, where)
+        yield key_context(edge_env, secret, where, no_secret_help)
         return
     env = dict(edge_env)
     env.update(env_from_secret(secret, where))
     home = make_private_dir("secretsops-gnupg-", base)
     env["GNUPGHOME"] = str(home)
-    ctx = KeyContext(env=env)
+    ctx = KeyContext(env=env, missing_key_help=missing_key_help(secret, where))
     from secretsops.keysources import pgp
 
     try:

@@ -58,6 +58,11 @@ log = logging.getLogger("secretsops.engine")
 _NAMESPACED_INPUT_KINDS = frozenset({"Secret", "ConfigMap", "SealedSecret", "ExternalSecret", "SecretStore"})
 #: cluster-scoped kinds (built-in, and ESO's cluster kinds) that never get a namespace
 _NOT_PRE_SCOPED = apply.CLUSTER_SCOPED_KINDS | {"ClusterSecretStore", "ClusterExternalSecret"}
+#: what "no key found" says when a source has no decryption Secret (not the sops variables)
+NO_DECRYPTION_SECRET = (
+    "give the engine a decryption Secret with the key: --decryption-secret NAMESPACE/NAME "
+    "(age: an entry named *.agekey), or decryption.secretRef in the sources file"
+)
 #: seconds before a pass with ExternalSecrets waiting for a store (or auth Secret) it applied runs
 #: again; doubled while they keep waiting (at most the source's interval)
 WAITING_RETRY = 2.0
@@ -470,7 +475,7 @@ class SourceReconciler:
         """The pass's keys (``*.asc`` entries: a private keyring that ends with the block)."""
         ref = self.spec.decryption_secret
         if ref is None:
-            return decryption_keys(self.deps.edge_env, None)
+            return decryption_keys(self.deps.edge_env, None, no_secret_help=NO_DECRYPTION_SECRET)
         secret = self.deps.kube.get("v1", "Secret", ref.namespace, ref.name)
         if secret is None:
             raise EngineError(f"decryption Secret {ref} not found")

@@ -422,6 +422,7 @@ def main() -> None:
     elif args.bitnami == "none":
         args.bitnami = ""
     load = os.getloadavg()[0]
+    began = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lat = latency(args.sealed)
     print(f"latency: {lat}", file=sys.stderr)
     theirs = latency(args.sealed, args.bitnami) if args.bitnami else None
@@ -433,7 +434,7 @@ def main() -> None:
         "",
         "Reproduce: `. .venv/bin/activate && python benchmarks/bench_controllers.py` (needs `bash scripts/install-tools.sh`)",
         "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average at start {load:.1f} (2 cores shared).",
+        f"Run {began} to {time.strftime('%H:%M UTC', time.gmtime())}, load average at start {load:.1f} (2 cores shared).",
         "",
         "| figure | target | measured |",
         "|---|---|---|",

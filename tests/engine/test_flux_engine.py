@@ -321,7 +321,7 @@ def test_a_variable_name_from_a_configmap_is_validated_as_flux_does(harness, tmp
 
 def test_values_from_secrets_never_reach_logs_status_or_events(harness, tmp_path, caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    res = substituted_app(harness, tmp_path, {}, {"token": "t0p-s3cr3t-v4lue"})  # secretsops:ignore canary of the leak test
+    res = substituted_app(harness, tmp_path, {}, {"token": "t0p-s3cr3t-v4lue"})  # secretsops:ignore canary
     assert res.ok
     status = json.dumps(harness.status("apps"))
     events = str(harness.core().list_namespaced_event("secretsops-system").items)

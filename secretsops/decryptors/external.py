@@ -2,7 +2,9 @@
 
 Runs after sops and sealed (``order`` 30). Where stores come from depends on the mode
 (``external.lookup``): with a cluster (the engine) only the API server's stores, auth Secrets
-and Namespaces are used, read through the source's client (``DecryptContext.source_kube``);
+and Namespaces are used: a SecretStore and what it references through the source's client
+(``DecryptContext.source_kube``), a ClusterSecretStore, its ``conditions``' Namespace and the
+objects in the namespaces it names with the engine's own (``DecryptContext.kube``), as ESO does;
 SecretStore and ClusterSecretStore objects in the unit pass through to be applied like any other
 object. An ExternalSecret that needs an object the unit declares but the API server does not
 hold yet *waits*: it produces nothing this pass and is recorded in ``ctx.scratch.waiting`` (the
@@ -65,7 +67,7 @@ class ExternalDecryptor(Decryptor):
             return state
         cache = external_cache(ctx)
         cache.begin_pass()
-        lookup = ObjectLookup((o.obj for o in ctx.objects), _lookup_kube(ctx))
+        lookup = ObjectLookup((o.obj for o in ctx.objects), _lookup_kube(ctx), engine_kube=ctx.kube)
         resolver = Resolver(lookup, settings_from(ctx), cache, ctx.count)
         claimed = [o for o in ctx.objects if self.claims(o.obj)]
         state = ctx.scratch.external_pass = _Pass(id(ctx.objects), len(claimed), resolver)
@@ -124,7 +126,7 @@ class Waiting:
 
 
 def _lookup_kube(ctx: DecryptContext) -> KubeClient | None:
-    """The client for stores and auth Secrets: the source's when the caller set one."""
+    """The client for SecretStores and their references: the source's when the caller set one."""
     return ctx.source_kube if ctx.source_kube is not None else ctx.kube
 
 

@@ -3,9 +3,17 @@
 Two modes, chosen by whether there is a cluster (``kube``):
 
 * **Cluster** (the engine, the controllers): stores, Secrets, ConfigMaps, ServiceAccounts and
-  Namespaces are read from the API server only, through ``kube`` — in the engine the *source's*
-  client (impersonating its ``serviceAccountName``), so a repo writer reaches exactly what the
-  source's RBAC reaches. Nothing in the rendered set grants access: a store, auth Secret or
+  Namespaces are read from the API server only. Which identity reads them follows ESO's model
+  (docs/multi-tenant.md): a **SecretStore** (namespaced: a tenant may write one) is read, and so
+  is everything it references, through ``kube`` — in the engine the *source's* client
+  (impersonating its ``serviceAccountName``), so a repo writer reaches exactly what the source's
+  RBAC reaches. A **ClusterSecretStore** is an administrator's object (creating one takes cluster
+  RBAC, checked by the API server when a source applies it): the store itself, the live Namespace
+  labels its ``conditions`` match, and the Secrets, ConfigMaps and ServiceAccounts in the
+  namespaces it *names* are read with ``engine_kube``, the engine's own identity, as ESO's
+  controller reads them; a reference it leaves without a namespace (ESO's "referent" form) is in
+  the ExternalSecret's namespace and is read through the source's client (``for_store``).
+  Nothing in the rendered set grants access: a store, auth Secret or
   Namespace declared in git is applied like any other object and used once the API server holds
   it. The rendered set only tells "declared here, not applied yet" (by identity, never content)
   apart from "missing": the former raises :class:`NotInClusterYet`, which the engine turns into an
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 from collections.abc import Iterable
 from typing import Any
 
@@ -55,8 +64,15 @@ class NotInClusterYet(ExternalError):
 class ObjectLookup:
     """Objects by kind/namespace/name: from the API server when there is one, else from the files."""
 
-    def __init__(self, objects: Iterable[Obj], kube: KubeClient | None = None) -> None:
+    def __init__(
+        self, objects: Iterable[Obj], kube: KubeClient | None = None, engine_kube: KubeClient | None = None
+    ) -> None:
+        #: reads for the ExternalSecret's source (a SecretStore, a referent reference)
         self.kube = kube
+        #: reads for what a ClusterSecretStore owns (the engine's identity; ``kube`` when not given)
+        self.engine_kube = engine_kube if engine_kube is not None and kube is not None else kube
+        #: namespaces a ClusterSecretStore names explicitly (set by ``for_store``): read as the engine
+        self._store_namespaces: frozenset[str] = frozenset()
         #: local mode: the rendered objects by exact identity (cluster mode: identities only)
         self._index: dict[tuple[str, str, str], Obj] = {}
         for obj in objects:
@@ -69,6 +85,27 @@ class ObjectLookup:
     @property
     def cluster(self) -> bool:
         return self.kube is not None
+
+    def for_store(self, store_kind: str, provider_spec: Any) -> ObjectLookup:
+        """The reads of one store's provider, each with the identity ESO's model gives it.
+
+        For a ClusterSecretStore, an object in a namespace the store names explicitly (an auth
+        ``secretRef``, a ``serviceAccountRef``, a ``caProvider`` with ``namespace``) is read with
+        the engine's identity: only an administrator can have written that namespace there. Any
+        other read (a SecretStore's, a referent reference in the ExternalSecret's namespace) goes
+        through the source's client. Same index, no copy of it.
+        """
+        view = copy.copy(self)
+        view._store_namespaces = (
+            frozenset(_named_namespaces(provider_spec)) if store_kind == "ClusterSecretStore" else frozenset()
+        )
+        return view
+
+    def _client(self, namespace: str, engine: bool = False) -> KubeClient:
+        """The engine's client for the store's own namespaces (or when asked), else the source's."""
+        client = self.engine_kube if engine or namespace in self._store_namespaces else self.kube
+        assert client is not None
+        return client
 
     def local(self, kind: str, namespace: str, name: str) -> Obj | None:
         """The rendered object with exactly this identity (local mode only; never a guess)."""
@@ -83,14 +120,15 @@ class ObjectLookup:
         if (kind, ns, name) in self._index:
             raise NotInClusterYet(f"{what} is declared in this source but not in the cluster yet")
 
-    def _live(self, api_version: str, kind: str, namespace: str, name: str, what: str) -> Obj | None:
+    def _live(
+        self, api_version: str, kind: str, namespace: str, name: str, what: str, *, engine: bool = False
+    ) -> Obj | None:
         """The object from the cluster; None when it (or its API) does not exist.
 
         Access denied is the user's to fix (permanent); anything else may pass (temporary).
         """
-        assert self.kube is not None
         try:
-            return self.kube.get(api_version, kind, namespace, name)
+            return self._client(namespace, engine).get(api_version, kind, namespace, name)
         except KubeForbidden:
             raise ExternalError(f"cannot read {what} from the cluster: access denied") from None
         except KubeRejected as exc:
@@ -136,7 +174,10 @@ class ObjectLookup:
             cand = self.local(kind, ns, name)
             return cand if cand is not None and str(cand.get("apiVersion")) in API_VERSIONS else None
         for version in ("v1", "v1beta1"):
-            got = self._live(f"external-secrets.io/{version}", kind, ns, name, what)
+            # a ClusterSecretStore only exists if an administrator created it: read as the engine
+            got = self._live(
+                f"external-secrets.io/{version}", kind, ns, name, what, engine=kind == "ClusterSecretStore"
+            )
             if got is not None:
                 return got
         self._missing(kind, ns, name, what)
@@ -153,7 +194,7 @@ class ObjectLookup:
             )
         what = f"token for ServiceAccount {namespace}/{name}"
         try:
-            token = self.kube.create_token(namespace, name, audiences, seconds)
+            token = self._client(namespace).create_token(namespace, name, audiences, seconds)
         except KubeForbidden:
             raise ExternalError(f"cannot read {what} from the cluster: access denied") from None
         except KubeError as exc:
@@ -178,16 +219,30 @@ class ObjectLookup:
         """The live Namespace's labels (cluster), or only its name label (local: none are known).
 
         Never the labels of a Namespace in the rendered set: whoever writes the repository
-        would choose which ClusterSecretStore ``conditions`` they pass (issue 11 row 2).
+        would choose which ClusterSecretStore ``conditions`` they pass (issue 11 row 2). Read with
+        the engine's identity: conditions are the store administrator's, and a tenant needs no
+        right on cluster-scoped Namespaces to be allowed by them.
         """
         if self.kube is None or not namespace:
             return {NAME_LABEL: namespace} if namespace else {}
         what = f"Namespace {namespace}"
-        live = self._live("v1", "Namespace", "", namespace, what)
+        live = self._live("v1", "Namespace", "", namespace, what, engine=True)
         if live is None:
             self._missing("Namespace", "", namespace, what)
             raise ExternalError(f"{what} not found")
         return {str(k): str(v) for k, v in ((live.get("metadata") or {}).get("labels") or {}).items()}
+
+
+def _named_namespaces(spec: Any) -> Iterable[str]:
+    """Every ``namespace`` of a reference (a mapping with ``name`` and ``namespace``) in a store spec."""
+    if isinstance(spec, dict):
+        if spec.get("name") and isinstance(spec.get("namespace"), str) and spec["namespace"]:
+            yield spec["namespace"]
+        for v in spec.values():
+            yield from _named_namespaces(v)
+    elif isinstance(spec, list):
+        for v in spec:
+            yield from _named_namespaces(v)
 
 
 def secret_bytes(obj: Obj, what: str) -> dict[str, bytes]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from secretsops.errors import ExternalError, InputError, SecretsOpsError
@@ -172,7 +172,9 @@ class Resolver:
 
         ``namespaces`` and ``namespaceRegexes`` match the namespace *name*; ``namespaceSelector``
         matches the labels of the live Namespace (``ObjectLookup.namespace_labels``: the API
-        server's, never a Namespace from the rendered set). Read only when a selector needs them.
+        server's, read with the engine's identity, never a Namespace from the rendered set). Read
+        only when a selector needs them. Checked before the provider exists: an excluded namespace
+        makes no read of the store's credentials and no request to its backend.
         """
         if store.kind != "ClusterSecretStore" or not store.conditions:
             return
@@ -208,8 +210,21 @@ class Resolver:
         key = (store.kind, store.namespace, store.name, scope)
         found = self.cache.providers.get(key)
         if found is None:
+            # an administrator's ClusterSecretStore may use the engine's ambient credentials (its
+            # ServiceAccount token, AWS environment), as ESO's controller does; a SecretStore, which
+            # a tenant may write, only when the source is the engine itself
+            settings = (
+                replace(self.settings, engine_credentials_allowed=True)
+                if store.kind == "ClusterSecretStore"
+                else self.settings
+            )
             sc = StoreContext(
-                store, es.namespace, self.lookup, self.settings, self.cache.connections, self._count
+                store,
+                es.namespace,
+                self.lookup.for_store(store.kind, store.provider),
+                settings,
+                self.cache.connections,
+                self._count,
             )
             found = self.cache.providers[key] = provider_class(store)(sc)
         return found

@@ -4,7 +4,13 @@ Each test is the attack on the real kube-apiserver (RBAC, impersonation, TokenRe
 with a logging fake Vault on loopback: whatever the engine would send to a server named in the
 repository lands in ``FakeVault.requests``, where the canaries (the engine's age key, another
 namespace's token) are searched. A tenant source impersonates ``team-a/tenant``, which may manage
-Secrets, ConfigMaps and ESO objects in ``team-a`` only.
+Secrets, ConfigMaps and ESO objects in ``team-a`` only: no right on ClusterSecretStores, on
+Namespaces, or on any other namespace's Secrets.
+
+ESO's model (docs/multi-tenant.md): a ClusterSecretStore is an administrator's object (here created
+with the admin client the ``tenant`` fixture returns), read with the engine's identity together with
+the credentials it names and the live Namespace its ``conditions`` match; the conditions decide which
+namespaces may use it. A tenant cannot create one (the API server refuses the apply).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import Any
 import pytest
 
 from secretsops.cli.main import main
+from secretsops.errors import KubeForbidden
 from secretsops.kube import KubeClient
 from tests.controllers.conftest import install_crds
 from tests.helpers import new_canary
@@ -119,36 +126,44 @@ def _write(harness, *docs: Obj) -> None:  # type: ignore[no-untyped-def]
     harness.repo.commit()
 
 
-def _grant_store(kube: KubeClient, name: str) -> None:
-    """Let the tenant read (only) ClusterSecretStore ``name``: how an admin offers it to a tenant."""
+TENANT_USER = "system:serviceaccount:team-a:tenant"
+
+
+def _audit_events(harness, mark: int) -> list[Obj]:  # type: ignore[no-untyped-def]
+    """The API server's audit events since ``mark``."""
+    with harness.api.audit_log.open("rb") as fh:
+        fh.seek(mark)
+        return [json.loads(line) for line in fh.read().decode().splitlines()]
+
+
+def _touching(events: list[Obj], resource: str, namespace: str, name: str = "") -> list[Obj]:
+    """The events on one object (or, without ``name``, one resource in one namespace)."""
+    out = []
+    for e in events:
+        ref = e.get("objectRef") or {}
+        if ref.get("resource") == resource and ref.get("namespace") == namespace:
+            if not name or ref.get("name") == name:
+                out.append(e)
+    return out
+
+
+def _central_token(kube: KubeClient) -> str:
+    """The admin's Vault token in vault-system (a canary); the tenant may not read it."""
+    token = new_canary()
     kube.create(
         {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": f"use-store-{name}"},
-            "rules": [
-                {
-                    "apiGroups": ["external-secrets.io"],
-                    "resources": ["clustersecretstores"],
-                    "resourceNames": [name],
-                    "verbs": ["get"],
-                }
-            ],
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": "vault-token", "namespace": "vault-system"},
+            "stringData": {"token": token},
         }
     )
-    kube.create(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": f"tenant-uses-store-{name}"},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": f"use-store-{name}",
-            },
-            "subjects": [{"kind": "ServiceAccount", "name": "tenant", "namespace": "team-a"}],
-        }
-    )
+    with pytest.raises(KubeForbidden):  # the control: the tenant itself cannot read it
+        kube.as_user(TENANT_USER).get("v1", "Secret", "vault-system", "vault-token")
+    return token
+
+
+_CENTRAL_AUTH = {"tokenSecretRef": {"name": "vault-token", "namespace": "vault-system", "key": "token"}}
 
 
 def _vault_store(kind: str, name: str, url: str, auth: Obj, **spec: Any) -> Obj:
@@ -204,7 +219,9 @@ def test_a_cluster_secret_store_in_git_is_applied_as_the_tenant_and_refused_not_
     tenant: KubeClient,
     fake_vault: FakeVault,  # type: ignore[no-untyped-def]
 ) -> None:
-    """Row 1: the store names the engine's decryption Secret; the tenant may not create it."""
+    """Row 1: the store names the engine's decryption Secret; the API server refuses to let the
+    tenant create it (the pass's server-side dry run, as the tenant), and the copy in the render set
+    is never used: the engine reads ClusterSecretStores only from the API server."""
     _write(
         harness,
         _vault_store("ClusterSecretStore", "evil", fake_vault.url, _STEAL_AGE_KEY),
@@ -214,12 +231,15 @@ def test_a_cluster_secret_store_in_git_is_applied_as_the_tenant_and_refused_not_
     eng = harness.engine(service_account_name="tenant", service_account_namespace="team-a")
     (res,) = eng.run_once()
     assert not res.ok
-    # the tenant may not even read ClusterSecretStores (let alone create one): the pass stops there
-    assert "cannot read ClusterSecretStore evil from the cluster: access denied" in res.error
+    assert (
+        "ClusterSecretStore.external-secrets.io/evil: server-side dry run refused it (Kubernetes API"
+        " answered 403 Forbidden); nothing of the pass was applied"
+    ) in res.error
     assert fake_vault.requests == []
     assert harness.age.identity.encode() not in fake_vault.received()
     assert tenant.get("external-secrets.io/v1", "ClusterSecretStore", "", "evil") is None
     assert tenant.get("v1", "Secret", "team-a", "loot") is None
+    assert tenant.get("v1", "ConfigMap", "team-a", "marker") is None
 
 
 @realkube
@@ -246,45 +266,75 @@ def test_a_store_only_in_git_is_never_used_by_a_dry_run_even_as_the_engine(
 
 
 @realkube
-def test_another_namespaces_token_is_read_as_the_tenant_and_never_sent(
+def test_a_tenant_cannot_use_a_cluster_secret_store_whose_conditions_exclude_its_namespace(
     harness,
     tenant: KubeClient,
     fake_vault: FakeVault,  # type: ignore[no-untyped-def]
 ) -> None:
-    """Row 1: a ClusterSecretStore in the API names team-b's Vault token; team-a's source may not read it."""
-    token = new_canary()
-    tenant.create(
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": "vault-token", "namespace": "team-b"},
-            "stringData": {"token": token},
-        }
-    )
+    """Row 2: the admin's store (central token in vault-system) is for team-b only. team-a's
+    ExternalSecret is refused before the store's credentials are read: no read of the token Secret,
+    no request to the backend."""
+    token = _central_token(tenant)
     tenant.create(
         _vault_store(
             "ClusterSecretStore",
-            "shared",
+            "team-b-only",
             fake_vault.url,
-            {"tokenSecretRef": {"name": "vault-token", "namespace": "team-b", "key": "token"}},
+            _CENTRAL_AUTH,
+            conditions=[{"namespaces": ["team-b"]}],
         )
     )
-    _grant_store(tenant, "shared")
-    _write(harness, _external_secret("ClusterSecretStore", "shared"))
+    _write(harness, _external_secret("ClusterSecretStore", "team-b-only"))
+    mark = harness.api.audit_mark()
     (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
     assert not res.ok
-    assert "cannot read Secret team-b/vault-token from the cluster: access denied" in res.error
-    assert token.encode() not in fake_vault.received() and fake_vault.requests == []
-    assert token not in res.error
+    assert "ClusterSecretStore team-b-only does not allow namespace 'team-a' (spec.conditions)" in res.error
+    assert fake_vault.requests == [] and token not in res.error
+    assert _touching(_audit_events(harness, mark), "secrets", "vault-system") == []
+    assert tenant.get("v1", "Secret", "team-a", "loot") is None
 
 
 @realkube
-def test_no_token_is_created_for_a_kube_system_service_account(
+def test_a_tenant_uses_an_admins_cluster_secret_store_without_any_right_on_its_credentials(
     harness,
     tenant: KubeClient,
     fake_vault: FakeVault,  # type: ignore[no-untyped-def]
 ) -> None:
-    """Row 1: Vault Kubernetes auth naming a kube-system ServiceAccount; TokenRequest as the tenant is 403."""
+    """ESO's model: conditions allow team-a, so the tenant's ExternalSecret resolves although the tenant
+    may read neither the store, nor the central token in vault-system (the engine reads both, as its
+    own identity: the audit log shows no impersonation on those reads), nor Namespaces."""
+    token = _central_token(tenant)
+    tenant.create(
+        _vault_store(
+            "ClusterSecretStore",
+            "central",
+            fake_vault.url,
+            _CENTRAL_AUTH,
+            conditions=[{"namespaces": ["team-a"]}],
+        )
+    )
+    _write(harness, _external_secret("ClusterSecretStore", "central"), _configmap("team-a"))
+    mark = harness.api.audit_mark()
+    (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+    assert res.ok, res.error
+    loot = tenant.get("v1", "Secret", "team-a", "loot")
+    assert loot is not None and base64.b64decode(loot["data"]["password"]) == b"from-fake-vault"
+    assert token.encode() in fake_vault.received()  # the admin's token, sent where the admin's store says
+    reads = _touching(_audit_events(harness, mark), "secrets", "vault-system", "vault-token")
+    assert reads and all("impersonatedUser" not in e for e in reads)
+    # the tenant's own objects still went through as the tenant
+    writes = _touching(_audit_events(harness, mark), "configmaps", "team-a", "marker")
+    assert {e["impersonatedUser"]["username"] for e in writes if e.get("verb") == "patch"} == {TENANT_USER}
+
+
+@realkube
+def test_no_token_is_created_for_a_store_whose_conditions_exclude_the_namespace(
+    harness,
+    tenant: KubeClient,
+    fake_vault: FakeVault,  # type: ignore[no-untyped-def]
+) -> None:
+    """Row 1: Vault Kubernetes auth naming a kube-system ServiceAccount, in an admin's store for team-b
+    only: team-a's ExternalSecret makes no TokenRequest at all (audit log) and no request to Vault."""
     if tenant.get("v1", "ServiceAccount", "kube-system", "powerful") is None:
         tenant.create(
             {
@@ -304,29 +354,21 @@ def test_no_token_is_created_for_a_kube_system_service_account(
                     "serviceAccountRef": {"name": "powerful", "namespace": "kube-system"},
                 }
             },
+            conditions=[{"namespaceRegexes": ["^team-b$"]}],
         )
     )
-    _grant_store(tenant, "k8s-auth")
     _write(harness, _external_secret("ClusterSecretStore", "k8s-auth"))
     mark = harness.api.audit_mark()
     (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
     assert not res.ok
-    assert "token for ServiceAccount kube-system/powerful from the cluster: access denied" in res.error
+    assert "ClusterSecretStore k8s-auth does not allow namespace 'team-a' (spec.conditions)" in res.error
     assert fake_vault.requests == []
-    with harness.api.audit_log.open("rb") as fh:
-        fh.seek(mark)
-        events = [json.loads(line) for line in fh.read().decode().splitlines()]
     token_requests = [
         e
-        for e in events
+        for e in _touching(_audit_events(harness, mark), "serviceaccounts", "kube-system", "powerful")
         if (e.get("objectRef") or {}).get("subresource") == "token"
-        and (e.get("objectRef") or {}).get("namespace") == "kube-system"
     ]
-    assert token_requests, "the TokenRequest was not attempted (the test would prove nothing)"
-    assert {e["responseStatus"]["code"] for e in token_requests} == {403}
-    assert {e["impersonatedUser"]["username"] for e in token_requests} == {
-        "system:serviceaccount:team-a:tenant"
-    }
+    assert token_requests == []
 
 
 @realkube
@@ -528,36 +570,17 @@ def test_the_documented_tenant_set_up_resolves_through_a_shared_cluster_secret_s
     tenant: KubeClient,
     fake_vault: FakeVault,  # type: ignore[no-untyped-def]
 ) -> None:
-    """docs/multi-tenant.md with a narrow Role (``tenant`` plus ``get`` on its own Namespace; this API
-    server runs no controller-manager, so ``admin`` would not be aggregated): ``get`` on one
-    ClusterSecretStore whose token reference has no namespace (ESO's referent form: the tenant's own
-    Secret, here applied by the same pass, so the ExternalSecret first waits for it) and whose
-    namespaceSelector matches the live Namespace's label (read as the tenant)."""
+    """docs/multi-tenant.md: the tenant holds only its Role in team-a (no right on the store or on
+    Namespaces). The admin's ClusterSecretStore names its token without a namespace (ESO's referent
+    form: the tenant's own Secret in team-a, read as the tenant, here applied by the same pass, so the
+    ExternalSecret first waits for it), and its namespaceSelector matches the live Namespace's label
+    (read as the engine)."""
     token = new_canary()
     tenant.apply(
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a", "labels": {"team": "a"}}}
     )
-    tenant.create(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": {"name": "read-own-namespace", "namespace": "team-a"},
-            "rules": [{"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"]}],
-        }
-    )
-    tenant.create(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": {"name": "read-own-namespace", "namespace": "team-a"},
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "Role",
-                "name": "read-own-namespace",
-            },
-            "subjects": [{"kind": "ServiceAccount", "name": "tenant", "namespace": "team-a"}],
-        }
-    )
+    with pytest.raises(KubeForbidden):  # the control: the tenant cannot read its own Namespace
+        tenant.as_user(TENANT_USER).get("v1", "Namespace", "", "team-a")
     tenant.create(
         _vault_store(
             "ClusterSecretStore",
@@ -567,10 +590,17 @@ def test_the_documented_tenant_set_up_resolves_through_a_shared_cluster_secret_s
             conditions=[{"namespaceSelector": {"matchLabels": {"team": "a"}}}],
         )
     )
-    _grant_store(tenant, "shared")
     _write(harness, _token_secret("team-a", token), _external_secret("ClusterSecretStore", "shared"))
+    mark = harness.api.audit_mark()
     (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
     assert res.ok, res.error
     loot = tenant.get("v1", "Secret", "team-a", "loot")
     assert loot is not None and base64.b64decode(loot["data"]["password"]) == b"from-fake-vault"
     assert token.encode() in fake_vault.received()  # the tenant's own token, applied by its own source
+    token_reads = [
+        e
+        for e in _touching(_audit_events(harness, mark), "secrets", "team-a", "vault-token")
+        if e.get("verb") == "get"
+    ]
+    assert token_reads
+    assert {(e.get("impersonatedUser") or {}).get("username") for e in token_reads} == {TENANT_USER}

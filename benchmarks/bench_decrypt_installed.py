@@ -11,7 +11,14 @@ Run:  .venv/bin/python benchmarks/bench_decrypt_installed.py [--runs 50] [--venv
 ``--venv DIR`` keeps the venv between runs (the wheel is rebuilt and reinstalled each time, the
 dependencies stay); without it a temporary one is made and removed (~1–2 min of pip the first time,
 from pip's cache after). ``--importtime`` also prints the slowest imports of one run
-(``python -X importtime``) to show where the start-up goes.
+(``python -X importtime``) to show where the start-up goes; ``--instructions`` counts the
+instructions of one run with valgrind (the same on a busy machine as on a quiet one).
+
+Before/after on the same load: build the older tree into its own venv, then time both together::
+
+    git archive OLD pyproject.toml README.md secretsops | tar -x -C /tmp/old
+    .venv/bin/python benchmarks/bench_decrypt_installed.py --checkout /tmp/old --venv /tmp/venv-old
+    .venv/bin/python benchmarks/bench_decrypt_installed.py --venv /tmp/venv-new --baseline-venv /tmp/venv-old
 """
 
 from __future__ import annotations
@@ -175,6 +182,12 @@ def main() -> None:
         default=ROOT,
         help="the tree to build (e.g. `git archive` of an older commit)",
     )
+    ap.add_argument(
+        "--baseline-venv",
+        type=Path,
+        default=None,
+        help="a venv made by an earlier run (--venv): timed alongside",
+    )
     ap.add_argument("--instructions", action="store_true", help="also count instructions (valgrind)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-decrypt-"))
@@ -188,6 +201,12 @@ def main() -> None:
             "secretsops": [str(venv / "bin" / "secretsops"), "decrypt", str(enc)],
             "python -c pass": [str(venv / "bin" / "python"), "-c", "pass"],
         }
+        if args.baseline_venv:  # another build (e.g. an older commit's), timed in the same turns
+            commands["secretsops (baseline venv)"] = [
+                str(args.baseline_venv / "bin" / "secretsops"),
+                "decrypt",
+                str(enc),
+            ]
         step(f"timing {args.runs} runs of each, interleaved (wall), then {args.runs} each for CPU time")
         load = os.getloadavg()[0]
         times = interleaved(commands, env, work, args.runs)

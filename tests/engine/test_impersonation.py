@@ -2,7 +2,9 @@
 
 The attacks this stops run on the real API server in tests/security/test_stores_from_api.py; here the
 choice of identity itself: sources.yaml in both shapes and ``--default-service-account`` (the audit
-log there shows the API server saw ``impersonatedUser`` = the source's account).
+log there shows the API server saw ``impersonatedUser`` = the source's account), and which stores may
+use the engine's own ambient credentials (ESO's model: an administrator's ClusterSecretStore may, a
+SecretStore of an impersonated source may not).
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ import pytest
 from secretsops.cli.main import main
 from secretsops.engine.config import EngineSettings, SourceSpec, load_sources
 from secretsops.engine.impersonation import service_account_user, source_client
-from secretsops.errors import UsageError
+from secretsops.errors import ExternalError, UsageError
+from secretsops.external.lookup import ObjectLookup
+from secretsops.external.providers.base import ProviderSettings
+from secretsops.external.resolve import Resolver
+from secretsops.external.resources import ExternalSecret
 from secretsops.kube import KubeClient
 
 FLAT = """sources:
@@ -103,3 +109,54 @@ def test_an_invalid_default_service_account_flag_is_refused_in_one_line(tmp_path
     assert err.strip().splitlines() == [
         "secretsops: --default-service-account: 'Not Valid' is not a valid Kubernetes name"
     ]
+
+
+def _own_token_through(kind: str, token_file: Path) -> str:
+    """What a store of ``kind`` without auth secretRef gets as the engine's ServiceAccount token,
+    resolving for an impersonated source (``engine_credentials_allowed=False``)."""
+    meta = {"name": "vault", "namespace": "team-a"} if kind == "SecretStore" else {"name": "vault"}
+    store = {
+        "apiVersion": "external-secrets.io/v1",
+        "kind": kind,
+        "metadata": meta,
+        "spec": {
+            "provider": {
+                "vault": {
+                    "server": "http://127.0.0.1:9",
+                    "path": "secret",
+                    "auth": {"kubernetes": {"role": "r"}},
+                }
+            }
+        },
+    }
+    es = ExternalSecret.parse(
+        {
+            "apiVersion": "external-secrets.io/v1",
+            "kind": "ExternalSecret",
+            "metadata": {"name": "app", "namespace": "team-a"},
+            "spec": {
+                "secretStoreRef": {"name": "vault", "kind": kind},
+                "target": {"name": "app"},
+                "data": [{"secretKey": "k", "remoteRef": {"key": "app"}}],
+            },
+        }
+    )
+    settings = ProviderSettings(engine_credentials_allowed=False, service_account_token_path=token_file)
+    resolver = Resolver(ObjectLookup([store]), settings)
+    provider = resolver.provider(es, resolver.store(es, None))
+    return provider.sc.settings.own_service_account_token(str(provider.store))
+
+
+def test_an_administrators_cluster_secret_store_may_use_the_engines_own_token(tmp_path: Path) -> None:
+    """As ESO's controller: whoever could create the ClusterSecretStore configured it to."""
+    token_file = tmp_path / "token"
+    token_file.write_text("engine-sa-token\n")
+    assert _own_token_through("ClusterSecretStore", token_file) == "engine-sa-token"
+
+
+def test_a_secret_store_of_an_impersonated_source_may_not_use_the_engines_own_token(tmp_path: Path) -> None:
+    """A tenant may write a SecretStore: the engine's identity is not lent to it."""
+    token_file = tmp_path / "token"
+    token_file.write_text("engine-sa-token\n")
+    with pytest.raises(ExternalError, match="would send the engine's own ServiceAccount token"):
+        _own_token_through("SecretStore", token_file)

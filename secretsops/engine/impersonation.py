@@ -3,11 +3,11 @@
 Flux's kustomize-controller applies a Kustomization as its ``spec.serviceAccountName`` (or the
 controller's ``--default-service-account`` when it names none), the account looked up in the
 Kustomization's own namespace. The engine does the same per source: apply, prune, drift reads
-and every ExternalSecret lookup (stores, auth Secrets, ServiceAccount tokens, Namespace labels)
-go through a client impersonating ``system:serviceaccount:<namespace>:<name>``, so a repository
-writer reaches exactly what that account's RBAC grants. What stays the engine's own: its status
-and inventory ConfigMaps, the decryption Secret (Flux reads ``decryption.secretRef`` as the
-controller too) and the sealing keys.
+and the lookups of SecretStores and what they reference go through a client impersonating
+``system:serviceaccount:<namespace>:<name>``, so a repository writer reaches exactly what that
+account's RBAC grants. What stays the engine's own: its status and inventory ConfigMaps, the
+decryption Secret (Flux reads ``decryption.secretRef`` as the controller too), the sealing keys, and
+an administrator's ClusterSecretStores with what they name (as ESO; ``external.lookup``).
 
 No groups are sent: for a ServiceAccount user the API server then adds exactly that account's
 groups (``system:serviceaccounts``, ``system:serviceaccounts:<namespace>``) itself, and the engine

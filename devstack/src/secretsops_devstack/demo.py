@@ -202,11 +202,17 @@ def _bootstrap(stack: Stack, plan: dict[str, Any], age_identity: str, say: Calla
     import boto3
     import hvac
 
+    from secretsops.engine.bootstrap.manifests import shipped_objects
     from secretsops.sealed.keyring import create_cluster_key
 
     core = stack.core()
     for ns in (NAMESPACE, ENGINE_NAMESPACE):
         core.create_namespace({"metadata": {"name": ns}})
+    # the CRDs `secretsops bootstrap` installs: the repository's stores are applied, then used
+    kube = KubeClient(stack.kube.api_client())
+    for crd in shipped_objects():
+        if crd.get("kind") == "CustomResourceDefinition":
+            kube.create(crd)
 
     def secret(ns: str, name: str, values: dict[str, str]) -> None:
         core.create_namespaced_secret(ns, {"metadata": {"name": name}, "stringData": values})
@@ -214,8 +220,8 @@ def _bootstrap(stack: Stack, plan: dict[str, Any], age_identity: str, say: Calla
     secret(ENGINE_NAMESPACE, "sops-age", {"demo.agekey": age_identity})
     secret(NAMESPACE, "openbao-token", {"token": stack.bao.token})
     secret(NAMESPACE, "aws-credentials", {"access-key-id": "demo", "secret-access-key": "demo"})
-    create_cluster_key(KubeClient(stack.kube.api_client()), "kube-system")
-    say("  cluster: age key Secret (Flux format), OpenBao token, AWS credentials, a sealing key")
+    create_cluster_key(kube, "kube-system")
+    say("  cluster: CRDs, age key Secret (Flux format), OpenBao token, AWS credentials, a sealing key")
 
     bao = hvac.Client(url=stack.bao.url, token=stack.bao.token)
     for item in plan.get("openbao") or []:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from secretsops.decryptors.base import DecryptContext, Decryptor
-from secretsops.errors import SecretsOpsError
+from secretsops.errors import ExternalError, SecretsOpsError
 from secretsops.external.lookup import NotInClusterYet, ObjectLookup
 from secretsops.external.providers.base import ProviderSettings
 from secretsops.external.resolve import ExternalCache, Resolver
@@ -78,7 +78,9 @@ class ExternalDecryptor(Decryptor):
                     externals.append(ExternalSecret.parse(o.obj))
                 except SecretsOpsError:
                     continue  # reported when that object is decrypted
-        resolver.prefetch(externals)
+        if ctx.source_kube is not None and ctx.source_kube.impersonate is not None:
+            state.denied = _namespaces_denied(ctx.source_kube, {es.namespace for es in externals})
+        resolver.prefetch([es for es in externals if es.namespace not in state.denied])
         return state
 
     @staticmethod
@@ -95,6 +97,14 @@ class ExternalDecryptor(Decryptor):
                 # used once the API server holds it; without one it only configures this render
                 return [item.obj] if ctx.kube is not None else []
             es = ExternalSecret.parse(item.obj)
+            if es.namespace in state.denied:
+                # ESO never sees an ExternalSecret its author could not create; nor do we read
+                # a store for one whose Secret the source may not write (a read can mint credentials)
+                raise ExternalError(
+                    f"the source's ServiceAccount may not write Secrets in namespace {es.namespace!r};"
+                    " nothing was fetched",
+                    object=str(es),
+                )
             kube = _lookup_kube(ctx)
             if not es.uid and kube is not None:
                 es.uid = _live_uid(kube, es)
@@ -135,6 +145,31 @@ class _Pass:
     objects_id: int
     remaining: int
     resolver: Resolver
+    #: namespaces where an impersonated source may not write Secrets (checked once per pass)
+    denied: frozenset[str] = frozenset()
+
+
+def _namespaces_denied(kube: KubeClient, namespaces: set[str]) -> frozenset[str]:
+    """The namespaces where the source may not create and patch Secrets (SelfSubjectAccessReview).
+
+    Asked as the source before any store is read; an answer that cannot be had counts as denied.
+    """
+    denied = set()
+    for namespace in sorted(n for n in namespaces if n):
+        for verb in ("create", "patch"):
+            review = {
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": {"namespace": namespace, "verb": verb, "resource": "secrets"}},
+            }
+            try:
+                allowed = bool((kube.create(review).get("status") or {}).get("allowed"))
+            except SecretsOpsError:
+                allowed = False
+            if not allowed:
+                denied.add(namespace)
+                break
+    return frozenset(denied)
 
 
 def _live_uid(kube: KubeClient, es: ExternalSecret) -> str:

@@ -328,6 +328,36 @@ def test_a_tenant_uses_an_admins_cluster_secret_store_without_any_right_on_its_c
 
 
 @realkube
+def test_a_tenant_cannot_make_the_engine_read_a_store_for_a_namespace_it_may_not_write(
+    harness,
+    tenant: KubeClient,
+    fake_vault: FakeVault,  # type: ignore[no-untyped-def]
+) -> None:
+    """The admin's store allows team-b; team-a's source declares an ExternalSecret in team-b. ESO
+    would never see it (the tenant could not create it there); the engine asks the API server, as
+    the source, whether it may write Secrets in team-b before any store is read: no token read, no
+    request to the backend (a read can mint credentials), the pass fails naming the namespace."""
+    token = _central_token(tenant)
+    tenant.create(
+        _vault_store(
+            "ClusterSecretStore",
+            "for-team-b",
+            fake_vault.url,
+            _CENTRAL_AUTH,
+            conditions=[{"namespaces": ["team-b"]}],
+        )
+    )
+    _write(harness, _external_secret("ClusterSecretStore", "for-team-b", namespace="team-b"))
+    mark = harness.api.audit_mark()
+    (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+    assert not res.ok
+    assert "may not write Secrets in namespace 'team-b'" in res.error and token not in res.error
+    assert fake_vault.requests == []
+    assert _touching(_audit_events(harness, mark), "secrets", "vault-system") == []
+    assert tenant.get("v1", "Secret", "team-b", "loot") is None
+
+
+@realkube
 def test_no_token_is_created_for_a_store_whose_conditions_exclude_the_namespace(
     harness,
     tenant: KubeClient,

@@ -66,6 +66,10 @@ def generate(repo: Path, api_client: object, bao_url: str, bao_token: str, ident
             encrypt_bytes(text.encode(), "yaml", groups=groups, options=opts, ctx=ctx)
         )
     kube = KubeClient(api_client)
+    # the ESO CRDs `secretsops bootstrap` installs: the repository's SecretStore is applied, then used
+    from tests.controllers.conftest import install_crds
+
+    install_crds(kube, timeout=120.0)
     create_cluster_key(kube, "kube-system", key_size=4096)
     (key,) = cluster_keys(kube, "kube-system")
     for i in range(N_SEALED):

@@ -21,7 +21,7 @@ echo "== mypy";        mypy
 echo "== import-linter"; lint-imports
 echo "== pytest"
 set +e
-pytest -n 2 --dist loadgroup -q "$@"
+pytest -n 2 --dist loadfile -q "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then

@@ -20,6 +20,8 @@ from secretsops.sops.api import EncryptOptions, encrypt_bytes
 from tests.bootstrap.conftest import Repo, child_env, cli, get, private_cluster, resource_versions
 from tests.realkube import ControlPlane
 
+# one story, in order, on one private cluster: each step builds on the one before (`--dist loadfile`
+# keeps a module on one worker)
 pytestmark = pytest.mark.realkube
 
 KEY_SELECTOR = "labelSelector=sealedsecrets.bitnami.com%2Fsealed-secrets-key%3Dactive"

@@ -3,9 +3,9 @@
 ``realkube_server`` (session) starts one control plane per test process; ``realkube`` (function) is the
 same control plane with everything the previous test created removed. A test marked ``realkube`` that
 asks for ``kubeapi`` gets the real server (see tests/plugins/kubeapi.py), so moving a test to the real
-server is one marker. Realkube tests join one of two xdist groups (the conformance suite, the rest):
-under ``--dist loadgroup`` each group runs on one worker against that worker's control plane (an apiserver
-is ~300 MB and ~5 s of start-up), so the two workers share the real-server tests.
+server is one marker. Under ``pytest -n 2 --dist loadfile`` (scripts/test.sh) each worker starts one
+control plane when its first real-server test runs (an apiserver is ~300 MB and ~5 s of start-up), and a
+module's tests stay together, in order, on one worker.
 """
 
 from __future__ import annotations
@@ -34,10 +34,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         )
         if uses and item.get_closest_marker("realkube") is None:
             item.add_marker(pytest.mark.realkube)
-        if item.get_closest_marker("realkube") is not None:
-            # two groups, so each of `-n 2`'s workers can take one (each then starts its own control plane)
-            conformance = "tests/kubeapi/" in item.nodeid
-            item.add_marker(pytest.mark.xdist_group("realkube-conformance" if conformance else "realkube"))
 
 
 @pytest.fixture(scope="session")

@@ -71,7 +71,8 @@ def test_a_tampered_mac_fails_with_exit_51(encrypted, capsys):
 def test_ignore_mac_decrypts_and_warns_loudly(encrypted, canary, capsys):
     text = encrypted.read_text().replace("user: ENC", "user: ENC", 1)
     m = re.search(r"mac: ENC\[AES256_GCM,data:([^,]+),", text)
-    encrypted.write_text(text.replace(m.group(1), "A" + m.group(1)[1:], 1))
+    other = "A" if m.group(1)[0] != "A" else "B"  # a different first character, whatever it was
+    encrypted.write_text(text.replace(m.group(1), other + m.group(1)[1:], 1))
     assert main(["decrypt", "--ignore-mac", str(encrypted)]) == 0
     out, err = capsys.readouterr()
     assert canary in out and "WARNING" in err
@@ -141,7 +142,8 @@ def test_failed_in_place_decrypt_leaves_the_file_untouched(encrypted, monkeypatc
 def test_the_cli_exits_cleanly_in_a_subprocess_on_a_tampered_file(encrypted, canary, age_key):
     text = encrypted.read_text()
     m = re.search(r"password: ENC\[AES256_GCM,data:([^,]+),", text)
-    encrypted.write_text(text.replace(m.group(1), "Z" + m.group(1)[1:], 1))
+    other = "Z" if m.group(1)[0] != "Z" else "Y"  # a different first character, whatever it was
+    encrypted.write_text(text.replace(m.group(1), other + m.group(1)[1:], 1))
     proc = subprocess.run(
         [sys.executable, "-m", "secretsops", "decrypt", str(encrypted)],
         capture_output=True,

@@ -11,57 +11,27 @@ files whose process is gone: a plaintext file outlives a killed ``edit`` only un
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from secretsops.cli.stop_signals import Stopped, stop_signals_raise
+from secretsops.engine.workdir import private_base, remove_stale_dirs
 
 __all__ = ["PREFIX", "Stopped", "plaintext_file", "remove_stale", "temp_directory"]
 
-MEMORY_FS = Path("/dev/shm")  # noqa: S108 - 0600 files with unpredictable names, removed
 PREFIX = "secretsops-edit-"
-_STAMPED = re.compile(rf"^{re.escape(PREFIX)}(\d+)-")
 
 
 def temp_directory() -> Path:
     """Where the file goes: /dev/shm when it is there and writable, else the temp directory."""
-    if MEMORY_FS.is_dir() and os.access(MEMORY_FS, os.W_OK | os.X_OK):
-        return MEMORY_FS
-    return Path(tempfile.gettempdir())
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive, and not ours to judge
-    return True
+    return private_base()
 
 
 def remove_stale(directory: Path) -> list[Path]:
-    """Remove our edit files whose process is gone (only files we own); return what went."""
-    removed: list[Path] = []
-    try:
-        entries = list(os.scandir(directory))
-    except OSError:
-        return removed
-    uid = os.getuid()
-    for entry in entries:
-        found = _STAMPED.match(entry.name)
-        if not found or int(found.group(1)) == os.getpid() or _alive(int(found.group(1))):
-            continue
-        try:
-            if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == uid:
-                os.unlink(entry.path)
-                removed.append(Path(entry.path))
-        except OSError:
-            continue
-    return removed
+    """Remove the files (and private directories) of our processes that are gone; return them."""
+    return remove_stale_dirs(directory)
 
 
 @contextmanager

@@ -46,7 +46,8 @@ def _alive(pid: int) -> bool:
 
 
 def remove_stale_dirs(root: Path) -> list[Path]:
-    """Remove our private directories in ``root`` whose creating process is gone (ours only)."""
+    """Remove our private directories and files (``edit``'s) in ``root`` whose creating process is
+    gone (ours only)."""
     removed: list[Path] = []
     try:
         entries = list(os.scandir(root))
@@ -58,9 +59,15 @@ def remove_stale_dirs(root: Path) -> list[Path]:
         if not found or int(found.group(1)) == os.getpid() or _alive(int(found.group(1))):
             continue
         try:
-            if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == uid:
+            if entry.stat(follow_symlinks=False).st_uid != uid:
+                continue
+            if entry.is_dir(follow_symlinks=False):
                 shutil.rmtree(entry.path, ignore_errors=True)
-                removed.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+            else:
+                continue
+            removed.append(Path(entry.path))
         except OSError:
             continue
     return removed

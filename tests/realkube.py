@@ -501,7 +501,7 @@ class ControlPlane:
         return found
 
     # -- test controls ------------------------------------------------------------------------------
-    def reset(self, timeout: float = 60.0) -> None:
+    def reset(self, timeout: float = 120.0) -> None:
         """Remove everything tests created since start, as the namespace controller and GC would.
 
         CRDs go first (the apiserver's own finaliser deletes their objects); then every other new object
@@ -510,6 +510,8 @@ class ControlPlane:
         created = [(path, fin) for uid, path, fin in self._all_objects() if uid not in self._baseline]
         crds = [p for p, _ in created if "/customresourcedefinitions/" in p]
         namespaces = [p for p, _ in created if p.startswith("/api/v1/namespaces/") and p.count("/") == 4]
+        for path in crds:
+            self._strip_custom_finalizers(path)
         for path, fin in sorted(created, key=lambda c: c[0] not in crds):
             if path not in namespaces:
                 self._delete(path, fin)
@@ -527,6 +529,27 @@ class ControlPlane:
                 if time.monotonic() > deadline:
                     raise ControlPlaneError(f"reset: {path} still exists after {timeout:.0f} s")
                 time.sleep(0.05)
+
+    def _strip_custom_finalizers(self, crd_path: str) -> None:
+        """A CRD is gone only once its objects are: drop their finalizers (no controller runs here
+        to remove them, and ``_all_objects`` lists only the built-in kinds)."""
+        status, body = self.request("GET", crd_path)
+        if status != 200:
+            return
+        spec = json.loads(body)["spec"]
+        version = next((v["name"] for v in spec.get("versions") or [] if v.get("storage")), None)
+        if version is None:
+            return
+        status, body = self.request("GET", f"/apis/{spec['group']}/{version}/{spec['names']['plural']}")
+        if status != 200:
+            return
+        merge = "application/merge-patch+json"
+        for item in json.loads(body).get("items") or []:
+            meta = item.get("metadata") or {}
+            if meta.get("finalizers"):
+                ns = f"/namespaces/{meta['namespace']}" if meta.get("namespace") else ""
+                path = f"/apis/{spec['group']}/{version}{ns}/{spec['names']['plural']}/{meta['name']}"
+                self.request("PATCH", path, {"metadata": {"finalizers": None}}, content_type=merge)
 
     def _delete(self, path: str, finalizers: bool) -> None:
         if finalizers:

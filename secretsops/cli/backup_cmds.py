@@ -91,7 +91,8 @@ def _read(path: Path) -> bytes:
         raise UsageError(f"{path}: cannot read backup ({exc.strerror})") from None
 
 
-def _kube(args: argparse.Namespace) -> Any:
+def kube_from_args(args: argparse.Namespace) -> Any:
+    """The client for ``--kubeconfig``/``--context``; a missing or broken kubeconfig is a usage error."""
     from secretsops.kube import KubeconfigError, default_kubeconfig, from_kubeconfig
 
     path = default_kubeconfig(str(args.kubeconfig) if args.kubeconfig else None)
@@ -108,7 +109,7 @@ def _status(args: argparse.Namespace) -> int:
     from secretsops.engine import backup, backup_state
     from secretsops.sealed.keyring import cluster_key_secrets
 
-    kube = _kube(args)
+    kube = kube_from_args(args)
     secrets = cluster_key_secrets(kube, args.sealing_key_namespace)
     keys = backup.backed_up_keys({"sealingKeys": secrets}, f"namespace {args.sealing_key_namespace}")
     state = backup_state.state_of(keys, secrets)
@@ -145,7 +146,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     recipients = _recipients(args)
     refs = [backup.SecretName.parse(text) for text in args.decryption_secrets]
     previous = backup.open_backup(_read(args.previous), ctx, str(args.previous)) if args.previous else None
-    kube = _kube(args)
+    kube = kube_from_args(args)
     doc = backup.collect(
         kube,
         sealing_key_namespace=args.sealing_key_namespace,

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from secretsops.cli.backup_cmds import kube_from_args
 from secretsops.errors import UsageError
 
 DEFAULT_BACKUP_OUTPUT = "cluster-backup.enc.yaml"
@@ -67,18 +68,6 @@ def register(sub: Any, keygen_sub: Any) -> None:
     p.set_defaults(func=cmd_bootstrap)
 
 
-def _kube(args: argparse.Namespace) -> Any:
-    from secretsops.kube import KubeconfigError, default_kubeconfig, from_kubeconfig
-
-    path = default_kubeconfig(str(args.kubeconfig) if args.kubeconfig else None)
-    if path is None:
-        raise UsageError("no kubeconfig found: pass --kubeconfig")
-    try:
-        return from_kubeconfig(path, args.context)
-    except KubeconfigError as exc:
-        raise UsageError(f"{path}: cannot load kubeconfig ({exc.message})") from None
-
-
 def _open_backup(args: argparse.Namespace) -> Any:
     from secretsops.engine import backup
     from secretsops.keysources.base import KeyContext
@@ -117,7 +106,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
         raise UsageError("--key-size must be at least 2048")
     doc = _open_backup(args) if args.backup is not None else None
     sources_text = _sources_text(args, doc)
-    kube = _kube(args)
+    kube = kube_from_args(args)
     where = dict(
         kube=kube,
         sealing_namespace=args.sealing_key_namespace,

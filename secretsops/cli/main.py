@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from secretsops.cli.deferred import DeferredArgumentParser, OnlyCommand, materialize
-from secretsops.cli.startup import pause_gc, prime_pyyaml, resume_gc
+from secretsops.cli.startup import defer_imports, pause_gc, prime_pyyaml, resume_gc
 from secretsops.errors import SecretsOpsError
 
 COMMAND_MODULES = (
@@ -173,14 +173,15 @@ def _is_sops_global_form(argv: Sequence[str]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    process = argv is None  # the console script: this process is the command
+    if process:
+        pause_gc()
+        defer_imports()  # modules imported on the way but not used by a small command
     prime_pyyaml()  # before anything imports yaml (cli/startup.py)
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (cli/completion_cmds.py)
         from secretsops.cli.completion_cmds import complete
 
         complete(build_parser())
-    process = argv is None  # the console script: this process is the command
-    if process:
-        pause_gc()
     argv = sys.argv[1:] if argv is None else argv
     if list(argv) in (["--version"], ["-v"]):  # no parser: answers even with a broken command group
         print(f"secretsops {_version()}")

@@ -14,7 +14,18 @@ differently nothing is primed and PyYAML compiles its own, as without this modul
 from __future__ import annotations
 
 import gc
+import importlib
 import re
+import sys
+import types
+from collections.abc import Iterable
+from typing import Any
+
+#: standard modules that modules on the start-up path import (``import x``) but use only inside
+#: functions that a small decrypt never calls: ``dataclasses`` → ``inspect`` (+``ast``, ``dis``,
+#: ``tokenize``: ~10 ms, used only for a class without a docstring) and ``urllib.parse`` (via
+#: ``pathlib``) → ``ipaddress`` (used only for a bracketed host in a URL)
+DEFERRABLE = ("inspect", "ipaddress")
 
 #: PyYAML's own text (yaml/reader.py), the cache key
 PYYAML_NON_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
@@ -42,3 +53,39 @@ def prime_pyyaml() -> None:
     cache = getattr(re, "_cache", None)
     if isinstance(cache, dict):
         cache.setdefault((str, PYYAML_NON_PRINTABLE, 0), re.compile(NON_PRINTABLE))
+
+
+class DeferredModule(types.ModuleType):
+    """Stands in ``sys.modules`` for a module until something reads one of its attributes; then
+    the real module is imported (replacing the stand-in there) and every later read goes to it.
+
+    ``importlib.util.LazyLoader`` does not do here: on 3.11 the import statement itself reads
+    the module's ``__spec__`` and that already loads it. A stand-in whose ``__spec__`` is None is
+    returned by ``import x`` as is; ``from x import y`` reads ``y`` and so imports for real."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.__spec__ = None
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._load(), attr)
+
+    def __dir__(self) -> list[str]:
+        return dir(self._load())
+
+    def _load(self) -> types.ModuleType:
+        real = self.__dict__.get("_real")
+        if real is None:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = importlib.import_module(self.__name__)
+            self.__dict__["_real"] = real
+        return real
+
+
+def defer_imports(names: Iterable[str] = DEFERRABLE) -> None:
+    """Put a :class:`DeferredModule` in ``sys.modules`` for each name not imported yet. Only for
+    the console-script process (``main()`` without argv): a library caller's modules are its own."""
+    for name in names:
+        if name not in sys.modules:
+            sys.modules[name] = DeferredModule(name)

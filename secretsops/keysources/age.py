@@ -32,6 +32,8 @@ _WHERE_IDENTITIES_COME_FROM = (
 
 @dataclass
 class LoadedIdentities:
+    """The identities found for one decrypt, where they came from, and why others were not used."""
+
     identities: list[Any]
     sources: list[str]
     problems: list[str]

@@ -62,7 +62,7 @@ class SopsConfig:
             if not pattern:
                 return _build(rule, encryption_context)
             try:
-                rx = regexp.compile(str(pattern))
+                rx = regexp.matcher(str(pattern))
             except regexp.error:
                 raise ConfigFileInvalid(
                     f"{self.path}: creation rule {i + 1}: invalid path_regex (RE2 syntax)"

@@ -51,10 +51,10 @@ class CryptRules:
     def _rx(self, pattern: str) -> Any:
         rx = self._compiled.get(pattern)
         if rx is None:
-            from secretsops.golang import regexp  # only files with a regex crypt rule need RE2
+            from secretsops.golang import regexp  # only files with a regex crypt rule need it
 
             try:
-                rx = regexp.compile(pattern)
+                rx = regexp.matcher(pattern)
             except regexp.error:
                 raise InputError(f"invalid regular expression {pattern!r} (RE2 syntax)") from None
             self._compiled[pattern] = rx

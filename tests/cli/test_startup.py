@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from secretsops.cli.startup import NON_PRINTABLE, PYYAML_NON_PRINTABLE
 
@@ -55,3 +56,67 @@ def test_a_caller_of_main_keeps_its_garbage_collector_as_it_was() -> None:
     frozen = gc.get_freeze_count()
     assert main(["version"]) == 0
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+def _run_python(code: str, cwd: object = None, env: dict[str, str] | None = None) -> str:
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60, cwd=cwd, env=env
+    )
+    return out.stdout
+
+
+def test_a_deferred_module_is_imported_when_first_read_and_then_is_the_real_one() -> None:
+    code = (
+        "import sys\n"
+        "from secretsops.cli.startup import defer_imports\n"
+        "defer_imports(['colorsys'])\n"
+        "import colorsys\n"
+        "print(type(sys.modules['colorsys']).__name__)\n"
+        "print(colorsys.rgb_to_hsv(1.0, 0.0, 0.0))\n"
+        "print(type(sys.modules['colorsys']).__name__, sys.modules['colorsys'].__spec__ is not None)\n"
+    )
+    assert _run_python(code) == "DeferredModule\n(0.0, 1.0, 1.0)\nmodule True\n"
+
+
+def test_dataclasses_without_a_docstring_still_get_their_signature_doc_after_deferring() -> None:
+    code = (
+        "from secretsops.cli.startup import defer_imports\n"
+        "defer_imports()\n"
+        "from dataclasses import dataclass\n"
+        "@dataclass\n"
+        "class P:\n"
+        "    x: int\n"
+        "print(P.__doc__)\n"
+    )
+    assert _run_python(code) == "P(x: int)\n"
+
+
+def test_a_sops_style_decrypt_loads_neither_inspect_nor_re2(tmp_path: Path) -> None:
+    """The console-script process defers ``inspect`` and answers ``^(data|stringData)$`` with ``re``."""
+    import pyrage
+
+    ident = pyrage.x25519.Identity.generate()
+    (tmp_path / "key.txt").write_text(f"{ident}\n")
+    (tmp_path / "s.yaml").write_text("kind: Secret\nstringData:\n  password: canary-startup-1\n")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SOPS_AGE_KEY_FILE": str(tmp_path / "key.txt")}
+    enc = subprocess.run(
+        [sys.executable, "-m", "secretsops", "encrypt", "--age", str(ident.to_public()),
+         "--encrypted-regex", "^(data|stringData)$", "s.yaml"],
+        env=env, cwd=tmp_path, capture_output=True, check=True, timeout=60,
+    )  # fmt: skip
+    (tmp_path / "s.enc.yaml").write_bytes(enc.stdout)
+    probe = (
+        "import sys, runpy; sys.argv = ['secretsops', 'decrypt', 's.enc.yaml']\n"
+        "try:\n    runpy.run_module('secretsops', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "inspect = sys.modules.get('inspect')\n"
+        "print('re2' in sys.modules, 'ast' in sys.modules,\n"
+        "      type(inspect).__name__, '_real' in vars(inspect))\n"
+    )
+    out = _run_python(probe, cwd=tmp_path, env=env)
+    assert out.splitlines() == [
+        "kind: Secret",
+        "stringData:",
+        "    password: canary-startup-1",
+        "False False DeferredModule False",
+    ]

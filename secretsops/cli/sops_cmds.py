@@ -7,11 +7,11 @@ call ``secretsops.sops``; write output only after the whole operation succeeded.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from secretsops.cli.deferred import add_when_used
 from secretsops.errors import (
@@ -28,6 +28,9 @@ from secretsops.errors import (
     SecretsOpsError,
     UsageError,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CRYPT_FLAGS = (
     "unencrypted_suffix",
@@ -243,8 +246,8 @@ def _fill_parser_help(name: str, parser: argparse.ArgumentParser) -> None:
 def _ctx() -> Any:
     from secretsops.keysources.base import KeyContext
 
-    keys_dir = Path.cwd() / "keys"
-    return KeyContext.from_environ(os.environ, keys_dir=keys_dir if keys_dir.is_dir() else None)
+    keys_dir = os.path.join(os.getcwd(), "keys")
+    return KeyContext.from_environ(os.environ, keys_dir=keys_dir if os.path.isdir(keys_dir) else None)
 
 
 def _fmt(args: argparse.Namespace, path: str | None, kind: str = "input") -> str:
@@ -281,7 +284,7 @@ def _read(path: str | None) -> bytes:
         raise CouldNotReadInputFile(str(exc)) from None
 
 
-def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+def write_atomic(path: str | os.PathLike[str], data: bytes, mode: int | None = None) -> None:
     """Write a result where the user asked, never weakening what is already there.
 
     An existing regular file is replaced atomically (temp file in the same directory + rename,
@@ -295,27 +298,29 @@ def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
 
     try:
         try:
-            st = path.lstat()
+            st = os.lstat(path)
         except FileNotFoundError:
             st = None
         if st is not None and not stat.S_ISREG(st.st_mode):
             _write_through(path, data)
             return
         st_mode = mode if mode is not None else (stat.S_IMODE(st.st_mode) if st is not None else 0o600)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        where, name = os.path.split(os.fspath(path))
+        fd, tmp = tempfile.mkstemp(dir=where or ".", prefix=f".{name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
             os.chmod(tmp, st_mode)
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise
     except OSError as exc:
         raise CouldNotWriteOutputFile(f"cannot write {path}: {exc.strerror}") from None
 
 
-def _write_through(path: Path, data: bytes) -> None:
+def _write_through(path: str | os.PathLike[str], data: bytes) -> None:
     """Open the existing non-regular target (following a symlink) and write into it, as sops does."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o600)
     with os.fdopen(fd, "wb") as f:
@@ -335,9 +340,9 @@ def _emit(args: argparse.Namespace, path: str | None, data: bytes) -> None:
     if getattr(args, "in_place", False):
         if path in (None, "-"):
             raise ConflictingParameters("cannot use --in-place when reading from stdin")
-        write_atomic(Path(path), data)  # type: ignore[arg-type]
+        write_atomic(path, data)  # type: ignore[arg-type]
     elif getattr(args, "output", None):
-        write_atomic(Path(args.output), data)
+        write_atomic(args.output, data)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
@@ -406,6 +411,8 @@ def _encryption_plan(args: argparse.Namespace, path: str | None) -> tuple[list[A
 
 
 def _walk(root: Path) -> Iterator[Path]:
+    from pathlib import Path  # here, not at the top: a decrypt never needs pathlib
+
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
@@ -454,10 +461,12 @@ def _config_path(args: argparse.Namespace) -> Path | None:
     command honours), else ``.sops.yaml`` looked up from the working directory."""
     given = getattr(args, "config", None) or os.environ.get("SOPS_CONFIG")
     if given:
+        from pathlib import Path
+
         return Path(given)
     from secretsops.sops.configfile import find_config
 
-    return find_config(Path.cwd())
+    return find_config(os.getcwd())
 
 
 def _apply_store_config(args: argparse.Namespace, fmt: str) -> None:
@@ -695,6 +704,8 @@ def _confirm() -> bool:
 
 
 def cmd_updatekeys(args: argparse.Namespace) -> int:
+    from pathlib import Path  # here, not at the top: a decrypt never needs pathlib
+
     ctx = _ctx()
     files: list[Path] = []
     for f in args.files:
@@ -722,6 +733,8 @@ def _looks_encrypted(args: argparse.Namespace, data: bytes, path: str) -> bool:
 
 
 def _recursive(args: argparse.Namespace, ctx: Any, op: str) -> int:
+    from pathlib import Path  # here, not at the top: a decrypt never needs pathlib
+
     from secretsops.sops import api
 
     if not args.file or not Path(args.file).is_dir():
@@ -771,7 +784,7 @@ def _editor_cmd() -> list[str]:
             return shlex.split(os.environ[var])
     for cand in ("vim", "nano", "vi"):
         for d in os.environ.get("PATH", "").split(os.pathsep):
-            if d and (Path(d) / cand).is_file():
+            if d and os.path.isfile(os.path.join(d, cand)):
                 return [cand]
     from secretsops.errors import ErrorGeneric
 
@@ -811,6 +824,8 @@ def _edit_until_valid(editor: list[str], tmp: Path, before: bytes, fmt: str, pat
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
+    from pathlib import Path  # here, not at the top: a decrypt never needs pathlib
+
     from secretsops.sops import api
     from secretsops.sops.formats import get_store
 
@@ -873,7 +888,7 @@ def _mutate(args: argparse.Namespace, change: Any) -> int:
     if not change(tree.branches[0]):
         return 0
     tree.fmt = out_fmt  # sops writes the file back through the output store (--output-type)
-    write_atomic(Path(args.file), api.reencrypt(tree, indent=args.indent))
+    write_atomic(args.file, api.reencrypt(tree, indent=args.indent))
     return 0
 
 
@@ -957,6 +972,7 @@ def cmd_filestatus(args: argparse.Namespace) -> int:
 
 def cmd_keygen_age(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
+    from pathlib import Path
 
     from secretsops.keysources.age import generate_identity
 

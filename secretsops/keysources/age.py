@@ -11,9 +11,9 @@ so a wrong explicit key fails as it does in sops. They are parsed once per conte
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pyrage
@@ -92,12 +92,18 @@ def _run_key_cmd(cmd: str, env: Mapping[str, str], recipient: str | None = None)
     return proc.stdout.decode("utf-8", "replace")
 
 
-def user_key_file(env: Mapping[str, str]) -> Path | None:
+def user_key_file(env: Mapping[str, str]) -> str | None:
     xdg = env.get("XDG_CONFIG_HOME")
     if xdg:
-        return Path(xdg) / "sops" / "age" / "keys.txt"
+        return os.path.join(xdg, "sops", "age", "keys.txt")
     home = env.get("HOME")
-    return Path(home) / ".config" / "sops" / "age" / "keys.txt" if home else None
+    return os.path.join(home, ".config", "sops", "age", "keys.txt") if home else None
+
+
+def _read_text(path: str) -> str:
+    """A key file's text (``os`` rather than pathlib: a decrypt imports nothing it does not use)."""
+    with open(path, encoding="utf-8") as f:
+        return f.read()
 
 
 #: variables that name an age identity explicitly; with one set, ``keys/`` is not read
@@ -109,10 +115,11 @@ EXPLICIT_IDENTITY_ENV = (
 )
 
 
-def _ssh_identity(path: Path, source: str) -> Any:
+def _ssh_identity(path: str, source: str) -> Any:
     """An age identity from an OpenSSH private key (ssh-ed25519 or ssh-rsa), as sops reads it."""
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError:
         raise KeySourceError(f"cannot read {source} {path}") from None
     try:
@@ -126,14 +133,14 @@ def _ssh_identity(path: Path, source: str) -> Any:
 
 def _ssh_identities(env: Mapping[str, str]) -> tuple[list[Any], list[str], list[str]]:
     """sops' loadAgeSSHIdentities: the env-named key, then ~/.ssh/id_ed25519 and ~/.ssh/id_rsa."""
-    candidates: list[tuple[Path, str]] = []
+    candidates: list[tuple[str, str]] = []
     if "SOPS_AGE_SSH_PRIVATE_KEY_FILE" in env:
-        candidates.append((Path(env["SOPS_AGE_SSH_PRIVATE_KEY_FILE"]), "SOPS_AGE_SSH_PRIVATE_KEY_FILE"))
+        candidates.append((env["SOPS_AGE_SSH_PRIVATE_KEY_FILE"], "SOPS_AGE_SSH_PRIVATE_KEY_FILE"))
     home = env.get("HOME")
     if home:
         for name in ("id_ed25519", "id_rsa"):
-            path = Path(home) / ".ssh" / name
-            if path.is_file():
+            path = os.path.join(home, ".ssh", name)
+            if os.path.isfile(path):
                 candidates.append((path, "SSH key"))
     found: list[Any] = []
     sources: list[str] = []
@@ -198,7 +205,7 @@ def _load_static_identities(ctx: KeyContext) -> LoadedIdentities:
         add(env["SOPS_AGE_KEY"], "SOPS_AGE_KEY")
     if "SOPS_AGE_KEY_FILE" in env:
         try:
-            add(Path(env["SOPS_AGE_KEY_FILE"]).read_text(), "SOPS_AGE_KEY_FILE")
+            add(_read_text(env["SOPS_AGE_KEY_FILE"]), "SOPS_AGE_KEY_FILE")
         except OSError:
             problems.append(f"cannot read SOPS_AGE_KEY_FILE {env['SOPS_AGE_KEY_FILE']}")
     ssh_found, ssh_sources, ssh_problems = _ssh_identities(env)
@@ -206,17 +213,21 @@ def _load_static_identities(ctx: KeyContext) -> LoadedIdentities:
     sources.extend(ssh_sources)
     problems.extend(ssh_problems)
     user = user_key_file(env)
-    if user is not None and user.is_file():
+    if user is not None and os.path.isfile(user):
         try:
-            add(user.read_text(), str(user))
+            add(_read_text(user), user)
         except OSError:
             problems.append(f"cannot read {user}")
     explicit = any(name in env for name in EXPLICIT_IDENTITY_ENV)
-    if not explicit and ctx.keys_dir is not None and ctx.keys_dir.is_dir():
-        for f in sorted(ctx.keys_dir.iterdir()):
-            if f.is_file() and (f.name.startswith("age") and f.suffix == ".txt" or f.suffix == ".agekey"):
+    keys_dir = None if ctx.keys_dir is None else os.fspath(ctx.keys_dir)
+    if not explicit and keys_dir is not None and os.path.isdir(keys_dir):
+        for name in sorted(os.listdir(keys_dir)):
+            f = os.path.join(keys_dir, name)
+            age_txt = name.startswith("age") and name.endswith(".txt")
+            is_key = age_txt or name.endswith(".agekey") and name != ".agekey"
+            if is_key and os.path.isfile(f):
                 try:
-                    add(f.read_text(), str(f))
+                    add(_read_text(f), f)
                 except OSError:
                     problems.append(f"cannot read {f}")
     loaded = LoadedIdentities(found, sources, problems)

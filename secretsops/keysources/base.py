@@ -16,10 +16,12 @@ import binascii
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from secretsops.errors import InputError
+
+if TYPE_CHECKING:
+    from os import PathLike
 
 #: Environment variables a key source may read from ``KeyContext.env``.
 CREDENTIAL_ENV_PREFIXES = ("SOPS_", "AWS_", "VAULT_", "BAO_", "GNUPGHOME", "HOME", "XDG_CONFIG_HOME", "PATH")
@@ -35,7 +37,7 @@ class KeyContext:
     """
 
     env: Mapping[str, str] = field(default_factory=dict)
-    keys_dir: Path | None = None
+    keys_dir: str | PathLike[str] | None = None
     clients: dict[Any, Any] = field(default_factory=dict)
     #: counts of wrap/unwrap calls by key-source kind (metrics and the one-call-per-file tests)
     calls: dict[str, int] = field(default_factory=dict)
@@ -44,7 +46,9 @@ class KeyContext:
     missing_key_help: str = ""
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str], keys_dir: Path | None = None) -> KeyContext:
+    def from_environ(
+        cls, environ: Mapping[str, str], keys_dir: str | PathLike[str] | None = None
+    ) -> KeyContext:
         env = {k: v for k, v in environ.items() if k.startswith(CREDENTIAL_ENV_PREFIXES)}
         return cls(env=env, keys_dir=keys_dir)
 

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 CONFIG_NAME = ".sops.yaml"
 MAX_DEPTH = 100
 
 
-def find_config(start: Path) -> Path | None:
-    """``.sops.yaml`` in ``start`` or the nearest parent directory (at most 100 levels, as sops)."""
-    d = start.absolute()
+def find_config(start: str | os.PathLike[str]) -> Path | None:
+    """``.sops.yaml`` in ``start`` or the nearest parent directory (at most 100 levels, as sops).
+
+    Walked with ``os.path``: a decrypt without a config (the usual case) never imports pathlib."""
+    d = os.path.abspath(start)
     for _ in range(MAX_DEPTH):
-        cand = d / CONFIG_NAME
-        if cand.is_file():
-            return cand
-        if d.parent == d:
+        cand = os.path.join(d, CONFIG_NAME)
+        if os.path.isfile(cand):
+            from pathlib import Path
+
+            return Path(cand)
+        parent = os.path.dirname(d)
+        if parent == d:
             break
-        d = d.parent
+        d = parent
     return None

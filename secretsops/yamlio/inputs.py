@@ -11,11 +11,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from secretsops.errors import FileNotFound, InputError
 from secretsops.yamlio.limits import DEFAULT_LIMITS, LimitExceeded, ReadLimits
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _KINDS = (
     (stat.S_ISCHR, "a character device"),

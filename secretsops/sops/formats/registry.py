@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from pathlib import PurePath
 
 from secretsops import entrypoints
 from secretsops.errors import UsageError
@@ -24,6 +23,16 @@ from secretsops.sops.formats.base import Store
 GROUP = "secretsops.formats"
 #: sops' rule: a file no format claims is encrypted as a whole (the binary store)
 FALLBACK = "binary"
+
+
+def name_and_suffix(path: str) -> tuple[str, str]:
+    """``PurePosixPath(path).name`` and its ``.suffix``, without importing pathlib (a decrypt
+    needs nothing else from it): the last component ignoring empty and ``.`` ones; the suffix
+    from its last dot, unless that dot starts or ends the name."""
+    parts = [p for p in path.split("/") if p and p != "."]
+    name = parts[-1] if parts else ""
+    dot = name.rfind(".")
+    return name, name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 class FormatRegistry:
@@ -59,8 +68,8 @@ class FormatRegistry:
 
     def for_path(self, path: str) -> str:
         """The format sops picks for a file name: by suffix or whole name, else ``binary``."""
-        name = PurePath(path).name
-        suffix = PurePath(name).suffix.lower()
+        name, suffix = name_and_suffix(path)
+        suffix = suffix.lower()
         for fmt in sorted(self.names(), key=lambda n: _likeness(n, suffix[1:] or name)):
             cls = self.get(fmt)
             if suffix in cls.extensions or name in cls.file_names:

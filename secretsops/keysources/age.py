@@ -30,7 +30,7 @@ _WHERE_IDENTITIES_COME_FROM = (
 )
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # holds keys or plaintext: no repr to leak them
 class LoadedIdentities:
     """The identities found for one decrypt, where they came from, and why others were not used."""
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 CREDENTIAL_ENV_PREFIXES = ("SOPS_", "AWS_", "VAULT_", "BAO_", "GNUPGHOME", "HOME", "XDG_CONFIG_HOME", "PATH")
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # holds credentials: no repr to leak them
 class KeyContext:
     """Credentials and per-process clients for key sources.
 

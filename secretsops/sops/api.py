@@ -94,7 +94,7 @@ class EncryptOptions:
         return CryptRules(**fields, mac_only_encrypted=self.mac_only_encrypted)
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # holds keys or plaintext: no repr to leak them
 class DataKeyCache:
     """Data keys in memory, by the file's encrypted MAC: an unchanged file costs no key call."""
 
@@ -112,7 +112,7 @@ class DataKeyCache:
             self.keys[meta.mac] = data_key
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # neither is used; each generated method costs start-up time
 class EncryptedFile:
     """A parsed encrypted file: still-encrypted branches and its metadata."""
 
@@ -121,7 +121,7 @@ class EncryptedFile:
     fmt: str
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # holds keys or plaintext: no repr to leak them
 class DecryptedTree:
     """Plaintext branches with the metadata and data key they came with.
 

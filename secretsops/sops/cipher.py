@@ -99,7 +99,7 @@ def _parse_bool(text: str) -> bool:
     raise ValueError("not a bool")
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # holds keys or plaintext: no repr to leak them
 class Cipher:
     """Encrypts and decrypts single values; remembers IVs of decrypted values.
 

@@ -1,10 +1,10 @@
 """Events about our objects, written off the reconcile path and correlated as client-go's recorder does.
 
 A reconcile hands an Event over (``record``) and goes on: one sender thread writes Events, and while
-the workers have objects waiting (``busy``) it waits for them (at most ``max_delay`` seconds per
-Event), so a burst of objects is not slowed down by an Event per object (before, every SealedSecret
-cost a blocking Event POST after its Secret). What reaches the API server follows client-go's
-``EventCorrelator`` defaults:
+the workers have objects waiting or objects are still arriving (``busy``) it waits for them (at most
+``max_delay`` seconds per Event), so a burst of objects is not slowed down by an Event per object
+(before, every SealedSecret cost a blocking Event POST after its Secret). What reaches the API
+server follows client-go's ``EventCorrelator`` defaults:
 
 * **dedup**: the same Event (object, type, reason, message) again within the LRU of 4,096 is a PATCH
   of the existing Event's ``count`` and ``lastTimestamp``, not a new object;

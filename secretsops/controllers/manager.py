@@ -51,6 +51,8 @@ class ControllerSettings:
     decryption_secret: str = "sops-keys"
     #: attempts per object in ``--once`` before a temporary error counts as a failure
     once_attempts: int = 4
+    #: statuses and Events wait until no object was queued for this many seconds (or their bound)
+    quiet: float = 1.0
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.controllers) - set(ALL_CONTROLLERS))
@@ -205,7 +207,10 @@ class Manager:
         return 1 if failed else 0
 
     def _busy(self) -> bool:
-        return any(len(c.queue) for c in self.controllers)
+        """Objects are queued, or were queued less than ``settings.quiet`` seconds ago (a burst is
+        still arriving: a worker that just emptied its queue gets the next object at once)."""
+        quiet = self.settings.quiet
+        return any(len(c.queue) or c.queue.quiet_for() < quiet for c in self.controllers)
 
     def _drain(self, timeout: float = 30.0) -> None:
         """Write what reconciles left for later (statuses, Events) before stopping."""

@@ -41,13 +41,17 @@ class WorkQueue:
     _seq: itertools.count[int] = field(default_factory=itertools.count)
     _cond: threading.Condition = field(default_factory=threading.Condition)
     _shut: bool = False
+    _last_add: float = float("-inf")
 
     def add(self, key: Hashable) -> None:
         with self._cond:
             self._add(key)
 
     def _add(self, key: Hashable) -> None:
-        if self._shut or key in self._dirty:
+        if self._shut:
+            return
+        self._last_add = self.clock()
+        if key in self._dirty:
             return
         self._dirty.add(key)
         if key not in self._processing:
@@ -122,6 +126,11 @@ class WorkQueue:
             limit = self.clock() + horizon
             due = sum(1 for at, _, _ in self._waiting if at <= limit)
             return len(self._queue) + len(self._processing) + due
+
+    def quiet_for(self) -> float:
+        """Seconds since a key was last added (objects still arriving while this is small)."""
+        with self._cond:
+            return self.clock() - self._last_add
 
     def next_due_in(self) -> float | None:
         """Seconds until the earliest scheduled key (None: nothing scheduled)."""

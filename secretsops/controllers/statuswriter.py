@@ -9,11 +9,12 @@ patch what is owed, oldest first:
 
 * one status per object is owed at a time, the newest wins (two reconciles of one object during a
   burst make one patch, not two), and a status equal to the object's current one is not written;
-* the writer yields while the workers have objects queued (``busy``), but never holds a status back
-  longer than ``max_delay`` seconds (30): when the controller keeps up, its queue is empty and
-  statuses follow their Secrets at once; when it falls behind (a burst on a busy control plane: a
-  status patch costs the API server as much as the Secret's create), Secrets go first and statuses
-  follow within that bound, never starving;
+* the writer yields while the workers have objects queued or objects are still arriving (``busy``:
+  one was queued less than a second ago), but never holds a status back longer than ``max_delay``
+  seconds (30): a lone object's status follows its Secret within a second; during a burst (a status
+  patch costs the API server as much as the Secret's create, and a worker that keeps up empties its
+  queue between two arrivals) Secrets go first and statuses follow once the burst is over, within
+  that bound, never starving;
 * a failed patch is logged and dropped: the object's next reconcile writes its status again.
 
 ``flush`` writes everything pending at once (``--once`` exits only after every status is written,

@@ -58,3 +58,14 @@ def test_shutdown_ends_a_waiting_get() -> None:
     q = WorkQueue()
     q.shutdown()
     assert q.get() is None
+
+
+def test_quiet_for_counts_from_the_last_add_even_of_a_key_already_queued() -> None:
+    clock = Clock()
+    q = WorkQueue(clock=clock)
+    clock.now = 10.0
+    q.add("k")
+    clock.now = 11.0
+    q.add("k")  # deduplicated, but objects are still arriving
+    clock.now = 11.5
+    assert q.quiet_for() == 0.5

@@ -67,3 +67,22 @@ def test_while_workers_are_busy_the_writer_waits_and_a_flush_writes_at_once(clus
     assert writer.flush()
     assert _live_status(cluster, obj) == {"observedGeneration": 1}
     writer.close()
+
+
+def test_statuses_and_events_wait_while_objects_are_still_arriving(cluster: Cluster) -> None:
+    """A worker that just emptied its queue is not enough: a burst may still be arriving."""
+    manager = cluster.manager(controllers=("sealedsecrets",), quiet=1.0)
+    queue = manager.controllers[0].queue
+    now = [100.0]
+    queue.clock = lambda: now[0]
+    busy = manager.ctx.statuses.busy
+    assert manager.ctx.events.busy == busy
+    queue.add(("shop", "db"))
+    assert busy()
+    key = queue.get(timeout=0)
+    queue.done(key)
+    assert len(queue) == 0
+    now[0] = 100.5
+    assert busy()  # queued half a second ago
+    now[0] = 101.5
+    assert not busy()

@@ -14,8 +14,9 @@ no regular expressions, no exceptions for the common "no entry points" case, and
 rather than a dataclass (whose creation alone costs more than the whole scan).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: typing.NamedTuple would compile() string
+# annotations, and a process's first compile() costs ~10 M instructions (CPython builds its AST
+# types, ~4 ms), paid by every command that imports this module (BENCHMARKS.md, issue 14).
 import os
 import sys
 from collections.abc import Iterable, Sequence

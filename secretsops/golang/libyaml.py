@@ -6,8 +6,9 @@ as secretsops needs them, shared by :mod:`secretsops.golang.yaml_v2` (kubeseal, 
 and :mod:`secretsops.golang.yaml_v3` (sops).
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: typing.NamedTuple would compile() string
+# annotations, and a process's first compile() costs ~10 M instructions (CPython builds its AST
+# types, ~4 ms), paid by every command that imports this module (BENCHMARKS.md, issue 14).
 from functools import lru_cache
 from typing import NamedTuple
 

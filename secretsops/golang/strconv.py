@@ -7,8 +7,9 @@ Python's ``repr`` (the same shortest round-trip digits as Go's Ryu/Grisu), so on
 is ours to reproduce.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: typing.NamedTuple would compile() string
+# annotations, and a process's first compile() costs ~10 M instructions (CPython builds its AST
+# types, ~4 ms), paid by every command that imports this module (BENCHMARKS.md, issue 14).
 import math
 from typing import NamedTuple
 

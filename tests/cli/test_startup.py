@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from secretsops.cli.startup import NON_PRINTABLE, PYYAML_NON_PRINTABLE
 
 
@@ -91,8 +93,9 @@ def test_dataclasses_without_a_docstring_still_get_their_signature_doc_after_def
     assert _run_python(code) == "P(x: int)\n"
 
 
-def test_a_sops_style_decrypt_loads_neither_inspect_nor_re2(tmp_path: Path) -> None:
-    """The console-script process defers ``inspect`` and answers ``^(data|stringData)$`` with ``re``."""
+@pytest.fixture
+def sops_style_file(tmp_path: Path) -> dict[str, str]:
+    """``s.enc.yaml`` as sops users write it (age, ``^(data|stringData)$``) and the env to open it."""
     import pyrage
 
     ident = pyrage.x25519.Identity.generate()
@@ -105,18 +108,40 @@ def test_a_sops_style_decrypt_loads_neither_inspect_nor_re2(tmp_path: Path) -> N
         env=env, cwd=tmp_path, capture_output=True, check=True, timeout=60,
     )  # fmt: skip
     (tmp_path / "s.enc.yaml").write_bytes(enc.stdout)
+    return env
+
+
+def _decrypt_in_console_process(tmp_path: Path, env: dict[str, str], before: str, after: str) -> list[str]:
     probe = (
-        "import sys, runpy; sys.argv = ['secretsops', 'decrypt', 's.enc.yaml']\n"
+        f"import sys, runpy\n{before}\nsys.argv = ['secretsops', 'decrypt', 's.enc.yaml']\n"
         "try:\n    runpy.run_module('secretsops', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
+        f"except SystemExit:\n    pass\n{after}\n"
+    )
+    return _run_python(probe, cwd=tmp_path, env=env).splitlines()
+
+
+DECRYPTED = ["kind: Secret", "stringData:", "    password: canary-startup-1"]
+
+
+def test_a_sops_style_decrypt_loads_neither_inspect_nor_re2(
+    tmp_path: Path, sops_style_file: dict[str, str]
+) -> None:
+    """The console-script process defers ``inspect`` and answers ``^(data|stringData)$`` with ``re``."""
+    after = (
         "inspect = sys.modules.get('inspect')\n"
         "print('re2' in sys.modules, 'ast' in sys.modules,\n"
-        "      type(inspect).__name__, '_real' in vars(inspect))\n"
+        "      type(inspect).__name__, '_real' in vars(inspect))"
     )
-    out = _run_python(probe, cwd=tmp_path, env=env)
-    assert out.splitlines() == [
-        "kind: Secret",
-        "stringData:",
-        "    password: canary-startup-1",
-        "False False DeferredModule False",
-    ]
+    out = _decrypt_in_console_process(tmp_path, sops_style_file, "", after)
+    assert out == [*DECRYPTED, "False False DeferredModule False"]
+
+
+def test_a_sops_style_decrypt_compiles_no_source(tmp_path: Path, sops_style_file: dict[str, str]) -> None:
+    """A process's first ``compile()`` builds CPython's AST types (~10 M instructions): string
+    annotations on a ``typing.NamedTuple`` are enough to trigger it."""
+    before = (
+        "import builtins\ncalls = []\n_compile = builtins.compile\n"
+        "builtins.compile = lambda *a, **k: calls.append(a[1:2]) or _compile(*a, **k)"
+    )
+    out = _decrypt_in_console_process(tmp_path, sops_style_file, before, "print(calls)")
+    assert out == [*DECRYPTED, "[]"]

@@ -2,8 +2,8 @@
 """The controllers' figures on a real kube-apiserver + etcd (tests/realkube.py).
 
 1. Latency: 1,000 SealedSecrets (one value each, a 4096-bit key as the Bitnami controller makes)
-   created at once by 4 client threads while `secretsops controller` runs (child process, default
-   4 workers); for each, the time from its POST returning to its Secret's ADDED event on a watch
+   created at once by 4 client threads while `secretsops controller` runs (child process, its
+   default workers, or ``--workers N``); for each, the time from its POST returning to its Secret's ADDED event on a watch
    (the client's view), and the same from the API server's audit log (the SealedSecret's create
    completed -> the Secret's create completed, microsecond timestamps, free of the client's own
    scheduling). Targets: median <= 0.5 s, p99 <= 2 s. Also the catch-up time (first create -> last
@@ -16,7 +16,7 @@
    ExternalSecret summed over all ExternalSecrets. Target 1.0.
 
 Run:  python benchmarks/bench_controllers.py [--sealed 1000] [--memory-sealed 5000] [--memory-external 1000]
-      [--bitnami auto|BINARY|none]   (auto: the opt-in tool `bash scripts/install-tools.sh sealed-secrets-controller`)
+      [--workers N] [--skip-memory] [--bitnami auto|BINARY|none]   (auto: the opt-in tool `bash scripts/install-tools.sh sealed-secrets-controller`)
 Needs the pinned tools (bash scripts/install-tools.sh). Writes benchmarks/results/controllers.md.
 """
 
@@ -186,8 +186,9 @@ def _wait(check: Any, timeout: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def latency(n: int, bitnami: str = "") -> dict[str, float]:
-    """Created -> Secret for ``n`` SealedSecrets; with ``bitnami`` (a built controller) for that one instead."""
+def latency(n: int, bitnami: str = "", workers: int = 0) -> dict[str, float]:
+    """Created -> Secret for ``n`` SealedSecrets; with ``bitnami`` (a built controller) for that one instead;
+    ``workers`` > 0 is passed as ``--workers`` (else the controller's default)."""
     from secretsops.kube import KubeClient
     from secretsops.sealed.keypairs import generate_key, key_secret
     from tests.realkube import ControlPlane
@@ -204,7 +205,10 @@ def latency(n: int, bitnami: str = "") -> dict[str, float]:
         if bitnami:
             proc = _bitnami(bitnami, cp, tmp)
         else:
-            proc = _controller(kubeconfig, tmp, "--controllers", "sealedsecrets", "--metrics-port", "-1")
+            extra = ("--workers", str(workers)) if workers else ()
+            proc = _controller(
+                kubeconfig, tmp, "--controllers", "sealedsecrets", "--metrics-port", "-1", *extra
+            )
         try:
             seen: dict[str, float] = {}
             stop = threading.Event()
@@ -422,6 +426,12 @@ def main() -> None:
     parser.add_argument("--memory-external", type=int, default=1000)
     parser.add_argument("--skip-memory", action="store_true")
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="--workers for our controller (default: the controller's default)",
+    )
+    parser.add_argument(
         "--bitnami",
         default="auto",
         help="the Bitnami controller binary to measure too; auto: the opt-in tool if installed; none: skip",
@@ -434,7 +444,7 @@ def main() -> None:
         args.bitnami = ""
     load = os.getloadavg()[0]
     began = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    lat = latency(args.sealed)
+    lat = latency(args.sealed, workers=args.workers)
     print(f"latency: {lat}", file=sys.stderr)
     theirs = latency(args.sealed, args.bitnami) if args.bitnami else None
     print(f"bitnami: {theirs}", file=sys.stderr)
@@ -445,7 +455,8 @@ def main() -> None:
         "",
         "Reproduce: `. .venv/bin/activate && python benchmarks/bench_controllers.py` (needs `bash scripts/install-tools.sh`)",
         "",
-        f"Run {began} to {time.strftime('%H:%M UTC', time.gmtime())}, load average at start {load:.1f} (2 cores shared).",
+        f"Run {began} to {time.strftime('%H:%M UTC', time.gmtime())}, load average at start {load:.1f} (2 cores shared);"
+        f" controller {'--workers ' + str(args.workers) if args.workers else 'with its default workers'}.",
         "",
         "| figure | target | measured |",
         "|---|---|---|",

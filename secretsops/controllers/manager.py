@@ -46,7 +46,11 @@ class ControllerSettings:
     metrics_port: int | None = 8080
     bind_address: str = "0.0.0.0"  # noqa: S104 - in-cluster the kubelet and Prometheus connect from outside
     once: bool = False
-    workers: int = 4
+    #: reconciles per controller at once. A SealedSecret's reconcile is ~3 ms of RSA (GIL released)
+    #: and one Secret create whose round trip (10-40 ms when the API server is busy) dominates, so
+    #: workers wait more than they compute: with 4, a client creating with 4 threads through the same
+    #: API server outran the controller (BENCHMARKS.md, Controllers); 8 keep up.
+    workers: int = 8
     #: Flux-style decryption Secret in ``namespace`` for SopsSecrets (``*.agekey``, ``sops.vault-token``...)
     decryption_secret: str = "sops-keys"
     #: attempts per object in ``--once`` before a temporary error counts as a failure

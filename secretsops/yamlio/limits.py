@@ -9,19 +9,20 @@ last two on the composed node graph; ``inputs`` the first. No PyYAML import here
 JSON or dotenv file must not pay for it.
 """
 
-from __future__ import annotations
-
-from dataclasses import dataclass
-from typing import Any
+# No ``from __future__ import annotations``: string annotations on a NamedTuple are compile()d,
+# and a process's first compile() costs ~10 M instructions (secretsops.golang.strconv says more).
+from typing import Any, NamedTuple
 
 from secretsops.errors import InputError
 
 MiB = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class ReadLimits:
+class ReadLimits(NamedTuple):
     """Limits for one input file or stream; the defaults are documented in docs/security.md.
+
+    A NamedTuple (immutable, built with keywords) rather than a frozen dataclass: every command
+    imports this class, and a frozen dataclass's generated methods cost ~3 M start-up instructions.
 
     ``max_bytes``: bytes of one file (manifest, config, ``secretGenerator`` file, stdin).
     ``max_alias_nodes``: nodes that aliases add to one document when expanded.

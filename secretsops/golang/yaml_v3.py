@@ -72,7 +72,6 @@ def timestamp(text: str) -> str | None:
 SIMPLE = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\Z")
 #: plain words go-yaml still quotes: they would read back as bool or null (in YAML 1.1 too)
 RESERVED = frozenset(BOOL) | NULL | frozenset("y Y yes Yes YES n N no No NO on On ON off Off OFF".split())
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def format_float(v: float) -> str:
@@ -105,7 +104,14 @@ def _plain_ok(s: str) -> bool:
 
 
 def _has_surrogates(s: str) -> bool:
-    return _SURROGATE.search(s) is not None
+    """Lone surrogates (bytes that were not UTF-8): the only code points UTF-8 cannot encode."""
+    if s.isascii():
+        return False
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def literal_ok(s: str) -> bool:

@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # neither is used; each generated method costs start-up time
 class EncryptOptions:
     """sops' encryption settings (flags or a creation rule); at most one crypt rule."""
 

@@ -111,7 +111,7 @@ def normalize_lastmodified(text: str) -> str:
     return f"{m.group(1)}T{m.group(2)}{zone}"
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # neither is used; each generated method costs start-up time
 class Metadata:
     """What a file's ``sops:`` block says (sops' in-memory ``Metadata``)."""
 

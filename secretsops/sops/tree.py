@@ -33,7 +33,7 @@ class Branch(list):  # type: ignore[type-arg]
         return default
 
 
-@dataclass
+@dataclass(repr=False, eq=False)  # neither is used; each generated method costs start-up time
 class CryptRules:
     """Which leaves are encrypted (sops' suffix/regex options; at most one is set)."""
 

@@ -145,3 +145,13 @@ def test_a_sops_style_decrypt_compiles_no_source(tmp_path: Path, sops_style_file
     )
     out = _decrypt_in_console_process(tmp_path, sops_style_file, before, "print(calls)")
     assert out == [*DECRYPTED, "[]"]
+
+
+def test_sops_values_use_cryptographys_public_aes_gcm_class() -> None:
+    """``sops.cipher`` imports AES-GCM from the Rust binding (skipping ~4 ms of other ciphers);
+    it must be the very class cryptography publishes."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from secretsops.sops import cipher
+
+    assert cipher.AESGCM is AESGCM

@@ -63,7 +63,11 @@ def register(sub: Any, keygen_sub: Any) -> None:
         help="port of /metrics, /healthz and the sealing API /v1/* (default 8080; -1 for none)",
     )
     p.add_argument("--bind-address", default="0.0.0.0", help="address for --metrics-port (default 0.0.0.0)")  # noqa: S104
-    p.add_argument("--workers", type=int, default=4, help="concurrent reconciles per controller (default 4)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        help="concurrent reconciles per controller (default 8: a reconcile mostly waits for the API server)",
+    )
     p.add_argument(
         "--once",
         action="store_true",
@@ -85,11 +89,12 @@ def settings_from(args: argparse.Namespace) -> Any:
         raise UsageError(
             "--leader-elect elects a leader for the watch loop; it cannot be combined with --once"
         )
-    if args.workers < 1:
+    if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
     renew = args.key_renew_period.strip()
     renew_seconds = 0.0 if renew in ("0", "0s", "") else parse_duration(renew)
     return ControllerSettings(
+        **({} if args.workers is None else {"workers": args.workers}),
         namespace=args.namespace,
         watch_namespaces=_names(args.watch_namespaces),
         controllers=_names(args.controllers),
@@ -101,7 +106,6 @@ def settings_from(args: argparse.Namespace) -> Any:
         metrics_port=None if args.metrics_port < 0 or args.once else args.metrics_port,
         bind_address=args.bind_address,
         once=args.once,
-        workers=args.workers,
         decryption_secret=args.decryption_secret,
     )
 

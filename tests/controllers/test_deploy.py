@@ -60,6 +60,16 @@ def test_the_controllers_container_args_are_a_valid_command_line(built: list) ->
     assert set(settings.controllers) == {"sealedsecrets", "externalsecrets", "sopssecrets"}
 
 
+def test_the_command_line_runs_the_controllers_default_workers_unless_told() -> None:
+    """A reconcile mostly waits for the API server: the CLI keeps the controllers' 8 workers."""
+    from secretsops.cli.controller_cmds import settings_from
+    from secretsops.controllers.manager import ControllerSettings
+
+    parser = build_parser(["controller"])
+    assert settings_from(parser.parse_args(["controller"])).workers == ControllerSettings().workers == 8
+    assert settings_from(parser.parse_args(["controller", "--workers", "3"])).workers == 3
+
+
 def test_the_component_brings_every_crd_the_controllers_watch(built: list) -> None:
     crds = {d["metadata"]["name"] for d in built if d["kind"] == "CustomResourceDefinition"}
     assert crds == {

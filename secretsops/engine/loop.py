@@ -31,6 +31,7 @@ from secretsops.engine.drift import Fingerprinter, ObjectPrint
 from secretsops.engine.flux_overlay import apply_overlay
 from secretsops.engine.impersonation import source_client
 from secretsops.engine.metrics import EngineMetrics
+from secretsops.engine.passreads import PassReads
 from secretsops.engine.pipeline import Pipeline, build_pipeline
 from secretsops.engine.postbuild import add_common_metadata, load_variables, substitute
 from secretsops.engine.proc import ProcessRunner
@@ -262,18 +263,24 @@ class SourceReconciler:
         items = apply_overlay(items, spec.overlay, deps.runner, settings.work_dir)
         if only is None:
             self._schedule_refresh(items)
+        # the decryptors' reads of stores and auth Secrets, answered once per decryption
+        engine_reads, source_reads = PassReads.over(deps.kube), PassReads.over(self.kube)
         with self._key_context() as keys:
             pipeline = build_pipeline(
                 keys,
                 decryptors=deps.decryptors,
-                kube=deps.kube,
-                source_kube=self.kube,
+                kube=engine_reads,
+                source_kube=source_reads,
                 sealing_key_namespace=settings.sealing_key_namespace,
                 cache=self.cache,
                 scope=self._pre_scope,
             )
             try:
-                items = pipeline.run(items)
+                try:
+                    items = pipeline.run(items)
+                finally:
+                    engine_reads.stop()
+                    source_reads.stop()
                 items = self._post_build(items)
                 desired = [apply.prepare(i, spec.target_namespace) for i in items]
             finally:

@@ -1,0 +1,70 @@
+"""Reads remembered for one decryption, so N ExternalSecrets of a store ask the API server once.
+
+Every ExternalSecret of a pass looks up its store (``v1``, then ``v1beta1``) twice (prefetch and
+resolve) and, through the store, the same auth Secret; with 100 ExternalSecrets of one store
+that was ~600 identical GETs per pass, each a round trip the API server has to serve (issue 11
+made stores come from the API server). The engine hands the decryptors a :class:`PassReads`
+client instead: a GET answered once (the object or "not found") is answered from memory for the
+rest of that decryption, a consistent snapshot of what the pass read.
+
+Scope, so nothing stale or secret outlives it: one instance per decryption, made by the pass and
+stopped (memory dropped, caching off) as soon as the decryptors return; a new pass, and the
+retry round for waiting ExternalSecrets, read the API server afresh. Any write through it (a
+SelfSubjectAccessReview, a TokenRequest) drops what it remembered. Answers are handed out as
+copies, so a caller that edits one cannot change what the next caller reads. A client derived
+from it (``as_user``, ``with_policy``) is a plain :class:`KubeClient`: another identity never
+shares these answers.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from secretsops.kube import KubeClient
+from secretsops.manifests import Obj
+
+
+@dataclass
+class PassReads(KubeClient):
+    """A :class:`KubeClient` whose ``get`` answers are remembered until :meth:`stop`."""
+
+    _gets: dict[tuple[str, str, str, str], Obj | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _active: bool = field(default=True, init=False, repr=False, compare=False)
+
+    @classmethod
+    def over(cls, client: KubeClient) -> PassReads:
+        """The same connection, identity, retry policy and discovery as ``client``."""
+        return cls(**{f.name: getattr(client, f.name) for f in fields(KubeClient) if f.init})
+
+    def plain(self) -> KubeClient:
+        return KubeClient(**{f.name: getattr(self, f.name) for f in fields(KubeClient) if f.init})
+
+    def as_user(self, user: str, groups: Iterable[str] = (), uid: str = "") -> KubeClient:
+        return self.plain().as_user(user, groups, uid)
+
+    def with_policy(self, *, attempts: int | None = None, timeout: float | None = None) -> KubeClient:
+        return self.plain().with_policy(attempts=attempts, timeout=timeout)
+
+    def get(self, api_version: str, kind: str, namespace: str, name: str) -> Obj | None:
+        if not self._active:
+            return super().get(api_version, kind, namespace, name)
+        key = (api_version, kind, namespace, name)
+        if key not in self._gets:
+            self._gets[key] = super().get(api_version, kind, namespace, name)
+        found = self._gets[key]
+        return copy.deepcopy(found) if found is not None else None
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if method != "GET":
+            self._gets.clear()  # a write may change what a later read should see
+        return super().request(method, path, **kwargs)
+
+    def stop(self) -> None:
+        """Forget every answer (they may hold Secret data) and read through from now on."""
+        self._active = False
+        self._gets.clear()

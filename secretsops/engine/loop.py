@@ -67,6 +67,9 @@ NO_DECRYPTION_SECRET = (
 #: seconds before a pass with ExternalSecrets waiting for a store (or auth Secret) it applied runs
 #: again; doubled while they keep waiting (at most the source's interval)
 WAITING_RETRY = 2.0
+#: the decryptor whose objects can wait for what the same pass applies (a SecretStore, an auth
+#: Secret): the retry of such a pass starts there (engine.pipeline ``keep_before``/``start_at``)
+WAITING_DECRYPTOR = "external"
 
 
 class InternalError(EngineError):
@@ -155,12 +158,13 @@ class SourceReconciler:
             if rev.commit == self.applied_commit and self.prints and not refresh_due:
                 self._drift_pass(rev, result, annotations)
             else:
-                self._full_pass(rev, result, annotations)
+                kept = self._full_pass(rev, result, annotations)
                 if result.waiting and not self.settings.dry_run:
                     # the stores and auth Secrets they wait for were applied by that pass and
-                    # are in the API server now: resolve once more at once (then after 2 s, doubling)
+                    # are in the API server now: resolve once more at once (then after 2 s, doubling),
+                    # from the objects as the waiting decryptor saw them (not rendered or decrypted again)
                     result.waiting = []
-                    self._full_pass(rev, result, annotations)
+                    self._full_pass(rev, result, annotations, resume=kept)
             result.ok = True
             self.failures = 0
             self._record_success(rev, result)
@@ -252,17 +256,26 @@ class SourceReconciler:
         result: PassResult,
         annotations: dict[str, str],
         only: set[ObjectId] | None = None,
-    ) -> None:
-        """Render, decrypt, guard, then apply (everything, or ``only`` the drifted objects)."""
+        resume: list[SourcedObject] | None = None,
+    ) -> list[SourcedObject] | None:
+        """Render, decrypt, guard, then apply (everything, or ``only`` the drifted objects).
+
+        Returns the objects as they reached the decryptor that can leave ExternalSecrets waiting
+        (``WAITING_DECRYPTOR``), when it had any to look at: passed back as ``resume``, the same
+        revision's retry starts there instead of rendering and decrypting everything again.
+        """
         spec, settings, deps = self.spec, self.settings, self.deps
         result.rendered = True
-        target = rev.checkout / spec.path
-        if not target.exists():
-            raise RenderError(f"path not found in {rev}", file=spec.path)
-        items = render_path(target, runner=deps.runner, root=rev.checkout)
-        items = apply_overlay(items, spec.overlay, deps.runner, settings.work_dir)
-        if only is None:
-            self._schedule_refresh(items)
+        if resume is None:
+            target = rev.checkout / spec.path
+            if not target.exists():
+                raise RenderError(f"path not found in {rev}", file=spec.path)
+            items = render_path(target, runner=deps.runner, root=rev.checkout)
+            items = apply_overlay(items, spec.overlay, deps.runner, settings.work_dir)
+            if only is None:
+                self._schedule_refresh(items)
+        else:
+            items = resume
         # the decryptors' reads of stores and auth Secrets, answered once per decryption
         engine_reads, source_reads = PassReads.over(deps.kube), PassReads.over(self.kube)
         with self._key_context() as keys:
@@ -277,7 +290,10 @@ class SourceReconciler:
             )
             try:
                 try:
-                    items = pipeline.run(items)
+                    if resume is None:
+                        items = pipeline.run(items, keep_before=WAITING_DECRYPTOR)
+                    else:
+                        items = pipeline.run(items, start_at=WAITING_DECRYPTOR)
                 finally:
                     engine_reads.stop()
                     source_reads.stop()
@@ -308,7 +324,7 @@ class SourceReconciler:
             result.applied = [ObjectId.of(o) for o in desired]
             result.would_prune = [e.id for e in stale]
             self._report_waiting(waiting, result)
-            return
+            return pipeline.kept
         self.store.ensure_namespace()
         outcome = apply.ApplyResult()
         targets = desired if only is None else [o for o in desired if ObjectId.of(o) in only]
@@ -334,6 +350,7 @@ class SourceReconciler:
         self._health(self._await_health(outcome.live), result)
         self._report_waiting(waiting, result)
         self.status.objects = len(entries)
+        return pipeline.kept
 
     def _post_build(self, items: list[SourcedObject]) -> list[SourcedObject]:
         """Flux's postBuild substitution, on decrypted objects (as Flux orders it); variables

@@ -79,3 +79,35 @@ def test_the_callers_cache_outlives_one_pipeline(tmp_path, sealing_key, canary) 
         [_sealed(sealing_key, "x")]
     )
     assert base64.b64decode(out.obj["data"]["password"]) == b"x"
+
+
+def test_keep_before_keeps_a_copy_of_the_items_as_that_decryptor_received_them(
+    tmp_path, sealing_key, canary
+) -> None:  # type: ignore[no-untyped-def]
+    keys = [_key_file(tmp_path, sealing_key)]
+    pipeline = build_pipeline(KeyContext(), sealing_key_files=keys)
+    (out,) = pipeline.run([_sealed(sealing_key, canary)], keep_before="sealed")
+    out.obj["data"]["password"] = "edited after the pipeline"
+    assert pipeline.kept is not None
+    (kept,) = pipeline.kept
+    assert kept.obj["kind"] == "SealedSecret"
+
+
+def test_start_at_resumes_from_what_was_kept(tmp_path, sealing_key, canary) -> None:  # type: ignore[no-untyped-def]
+    keys = [_key_file(tmp_path, sealing_key)]
+    first = build_pipeline(KeyContext(), sealing_key_files=keys)
+    first.run([_sealed(sealing_key, canary)], keep_before="sealed")
+    assert first.kept is not None
+    (out,) = build_pipeline(KeyContext(), sealing_key_files=keys).run(first.kept, start_at="sealed")
+    assert base64.b64decode(out.obj["data"]["password"]).decode() == canary
+
+
+def test_nothing_is_kept_when_that_decryptor_claims_nothing(tmp_path, sealing_key, canary) -> None:  # type: ignore[no-untyped-def]
+    pipeline = build_pipeline(KeyContext(), sealing_key_files=[_key_file(tmp_path, sealing_key)])
+    pipeline.run([_sealed(sealing_key, canary)], keep_before="external")
+    assert pipeline.kept is None
+
+
+def test_start_at_an_unknown_decryptor_is_refused(sealing_key, canary) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValueError, match="no decryptor named"):
+        build_pipeline(KeyContext()).run([_sealed(sealing_key, canary)], start_at="nonesuch")

@@ -14,17 +14,20 @@ no regular expressions, no exceptions for the common "no entry points" case, and
 rather than a dataclass (whose creation alone costs more than the whole scan).
 """
 
-# No ``from __future__ import annotations`` here: typing.NamedTuple would compile() string
-# annotations, and a process's first compile() costs ~10 M instructions (CPython builds its AST
-# types, ~4 ms), paid by every command that imports this module (BENCHMARKS.md, issue 14).
+from __future__ import annotations
+
 import os
 import sys
+from collections import namedtuple
 from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import import_module
-from typing import Any, NamedTuple
 
 from secretsops.errors import UsageError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: only sections of these groups are kept
 PREFIX = "secretsops."
@@ -33,8 +36,10 @@ _MARKER = b"[" + PREFIX.encode()
 _CHUNK = 1 << 16
 
 
-class EntryPoint(NamedTuple):
+class EntryPoint(namedtuple("EntryPoint", ["group", "name", "value", "distribution"])):
     """One ``name = module:attr`` line of a distribution's ``entry_points.txt``."""
+
+    __slots__ = ()
 
     group: str
     name: str

@@ -16,7 +16,11 @@ exits 1, usage errors 2. ``temporary`` says whether the engine retries (with bac
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar, Self
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import ClassVar, Self
+
 
 
 class SecretsOpsError(Exception):

@@ -12,11 +12,14 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from secretsops.cli.deferred import DeferredArgumentParser, OnlyCommand, materialize
 from secretsops.cli.startup import defer_imports, pause_gc, prime_pyyaml, resume_gc
 from secretsops.errors import SecretsOpsError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 COMMAND_MODULES = (
     "sops_cmds",

@@ -11,7 +11,6 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
 from secretsops.cli.deferred import add_when_used
 from secretsops.errors import (
@@ -29,8 +28,11 @@ from secretsops.errors import (
     UsageError,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
 CRYPT_FLAGS = (
     "unencrypted_suffix",

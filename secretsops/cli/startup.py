@@ -9,6 +9,17 @@ anything imports ``yaml``, so PyYAML's ``re.compile`` finds it there. Both match
 code points (``tests/cli/test_startup.py`` compares them on every code point, and checks that
 PyYAML still compiles this text). ``re._cache`` is private: where it is missing or shaped
 differently nothing is primed and PyYAML compiles its own, as without this module.
+
+The rest of a small command's start-up is the modules it imports, so the decrypt path keeps to
+three rules (each measured in BENCHMARKS.md, "3-value decrypt as users install it"; each guarded by
+a test in tests/cli/test_startup.py):
+
+* no ``typing`` at run time (~16 M instructions, a tenth of the whole decrypt): modules on the path
+  write ``TYPE_CHECKING = False`` and import from ``typing`` under ``if TYPE_CHECKING:`` (mypy
+  reads that name as true), and use ``collections.namedtuple`` rather than ``typing.NamedTuple``;
+* no ``compile()`` of source text: the first call builds CPython's AST types (~10 M instructions);
+  string annotations on a ``typing.NamedTuple`` were enough to trigger it;
+* modules imported but not used by a small command are deferred (:func:`defer_imports`).
 """
 
 from __future__ import annotations
@@ -19,7 +30,11 @@ import re
 import sys
 import types
 from collections.abc import Iterable
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
+
 
 #: standard modules that modules on the start-up path import (``import x``) but use only inside
 #: functions that a small decrypt never calls: ``dataclasses`` → ``inspect`` (+``ast``, ``dis``,

@@ -6,11 +6,10 @@ as secretsops needs them, shared by :mod:`secretsops.golang.yaml_v2` (kubeseal, 
 and :mod:`secretsops.golang.yaml_v3` (sops).
 """
 
-# No ``from __future__ import annotations`` here: typing.NamedTuple would compile() string
-# annotations, and a process's first compile() costs ~10 M instructions (CPython builds its AST
-# types, ~4 ms), paid by every command that imports this module (BENCHMARKS.md, issue 14).
+from __future__ import annotations
+
+from collections import namedtuple
 from functools import lru_cache
-from typing import NamedTuple
 
 #: the first characters that make a plain scalar impossible (``yaml_emitter_analyze_scalar``)
 FIRST_INDICATORS = frozenset("#,[]{}&*!|>\'\"%@`")
@@ -54,8 +53,13 @@ def escape(ch: str) -> str | None:
     return f"\\x{c:02X}" if c <= 0xFF else f"\\u{c:04X}" if c <= 0xFFFF else f"\\U{c:08X}"
 
 
-class Analysis(NamedTuple):
-    """libyaml's ``yaml_emitter_analyze_scalar`` verdict for a string (block context)."""
+class Analysis(namedtuple("Analysis", ["plain", "single", "block", "multiline"])):
+    """libyaml's ``yaml_emitter_analyze_scalar`` verdict for a string (block context).
+
+    A ``collections.namedtuple``, not ``typing.NamedTuple``: a decrypt runs without importing
+    ``typing`` (secretsops/cli/startup.py)."""
+
+    __slots__ = ()
 
     plain: bool
     single: bool

@@ -15,7 +15,11 @@ costs ~4 ms to load, a tenth of what the sops binary needs for the whole decrypt
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
+
 
 #: patterns on which Python's ``re`` and RE2 agree about *whether* a string has a match: literal
 #: letters, digits and ``_-:/,=@% ``, the escapes ``\.`` ``\-`` ``\/``, ``.``, ``^``, ``$``, ``|``,

@@ -7,11 +7,10 @@ Python's ``repr`` (the same shortest round-trip digits as Go's Ryu/Grisu), so on
 is ours to reproduce.
 """
 
-# No ``from __future__ import annotations`` here: typing.NamedTuple would compile() string
-# annotations, and a process's first compile() costs ~10 M instructions (CPython builds its AST
-# types, ~4 ms), paid by every command that imports this module (BENCHMARKS.md, issue 14).
+from __future__ import annotations
+
 import math
-from typing import NamedTuple
+from collections import namedtuple
 
 
 def _quote_rune_body(c: str, delim: str) -> str:
@@ -44,7 +43,8 @@ def quote_rune(code: int) -> str:
     return "'" + _quote_rune_body(chr(code), "'") + "'"
 
 
-class _Digits(NamedTuple):
+class _Digits(namedtuple("_Digits", ["digits", "dp"])):  # not typing.NamedTuple: see cli/startup.py
+    __slots__ = ()
     digits: str  # significant decimal digits without trailing zeros ("" for zero)
     dp: int  # position of the decimal point relative to the digits
 

@@ -15,10 +15,13 @@ import base64
 import math
 import re
 from datetime import date
-from typing import Any
 
 from secretsops.golang import strconv
 from secretsops.golang.libyaml import BREAKS, analyze, escape
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 # --- resolution (resolve.go: what a plain scalar becomes in an interface{}) ------------------
 

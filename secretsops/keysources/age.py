@@ -14,13 +14,16 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import pyrage
 from pyrage import ssh, x25519
 
 from secretsops.errors import InputError, KeySourceError
 from secretsops.keysources.base import DecryptionSecret, KeyContext, MasterKey
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _CACHE_KEY = "age.identities"
 #: where a command-line user's identities come from (the engine says where its come from instead)

@@ -16,12 +16,14 @@ import binascii
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
 
 from secretsops.errors import InputError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+
 if TYPE_CHECKING:
     from os import PathLike
+    from typing import Any, ClassVar
 
 #: Environment variables a key source may read from ``KeyContext.env``.
 CREDENTIAL_ENV_PREFIXES = ("SOPS_", "AWS_", "VAULT_", "BAO_", "GNUPGHOME", "HOME", "XDG_CONFIG_HOME", "PATH")

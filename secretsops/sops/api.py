@@ -11,7 +11,6 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from secretsops.errors import (
     CouldNotLoadEncryptedFile,
@@ -41,6 +40,10 @@ from secretsops.sops.tree import (
     decrypt_branches,
     encrypt_branches,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = [
     "DataKeyCache",

@@ -11,9 +11,13 @@ import binascii
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
-from cryptography.exceptions import InvalidTag
+from secretsops.errors import DecryptionFailed, InputError
+from secretsops.golang import strconv
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 try:  # the Rust class the public module re-exports: that module also imports every other cipher
     from cryptography.hazmat.bindings._rust import openssl as _rust_openssl  # and mode (~4 ms a run)
@@ -21,9 +25,6 @@ try:  # the Rust class the public module re-exports: that module also imports ev
     AESGCM = _rust_openssl.aead.AESGCM
 except (ImportError, AttributeError):  # another layout in some cryptography release: the public name
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from secretsops.errors import DecryptionFailed, InputError
-from secretsops.golang import strconv
 
 IV_SIZE = 32
 TAG_SIZE = 16
@@ -193,7 +194,11 @@ class Cipher:
             raise DecryptionFailed(f"value at {where or aad!r} has a malformed IV or tag")
         try:
             plain = self._aead.decrypt(iv, data + tag, aad.encode())
-        except InvalidTag:
+        except Exception as exc:  # InvalidTag, imported only on failure: its module imports typing
+            from cryptography.exceptions import InvalidTag
+
+            if not isinstance(exc, InvalidTag):
+                raise
             raise DecryptionFailed(
                 f"could not decrypt the value at {where or aad!r}: wrong data key or tampered value"
             ) from None

@@ -11,12 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from secretsops.errors import InputError, UnsupportedVersion
 from secretsops.keysources.base import KeyContext, MasterKey
 from secretsops.keysources.registry import KeySourceRegistry, keysources
 from secretsops.sops.tree import DEFAULT_UNENCRYPTED_SUFFIX, CryptRules
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 SOPS_VERSION = "3.11.0"
 #: key-list names in the order sops 3.11 writes them at top level (pgp comes after mac)

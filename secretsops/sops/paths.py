@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from secretsops.errors import InvalidSetFormat, TreePathNotFound
 from secretsops.sops.cipher import Comment
 from secretsops.sops.tree import Branch
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _PART = re.compile(r'\[\s*("(?:[^"\\]|\\.)*"|\'[^\']*\'|-?\d+)\s*\]')
 

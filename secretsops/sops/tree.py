@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from secretsops.errors import DecryptionFailed, InputError, TreeEncryptionFailed
 from secretsops.sops.cipher import Cipher, Comment, is_encrypted_value, to_bytes
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 try:  # CPython's builtin SHA-512: importing hashlib loads OpenSSL, ~3 ms of a small decrypt
     from _sha512 import sha512
@@ -98,7 +101,8 @@ class CryptRules:
         return encrypted
 
 
-Leaf = Callable[[Any, list[str], list[list[str]]], Any]
+if TYPE_CHECKING:
+    Leaf = Callable[[Any, list[str], list[list[str]]], Any]
 
 
 def _walk_value(value: Any, path: list[str], stack: list[list[str]], leaf: Leaf) -> Any:

@@ -14,12 +14,14 @@ through ``read_bytes`` must not pay for importing PyYAML.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from secretsops.yamlio.limits import DEFAULT_LIMITS, LimitExceeded, ReadLimits
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
     from secretsops.yamlio.dump import dump, dump_all
     from secretsops.yamlio.graph import check_node_graph

@@ -7,12 +7,14 @@ once, adding up what the expansion *would* cost, and refuses before anything is 
 
 from __future__ import annotations
 
-from typing import Any
-
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from secretsops.errors import SecretsOpsError
 from secretsops.yamlio.limits import LimitExceeded, ReadLimits, position
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def _fail(path: str, node: Node, problem: str, error: type[SecretsOpsError]) -> SecretsOpsError:

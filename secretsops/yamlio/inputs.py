@@ -11,13 +11,15 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from typing import TYPE_CHECKING, BinaryIO
 
 from secretsops.errors import FileNotFound, InputError
 from secretsops.yamlio.limits import DEFAULT_LIMITS, LimitExceeded, ReadLimits
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import BinaryIO
 
 _KINDS = (
     (stat.S_ISCHR, "a character device"),

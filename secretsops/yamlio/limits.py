@@ -9,29 +9,37 @@ last two on the composed node graph; ``inputs`` the first. No PyYAML import here
 JSON or dotenv file must not pay for it.
 """
 
-# No ``from __future__ import annotations``: string annotations on a NamedTuple are compile()d,
-# and a process's first compile() costs ~10 M instructions (secretsops.golang.strconv says more).
-from typing import Any, NamedTuple
+from __future__ import annotations
+
+from collections import namedtuple
 
 from secretsops.errors import InputError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 MiB = 1024 * 1024
 
 
-class ReadLimits(NamedTuple):
+class ReadLimits(
+    namedtuple("ReadLimits", ["max_bytes", "max_alias_nodes", "max_depth"], defaults=[16 * MiB, 10**6, 100])
+):
     """Limits for one input file or stream; the defaults are documented in docs/security.md.
 
-    A NamedTuple (immutable, built with keywords) rather than a frozen dataclass: every command
-    imports this class, and a frozen dataclass's generated methods cost ~3 M start-up instructions.
+    A named tuple (immutable, built with keywords) rather than a frozen dataclass: every command
+    imports this class, and a frozen dataclass's generated methods cost ~3 M start-up instructions;
+    ``collections.namedtuple`` rather than ``typing.NamedTuple``: a decrypt runs without ``typing``.
 
     ``max_bytes``: bytes of one file (manifest, config, ``secretGenerator`` file, stdin).
     ``max_alias_nodes``: nodes that aliases add to one document when expanded.
     ``max_depth``: nesting of mappings/sequences in one document (aliases expanded).
     """
 
-    max_bytes: int = 16 * MiB
-    max_alias_nodes: int = 1_000_000
-    max_depth: int = 100
+    __slots__ = ()
+    max_bytes: int
+    max_alias_nodes: int
+    max_depth: int
 
 
 DEFAULT_LIMITS = ReadLimits()

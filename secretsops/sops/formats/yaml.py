@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
 
 import yaml as pyyaml
 
@@ -29,6 +28,10 @@ from secretsops.sops.formats.base import METADATA_KEY, Store
 from secretsops.sops.tree import Branch
 from secretsops.yamlio.graph import check_node_graph
 from secretsops.yamlio.limits import DEFAULT_LIMITS
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see secretsops/cli/startup.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_INDENT = 4
 

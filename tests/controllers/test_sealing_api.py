@@ -9,6 +9,8 @@ import subprocess
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,10 +18,12 @@ import yaml
 from kubesealpy import Sealer
 from kubesealpy.certificate import load_certificate_from_url_sync
 
-from secretsops.errors import KubeRejected
-from secretsops.sealed.keypairs import KEY_LABEL, generate_key, key_secret
+from secretsops.controllers.manager import Manager
+from secretsops.errors import KubeRejected, SecretsOpsError
+from secretsops.sealed.keypairs import KEY_LABEL, generate_key, key_from_secret, key_secret
 from secretsops.sealed.unsealing import Unsealer
 from tests.controllers.conftest import Cluster, eventually, running
+from tests.controllers.service_proxy import ServiceProxy, service_proxy
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -178,14 +182,17 @@ def test_a_standby_replica_serves_the_certificate_too(cluster: Cluster) -> None:
 def test_the_api_server_refuses_loopback_endpoints_so_the_service_proxy_cannot_reach_a_local_controller(
     cluster: Cluster, tmp_path: Path
 ) -> None:
-    """Why `kubeseal --validate`/`--re-encrypt` are tested over HTTP and not through the service proxy.
+    """Why `kubeseal --validate`/`--re-encrypt` go through a loopback stand-in for the service proxy.
 
     kube-apiserver proxies a Service only to an Endpoints address that (1) passes ValidateEndpointIP
     (no 127.0.0.0/8, ::1, link-local or unspecified address) and (2) is the IP of the Pod its
     targetRef names. A controller on 127.0.0.1 can satisfy neither; should a future API server accept
     loopback Endpoints, this fails and the proxy path can be tested for real. Meanwhile the real
     kubeseal finds our Service's port by itself and reaches the API server's proxy, which answers
-    that the Service has no endpoint it may proxy to.
+    that the Service has no endpoint it may proxy to. The kubeseal tests below
+    (``test_the_real_kubeseal_validates_...``, ``test_the_real_kubeseal_re_encrypts_...``) therefore
+    put ``tests/controllers/service_proxy.py`` in front of this API server: it stands in for the
+    service proxy alone and forwards every other request, e.g. kubeseal's lookup of the Service.
     """
     ns = f"sealing-proxy-{uuid.uuid4().hex[:6]}"
     cluster.namespace(ns)
@@ -218,3 +225,119 @@ def test_the_api_server_refuses_loopback_endpoints_so_the_service_proxy_cannot_r
     )
     assert done.returncode != 0
     assert b"no endpoints available" in done.stderr
+
+
+def _sealing_service(namespace: str) -> dict:
+    service = yaml.safe_load((DEPLOY / "components/controllers/service.yaml").read_text())
+    service["metadata"]["namespace"] = namespace
+    return dict(service)
+
+
+@contextmanager
+def _kubeseal_through_the_service_proxy(
+    cluster: Cluster, tmp_path: Path, namespace: str, **settings: object
+) -> Iterator[tuple[Manager, ServiceProxy, dict[str, str]]]:
+    """The deployed Service in ``namespace``, the controller serving its HTTP API on loopback, and the
+    environment in which kubeseal's kubeconfig reaches the real API server through the stand-in proxy."""
+    service = _sealing_service(namespace)
+    cluster.create(service)
+    with running(
+        cluster, controllers=("sealedsecrets",), metrics_port=0, bind_address="127.0.0.1", **settings
+    ) as manager:
+        url = eventually(lambda: manager.server and manager.server.url, what="HTTP API")
+        eventually(manager.keyring.current, what="keyring loaded")
+        with service_proxy(cluster.kubeconfig, service, url, tmp_path / "service-proxy") as proxy:
+            kubeconfig = proxy.write_kubeconfig(tmp_path / "kubeconfig-proxied")
+            env = {"HOME": str(tmp_path), "PATH": os.environ["PATH"], "KUBECONFIG": str(kubeconfig)}
+            yield manager, proxy, env
+
+
+def _kubeseal_on(namespace: str, *flags: str) -> list[str]:
+    return [
+        _kubeseal(),
+        *flags,
+        "--controller-namespace",
+        namespace,
+        "--controller-name",
+        "secretsops-sealing",
+    ]
+
+
+def _reached_through_the_proxy(proxy: ServiceProxy, namespace: str, endpoint: str) -> bool:
+    """kubeseal read the Service from the real API server and then reached ``endpoint`` via its proxy."""
+    service_path = f"/api/v1/namespaces/{namespace}/services/secretsops-sealing"
+    looked_up = any(r.path == service_path and r.status == 200 for r in proxy.to("apiserver"))
+    proxied = f"{service_path.replace('secretsops-sealing', 'http:secretsops-sealing:http')}/proxy{endpoint}"
+    return looked_up and any(r.path == proxied for r in proxy.to("controller"))
+
+
+def test_the_real_kubeseal_validates_a_sealed_secret_that_opens_in_the_controller(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    ns = f"sealing-validate-{uuid.uuid4().hex[:6]}"
+    sealed = cluster.seal(ns, "db", {"password": "hunter2"})
+    with _kubeseal_through_the_service_proxy(cluster, tmp_path, ns) as (_manager, proxy, env):
+        done = subprocess.run(
+            _kubeseal_on(ns, "--validate"),
+            input=json.dumps(sealed).encode(),
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr.decode()
+    assert _reached_through_the_proxy(proxy, ns, "/v1/verify")
+
+
+def test_the_real_kubeseal_rejects_a_sealed_secret_sealed_with_another_key(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    ns = f"sealing-validate-{uuid.uuid4().hex[:6]}"
+    cluster.sealing_key()
+    stranger_key, _ = generate_key(2048)
+    theirs = Sealer(stranger_key.public_key()).seal("db", ns, {"password": b"x"})
+    with _kubeseal_through_the_service_proxy(cluster, tmp_path, ns) as (_manager, proxy, env):
+        done = subprocess.run(
+            _kubeseal_on(ns, "--validate"),
+            input=json.dumps(theirs.model_dump(by_alias=True, exclude_none=True)).encode(),
+            env=env,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode != 0
+    assert b"unable to decrypt sealed secret: db" in done.stderr
+    assert _reached_through_the_proxy(proxy, ns, "/v1/verify")
+
+
+def test_the_real_kubeseal_re_encrypts_for_the_key_the_controller_renewed(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    ns = f"sealing-rotate-{uuid.uuid4().hex[:6]}"
+    old = cluster.sealing_key(age=dt.timedelta(days=40))
+    sealed = cluster.seal(ns, "db", {"password": "hunter2"})
+    renewal = {"key_renew_period": dt.timedelta(days=30)}
+    with _kubeseal_through_the_service_proxy(cluster, tmp_path, ns, **renewal) as (manager, proxy, env):
+        [renewed] = eventually(
+            lambda: [s for s in _key_secrets(cluster) if s["metadata"]["name"] != old.name],
+            what="a renewed key",
+        )
+        newest = key_from_secret(renewed, "renewed key")
+        eventually(lambda: manager.keyring.newest().fingerprint == newest.fingerprint, what="renewal loaded")
+        (tmp_path / "old.json").write_text(json.dumps(sealed))
+        with (tmp_path / "old.json").open("rb") as old_json, (tmp_path / "new.json").open("wb") as new_json:
+            done = subprocess.run(  # kubeseal --re-encrypt ... < old.json > new.json
+                [*_kubeseal_on(ns, "--re-encrypt"), "-o", "json"],
+                stdin=old_json,
+                stdout=new_json,
+                stderr=subprocess.PIPE,
+                env=env,
+                timeout=60,
+                check=False,
+            )
+    assert done.returncode == 0, done.stderr.decode()
+    assert _reached_through_the_proxy(proxy, ns, "/v1/rotate")
+    rotated = json.loads((tmp_path / "new.json").read_text())
+    assert Unsealer([newest]).unseal(rotated)["data"] == {"password": "aHVudGVyMg=="}
+    with pytest.raises(SecretsOpsError):
+        Unsealer([old]).unseal(rotated)

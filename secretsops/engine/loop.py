@@ -272,10 +272,12 @@ class SourceReconciler:
                 raise RenderError(f"path not found in {rev}", file=spec.path)
             items = render_path(target, runner=deps.runner, root=rev.checkout)
             items = apply_overlay(items, spec.overlay, deps.runner, settings.work_dir)
-            if only is None:
-                self._schedule_refresh(items)
         else:
             items = resume
+        if only is None:
+            # also on the retry: the first round's report set a retry in 2 s, replaced here by
+            # the ExternalSecrets' own refreshInterval
+            self._schedule_refresh(items)
         # the decryptors' reads of stores and auth Secrets, answered once per decryption
         engine_reads, source_reads = PassReads.over(deps.kube), PassReads.over(self.kube)
         with self._key_context() as keys:

@@ -10,8 +10,11 @@ are the engine's (the source impersonates no one).
 
 from __future__ import annotations
 
+import time
+
 import hvac
 
+from secretsops.engine.loop import WAITING_RETRY
 from secretsops.kube import KubeClient
 from secretsops.manifests import ObjectId
 from tests.controllers.conftest import install_crds
@@ -61,6 +64,17 @@ def test_a_store_in_the_same_commit_is_applied_then_used_in_one_pass(harness, op
     assert res.waiting == []
     assert kube.get("external-secrets.io/v1", "SecretStore", "apps", "bao") is not None
     assert harness.secret("api") == {"password": "first"}
+
+
+def test_once_resolved_in_the_retry_its_refresh_interval_decides_the_next_read(harness, openbao) -> None:  # type: ignore[no-untyped-def]
+    """The first round's "retry in 2 s" is replaced by the ExternalSecret's refreshInterval (1h)."""
+    _repo(harness, openbao, "waits/no-early-refresh")
+    engine = harness.engine()
+    assert engine.run_once()[0].ok
+    time.sleep(WAITING_RETRY + 0.2)
+    (res,) = engine.run_once()
+    assert res.ok, res.error
+    assert not res.rendered  # a drift check, not a render and a Vault read
 
 
 def test_a_dry_run_waits_for_a_store_that_is_only_in_git(harness, openbao) -> None:  # type: ignore[no-untyped-def]

@@ -187,6 +187,25 @@ def _exchange(
         conn.close()
 
 
+def _forbidden(segment: str, namespace: str, method: str) -> bytes:
+    """The Status the API server answers when the authorizer says no (without the user's name)."""
+    verb = "get" if method in ("GET", "HEAD") else "create"
+    message = (
+        f'services "{segment}" is forbidden: the caller cannot {verb} resource "services/proxy" '
+        f'in API group "" in the namespace "{namespace}"'
+    )
+    status = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "message": message,
+        "reason": "Forbidden",
+        "details": {"name": segment, "kind": "services"},
+        "code": 403,
+    }
+    return json.dumps(status).encode()
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -217,9 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif not proxy.may_proxy(self.headers.get("Authorization", ""), target[0], self.command):
             where = "refused"
             status, reply = 403, [("Content-Type", "application/json")]
-            data = json.dumps(
-                {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 403}
-            ).encode()
+            data = _forbidden(target[0], proxy.namespace, self.command)
         else:
             where = "controller"
             status, reply, data = proxy.controller(self.command, target[1], headers, body)

@@ -40,6 +40,7 @@ class _Text:
 
     __slots__ = ("_text",)
     _text: str
+    _field = "text"  # the attribute's name in repr
 
     def __init__(self, text: str) -> None:
         object.__setattr__(self, "_text", text)
@@ -56,18 +57,19 @@ class _Text:
     def __reduce__(self) -> tuple[type, tuple[str]]:  # copy/deepcopy/pickle: rebuilt, not mutated
         return type(self), (self._text,)
 
+    def __repr__(self) -> str:  # as the dataclass it replaces: Comment(value='...')
+        return f"{type(self).__name__}({self._field}={self._text!r})"
+
 
 class Comment(_Text):
     """A comment line of a YAML/dotenv/INI file (text after the comment character)."""
 
     __slots__ = ()
+    _field = "value"
 
     @property
     def value(self) -> str:
         return self._text
-
-    def __repr__(self) -> str:
-        return f"Comment(value={self._text!r})"
 
 
 class TimeValue(_Text):
@@ -78,9 +80,6 @@ class TimeValue(_Text):
     @property
     def text(self) -> str:
         return self._text
-
-    def __repr__(self) -> str:
-        return f"TimeValue(text={self._text!r})"
 
 
 def is_encrypted_value(value: Any) -> bool:

@@ -5,7 +5,10 @@ resolve) and, through the store, the same auth Secret; with 100 ExternalSecrets 
 that was ~600 identical GETs per pass, each a round trip the API server has to serve (issue 11
 made stores come from the API server). The engine hands the decryptors a :class:`PassReads`
 client instead: a GET answered once (the object or "not found") is answered from memory for the
-rest of that decryption, a consistent snapshot of what the pass read.
+rest of that decryption, a consistent snapshot of what the pass read. Each ExternalSecret also
+asks for its own live copy (200 GETs for 100 of them, most "not found"): from the second object
+asked for in one collection (kind and namespace) on, one LIST answers them all, except for
+Secrets, which are only ever read one by one (a pass reads only the Secrets it needs).
 
 Scope, so nothing stale or secret outlives it: one instance per decryption, made by the pass and
 stopped (memory dropped, caching off) as soon as the decryptors return; a new pass, and the
@@ -23,8 +26,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from secretsops.errors import KubeError
 from secretsops.kube import KubeClient
 from secretsops.manifests import Obj
+
+#: kinds never listed to answer a GET (a pass reads only the Secrets it needs)
+NEVER_LISTED = frozenset({"Secret"})
 
 
 @dataclass
@@ -35,6 +42,12 @@ class PassReads(KubeClient):
         default_factory=dict, init=False, repr=False, compare=False
     )
     _active: bool = field(default=True, init=False, repr=False, compare=False)
+    #: collections (apiVersion, kind, namespace): objects asked for, listed, LIST refused
+    _asked: dict[tuple[str, str, str], int] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _listed: set[tuple[str, str, str]] = field(default_factory=set, init=False, repr=False, compare=False)
+    _unlistable: set[tuple[str, str, str]] = field(default_factory=set, init=False, repr=False, compare=False)
 
     @classmethod
     def over(cls, client: KubeClient) -> PassReads:
@@ -55,16 +68,58 @@ class PassReads(KubeClient):
             return super().get(api_version, kind, namespace, name)
         key = (api_version, kind, namespace, name)
         if key not in self._gets:
-            self._gets[key] = super().get(api_version, kind, namespace, name)
+            collection = (api_version, kind, namespace)
+            if collection in self._listed:
+                self._gets[key] = None  # not in the listing: absent in this snapshot
+            elif self._list_instead(collection):
+                return self.get(api_version, kind, namespace, name)
+            else:
+                self._gets[key] = super().get(api_version, kind, namespace, name)
         found = self._gets[key]
         return copy.deepcopy(found) if found is not None else None
 
+    def _list_instead(self, collection: tuple[str, str, str]) -> bool:
+        """On the second distinct object asked for in one collection, one LIST answers the rest.
+
+        Each ExternalSecret's decryption asks for its own live copy (for the Secret's
+        ownerReference): with 100 of them that is 100 GETs (200 with the ``v1beta1`` fallback),
+        where one LIST per namespace and version does. Never for Secrets: a pass reads only the
+        Secrets it needs. A LIST the API server refuses (RBAC may allow get, not list) leaves
+        the collection to GETs.
+        """
+        api_version, kind, namespace = collection
+        if kind in NEVER_LISTED or collection in self._unlistable:
+            return False
+        seen = self._asked.setdefault(collection, 0) + 1
+        self._asked[collection] = seen
+        if seen < 2:
+            return False
+        try:
+            items = self.list_objects(api_version, kind, namespace)
+        except KubeError:
+            self._unlistable.add(collection)
+            return False
+        self._listed.add(collection)
+        for item in items:
+            meta = item.get("metadata") or {}
+            item.setdefault("apiVersion", api_version)
+            item.setdefault("kind", kind)
+            key = (api_version, kind, namespace, str(meta.get("name") or ""))
+            if str(meta.get("namespace") or "") == namespace and key not in self._gets:
+                self._gets[key] = item
+        return True
+
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         if method != "GET":
-            self._gets.clear()  # a write may change what a later read should see
+            self._forget()  # a write may change what a later read should see
         return super().request(method, path, **kwargs)
 
     def stop(self) -> None:
         """Forget every answer (they may hold Secret data) and read through from now on."""
         self._active = False
+        self._forget()
+
+    def _forget(self) -> None:
         self._gets.clear()
+        self._asked.clear()
+        self._listed.clear()

@@ -53,3 +53,30 @@ def test_another_identity_shares_nothing(kubeapi) -> None:  # type: ignore[no-un
     assert type(other) is KubeClient
     assert other.impersonate is not None
     assert type(reads.with_policy(attempts=1)) is KubeClient
+
+
+def _named(name: str) -> dict:  # type: ignore[type-arg]
+    return {**CM, "metadata": {"name": name, "namespace": "default"}, "data": {"k": name}}
+
+
+def test_the_second_object_asked_for_in_a_collection_lists_it_once(kubeapi) -> None:  # type: ignore[no-untyped-def]
+    kube = KubeClient(kubeapi.api_client())
+    kube.apply(_named("a"))
+    kube.apply(_named("b"))
+    reads = PassReads.over(kube)
+    assert reads.get("v1", "ConfigMap", "default", "a") is not None
+    assert (reads.get("v1", "ConfigMap", "default", "b") or {})["data"] == {"k": "b"}  # one LIST
+    kube.apply(_named("c"))  # after the listing: this decryption's snapshot does not have it
+    assert reads.get("v1", "ConfigMap", "default", "c") is None
+    reads.stop()
+    assert reads.get("v1", "ConfigMap", "default", "c") is not None
+
+
+def test_secrets_are_never_listed(kubeapi) -> None:  # type: ignore[no-untyped-def]
+    kube = KubeClient(kubeapi.api_client())
+    reads = PassReads.over(kube)
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"namespace": "default"}}
+    assert reads.get("v1", "Secret", "default", "a") is None
+    assert reads.get("v1", "Secret", "default", "b") is None
+    kube.apply({**secret, "metadata": {"name": "c", "namespace": "default"}, "stringData": {"k": "v"}})
+    assert reads.get("v1", "Secret", "default", "c") is not None  # its own GET

@@ -119,6 +119,8 @@ class SourceReconciler:
         self.cache = DecryptCache()
         #: what the pass hooks keep across passes (the rollout key)
         self.hook_cache: dict[str, Any] = {}
+        #: collections whose LIST RBAC refused to the engine's / the source's identity (passreads)
+        self.list_refused: tuple[set[tuple[str, str, str]], set[tuple[str, str, str]]] = (set(), set())
         self.prints: dict[ObjectId, ObjectPrint] = {}
         #: keyed digests of what the last passes applied (a full pass writes only what changed)
         self.last_applied = apply.LastApplied()
@@ -279,7 +281,8 @@ class SourceReconciler:
             # the ExternalSecrets' own refreshInterval
             self._schedule_refresh(items)
         # the decryptors' reads of stores and auth Secrets, answered once per decryption
-        engine_reads, source_reads = PassReads.over(deps.kube), PassReads.over(self.kube)
+        engine_reads = PassReads.over(deps.kube, self.list_refused[0])
+        source_reads = PassReads.over(self.kube, self.list_refused[1])
         with self._key_context() as keys:
             pipeline = build_pipeline(
                 keys,

@@ -8,7 +8,9 @@ client instead: a GET answered once (the object or "not found") is answered from
 rest of that decryption, a consistent snapshot of what the pass read. Each ExternalSecret also
 asks for its own live copy (200 GETs for 100 of them, most "not found"): from the second object
 asked for in one collection (kind and namespace) on, one LIST answers them all, except for
-Secrets, which are only ever read one by one (a pass reads only the Secrets it needs).
+Secrets, which are only ever read one by one (a pass reads only the Secrets it needs). Where RBAC
+grants ``get`` but not ``list`` (``deploy/rbac.yaml`` does so for ExternalSecrets) the refused LIST
+is remembered by the source's reconciler and not asked again: its reads stay GETs, as before.
 
 Scope, so nothing stale or secret outlives it: one instance per decryption, made by the pass and
 stopped (memory dropped, caching off) as soon as the decryptors return; a new pass, and the
@@ -26,7 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from secretsops.errors import KubeError
+from secretsops.errors import KubeError, KubeForbidden
 from secretsops.kube import KubeClient
 from secretsops.manifests import Obj
 
@@ -49,10 +51,17 @@ class PassReads(KubeClient):
     _listed: set[tuple[str, str, str]] = field(default_factory=set, init=False, repr=False, compare=False)
     _unlistable: set[tuple[str, str, str]] = field(default_factory=set, init=False, repr=False, compare=False)
 
+    #: collections whose LIST RBAC refused (403): the caller may keep this across decryptions
+    refused: set[tuple[str, str, str]] = field(default_factory=set, init=False, repr=False, compare=False)
+
     @classmethod
-    def over(cls, client: KubeClient) -> PassReads:
-        """The same connection, identity, retry policy and discovery as ``client``."""
-        return cls(**{f.name: getattr(client, f.name) for f in fields(KubeClient) if f.init})
+    def over(cls, client: KubeClient, refused: set[tuple[str, str, str]] | None = None) -> PassReads:
+        """The same connection, identity, retry policy and discovery as ``client``; ``refused``:
+        collections not to list (kept by the caller, so a refused LIST is asked once, not every pass)."""
+        reads = cls(**{f.name: getattr(client, f.name) for f in fields(KubeClient) if f.init})
+        if refused is not None:
+            reads.refused = refused
+        return reads
 
     def plain(self) -> KubeClient:
         return KubeClient(**{f.name: getattr(self, f.name) for f in fields(KubeClient) if f.init})
@@ -88,7 +97,7 @@ class PassReads(KubeClient):
         the collection to GETs.
         """
         api_version, kind, namespace = collection
-        if kind in NEVER_LISTED or collection in self._unlistable:
+        if kind in NEVER_LISTED or collection in self._unlistable or collection in self.refused:
             return False
         seen = self._asked.setdefault(collection, 0) + 1
         self._asked[collection] = seen
@@ -96,6 +105,9 @@ class PassReads(KubeClient):
             return False
         try:
             items = self.list_objects(api_version, kind, namespace)
+        except KubeForbidden:
+            self.refused.add(collection)  # the shipped RBAC grants get, not list, on ExternalSecrets
+            return False
         except KubeError:
             self._unlistable.add(collection)
             return False

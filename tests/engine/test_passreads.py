@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from secretsops.engine.passreads import PassReads
 from secretsops.kube import KubeClient
 
@@ -80,3 +82,43 @@ def test_secrets_are_never_listed(kubeapi) -> None:  # type: ignore[no-untyped-d
     assert reads.get("v1", "Secret", "default", "b") is None
     kube.apply({**secret, "metadata": {"name": "c", "namespace": "default"}, "stringData": {"k": "v"}})
     assert reads.get("v1", "Secret", "default", "c") is not None  # its own GET
+
+
+@pytest.mark.realkube
+def test_a_list_rbac_refuses_is_remembered_and_gets_still_answer(kubeapi) -> None:  # type: ignore[no-untyped-def]
+    """The shipped RBAC grants ``get`` on ExternalSecrets, not ``list``: reads stay GETs."""
+    admin = KubeClient(kubeapi.api_client())
+    ns = "passreads-rbac"
+    admin.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    try:
+        rbac = "rbac.authorization.k8s.io/v1"
+        admin.apply(
+            {
+                "apiVersion": rbac,
+                "kind": "Role",
+                "metadata": {"name": "get-only", "namespace": ns},
+                "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}],
+            }
+        )
+        admin.apply(
+            {
+                "apiVersion": rbac,
+                "kind": "RoleBinding",
+                "metadata": {"name": "get-only", "namespace": ns},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "get-only"},
+                "subjects": [{"kind": "ServiceAccount", "name": "reader", "namespace": ns}],
+            }
+        )
+        for name in ("a", "b"):
+            admin.apply({**_named(name), "metadata": {"name": name, "namespace": ns}})
+        refused: set[tuple[str, str, str]] = set()
+        reader = admin.as_user(f"system:serviceaccount:{ns}:reader")
+        reads = PassReads.over(reader, refused)
+        assert reads.get("v1", "ConfigMap", ns, "a") is not None
+        assert (reads.get("v1", "ConfigMap", ns, "b") or {})["data"] == {"k": "b"}  # LIST refused: a GET
+        assert refused == {("v1", "ConfigMap", ns)}
+        again = PassReads.over(reader, refused)  # the next pass starts knowing the LIST is refused
+        assert again.get("v1", "ConfigMap", ns, "a") is not None
+        assert again.get("v1", "ConfigMap", ns, "b") is not None
+    finally:
+        admin.delete("v1", "Namespace", "", ns)

@@ -27,6 +27,12 @@ WAITING_EDITOR = (
 )
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """SIGINT back to its default for the child: a suite started in the background by a
+    non-interactive shell inherits SIGINT ignored, and Python then never raises KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @dataclass
 class EditSetup:
     cwd: Path
@@ -42,7 +48,9 @@ class EditSetup:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            preexec_fn=_ctrl_c_as_in_a_terminal,  # noqa: PLW1509 - only resets one signal
         )
+
 
     def file_being_edited(self, proc: subprocess.Popen[bytes]) -> Path:
         deadline = time.monotonic() + 60

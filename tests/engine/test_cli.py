@@ -19,7 +19,11 @@ def _restore_logging() -> Iterator[None]:
     logger.handlers, _ = saved[0], logger.setLevel(saved[1])
 
 
-def reconcile_args(harness, *extra: str) -> list[str]:  # type: ignore[no-untyped-def]
+def reconcile_args(  # type: ignore[no-untyped-def]
+    harness, *extra: str, decryption_secret: str | None = "secretsops-system/sops-age"
+) -> list[str]:
+    """``reconcile --once`` of the harness's repository; ``decryption_secret=None`` leaves the flag out."""
+    key = ["--decryption-secret", decryption_secret] if decryption_secret else []
     return [
         "reconcile",
         "--once",
@@ -31,8 +35,7 @@ def reconcile_args(harness, *extra: str) -> list[str]:  # type: ignore[no-untype
         "apps",
         "--kubeconfig",
         str(harness.api.kubeconfig),
-        "--decryption-secret",
-        "secretsops-system/sops-age",
+        *key,
         *extra,
     ]
 

@@ -8,22 +8,7 @@ import base64
 import pytest
 
 from secretsops.cli.main import main
-
-
-def _reconcile(harness, *extra: str) -> list[str]:  # type: ignore[no-untyped-def]
-    return [
-        "reconcile",
-        "--once",
-        "--repo",
-        harness.repo.url,
-        "--path",
-        "apps",
-        "--name",
-        "apps",
-        "--kubeconfig",
-        str(harness.api.kubeconfig),
-        *extra,
-    ]
+from tests.engine.test_cli import reconcile_args
 
 
 def _error_lines(err: str) -> list[str]:
@@ -35,7 +20,7 @@ def _error_lines(err: str) -> list[str]:
 def test_without_a_decryption_secret_the_error_points_to_the_flag(harness, capsys) -> None:
     harness.write_app({"PASSWORD": "x"})
     harness.repo.commit()
-    assert main(_reconcile(harness)) == 1
+    assert main(reconcile_args(harness, decryption_secret=None)) == 1
     assert _error_lines(capsys.readouterr().err) == [
         "apps: DecryptionFailed: apps#2: Secret/apps/db: secretGenerator entry db.env: could not "
         f"retrieve the data key (age {harness.age.recipient}: no age identity found (give the engine a "
@@ -54,7 +39,7 @@ def test_a_decryption_secret_without_the_key_is_named_in_the_error(harness, caps
     )
     harness.write_app({"PASSWORD": "x"})
     harness.repo.commit()
-    assert main(_reconcile(harness, "--decryption-secret", "secretsops-system/no-age")) == 1
+    assert main(reconcile_args(harness, decryption_secret="secretsops-system/no-age")) == 1
     assert _error_lines(capsys.readouterr().err) == [
         "apps: DecryptionFailed: apps#2: Secret/apps/db: secretGenerator entry db.env: could not "
         f"retrieve the data key (age {harness.age.recipient}: no age identity found (add the key to the "

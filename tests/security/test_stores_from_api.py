@@ -116,6 +116,11 @@ def tenant(harness) -> KubeClient:  # type: ignore[no-untyped-def]
     return kube
 
 
+def _run_as_tenant(harness):  # type: ignore[no-untyped-def]
+    """One pass of a source that runs as team-a's ServiceAccount ``tenant``."""
+    return harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+
+
 def _write(harness, *docs: Obj) -> None:  # type: ignore[no-untyped-def]
     """apps/ holds exactly ``docs`` (one file each) and is committed."""
     names = []
@@ -286,7 +291,7 @@ def test_a_tenant_cannot_use_a_cluster_secret_store_whose_conditions_exclude_its
     )
     _write(harness, _external_secret("ClusterSecretStore", "team-b-only"))
     mark = harness.api.audit_mark()
-    (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+    (res,) = _run_as_tenant(harness)
     assert not res.ok
     assert "ClusterSecretStore team-b-only does not allow namespace 'team-a' (spec.conditions)" in res.error
     assert fake_vault.requests == [] and token not in res.error
@@ -315,7 +320,7 @@ def test_a_tenant_uses_an_admins_cluster_secret_store_without_any_right_on_its_c
     )
     _write(harness, _external_secret("ClusterSecretStore", "central"), _configmap("team-a"))
     mark = harness.api.audit_mark()
-    (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+    (res,) = _run_as_tenant(harness)
     assert res.ok, res.error
     loot = tenant.get("v1", "Secret", "team-a", "loot")
     assert loot is not None and base64.b64decode(loot["data"]["password"]) == b"from-fake-vault"
@@ -349,7 +354,7 @@ def test_a_tenant_cannot_make_the_engine_read_a_store_for_a_namespace_it_may_not
     )
     _write(harness, _external_secret("ClusterSecretStore", "for-team-b", namespace="team-b"))
     mark = harness.api.audit_mark()
-    (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+    (res,) = _run_as_tenant(harness)
     assert not res.ok
     assert "may not write Secrets in namespace 'team-b'" in res.error and token not in res.error
     assert fake_vault.requests == []
@@ -389,7 +394,7 @@ def test_no_token_is_created_for_a_store_whose_conditions_exclude_the_namespace(
     )
     _write(harness, _external_secret("ClusterSecretStore", "k8s-auth"))
     mark = harness.api.audit_mark()
-    (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+    (res,) = _run_as_tenant(harness)
     assert not res.ok
     assert "ClusterSecretStore k8s-auth does not allow namespace 'team-a' (spec.conditions)" in res.error
     assert fake_vault.requests == []
@@ -622,7 +627,7 @@ def test_the_documented_tenant_set_up_resolves_through_a_shared_cluster_secret_s
     )
     _write(harness, _token_secret("team-a", token), _external_secret("ClusterSecretStore", "shared"))
     mark = harness.api.audit_mark()
-    (res,) = harness.engine(service_account_name="tenant", service_account_namespace="team-a").run_once()
+    (res,) = _run_as_tenant(harness)
     assert res.ok, res.error
     loot = tenant.get("v1", "Secret", "team-a", "loot")
     assert loot is not None and base64.b64decode(loot["data"]["password"]) == b"from-fake-vault"

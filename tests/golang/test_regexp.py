@@ -65,7 +65,7 @@ def test_random_portable_patterns_compile_and_search_as_re2_does() -> None:
         for _ in range(12):
             text = "".join(rnd.choice(TEXTS) for _ in range(rnd.randint(0, 6)))
             assert bool(ref.search(text)) == bool(ours.search(text)), (pattern, text)  # type: ignore[attr-defined]
-    assert portable > 5000
+    assert portable > 1000
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def test_random_portable_patterns_compile_and_search_as_re2_does() -> None:
     [
         ("^(data|stringData)$", "data", True),
         ("^(data|stringData)$", "data\n", False),  # Go's $ is the end of the text, not before a last newline
-        (r".*\.enc\.yaml$", "app/db.enc.yaml", True),
+        (r"^db\.password$", "db.password", True),
         ("_unencrypted$", "user_unencrypted", True),
     ],
 )
@@ -85,9 +85,18 @@ def test_sops_usual_patterns_are_answered_by_re_with_go_semantics(
     assert bool(rx.search(text)) is found
 
 
-@pytest.mark.parametrize("pattern", [r"^\d+$", "(?i)data", "[a-z]+", "a{2}", "a*+", r"\w"])
+@pytest.mark.parametrize("pattern", [r"^\d+$", "(?i)data", "[a-z]+", "a{2}", "a*+", r"\w", r".*\.enc\.yaml$"])
 def test_patterns_outside_the_portable_subset_go_to_re2(pattern: str) -> None:
     assert not isinstance(_ours(pattern), re.Pattern)
+
+
+@pytest.mark.parametrize("pattern", ["^(a|aa)+$", "^(a*)*b$", ".*.*.*.*.*.*x", "a?a?a?a?a?aaaaa"])
+def test_a_pattern_that_makes_re_backtrack_is_left_to_re2(pattern: str) -> None:
+    """Crypt rules come from files and ``.sops.yaml`` (a less-trusted writer): on a long key that
+    almost matches, ``re`` takes exponential or polynomial time, RE2 linear. Any quantifier goes to RE2."""
+    rx = regexp.matcher(pattern)
+    assert not isinstance(rx, re.Pattern)
+    rx.search("a" * 100_000 + "!")  # returns (RE2); with re the first two would not in any lifetime
 
 
 def test_digits_class_keeps_re2_ascii_meaning() -> None:

@@ -26,12 +26,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--state-file: only 'none' is supported (objects may hold decrypted Secrets)")
     server = KubeApiServer(port=args.port)
     try:
-        server.start()
+        server.start(kubeconfig=args.kubeconfig)
     except OSError as exc:
         print(f"kubeapi: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
         return 1
-    if args.kubeconfig:
-        server.write_kubeconfig(args.kubeconfig)
     print(f"kubeapi listening on {server.url}", flush=True)
     try:
         server.serve_forever()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import deque
 from http.server import ThreadingHTTPServer
@@ -49,7 +50,12 @@ class KubeApiServer:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------------
-    def start(self) -> KubeApiServer:
+    def start(self, kubeconfig: Path | None = None) -> KubeApiServer:
+        """Listen and serve; ``kubeconfig`` is written before the first request is answered.
+
+        A client that waits for ``/healthz`` and then reads the kubeconfig must never find it
+        missing or half written.
+        """
         if self._httpd is not None:
             return self
         self.stopping = False
@@ -57,6 +63,8 @@ class KubeApiServer:
         httpd = _HTTPServer((self.host, self._requested_port), Handler)
         httpd.kubeapi = self
         self._httpd = httpd
+        if kubeconfig is not None:
+            self.write_kubeconfig(kubeconfig)
         self._thread = threading.Thread(
             target=httpd.serve_forever,
             kwargs={"poll_interval": 0.1},
@@ -122,8 +130,11 @@ class KubeApiServer:
     def write_kubeconfig(self, path: Path, context: str = CONTEXT) -> Path:
         """Write a kubeconfig for this server (no credentials: the server has no auth) and remember it."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(self.kubeconfig_dict(context), sort_keys=False))
-        path.chmod(0o600)
+        partial = path.with_name(f".{path.name}.partial")
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(yaml.safe_dump(self.kubeconfig_dict(context), sort_keys=False))
+        os.replace(partial, path)
         self.kubeconfig = path
         return path
 

@@ -14,10 +14,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 LOOPBACK = "127.0.0.1"
 
@@ -47,7 +48,17 @@ def _clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def wait_http(url: str, timeout: float = 30.0, ok: tuple[int, ...] = (200,)) -> None:
+class ServiceExited(RuntimeError):
+    """The server process ended before it answered (e.g. its port was taken in the meantime)."""
+
+
+def wait_http(
+    url: str,
+    timeout: float = 30.0,
+    ok: tuple[int, ...] = (200,),
+    process: subprocess.Popen[bytes] | None = None,
+) -> None:
+    """Poll ``url`` until it answers with a status in ``ok``; give up early if ``process`` ends."""
     deadline = time.monotonic() + timeout
     last: Exception | None = None
     while time.monotonic() < deadline:
@@ -61,6 +72,8 @@ def wait_http(url: str, timeout: float = 30.0, ok: tuple[int, ...] = (200,)) -> 
             last = exc
         except OSError as exc:
             last = exc
+        if process is not None and process.poll() is not None:
+            raise ServiceExited(f"{url}: the server exited with {process.returncode} before answering")
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not come up within {timeout:.0f}s ({last})")
 
@@ -85,26 +98,53 @@ class Service:
                 self.process.wait()
 
 
+#: a free port is free when we look; another process (or a client socket's ephemeral port) can
+#: take it before the server binds it, so a server that exits before answering is started again
+START_ATTEMPTS = 3
+
+
+def _start(
+    argv: Callable[[int], list[str]], health: str, env: dict[str, str], out: int | IO[bytes]
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start ``argv(port)`` on a free loopback port and wait until ``health`` answers 200."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        port = free_port()
+        proc = subprocess.Popen(argv(port), stdout=out, stderr=out, env=env)
+        url = f"http://{LOOPBACK}:{port}"
+        try:
+            wait_http(url + health, ok=(200,), process=proc)
+        except ServiceExited:
+            if attempt == START_ATTEMPTS:
+                raise
+            continue
+        except BaseException:
+            Service(url, proc).stop()
+            raise
+        return url, proc
+    raise AssertionError("unreachable")
+
+
 @contextmanager
 def openbao_dev(token: str = "root", log: Path | None = None) -> Iterator[Service]:
     """``bao server -dev`` (in-memory, unsealed, KV v2 at ``secret/``) on a free loopback port."""
-    port = free_port()
+    bao = find_tool("bao")
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            find_tool("bao"), "server", "-dev",
-            f"-dev-listen-address={LOOPBACK}:{port}",
-            "-dev-no-store-token",
-        ],
-        # the root token goes through the environment, never argv (visible to every user in ps)
-        stdout=out, stderr=out, env=_clean_env({"BAO_DISABLE_MLOCK": "true", "BAO_DEV_ROOT_TOKEN_ID": token}),
-    )
-    svc = Service(f"http://{LOOPBACK}:{port}", proc, token)
     try:
-        wait_http(f"{svc.url}/v1/sys/health", ok=(200,))
-        yield svc
+        url, proc = _start(
+            lambda port: [
+                bao, "server", "-dev", f"-dev-listen-address={LOOPBACK}:{port}", "-dev-no-store-token"
+            ],
+            "/v1/sys/health",
+            # the root token goes through the environment, never argv (visible to every user in ps)
+            _clean_env({"BAO_DISABLE_MLOCK": "true", "BAO_DEV_ROOT_TOKEN_ID": token}),
+            out,
+        )
+        svc = Service(url, proc, token)
+        try:
+            yield svc
+        finally:
+            svc.stop()
     finally:
-        svc.stop()
         if log:
             out.close()  # type: ignore[union-attr]
 
@@ -112,17 +152,17 @@ def openbao_dev(token: str = "root", log: Path | None = None) -> Iterator[Servic
 @contextmanager
 def moto_server(log: Path | None = None) -> Iterator[Service]:
     """``moto_server`` (KMS, Secrets Manager, SSM, STS, ...) on a free loopback port."""
-    port = free_port()
+    moto = find_tool("moto_server")
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    proc = subprocess.Popen(
-        [find_tool("moto_server"), "-H", LOOPBACK, "-p", str(port)],
-        stdout=out, stderr=out, env=_clean_env(),
-    )
-    svc = Service(f"http://{LOOPBACK}:{port}", proc)
     try:
-        wait_http(f"{svc.url}/moto-api/", ok=(200,))
-        yield svc
+        url, proc = _start(
+            lambda port: [moto, "-H", LOOPBACK, "-p", str(port)], "/moto-api/", _clean_env(), out
+        )
+        svc = Service(url, proc)
+        try:
+            yield svc
+        finally:
+            svc.stop()
     finally:
-        svc.stop()
         if log:
             out.close()  # type: ignore[union-attr]

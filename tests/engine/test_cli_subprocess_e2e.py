@@ -24,7 +24,7 @@ from kubesealpy import Sealer
 
 from secretsops.keysources.age import generate_identity
 from secretsops.kube import KubeClient
-from secretsops_devstack.services import Service, find_tool, free_port, wait_http
+from secretsops_devstack.services import Service, find_tool, kubeapi_process
 from tests.controllers.conftest import install_crds
 from tests.helpers import new_canary
 
@@ -59,23 +59,9 @@ class Cluster:
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    port = free_port()
     kubeconfig = tmp_path / "kubeconfig"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "secretsops_devstack.kubeapi",
-            "--port",
-            str(port),
-            "--kubeconfig",
-            str(kubeconfig),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    _, proc = kubeapi_process(kubeconfig, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_http(f"http://127.0.0.1:{port}/healthz", timeout=20)
         core = Cluster(kubeconfig).core()
         # ESO's CRDs (deploy/crds): the engine applies the SecretStore in git, then uses it
         install_crds(KubeClient(config.new_client_from_config(config_file=str(kubeconfig))))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -13,31 +12,15 @@ import pytest
 from kubernetes.client import CoreV1Api
 
 from secretsops_devstack.kubeapi import KubeApiServer
-from secretsops_devstack.services import free_port, wait_http
+from secretsops_devstack.services import kubeapi_process
 from tests.helpers import assert_no_canary
 from tests.kubeapi.rawhttp import call
 
 
 def test_subprocess_server_writes_no_secret_to_disk(tmp_path: Path, hermetic_env: Path, canary: str) -> None:
-    port = free_port()
     kubeconfig = tmp_path / "kubeconfig"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "secretsops_devstack.kubeapi",
-            "--port",
-            str(port),
-            "--kubeconfig",
-            str(kubeconfig),
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    url, proc = kubeapi_process(kubeconfig, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_http(url + "/healthz", timeout=20)
         body = {"metadata": {"name": "s"}, "stringData": {"k": canary}}
         assert call(url, "POST", "/api/v1/namespaces/default/secrets", body)[0] == 201
         with urllib.request.urlopen(url + "/api/v1/namespaces/default/secrets/s") as resp:

@@ -18,7 +18,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+import yaml
 
 LOOPBACK = "127.0.0.1"
 
@@ -166,3 +168,30 @@ def moto_server(log: Path | None = None) -> Iterator[Service]:
     finally:
         if log:
             out.close()  # type: ignore[union-attr]
+
+
+def kubeapi_process(
+    kubeconfig: Path, timeout: float = 30.0, **popen: Any
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """``python -m secretsops_devstack.kubeapi`` on a port it picks itself, and its URL.
+
+    The server binds port 0 and writes ``kubeconfig`` before it answers a request, so no other
+    process can take the port in between; the URL is read back from that kubeconfig.
+    """
+    argv = [sys.executable, "-m", "secretsops_devstack.kubeapi", "--port", "0"]
+    argv += ["--kubeconfig", str(kubeconfig)]
+    proc = subprocess.Popen(argv, **popen)
+    try:
+        deadline = time.monotonic() + timeout
+        while not kubeconfig.exists():
+            if proc.poll() is not None:
+                raise ServiceExited(f"kubeapi exited with {proc.returncode} before writing {kubeconfig}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"kubeapi wrote no {kubeconfig} within {timeout:.0f}s")
+            time.sleep(0.05)
+        url = str(yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"])
+        wait_http(f"{url}/healthz", timeout=timeout, process=proc)
+    except BaseException:
+        Service("", proc).stop()
+        raise
+    return url, proc

@@ -41,6 +41,10 @@ TOOLS_BIN = Path(os.environ.get("SECRETSOPS_TOOLS_DIR") or Path.home() / ".cache
 INSTALL_HINT = "run `bash scripts/install-tools.sh` (scripts/test.sh does) to build the pinned tools"
 
 
+class ProcessExited(RuntimeError):
+    """etcd or kube-apiserver ended while starting: most often a free port taken before it bound."""
+
+
 class ControlPlaneError(RuntimeError):
     """The control plane could not be started or answered unexpectedly (the message names the log)."""
 
@@ -51,6 +55,11 @@ def tool(name: str) -> str:
     if not os.access(path, os.X_OK):
         raise ControlPlaneError(f"{name} not found in {TOOLS_BIN}: {INSTALL_HINT}")
     return str(path)
+
+
+#: free_port() is only free when asked: another process can bind the port before etcd or
+#: kube-apiserver does, and then the control plane is started again on new ports
+START_ATTEMPTS = 3
 
 
 def free_port() -> int:
@@ -296,7 +305,7 @@ class ControlPlane:
         while time.monotonic() < deadline:
             for p in self._procs:
                 if p.poll() is not None:
-                    raise ControlPlaneError(f"{p.args[0]} exited with {p.returncode}: {self._log_tail()}")  # type: ignore[index]
+                    raise ProcessExited(f"{p.args[0]} exited with {p.returncode}: {self._log_tail()}")  # type: ignore[index]
             try:
                 status, body = self.request("GET", "/readyz")
                 if status == 200:
@@ -333,11 +342,18 @@ class ControlPlane:
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> ControlPlane:
-        try:
-            return self.start()
-        except BaseException:
-            self.stop()
-            raise
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                return self.start()
+            except ProcessExited:
+                self.stop()
+                if attempt == START_ATTEMPTS:
+                    raise
+                self.root.mkdir(mode=0o700)  # stop() removed it; new ports on the next start
+            except BaseException:
+                self.stop()
+                raise
+        raise AssertionError("unreachable")
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

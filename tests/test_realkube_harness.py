@@ -1,0 +1,53 @@
+"""The real-Kubernetes harness starts again when etcd or kube-apiserver lost its port."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.realkube import START_ATTEMPTS, ControlPlane, ControlPlaneError, ProcessExited
+
+
+def test_a_control_plane_whose_process_exited_while_starting_is_started_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    starts: list[bool] = []
+
+    def start(self: ControlPlane, timeout: float = 0) -> ControlPlane:
+        starts.append(self.root.is_dir())
+        if len(starts) == 1:
+            raise ProcessExited("etcd exited with 1: bind: address already in use")
+        return self
+
+    monkeypatch.setattr(ControlPlane, "start", start)
+    with ControlPlane() as cp:
+        assert starts == [True, True]  # a fresh, empty root for the second start
+        assert not any(cp.root.iterdir())
+    assert not cp.root.exists()
+
+
+def test_a_control_plane_that_keeps_exiting_fails_after_the_last_attempt(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    starts: list[int] = []
+
+    def start(self: ControlPlane, timeout: float = 0) -> ControlPlane:
+        starts.append(1)
+        raise ProcessExited("kube-apiserver exited with 1")
+
+    monkeypatch.setattr(ControlPlane, "start", start)
+    with pytest.raises(ProcessExited), ControlPlane():
+        pass
+    assert len(starts) == START_ATTEMPTS
+
+
+def test_a_control_plane_that_is_not_ready_in_time_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
+    starts: list[int] = []
+
+    def start(self: ControlPlane, timeout: float = 0) -> ControlPlane:
+        starts.append(1)
+        raise ControlPlaneError("kube-apiserver not ready after 180 s")
+
+    monkeypatch.setattr(ControlPlane, "start", start)
+    with pytest.raises(ControlPlaneError), ControlPlane():
+        pass
+    assert starts == [1]

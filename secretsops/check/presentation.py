@@ -52,7 +52,7 @@ class Presenter:
         if variant == "key-file" and not (gitable and self.exists(target)):
             variant = ""
         if (
-            f.rule in ("private-key", "high-entropy-secret")
+            f.rule in ("private-key", "high-entropy-secret", "url-credential", "registry-credentials")
             and variant == ""
             and not _encryptable(f.rule, target)
         ):

@@ -189,10 +189,95 @@ RULES: dict[str, Rule] = {
             Fix("revoke it in GitLab (Access tokens), delete it from the file"),
         ),
         Rule(
+            "slack-token",
+            "SlackToken",
+            "A Slack token (xoxb-, xoxp-, xapp-, ...) or incoming-webhook URL is committed.",
+            Fix("revoke it in the Slack app's settings (OAuth, Incoming Webhooks), delete it from the file"),
+        ),
+        Rule(
+            "stripe-key",
+            "StripeKey",
+            "A Stripe secret or restricted key (sk_live_, rk_live_, sk_test_, rk_test_) is committed.",
+            Fix("roll it in the Stripe dashboard (Developers > API keys), delete it from the file"),
+        ),
+        Rule(
+            "google-api-key",
+            "GoogleApiKey",
+            "A Google API key (AIza...) is committed.",
+            Fix(
+                "delete or regenerate it in the Google Cloud console (APIs & Services > Credentials), "
+                "delete it from the file"
+            ),
+        ),
+        Rule(
+            "npm-token",
+            "NpmToken",
+            "An npm access token (npm_) is committed.",
+            Fix("revoke it on npmjs.com (Access Tokens), delete it from the file"),
+        ),
+        Rule(
+            "pypi-token",
+            "PypiToken",
+            "A PyPI API token (pypi-) is committed.",
+            Fix("remove it on pypi.org (Account settings > API tokens), delete it from the file"),
+        ),
+        Rule(
+            "dockerhub-token",
+            "DockerHubToken",
+            "A Docker Hub personal access token (dckr_pat_) is committed.",
+            Fix("delete it in Docker Hub (Account settings > Access tokens), delete it from the file"),
+        ),
+        Rule(
+            "sendgrid-api-key",
+            "SendGridApiKey",
+            "A SendGrid API key (SG.) is committed.",
+            Fix("delete it in SendGrid (Settings > API Keys), delete it from the file"),
+        ),
+        Rule(
+            "openai-api-key",
+            "OpenAiApiKey",
+            "An OpenAI API key (sk-...T3BlbkFJ...) is committed.",
+            Fix("revoke it in the OpenAI dashboard (API keys), delete it from the file"),
+        ),
+        Rule(
+            "anthropic-api-key",
+            "AnthropicApiKey",
+            "An Anthropic API key (sk-ant-) is committed.",
+            Fix("revoke it in the Anthropic Console (API keys), delete it from the file"),
+        ),
+        Rule(
+            "azure-connection-string",
+            "AzureConnectionString",
+            "An Azure connection string with its key (AccountKey=, SharedAccessKey=) is committed.",
+            Fix(
+                "rotate the key in the Azure portal (Access keys / Shared access policies), delete it from "
+                "the file; use a managed identity or an ExternalSecret"
+            ),
+        ),
+        Rule(
             "dotenv-credential",
             "DotenvCredential",
             "A .env file has a credential-shaped value in plaintext.",
             Fix(ROTATE + "encrypt the file", ENCRYPT, True),
+        ),
+        Rule(
+            "url-credential",
+            "UrlCredential",
+            "A URL carries a password inline (scheme://user:password@host).",
+            Fix(ROTATE + "encrypt the file", ENCRYPT, True),
+            variants={
+                "not-encryptable": Fix(
+                    ROTATE + "take the password out of the URL (a credential helper, an encrypted file or "
+                    "an ExternalSecret)"
+                )
+            },
+        ),
+        Rule(
+            "registry-credentials",
+            "RegistryCredentials",
+            "A container registry login (auths.<registry>.auth/password/identitytoken) is committed.",
+            Fix(ROTATE + "encrypt the file, or use a credential helper (credsStore)", ENCRYPT, True),
+            variants={"not-encryptable": Fix(ROTATE + "delete it from the file; use a credential helper")},
         ),
         Rule(
             "high-entropy-secret",

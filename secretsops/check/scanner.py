@@ -37,7 +37,7 @@ from secretsops.errors import CheckError
 
 Progress = Callable[[int, "int | None", str], None]
 #: heuristic rules, dropped on a line an exact rule already reported
-WEAK_RULES = frozenset({"high-entropy-secret"})
+WEAK_RULES = frozenset({"high-entropy-secret", "url-credential"})
 MODES = ("worktree", "staged", "history", "since", "stdin")
 #: below this many files one process is faster than forking workers
 PARALLEL_MIN_FILES = 500

@@ -36,6 +36,8 @@ TESTED_COMMANDS = {
     ("dotenv-credential", ""),
     ("kustomize-secret-file", ""),
     ("high-entropy-secret", ""),
+    ("url-credential", ""),
+    ("registry-credentials", ""),
 }
 
 
@@ -283,6 +285,21 @@ def test_high_entropy_value_in_config_is_encrypted_by_its_fix(repo, age_key):
     with_rule(repo, age_key)
     repo.write("config/app.yaml", "service:\n  apiKey: 9fQ2xL7vR3kP8mZ1wT6yB4nC0sD5hJ2a\n")
     run_fix(repo, age_key, repo.check_json(), "high-entropy-secret")
+    assert repo.check().code == 0
+
+
+def test_url_with_a_password_is_encrypted_by_its_fix(repo, age_key, canary):
+    with_rule(repo, age_key)
+    repo.write("charts/app/values.yaml", f"database:\n  url: postgres://app:{canary}@db:5432/app\n")
+    run_fix(repo, age_key, repo.check_json(), "url-credential")
+    assert repo.check().code == 0
+    assert_no_canary(canary, repo.root / "charts")
+
+
+def test_registry_login_is_encrypted_by_its_fix(repo, age_key, canary):
+    with_rule(repo, age_key)
+    repo.write(".docker/config.json", '{"auths": {"ghcr.io": {"auth": "' + b64(f"ci:{canary}") + '"}}}\n')
+    run_fix(repo, age_key, repo.check_json(), "registry-credentials")
     assert repo.check().code == 0
 
 

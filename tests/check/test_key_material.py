@@ -86,6 +86,21 @@ def test_kubeconfig_client_key_data_is_found(repo):
         ("github-token", "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"),
         ("github-token", "github_pat_" + "11ABCDEFG0123456789_" + "a" * 20 + "B" * 20 + "c" * 19),
         ("gitlab-token", "glpat-" + "xY7zW3vU9tS1rQ5pO2nM"),
+        ("slack-token", "xoxb-" + "2846137509-3957261840573-Qx7Lm2Pz8RtY3Kv6Wn1Bc4Hd"),
+        ("slack-token", "xapp-1-A04" + "BC3DE5FG-4829174650312-" + "9f3e1c7a5b2d4e6f8a0c1b3d5e7f9a2c"),
+        ("slack-token", "https://hooks.slack.com/services/" + "T03BQ7XKL/B05HZ2M9QJD/" + "k7Xq9Lm2Pz8RtY3K"),
+        ("stripe-key", "sk_live_" + "51Mz8QkL2xR7tV4wY9bN3cH6jD0fG5pS"),
+        ("stripe-key", "rk_test_" + "4eC39HqLyjWDarjtT1zdp7dc"),
+        ("google-api-key", "AIza" + "SyD3k9Lq2mXv8RtP4WzJ7nBc1YhU6eQfKaS"),
+        ("npm-token", "npm_" + "a8Kd93jfLq02nXv7TzPq4mWc1RsYh6Ue9BbZ"),
+        ("pypi-token", "pypi-AgEIcHlwaS5vcmc" + "CJDk3ZTQ4NTYtYjZhMi00ZDEyLTg5NzktNGQ0YjQ1ZjY3ODkw" * 2),
+        ("dockerhub-token", "dckr_pat_" + "Xq9Lm2Pz8RtY3Kv6Wn1Bc4Hd5Fg"),
+        (
+            "sendgrid-api-key",
+            "SG." + "Qx7Lm2Pz8RtY3Kv6Wn1Bc4." + "Hd5Fg0JsQ9eRt2UaK7Xq9Lm2P" + "z8RtY3Kv6Wn1Bc4Hd5",
+        ),
+        ("openai-api-key", "sk-proj-" + "Qx7Lm2Pz8RtY3Kv6Wn1B" + "T3BlbkFJ" + "c4Hd5Fg0JsQ9eRt2UaK7"),
+        ("anthropic-api-key", "sk-ant-api03-" + "Qx7Lm2Pz8RtY3Kv6Wn1Bc4Hd5Fg0JsQ9eRt2UaK7" * 2 + "-AbCdEfAA"),
     ],
 )
 def test_provider_tokens_are_found(repo, rule, token):
@@ -195,4 +210,32 @@ def test_document_paths_and_indexed_names_under_secret_like_keys_pass(repo):
         "nav:\n  - Kubernetes Secret Types: guides/common-k8s-secret-types.md\n"
         '  - SecretKey: "some-array[0].entity"\n',
     )
+    assert repo.check().code == 0
+
+
+def test_an_azure_connection_string_key_is_found(repo):
+    key = ("Xq9Lm2Pz8RtY3Kv6Wn1Bc4Hd5Fg0JsQ9eRt2UaK7" * 3)[:86] + "=="
+    repo.write(
+        "config/appsettings.json",
+        '{"Storage": "DefaultEndpointsProtocol=https;AccountName=shop;AccountKey='
+        + key
+        + ';EndpointSuffix=core.windows.net"}\n',
+    )
+    res = repo.check_json()
+    assert ("azure-connection-string", "config/appsettings.json", 1) in res.rules_at()
+    assert key not in res.out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "SLACK_BOT_TOKEN=xoxb-your-bot-token\n",  # a placeholder, not the format
+        "key = 'sk_test_short'\n",
+        "key = 'AIza" + "SyD3k9Lq2mXv8RtP4W'\n",  # too short for a Google key
+        "see https://hooks.slack.com/services/YOUR/WEBHOOK/URL\n",
+        "id = 'npm_package_version'\n",
+    ],
+)
+def test_text_shaped_like_a_token_prefix_only_passes(repo, text):
+    repo.write("scripts/notify.sh", text)
     assert repo.check().code == 0

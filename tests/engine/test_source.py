@@ -74,7 +74,8 @@ def test_tag_and_commit_refs(git_repo, runner) -> None:
 
 
 def test_unreachable_repository_is_a_temporary_error_without_credentials(tmp_path, runner) -> None:
-    src = GitSource("https://user:hunter2@127.0.0.1:9/repo.git", GitRef(branch="main"), runner, timeout=20)
+    url = "https://user:hunter2@127.0.0.1:9/repo.git"  # secretsops:ignore test value
+    src = GitSource(url, GitRef(branch="main"), runner, timeout=20)
     try:
         with pytest.raises(SourceError) as err:
             src.sync()

@@ -25,9 +25,11 @@ def default_detectors(strict: bool = False) -> list[Detector]:
     from secretsops.check.detectors.entropy import HighEntropyValues
     from secretsops.check.detectors.kubeconfig import KubeconfigCredentials
     from secretsops.check.detectors.kustomize import SecretGenerators, UndecryptedBuildOutput
+    from secretsops.check.detectors.registry import RegistryCredentials
     from secretsops.check.detectors.secrets import KubernetesSecrets
     from secretsops.check.detectors.sops_files import SopsFiles
     from secretsops.check.detectors.tokens import KeyMaterial
+    from secretsops.check.detectors.urls import UrlCredentials
 
     return [
         SopsFiles(),
@@ -36,7 +38,9 @@ def default_detectors(strict: bool = False) -> list[Detector]:
         UndecryptedBuildOutput(),
         KubeconfigCredentials(),
         KeyMaterial(),
+        RegistryCredentials(),
         DotenvCredentials(),
+        UrlCredentials(),
         HighEntropyValues(),
     ]
 

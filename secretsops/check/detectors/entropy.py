@@ -29,6 +29,12 @@ _HINT_WORDS = ("pass", "secret", "token", "key", "credential", "pwd", "dsn")
 _ASSIGNMENT = re.compile(r"""(?i)([A-Za-z_][\w.\-]*)["']?\s*(?::=|=>|[:=])\s*["']([^"'\s]{16,})["']""")
 #: a secret-like key followed by a long value (or a block scalar) somewhere in the text; files
 #: without one are not parsed just for this detector
+#: config formats whose values are written unquoted (``spring.datasource.password=…``): there a
+#: whole line ``key = value`` / ``key: value`` counts, not only a quoted value
+_UNQUOTED_SUFFIXES = (".properties", ".ini", ".cfg", ".conf", ".cnf", ".npmrc", ".pypirc")
+_UNQUOTED = re.compile(r"""^\s*([A-Za-z_/][\w.\-/:]*?)\s*[=:]\s*([^\s"'#;]{16,})\s*$""")
+#: ``<password>…</password>`` (Maven settings.xml, NuGet.config, Spring XML)
+_XML_ELEMENT = re.compile(r"<([A-Za-z_][\w.\-]*)>([^<>\s]{16,})</\1>")
 _CANDIDATE = re.compile(  # run on the lowercased text: no IGNORECASE, 6x faster
     r"(?:pass|secret|token|key|credential|pwd|dsn)[\w.-]*[\"']?\s*:\s*"
     r"(?:[\"']?[^\s\"'#{}\[\],]{16,}|[|>])"
@@ -114,13 +120,20 @@ class HighEntropyValues:
                     file.report("high-entropy-secret", line_of(leaf.container, key), key, value)
 
     def _lines(self, file: ScanFile) -> None:
+        name = file.name.lower()
+        unquoted = name.endswith(_UNQUOTED_SUFFIXES)
+        xml = name.endswith((".xml", ".config"))
         for n, line in enumerate(file.text.splitlines(), 1):
             if len(line) > 4096:
                 continue
             low = line.lower()
             if not any(word in low for word in _HINT_WORDS):
                 continue
-            for m in _ASSIGNMENT.finditer(line):
-                key, value = m.group(1), m.group(2)
-                if is_secret_key_name(key.rsplit(".", 1)[-1]) and is_high_entropy(value):
+            found = [(m.group(1), m.group(2)) for m in _ASSIGNMENT.finditer(line)]
+            if unquoted and not found and (m := _UNQUOTED.match(line)):
+                found.append((m.group(1), m.group(2)))
+            if xml:
+                found += [(m.group(1), m.group(2)) for m in _XML_ELEMENT.finditer(line)]
+            for key, value in found:
+                if is_secret_key_name(key.rsplit(".", 1)[-1].rsplit(":", 1)[-1]) and is_high_entropy(value):
                     file.report("high-entropy-secret", n, key, value)

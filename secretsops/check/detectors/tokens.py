@@ -65,6 +65,37 @@ PATTERNS: tuple[Pattern, ...] = (
         ("glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glcbt-", "glsoat-"),
         _L + r"gl(?:pat|dt|rt|ptt|ft|cbt|soat)-[A-Za-z0-9_-]{20,}" + _R,
     ),
+    # the formats below are the providers' published ones (their docs and secret-scanning partner
+    # programmes): a fixed prefix and a fixed alphabet, so a match is the token, not a guess
+    _p("slack-token", ("xox",), _L + r"xox[abposr]-(?:[0-9]+-){1,3}[A-Za-z0-9]{16,}" + _R),
+    _p("slack-token", ("xapp-",), _L + r"xapp-[0-9]+-[A-Z0-9]+-[0-9]+-[a-f0-9]{32,}" + _R),
+    _p(
+        "slack-token",
+        ("hooks.slack.com",),
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/"
+        r"T[A-Z0-9]{6,}/[A-Z0-9]{6,}/[A-Za-z0-9]{16,}" + _R,
+    ),
+    _p(
+        "stripe-key",
+        ("sk_live_", "rk_live_", "sk_test_", "rk_test_"),
+        _L + r"[rs]k_(?:live|test)_[A-Za-z0-9]{20,247}" + _R,
+    ),
+    _p("google-api-key", ("AIza",), _L + r"AIza[0-9A-Za-z_-]{35}" + _R),
+    _p("npm-token", ("npm_",), _L + r"npm_[A-Za-z0-9]{36}" + _R),
+    _p("pypi-token", ("pypi-AgEIcHlwaS5vcmc",), _L + r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}" + _R),
+    _p("dockerhub-token", ("dckr_pat_",), _L + r"dckr_pat_[A-Za-z0-9_-]{27,}" + _R),
+    _p("sendgrid-api-key", ("SG.",), _L + r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}" + _R),
+    _p(
+        "openai-api-key",
+        ("T3BlbkFJ",),  # "OpenAI" in base64, inside every key
+        _L + r"sk-(?:[a-z]+-)?[A-Za-z0-9_-]{16,}T3BlbkFJ[A-Za-z0-9_-]{16,}" + _R,
+    ),
+    _p("anthropic-api-key", ("sk-ant-",), _L + r"sk-ant-[a-z]+[0-9]{2}-[A-Za-z0-9_-]{80,}" + _R),
+    _p(
+        "azure-connection-string",
+        ("AccountKey=", "SharedAccessKey="),
+        r"(?:AccountKey=[A-Za-z0-9+/]{86}==|SharedAccessKey=[A-Za-z0-9+/]{43}=)(?![A-Za-z0-9+/=])",
+    ),
 )
 _LEGACY_VAULT = re.compile(r"s\.(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[0-9])")
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-.")
@@ -101,6 +132,8 @@ def find_key_material(text: str) -> Iterator[Match]:
                 continue
             if pattern.lowercase_literals:
                 value = value[-40:]  # the secret access key itself, not its label
+            elif pattern.rule == "azure-connection-string":
+                value = value.partition("=")[2]  # the key, not its label
             if is_placeholder(value) or "EXAMPLE" in value:
                 continue
             yield Match(pattern.rule, start, value)
@@ -124,7 +157,7 @@ def is_key_file(text: str) -> bool:
 
 
 class KeyMaterial:
-    """age identities, PEM private keys, AWS keys, Vault/GitHub/GitLab tokens in any text file."""
+    """age identities, PEM private keys, cloud keys and provider tokens in any text file."""
 
     def scan(self, file: ScanFile) -> None:
         text = file.text

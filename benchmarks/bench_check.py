@@ -4,8 +4,8 @@
                                      [--gitleaks PATH] [--detect-secrets PATH] [--ds-runs 1]
 
 Builds (1) a repo of N files: Python code, Deployments, ConfigMaps, SOPS-encrypted Secrets (metadata
-as sops 3.11 writes it, values randomised) and, at known paths, planted leaks of nine kinds and
-eight kinds of look-alikes that are not leaks (a catch-all `.sops.yaml` rule covers the tree);
+as sops 3.11 writes it, values randomised) and, at known paths, planted leaks of thirteen kinds and
+eleven kinds of look-alikes that are not leaks (a catch-all `.sops.yaml` rule covers the tree);
 (2) a repo of M commits built with `git fast-import`. Times, alternating the tools under the same
 load, `secretsops check` vs `gitleaks dir` vs `detect-secrets scan` on (1) and `check --history`
 vs `gitleaks git` on (2), and prints, per planted kind, how many files each tool flagged, and the
@@ -36,6 +36,7 @@ from pathlib import Path
 
 RNG = random.Random(1234)
 ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+UPPER_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
 def rand_b64(n: int) -> str:
@@ -165,6 +166,27 @@ def leak_kubeconfig(i: int) -> str:
     )
 
 
+def leak_db_url(i: int) -> str:
+    return f"replicaCount: 2\ndatabase:\n  url: postgres://app-{i}:{rand_str(20)}@db.internal:5432/app\n"
+
+
+def leak_slack_webhook(i: int) -> str:
+    hook = f"T{rand_str(8, UPPER_DIGITS)}/B{rand_str(10, UPPER_DIGITS)}/{rand_str(24)}"
+    return f"alerting:\n  receiver: team-{i}\n  slack:\n    url: https://hooks.slack.com/services/{hook}\n"
+
+
+def leak_docker_config(_i: int) -> str:
+    auth = base64.b64encode(f"ci:{rand_str(24)}".encode()).decode()
+    return f'{{\n  "auths": {{\n    "registry.example.org": {{\n      "auth": "{auth}"\n    }}\n  }}\n}}\n'
+
+
+def leak_properties(i: int) -> str:
+    return (
+        f"server.port=80{i % 10}\nspring.datasource.url=jdbc:postgresql://db:5432/app\n"
+        f"spring.datasource.username=app\nspring.datasource.password={rand_str(20)}\n"
+    )
+
+
 LEAKS: list[tuple[str, Callable[[int], str], str, int]] = [
     # kind, maker, file name pattern ({i}), files per 10,000
     ("Secret, base64 data", leak_secret_data, "leak-{i}.yaml", 300),
@@ -176,6 +198,10 @@ LEAKS: list[tuple[str, Callable[[int], str], str, int]] = [
     ("age identity file", leak_age_identity, "age-{i}.agekey", 10),
     ("SOPS file, one value decrypted by hand", leak_sops_partial, "db-{i}.sops.yaml", 10),
     ("kubeconfig with a token", leak_kubeconfig, "kubeconfig-{i}.yaml", 10),
+    ("database URL with a password in Helm values", leak_db_url, "db-values-{i}.yaml", 10),
+    ("Slack webhook URL in values", leak_slack_webhook, "alerts-{i}.yaml", 10),
+    ("docker config.json with an auth", leak_docker_config, "docker-config-{i}.json", 10),
+    ("Spring application.properties password", leak_properties, "application-{i}.properties", 10),
 ]
 
 # --- look-alikes: not leaks ---------------------------------------------------------------------
@@ -245,6 +271,18 @@ def fp_test_fixture(i: int) -> str:
     return f'def test_login_{i}():\n    assert login("app", password="wrong") is False\n'
 
 
+def fp_doc_url(i: int) -> str:
+    return f"# Service {i}\n\nSet `DATABASE_URL=postgres://app:s3cr3t-example@db/app` in your shell.\n"
+
+
+def fp_credential_helper(_i: int) -> str:
+    return '{"auths": {"ghcr.io": {}}, "credsStore": "desktop"}\n'
+
+
+def fp_properties_reference(i: int) -> str:
+    return f"server.port=80{i % 10}\nspring.datasource.password=${{DB_PASSWORD}}\n"
+
+
 LOOKALIKES: list[tuple[str, Callable[[int], str], str, int]] = [
     ("Secret with ${VAR}, username, host, port", fp_flux_substitution, "db-secret-{i}.yaml", 20),
     ("public certificate (ca.crt)", fp_certificate, "ca-{i}.crt", 10),
@@ -254,6 +292,9 @@ LOOKALIKES: list[tuple[str, Callable[[int], str], str, int]] = [
     (".env.example with placeholders", fp_example_env, "env-{i}.example", 10),
     ("ExternalSecret", fp_external_secret, "es-{i}.yaml", 20),
     ("test with a fake password", fp_test_fixture, "test_login_{i}.py", 10),
+    ("README with a URL credential example", fp_doc_url, "SETUP-{i}.md", 10),
+    ("docker config.json naming a credential helper", fp_credential_helper, "helper-config-{i}.json", 10),
+    ("properties with ${VAR}", fp_properties_reference, "ref-{i}.properties", 10),
 ]
 BULK = [("py", code_file, "mod_{i}.py", 40), ("deploy", deployment, "deploy-{i}.yaml", 25),
         ("cm", configmap, "cm-{i}.yaml", 15), ("sops", sops_secret, "sops-{i}.yaml", 15)]  # fmt: skip

@@ -272,7 +272,8 @@ def fp_test_fixture(i: int) -> str:
 
 
 def fp_doc_url(i: int) -> str:
-    return f"# Service {i}\n\nSet `DATABASE_URL=postgres://app:s3cr3t-example@db/app` in your shell.\n"
+    url = "postgres://app:s3cr3t-example@db/app"  # secretsops:ignore a look-alike
+    return f"# Service {i}\n\nSet `DATABASE_URL={url}` in your shell.\n"
 
 
 def fp_credential_helper(_i: int) -> str:

@@ -34,3 +34,21 @@ def test_a_generated_password_in_a_config_file_is_found(repo, path, text, line):
 def test_references_and_names_in_properties_pass(repo, text):
     repo.write("application.properties", text)
     assert repo.check().code == 0
+
+
+def test_a_generated_password_in_a_compose_environment_list_is_found(repo):
+    repo.write(
+        "docker-compose.yml",
+        "services:\n  db:\n    image: postgres:16.4\n    environment:\n"
+        "      - POSTGRES_USER=app\n      - POSTGRES_PASSWORD=Xk29fjQ8zLm3PqR7wT\n",
+    )
+    assert repo.check_json().rules_at() == {("high-entropy-secret", "docker-compose.yml", 6)}
+
+
+def test_compose_list_items_naming_a_file_or_a_variable_pass(repo):
+    repo.write(
+        "docker-compose.yml",
+        "services:\n  db:\n    environment:\n      - POSTGRES_PASSWORD_FILE=/run/secrets/db-password\n"
+        "      - API_TOKEN=${API_TOKEN}\n    command: [--db-password=$(DB_PASSWORD)]\n",
+    )
+    assert repo.check().code == 0

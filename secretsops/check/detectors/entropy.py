@@ -35,8 +35,10 @@ _UNQUOTED_SUFFIXES = (".properties", ".ini", ".cfg", ".conf", ".cnf", ".npmrc", 
 _UNQUOTED = re.compile(r"""^\s*([A-Za-z_/][\w.\-/:]*?)\s*[=:]\s*([^\s"'#;]{16,})\s*$""")
 #: ``<password>…</password>`` (Maven settings.xml, NuGet.config, Spring XML)
 _XML_ELEMENT = re.compile(r"<([A-Za-z_][\w.\-]*)>([^<>\s]{16,})</\1>")
+#: a list item ``NAME=value`` (docker-compose ``environment:`` lists, ``--flag=value`` args)
+_LIST_ASSIGNMENT = re.compile(r"^-{0,2}([A-Za-z_][\w.\-]*)=(\S+)$")
 _CANDIDATE = re.compile(  # run on the lowercased text: no IGNORECASE, 6x faster
-    r"(?:pass|secret|token|key|credential|pwd|dsn)[\w.-]*[\"']?\s*:\s*"
+    r"(?:pass|secret|token|key|credential|pwd|dsn)[\w.-]*[\"']?\s*[:=]\s*"
     r"(?:[\"']?[^\s\"'#{}\[\],]{16,}|[|>])"
 )
 _WORDISH = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
@@ -115,9 +117,12 @@ class HighEntropyValues:
     def _walk(self, file: ScanFile, node: Any) -> None:
         for leaf in iter_leaves(node):
             key, value = leaf.key, leaf.value
-            if isinstance(key, str) and isinstance(value, str) and is_secret_key_name(key):
-                if is_high_entropy(value):
-                    file.report("high-entropy-secret", line_of(leaf.container, key), key, value)
+            if not isinstance(value, str):
+                continue
+            if isinstance(key, int) and (m := _LIST_ASSIGNMENT.match(value)):
+                key, value = m.group(1), m.group(2)  # compose `environment: [NAME=value]`, args
+            if isinstance(key, str) and is_secret_key_name(key) and is_high_entropy(value):
+                file.report("high-entropy-secret", line_of(leaf.container, leaf.key), key, value)
 
     def _lines(self, file: ScanFile) -> None:
         name = file.name.lower()

@@ -9,6 +9,7 @@ reported (a Secret's stringData) is told once, by that rule.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from secretsops.check.detectors.sops_files import is_dotenv_name
 from secretsops.check.detectors.tokens import key_on_line
@@ -16,10 +17,29 @@ from secretsops.check.placeholders import is_placeholder
 from secretsops.check.scanfile import ScanFile
 from secretsops.check.sopsfmt import is_enc
 
-#: scheme://user:password@host; the password stops at the first '@', '/', quote or space
-URL_WITH_PASSWORD = re.compile(
-    r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,30}://([^\s/:@\"'<>`]*):([^\s/@\"'<>`]+)@[A-Za-z0-9\[]"
-)
+#: after ``scheme://``: user ``:`` password ``@`` host; the password stops at '@', '/', a quote or space
+_USERINFO = re.compile(r"([^\s/:@\"'<>`]*):([^\s/@\"'<>`]+)@[A-Za-z0-9\[]")
+_SCHEME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+.-")
+_MAX_SCHEME = 32
+
+
+def urls_with_password(text: str) -> Iterator[tuple[int, str, str]]:
+    """(offset, URL up to the host, password) of every ``scheme://user:password@host``.
+
+    Found from each ``://`` (a regex tried at every letter of a file is 10x slower on code)."""
+    at = text.find("://")
+    while at != -1:
+        m = _USERINFO.match(text, at + 3)
+        if m:
+            start = at
+            while start > 0 and at - start < _MAX_SCHEME and text[start - 1] in _SCHEME_CHARS:
+                start -= 1
+            if start < at and text[start].isascii() and text[start].isalpha():
+                if start == 0 or text[start - 1] not in _SCHEME_CHARS:
+                    yield start, text[start : m.end() - 1], m.group(2)
+        at = text.find("://", at + 3)
+
+
 _TEMPLATED = ("$", "{", "%")
 #: ``user:password@host`` spells out the syntax (docstrings, help texts), it does not use it
 _SYNTAX = frozenset({"password", "passwd", "pass", "pwd", "pw", "secret", "token"})
@@ -34,12 +54,11 @@ class UrlCredentials:
         name = file.name.lower()
         if name.endswith(_DOCS) or is_dotenv_name(file.name):
             return
-        for m in URL_WITH_PASSWORD.finditer(text):
-            password = m.group(2)
+        for offset, url, password in urls_with_password(text):
             if len(password) < 3 or password.lower() in _SYNTAX or password.startswith(_TEMPLATED):
                 continue  # templated (${VAR}, {{ .Values.x }}, {pw} in an f-string, %(pw)s) or syntax
             if is_placeholder(password) or is_enc(password):
                 continue
-            line_no = text.count("\n", 0, m.start()) + 1
-            start = text.rfind("\n", 0, m.start()) + 1
-            file.report("url-credential", line_no, key_on_line(text[start : m.start()]), m.group(0)[:-1])
+            line_no = text.count("\n", 0, offset) + 1
+            start = text.rfind("\n", 0, offset) + 1
+            file.report("url-credential", line_no, key_on_line(text[start:offset]), url)

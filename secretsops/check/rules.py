@@ -74,6 +74,17 @@ RULES: dict[str, Rule] = {
             },
         ),
         Rule(
+            "k8s-plaintext-credential",
+            "KubernetesPlaintextCredential",
+            "A credential is set in plaintext outside a Secret (a ConfigMap data value, a container "
+            "env value).",
+            Fix(
+                ROTATE + "move it into a Secret (encrypted with secretsops encrypt, sealed with "
+                "secretsops seal, or an ExternalSecret) and reference it (env valueFrom.secretKeyRef, "
+                "envFrom.secretRef)"
+            ),
+        ),
+        Rule(
             "sealed-secret-not-sealed",
             "SealedSecretNotSealed",
             "A SealedSecret's encryptedData value is not kubeseal ciphertext.",

@@ -111,7 +111,7 @@ def test_literal_password_is_not_a_placeholder(repo):
     assert repo.check().code == 1
 
 
-def test_configmaps_and_non_core_secret_kinds_pass(repo):
+def test_configmaps_without_credentials_and_non_core_secret_kinds_pass(repo):
     repo.write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  password: x\n")
     repo.write("other.yaml", "apiVersion: example.com/v1\nkind: Secret\nmetadata: {name: c}\ndata:\n  x: y\n")
     assert repo.check().code == 0

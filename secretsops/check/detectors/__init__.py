@@ -30,10 +30,12 @@ def default_detectors(strict: bool = False) -> list[Detector]:
     from secretsops.check.detectors.sops_files import SopsFiles
     from secretsops.check.detectors.tokens import KeyMaterial
     from secretsops.check.detectors.urls import UrlCredentials
+    from secretsops.check.detectors.workloads import PlaintextCredentials
 
     return [
         SopsFiles(),
         KubernetesSecrets(strict),
+        PlaintextCredentials(),
         SecretGenerators(strict),
         UndecryptedBuildOutput(),
         KubeconfigCredentials(),

@@ -119,6 +119,11 @@ class HighEntropyValues:
             key, value = leaf.key, leaf.value
             if not isinstance(value, str):
                 continue
+            if "\n" in value.rstrip("\n"):
+                # a file carried in a value (a ConfigMap's application.yaml, a values block):
+                # its lines are read as config text, starting below the key of the block scalar
+                self._text(file, value, line_of(leaf.container, leaf.key), unquoted=True, xml=True)
+                continue
             if isinstance(key, int) and (m := _LIST_ASSIGNMENT.match(value)):
                 key, value = m.group(1), m.group(2)  # compose `environment: [NAME=value]`, args
             if isinstance(key, str) and is_secret_key_name(key) and is_high_entropy(value):
@@ -127,8 +132,11 @@ class HighEntropyValues:
     def _lines(self, file: ScanFile) -> None:
         name = file.name.lower()
         unquoted = name.endswith(_UNQUOTED_SUFFIXES)
-        xml = name.endswith((".xml", ".config"))
-        for n, line in enumerate(file.text.splitlines(), 1):
+        self._text(file, file.text, 0, unquoted=unquoted, xml=name.endswith((".xml", ".config")))
+
+    def _text(self, file: ScanFile, text: str, offset: int, *, unquoted: bool, xml: bool) -> None:
+        """Assignments in config or code text; line ``n`` of ``text`` is reported as ``offset + n``."""
+        for n, line in enumerate(text.splitlines(), offset + 1):
             if len(line) > 4096:
                 continue
             low = line.lower()

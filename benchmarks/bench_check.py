@@ -4,7 +4,7 @@
                                      [--gitleaks PATH] [--detect-secrets PATH] [--ds-runs 1]
 
 Builds (1) a repo of N files: Python code, Deployments, ConfigMaps, SOPS-encrypted Secrets (metadata
-as sops 3.11 writes it, values randomised) and, at known paths, planted leaks of thirteen kinds and
+as sops 3.11 writes it, values randomised) and, at known paths, planted leaks of fifteen kinds and
 eleven kinds of look-alikes that are not leaks (a catch-all `.sops.yaml` rule covers the tree);
 (2) a repo of M commits built with `git fast-import`. Times, alternating the tools under the same
 load, `secretsops check` vs `gitleaks dir` vs `detect-secrets scan` on (1) and `check --history`
@@ -187,6 +187,18 @@ def leak_properties(i: int) -> str:
     )
 
 
+def leak_configmap_password(i: int) -> str:
+    return (
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: legacy-{i}\n"
+        f"data:\n  DB_HOST: db\n  DB_USER: app\n  DB_PASSWORD: Autumn{2000 + i % 25}-{rand_str(4)}\n"
+    )
+
+
+def leak_env_value(i: int) -> str:
+    item = f"        - name: PAYMENT_API_KEY\n          value: {rand_str(32)}\n"
+    return deployment(i).replace("        ports:\n", item + "        ports:\n")
+
+
 LEAKS: list[tuple[str, Callable[[int], str], str, int]] = [
     # kind, maker, file name pattern ({i}), files per 10,000
     ("Secret, base64 data", leak_secret_data, "leak-{i}.yaml", 300),
@@ -202,6 +214,8 @@ LEAKS: list[tuple[str, Callable[[int], str], str, int]] = [
     ("Slack webhook URL in values", leak_slack_webhook, "alerts-{i}.yaml", 10),
     ("docker config.json with an auth", leak_docker_config, "docker-config-{i}.json", 10),
     ("Spring application.properties password", leak_properties, "application-{i}.properties", 10),
+    ("ConfigMap with a word-like password", leak_configmap_password, "legacy-cm-{i}.yaml", 10),
+    ("Deployment env value with an API key", leak_env_value, "payments-{i}.yaml", 10),
 ]
 
 # --- look-alikes: not leaks ---------------------------------------------------------------------

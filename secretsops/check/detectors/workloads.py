@@ -35,6 +35,10 @@ _STORE_REFERENCE = re.compile(
     r"^(?:vault:|ref\+|arn:aws:|secretsmanager:|ssm:|awssm:|gcpsm:|azkv:|sm://|op://|akv:|projects/)"
 )
 _MAX_DEPTH = 12
+#: words one of which every credential-like name contains (``is_secret_key_name``)
+_HINT_WORDS = ("pass", "secret", "token", "key", "credential", "pwd", "dsn")
+#: an env item's literal ``value:`` (YAML block or flow style, JSON), not ``valueFrom``
+_VALUE_KEY = re.compile(r"""(?:^|[\s{,])["']?value["']?\s*:""", re.MULTILINE)
 #: shorter is a flag or a marker (``x``, ``-``), not a credential anyone could use
 MIN_LENGTH = 4
 
@@ -66,8 +70,12 @@ def _env_lists(node: Any, depth: int = 0) -> Iterator[list[Any]]:
 
 class PlaintextCredentials:
     def scan(self, file: ScanFile) -> None:
+        # cheap tests first: most manifests hold no credential-like word, or no literal `value:`
+        # (an env list of valueFrom references), and are then not parsed for this rule
         text = file.text
-        if not file.is_structured or ("ConfigMap" not in text and "env:" not in text and '"env"' not in text):
+        if not file.is_structured or not any(word in file.lower for word in _HINT_WORDS):
+            return
+        if "ConfigMap" not in text and not _VALUE_KEY.search(text):
             return
         for doc in file.docs:
             if isinstance(doc, dict) and "sops" in doc:

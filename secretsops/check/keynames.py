@@ -40,3 +40,16 @@ def is_secret_key_name(name: str) -> bool:
         if word == "key" and i > 0 and parts[i - 1] in _KEY_QUALIFIERS:
             return True
     return False
+
+
+def names_a_credential(name: str) -> bool:
+    """Stricter than :func:`is_secret_key_name`: the *last* word is the credential (``DB_PASSWORD``,
+    ``apiKey``, ``CLIENT_SECRET``), so ``TOKEN_AUDIENCE`` or ``SECRET_BACKEND`` do not count. For
+    rules that report a value whatever its entropy."""
+    parts = words(name)
+    if not parts:
+        return False
+    last = parts[-1]
+    if last in _SECRET_WORDS or last == "passphrase":
+        return True
+    return last == "key" and len(parts) > 1 and parts[-2] in _KEY_QUALIFIERS

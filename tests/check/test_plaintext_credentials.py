@@ -69,6 +69,8 @@ def test_env_in_a_cronjob_job_template_is_found(repo, canary):
         ("API_KEY", "value: arn:aws:secretsmanager:eu-west-1:123456789012:secret:app"),
         ("DB_PASSWORD", "value: ''"),
         ("DB_PASSWORD", "value: changeme"),
+        ("TOKEN_AUDIENCE", "value: payments-api"),  # about a token, not one
+        ("SECRET_BACKEND", "value: vault"),
     ],
 )
 def test_references_settings_and_placeholders_in_env_pass(repo, item):

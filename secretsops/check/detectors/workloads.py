@@ -1,8 +1,8 @@
 """Credentials set in plaintext on Kubernetes objects that are not Secrets: a ConfigMap ``data``
-value or a container's ``env`` ``value`` under a credential-like name (``DB_PASSWORD``,
-``apiKey``). ConfigMaps are readable by anyone who can read the namespace's configuration and
-env values are printed by ``kubectl describe``: unlike the entropy rule, a word-like password
-(``Summer2024-prod``) is reported here too.
+value or a container's ``env`` ``value`` under a name that ends in a credential (``DB_PASSWORD``,
+``apiKey``, ``CLIENT_SECRET``; not ``TOKEN_AUDIENCE``). ConfigMaps are readable by anyone who
+can read the namespace's configuration and env values are printed by ``kubectl describe``: unlike
+the entropy rule, a word-like password (``Summer2024-prod``) is reported here too.
 
 What passes: references (``valueFrom``, ``$(VAR)``, ``${VAR}``, ``{{ }}``), placeholders,
 values shorter than 4 characters, numbers and booleans (``PASSWORD_MIN_LENGTH: "8"``,
@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from secretsops.check.detectors.secrets import is_public_material, iter_k8s_objects
-from secretsops.check.keynames import is_secret_key_name
+from secretsops.check.keynames import names_a_credential
 from secretsops.check.placeholders import is_placeholder
 from secretsops.check.scanfile import ScanFile
 from secretsops.check.sopsfmt import is_enc
@@ -44,7 +44,7 @@ MIN_LENGTH = 4
 
 
 def is_plaintext_credential(name: str, value: Any) -> bool:
-    if not isinstance(value, str) or not is_secret_key_name(name):
+    if not isinstance(value, str) or not names_a_credential(name):
         return False
     v = value.strip()
     if len(v) < MIN_LENGTH or "\n" in v or is_enc(v) or is_placeholder(v) or is_public_material(v):

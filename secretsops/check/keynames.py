@@ -11,8 +11,11 @@ import re
 
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _SECRET_WORDS = frozenset(
-    {"password", "passwd", "pass", "pwd", "secret", "token", "apikey", "credential", "credentials", "dsn"}
-)
+    {
+        "password", "passwd", "pass", "pwd", "passphrase", "secret", "token", "apikey", "credential",
+        "credentials", "dsn",
+    }
+)  # fmt: skip
 _KEY_QUALIFIERS = frozenset(
     {"api", "secret", "private", "access", "encryption", "signing", "master", "client"}
 )
@@ -50,6 +53,6 @@ def names_a_credential(name: str) -> bool:
     if not parts:
         return False
     last = parts[-1]
-    if last in _SECRET_WORDS or last == "passphrase":
+    if last in _SECRET_WORDS:
         return True
     return last == "key" and len(parts) > 1 and parts[-2] in _KEY_QUALIFIERS

@@ -44,6 +44,8 @@ class Rule:
     variants: Mapping[str, Fix] = field(default_factory=dict)
 
     def fix_for(self, variant: str) -> Fix:
+        if variant == "template":  # a Helm template: sops cannot encrypt it, whatever the rule
+            return TEMPLATE if self.fix.command else self.fix
         return self.variants.get(variant, self.fix)
 
 
@@ -55,6 +57,11 @@ ENCRYPT_SECRET = "secretsops encrypt{config} -i --encrypted-regex '^(data|string
 #: re-encrypt, in place and in memory, the values of a SOPS file that were decrypted by hand
 REENCRYPT = "secretsops check --fix {path}"
 KEY_FILE = Fix(ROTATE + "stop tracking the key file and ignore it", UNTRACK)
+#: a finding in a Helm chart template, where no command can encrypt the file
+TEMPLATE = Fix(
+    ROTATE + "take the value out of the template: put it in a values file encrypted with secretsops "
+    "encrypt (passed with helm -f), or use a SealedSecret or an ExternalSecret"
+)
 REVOKE_NOTE = " (no local command can revoke it)"
 
 RULES: dict[str, Rule] = {

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from secretsops.check.helmtemplates import detemplate, looks_templated
 from secretsops.check.model import Finding, Note, fingerprint
 from secretsops.check.sopsconfig import CreationRule
 from secretsops.check.yamllines import parse_documents_leniently, parse_with_lines
@@ -36,6 +37,8 @@ class ScanFile:
     #: why the file could not be judged (over a reader limit): the run cannot pass
     errors: list[Note] = field(default_factory=list)
     parsed_ok: bool = False
+    #: a Go/Helm template (not YAML until rendered): read through check/helmtemplates.py
+    templated: bool = False
     #: the repository's fingerprint key (check/fpkey.py); a fresh random one when not given
     fingerprint_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     _docs: list[Any] | None = None
@@ -78,16 +81,35 @@ class ScanFile:
                 self._docs = []
                 self.errors.append(Note(self.path, str(exc).split(": ", 1)[-1]))
             except InputError as exc:
+                self.templated = looks_templated(self.text)
+                templated = self._parse_template() if self.templated else None
+                if templated is not None:
+                    self._docs = templated
+                    return self._docs
                 self._docs = parse_documents_leniently(self.text) if "\n---" in self.text else []
                 if self.is_structured:
                     self.note(str(exc).split(": ", 1)[-1])
         return self._docs
+
+    def _parse_template(self) -> list[Any] | None:
+        """A Helm chart template read as the YAML it renders to (check/helmtemplates.py)."""
+        text = detemplate(self.text)
+        if text is None:
+            return None
+        try:
+            return parse_with_lines(text, self.path)
+        except InputError:
+            return parse_documents_leniently(text) if "\n---" in text else None
 
     def report(
         self, rule: str, line: int, key: str, value: str | bytes, *, variant: str = "", target: str = ""
     ) -> None:
         """A finding at ``line``; ``variant`` picks one of the rule's fixes, ``target`` names the
         file the fix acts on when it is not this one (a secretGenerator's env file)."""
+        if not variant and self.is_structured and looks_templated(self.text):
+            self.parse()
+            if self.templated:
+                variant = "template"  # no command can encrypt a template: the fix says what to do
         fp = fingerprint(value, self.fingerprint_key)
         finding = Finding(rule, self.path, max(line, 1), key, fp, self.commit, variant=variant, target=target)
         self.findings.append(finding)

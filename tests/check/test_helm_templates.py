@@ -61,3 +61,17 @@ def test_detemplating_keeps_every_line_where_it_was():
 
 def test_an_action_spanning_lines_is_not_guessed_at():
     assert detemplate('data:\n  a: {{ include "x"\n   . }}\n') is None
+
+
+def test_a_sync_policy_set_from_values_in_an_app_of_apps_template_passes_the_gitops_rules(repo):
+    repo.write(
+        "charts/apps/templates/apps.yaml",
+        "{{- range .Values.apps }}\n---\napiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        "metadata:\n  name: {{ .name }}\n  namespace: argocd\nspec:\n  project: default\n"
+        "  source: {repoURL: 'https://git.example.org/apps.git', path: '{{ .path }}', targetRevision: main}\n"
+        "  destination: {server: 'https://kubernetes.default.svc', namespace: '{{ .namespace }}'}\n"
+        "  syncPolicy:\n    automated:\n      prune: {{ $.Values.prune }}\n"
+        "      selfHeal: {{ $.Values.selfHeal }}\n{{- end }}\n",
+    )
+    res = repo.check_json("--gitops")
+    assert res.code == 0 and res.json["findings"] == [] and res.json["notes"] == []

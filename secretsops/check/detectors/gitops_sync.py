@@ -85,7 +85,7 @@ class PruneDisabled:
                 spec = mapping(doc, "spec")
                 prune = mapping(spec, "prune")
                 complete = isinstance(spec, dict) and "sourceRef" in spec
-                if prune is False or (prune is not True and complete):
+                if prune is False or (prune is not True and complete and not _templated(prune)):
                     file.report(
                         PRUNE_RULE,
                         _flag_line(doc, "spec", "prune"),
@@ -95,11 +95,16 @@ class PruneDisabled:
             for app, at in argo_specs(doc):
                 spec = mapping(doc, *at)
                 prune = mapping(spec, "syncPolicy", "automated", "prune")
-                if prune is False or (prune is not True and _argo_complete(spec)):
+                if prune is False or (prune is not True and _argo_complete(spec) and not _templated(prune)):
                     line = _flag_line(doc, *at, "syncPolicy", "automated", "prune")
                     file.report(
                         PRUNE_RULE, line, f"{kind_of(doc)}[{app}].syncPolicy.automated.prune", str(prune)
                     )
+
+
+def _templated(value: object) -> bool:
+    """Set when the manifest is rendered (Helm ``{{ }}``, Flux ``${VAR}``): not ours to judge."""
+    return isinstance(value, str) and ("${" in value or "{{" in value)
 
 
 class SelfHealDisabled:
@@ -112,7 +117,7 @@ class SelfHealDisabled:
             for app, at in argo_specs(doc):
                 spec = mapping(doc, *at)
                 heal = mapping(spec, "syncPolicy", "automated", "selfHeal")
-                if heal is False or (heal is not True and _argo_complete(spec)):
+                if heal is False or (heal is not True and _argo_complete(spec) and not _templated(heal)):
                     line = _flag_line(doc, *at, "syncPolicy", "automated", "selfHeal")
                     file.report(
                         SELF_HEAL_RULE,

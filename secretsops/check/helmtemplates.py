@@ -10,29 +10,38 @@ come from ``.Values`` are judged where they are written (values files).
 
 from __future__ import annotations
 
-import re
-
 PLACEHOLDER = "${HELM}"
-_ACTION = re.compile(r"\{\{-?.*?-?\}\}", re.DOTALL)
-_ONLY_ACTIONS = re.compile(r"^\s*(?:\{\{-?.*?-?\}\}\s*)+$")
-#: a multi-line comment or action cannot be mapped line by line: leave such files alone
-_OPEN_ACROSS_LINES = re.compile(r"\{\{[^}]*\n")
 
 
 def looks_templated(text: str) -> bool:
     return "{{" in text and "}}" in text
 
 
+def _replace_actions(line: str) -> str | None:
+    """``line`` with each ``{{ … }}`` replaced; None when an action is not closed on it.
+
+    str.find, not a regex: a line of a million ``{{`` must not cost a million scans of the line."""
+    out: list[str] = []
+    at = 0
+    while (start := line.find("{{", at)) != -1:
+        end = line.find("}}", start + 2)
+        if end == -1:
+            return None
+        out += (line[at:start], PLACEHOLDER)
+        at = end + 2
+    out.append(line[at:])
+    return "".join(out)
+
+
 def detemplate(text: str) -> str | None:
-    """The template with its actions replaced, same number of lines; None when it cannot be."""
-    if _OPEN_ACROSS_LINES.search(text):
-        return None
+    """The template with its actions replaced, same number of lines; None when an action spans
+    lines (a multi-line comment or pipeline cannot be mapped line by line)."""
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if "{{" not in line:
             continue
-        if _ONLY_ACTIONS.match(line):
-            lines[i] = ""
-        else:
-            lines[i] = _ACTION.sub(PLACEHOLDER, line)
+        replaced = _replace_actions(line)
+        if replaced is None:
+            return None
+        lines[i] = "" if not replaced.replace(PLACEHOLDER, "").strip() else replaced
     return "\n".join(lines)

@@ -6,8 +6,10 @@ only when a detector asks for it.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import posixpath
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from secretsops.errors import InputError
 from secretsops.yamlio import LimitExceeded
 
 STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json")
+_NEWLINE = re.compile("\n")
 
 
 @dataclass
@@ -43,11 +46,19 @@ class ScanFile:
     fingerprint_key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     _docs: list[Any] | None = None
     _lower: str | None = None
+    _newlines: list[int] | None = None
 
     @functools.cached_property
     def name(self) -> str:
         """The file name (every detector asks: computed once)."""
         return posixpath.basename(self.path)
+
+    def line_at(self, offset: int) -> int:
+        """1-based line of a character offset; the newline index is built once per file, so a
+        file with thousands of matches is not counted through thousands of times."""
+        if self._newlines is None:
+            self._newlines = [m.start() for m in _NEWLINE.finditer(self.text)]
+        return bisect.bisect_left(self._newlines, offset) + 1
 
     @property
     def lower(self) -> str:

@@ -144,15 +144,41 @@ def key_on_line(line: str) -> str:
     return m.group(1) if m else ""
 
 
-_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.DOTALL)
+_PEM_LABEL = re.compile(r"[A-Z0-9 ]+")
 _AGE_IDENTITY = re.compile(r"AGE-SECRET-KEY-(?:PQ-)?1[0-9A-Z]+")
 _COMMENT_LINE = re.compile(r"^\s*#.*$", re.MULTILINE)
+
+
+def _without_pem_blocks(text: str) -> str:
+    """``text`` without its complete ``-----BEGIN X----- … -----END X-----`` blocks.
+
+    str.find, not a lazy regex: with a thousand BEGIN lines and no END, a regex scans to the end
+    of the file from each of them (a 1 MB file took a minute)."""
+    out: list[str] = []
+    at = 0
+    while (begin := text.find("-----BEGIN ", at)) != -1:
+        label_end = text.find("-----", begin + 11)
+        if label_end == -1:
+            break
+        label = text[begin + 11 : label_end]
+        if not _PEM_LABEL.fullmatch(label):
+            out.append(text[at : begin + 11])
+            at = begin + 11
+            continue
+        end_marker = f"-----END {label}-----"
+        end = text.find(end_marker, label_end + 5)
+        if end == -1:
+            break  # unterminated: what follows is not a block
+        out.append(text[at:begin])
+        at = end + len(end_marker)
+    out.append(text[at:])
+    return "".join(out)
 
 
 def is_key_file(text: str) -> bool:
     """A file holding nothing but keys (an age identity file, id_rsa, tls.key, a PEM bundle):
     the fix is to stop tracking it, not to edit it."""
-    rest = _COMMENT_LINE.sub("", _AGE_IDENTITY.sub("", _PEM_BLOCK.sub("", text)))
+    rest = _COMMENT_LINE.sub("", _AGE_IDENTITY.sub("", _without_pem_blocks(text)))
     return not rest.strip()
 
 
@@ -167,7 +193,7 @@ class KeyMaterial:
             if match.rule in ("age-secret-key", "private-key"):
                 key_file = is_key_file(text) if key_file is None else key_file
                 variant = "key-file" if key_file else ""
-            line_no = text.count("\n", 0, match.start) + 1
+            line_no = file.line_at(match.start)
             line_start = text.rfind("\n", 0, match.start) + 1
             line_end = text.find("\n", match.start)
             line = text[line_start : line_end if line_end >= 0 else len(text)]

@@ -59,6 +59,6 @@ class UrlCredentials:
                 continue  # templated (${VAR}, {{ .Values.x }}, {pw} in an f-string, %(pw)s) or syntax
             if is_placeholder(password) or is_enc(password):
                 continue
-            line_no = text.count("\n", 0, offset) + 1
+            line_no = file.line_at(offset)
             start = text.rfind("\n", 0, offset) + 1
             file.report("url-credential", line_no, key_on_line(text[start:offset]), url)

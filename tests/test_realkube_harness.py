@@ -25,29 +25,27 @@ def test_a_control_plane_whose_process_exited_while_starting_is_started_again(
     assert not cp.root.exists()
 
 
+def attempts_when_start_raises(monkeypatch: pytest.MonkeyPatch, error: Exception) -> int:
+    """How many times entering a ControlPlane starts it when every start raises ``error``."""
+    starts: list[int] = []
+
+    def start(self: ControlPlane, timeout: float = 0) -> ControlPlane:
+        starts.append(1)
+        raise error
+
+    monkeypatch.setattr(ControlPlane, "start", start)
+    with pytest.raises(type(error)), ControlPlane():
+        pass
+    return len(starts)
+
+
 def test_a_control_plane_that_keeps_exiting_fails_after_the_last_attempt(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    starts: list[int] = []
-
-    def start(self: ControlPlane, timeout: float = 0) -> ControlPlane:
-        starts.append(1)
-        raise ProcessExited("kube-apiserver exited with 1")
-
-    monkeypatch.setattr(ControlPlane, "start", start)
-    with pytest.raises(ProcessExited), ControlPlane():
-        pass
-    assert len(starts) == START_ATTEMPTS
+    error = ProcessExited("kube-apiserver exited with 1")
+    assert attempts_when_start_raises(monkeypatch, error) == START_ATTEMPTS
 
 
 def test_a_control_plane_that_is_not_ready_in_time_is_not_retried(monkeypatch: pytest.MonkeyPatch) -> None:
-    starts: list[int] = []
-
-    def start(self: ControlPlane, timeout: float = 0) -> ControlPlane:
-        starts.append(1)
-        raise ControlPlaneError("kube-apiserver not ready after 180 s")
-
-    monkeypatch.setattr(ControlPlane, "start", start)
-    with pytest.raises(ControlPlaneError), ControlPlane():
-        pass
-    assert starts == [1]
+    error = ControlPlaneError("kube-apiserver not ready after 180 s")
+    assert attempts_when_start_raises(monkeypatch, error) == 1

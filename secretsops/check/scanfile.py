@@ -109,6 +109,9 @@ class ScanFile:
             return None
         try:
             return parse_with_lines(text, self.path)
+        except LimitExceeded as exc:  # hostile once its actions are gone: fail closed, as above
+            self.errors.append(Note(self.path, str(exc).split(": ", 1)[-1]))
+            return []
         except InputError:
             return parse_documents_leniently(text) if "\n---" in text else None
 

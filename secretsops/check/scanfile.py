@@ -53,6 +53,11 @@ class ScanFile:
         """The file name (every detector asks: computed once)."""
         return posixpath.basename(self.path)
 
+    @functools.cached_property
+    def looks_templated(self) -> bool:
+        """Holds ``{{ … }}`` (asked once per finding: searched once per file)."""
+        return looks_templated(self.text)
+
     def line_at(self, offset: int) -> int:
         """1-based line of a character offset; the newline index is built once per file, so a
         file with thousands of matches is not counted through thousands of times."""
@@ -92,7 +97,7 @@ class ScanFile:
                 self._docs = []
                 self.errors.append(Note(self.path, str(exc).split(": ", 1)[-1]))
             except InputError as exc:
-                self.templated = looks_templated(self.text)
+                self.templated = self.looks_templated
                 templated = self._parse_template() if self.templated else None
                 if templated is not None:
                     self._docs = templated
@@ -120,7 +125,7 @@ class ScanFile:
     ) -> None:
         """A finding at ``line``; ``variant`` picks one of the rule's fixes, ``target`` names the
         file the fix acts on when it is not this one (a secretGenerator's env file)."""
-        if not variant and self.is_structured and looks_templated(self.text):
+        if not variant and self.is_structured and self.looks_templated:
             self.parse()
             if self.templated:
                 variant = "template"  # no command can encrypt a template: the fix says what to do

@@ -42,6 +42,8 @@ class Cluster:
 
     kube: KubeClient
     kubeconfig: Path
+    #: the API server's TLS certificate and key (for a loopback stand-in in front of it)
+    serving_pair: tuple[Path, Path]
     keys: list[SealingKey] = field(default_factory=list)
 
     def namespace(self, name: str, labels: dict[str, str] | None = None) -> None:
@@ -188,7 +190,7 @@ def cluster(controller_crds: None, realkube: Any, tmp_path: Path) -> Iterator[Cl
     kube = KubeClient(realkube.api_client())
     install_crds(kube)
     wipe_custom_objects(kube)
-    yield Cluster(kube, realkube.write_kubeconfig(tmp_path / "kubeconfig"))
+    yield Cluster(kube, realkube.write_kubeconfig(tmp_path / "kubeconfig"), realkube.serving_pair)
 
 
 @contextmanager

@@ -9,21 +9,19 @@ in front of the real kube-apiserver: requests for the proxy subresource of the o
 in for go to the controller's HTTP API, after the real API server has said (SelfSubjectAccessReview,
 with the caller's own credentials) that the caller may use that subresource; every other request is
 forwarded unchanged (TLS, the cluster's CA, the caller's token) so kubeseal's lookup of the Service
-and its port is answered by the real API server. The proxy itself speaks HTTPS with a throw-away
-certificate for 127.0.0.1: client-go reads a kubeconfig's user credentials only for a TLS server
-(clientcmd ``ClientConfig``: "only try to read the auth information if we are secure"), so over
-plain HTTP kubeseal would arrive as ``system:anonymous``. Standard library only for the proxying
-(http.server, http.client, ssl); ``cryptography`` makes the certificate. Responses are buffered (no
-watches), which is all kubeseal needs. Every request is recorded with where it went, so a test can
-show that the controller was reached through the proxy and the Service came from the API server.
+and its port is answered by the real API server. The proxy itself speaks HTTPS with the API server's
+own certificate (127.0.0.1, signed by the cluster's CA, so the kubeconfig trusts it as is): client-go
+reads a kubeconfig's user credentials only for a TLS server (clientcmd ``ClientConfig``: "only try to
+read the auth information if we are secure"), so over plain HTTP kubeseal would arrive as
+``system:anonymous``. Standard library only (http.server, http.client, ssl). Responses are buffered
+(no watches), which is all kubeseal needs. Every request is recorded with where it went, so a test
+can show that the controller was reached through the proxy and the Service came from the API server.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import http.client
-import ipaddress
 import json
 import ssl
 import threading
@@ -74,12 +72,11 @@ class ServiceProxy:
     backend: str  # http://127.0.0.1:PORT of the controller's HTTP API
     routed: list[Routed] = field(default_factory=list)
     url: str = ""
-    serving_ca: bytes = b""  # the proxy's own certificate (self-signed), what the kubeconfig trusts
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def write_kubeconfig(self, path: Path) -> Path:
         """A kubeconfig whose server is this proxy (HTTPS on loopback) with the cluster's token."""
-        ca = base64.b64encode(self.serving_ca).decode()
+        ca = base64.b64encode(self.ca_pem).decode()
         doc = {
             "apiVersion": "v1",
             "kind": "Config",
@@ -261,51 +258,12 @@ class _Server(ThreadingHTTPServer):
         self.socket = tls.wrap_socket(self.socket, server_side=True)
 
 
-def _serving_context(directory: Path) -> tuple[ssl.SSLContext, bytes]:
-    """A server context with a fresh self-signed certificate for 127.0.0.1, and that certificate."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "service-proxy stand-in")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=2))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
-        )
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "proxy.crt").write_bytes(cert_pem)
-    key_path = directory / "proxy.key"
-    key_path.touch(0o600)
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(directory / "proxy.crt", key_path)
-    return ctx, cert_pem
-
-
 @contextmanager
 def service_proxy(
-    kubeconfig: Path, service: dict[str, Any], backend: str, workdir: Path
+    kubeconfig: Path, service: dict[str, Any], backend: str, serving_pair: tuple[Path, Path]
 ) -> Iterator[ServiceProxy]:
-    """Serve the cluster of ``kubeconfig`` on 127.0.0.1 with ``service``'s proxy reaching ``backend``
-    (the proxy's throw-away certificate and key are written under ``workdir``)."""
+    """Serve the cluster of ``kubeconfig`` on 127.0.0.1 with ``service``'s proxy reaching ``backend``,
+    over TLS with ``serving_pair`` (the API server's certificate and key)."""
     config = yaml.safe_load(kubeconfig.read_text())
     cluster = config["clusters"][0]["cluster"]
     ports = tuple(
@@ -320,7 +278,8 @@ def service_proxy(
         ports=ports,
         backend=backend,
     )
-    tls, proxy.serving_ca = _serving_context(workdir)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(*serving_pair)
     server = _Server(proxy, tls)
     proxy.url = f"https://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -246,7 +246,7 @@ def _kubeseal_through_the_service_proxy(
     ) as manager:
         url = eventually(lambda: manager.server and manager.server.url, what="HTTP API")
         eventually(manager.keyring.current, what="keyring loaded")
-        with service_proxy(cluster.kubeconfig, service, url, tmp_path / "service-proxy") as proxy:
+        with service_proxy(cluster.kubeconfig, service, url, cluster.serving_pair) as proxy:
             kubeconfig = proxy.write_kubeconfig(tmp_path / "kubeconfig-proxied")
             env = {"HOME": str(tmp_path), "PATH": os.environ["PATH"], "KUBECONFIG": str(kubeconfig)}
             yield manager, proxy, env

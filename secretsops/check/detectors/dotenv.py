@@ -3,16 +3,12 @@ are judged by the sops detector)."""
 
 from __future__ import annotations
 
-import re
-
 from secretsops.check.detectors.sops_files import _dotenv_items, is_dotenv_name
+from secretsops.check.detectors.urls import urls_with_password
 from secretsops.check.keynames import is_secret_key_name
 from secretsops.check.placeholders import is_placeholder
 from secretsops.check.scanfile import ScanFile
 from secretsops.check.sopsfmt import is_enc
-
-#: scheme://user:password@host — a credential whatever the key is called
-URL_WITH_PASSWORD = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:([^/\s@]+)@")
 
 
 class DotenvCredentials:
@@ -26,8 +22,9 @@ class DotenvCredentials:
             value = _without_inline_comment(raw)
             if not value or is_enc(value) or is_placeholder(value):
                 continue
-            url = URL_WITH_PASSWORD.match(value)
-            if url and not is_placeholder(url.group(1)):
+            # scheme://user:password@host is a credential whatever the key is called
+            url = next(urls_with_password(value), None)
+            if url and url[0] == 0 and not is_placeholder(url[2]):
                 file.report("dotenv-credential", line, key, value)
             elif is_secret_key_name(key):
                 file.report("dotenv-credential", line, key, value)
